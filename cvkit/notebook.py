@@ -1,0 +1,87 @@
+"""Helpers that every analysis notebook calls: parameter checking.
+
+A notebook's ``parameters`` cell declares typed assignments with a help comment::
+
+    client: str = "demo"  # client slug
+
+papermill injects overrides as plain assignments in a cell below it. The first
+code cell of every notebook calls :func:`check_parameters`, so a misspelt
+parameter or a value of the wrong type stops the notebook at once with a
+message, instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+__all__ = ["check_parameters", "ParameterError"]
+
+# Names IPython and Jupyter put in the user namespace by themselves.
+_IPYTHON_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "open"}
+_SIMPLE = (str, int, float, bool, list, dict, tuple, type(None))
+
+
+class ParameterError(ValueError):
+    """A notebook parameter is unknown or has the wrong type."""
+
+
+def check_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate the notebook's parameters against their declared types.
+
+    Parameters
+    ----------
+    namespace : mapping
+        The notebook's ``globals()`` right after the parameters cell (and
+        papermill's injected cell, if any).
+
+    Returns
+    -------
+    dict
+        The declared parameters and their (validated, possibly coerced) values,
+        in declaration order.
+
+    Raises
+    ------
+    ParameterError
+        If a value does not match its declared type, or a parameter was set
+        that the notebook does not declare (with a did-you-mean suggestion).
+    """
+    declared: dict[str, Any] = dict(namespace.get("__annotations__", {}))
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for name, annotation in declared.items():
+        if name not in namespace:
+            problems.append(f"parameter '{name}' is declared but has no value")
+            continue
+        try:
+            values[name] = TypeAdapter(annotation).validate_python(namespace[name], strict=False)
+        except ValidationError as exc:
+            reason = exc.errors()[0]["msg"]
+            problems.append(
+                f"parameter '{name}' = {namespace[name]!r} is not a valid {_type_name(annotation)} "
+                f"({reason}); fix: give a {_type_name(annotation)} value"
+            )
+    for name, value in namespace.items():
+        if name.startswith("_") or name in declared or name in _IPYTHON_NAMES:
+            continue
+        if isinstance(value, (types.ModuleType, types.FunctionType, type)):
+            continue
+        if isinstance(value, _SIMPLE):
+            close = difflib.get_close_matches(name, declared, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            problems.append(
+                f"'{name}' = {value!r} is not a parameter of this notebook.{hint} "
+                f"Known parameters: {', '.join(declared)}"
+            )
+    if problems:
+        raise ParameterError("Notebook parameters are not valid:\n  - " + "\n  - ".join(problems))
+    return values
+
+
+def _type_name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", None) or str(annotation)

@@ -1,0 +1,111 @@
+"""Where a notebook's tables and figures go: the run's output folder.
+
+Every analysis notebook makes one :class:`Outputs` for its analysis and hands
+it each table and figure the deliverable should carry. The runner later
+gathers all tables into one Excel workbook and lists everything in the
+manifest. With ``output_dir=""`` (a notebook opened on its own) nothing is
+written and the calls just pass their object through, so the same notebook
+works interactively and under papermill.
+
+Layout written under ``output_dir``::
+
+    tables/<analysis>/<name>.csv
+    figures/<analysis>/<name>.png and .svg
+    results/<analysis>.json
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import matplotlib.figure
+import matplotlib.axes
+import pandas as pd
+
+__all__ = ["Outputs"]
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+
+
+class Outputs:
+    """Collects one analysis's exported tables, figures and key results.
+
+    Parameters
+    ----------
+    output_dir : str or Path
+        The run's output folder; ``""`` disables writing.
+    analysis : str
+        Short analysis name used as sub-folder, e.g. ``"clv"``.
+    """
+
+    def __init__(self, output_dir: str | Path, analysis: str):
+        if not _NAME.match(analysis):
+            raise ValueError(f"analysis name {analysis!r} must be lower-case letters, digits and '_'")
+        self.analysis = analysis
+        self.root = Path(output_dir) if str(output_dir) else None
+        self.tables: dict[str, Path] = {}
+        self.figures: dict[str, Path] = {}
+        self._results: dict[str, Any] = {}
+
+    @property
+    def enabled(self) -> bool:
+        """True when files are written (an output folder was given)."""
+        return self.root is not None
+
+    def _check(self, name: str, registry: dict[str, Path]) -> None:
+        if not _NAME.match(name):
+            raise ValueError(f"output name {name!r} must be lower-case letters, digits and '_'")
+        if name in registry:
+            raise ValueError(f"{self.analysis}: output {name!r} was already written by this notebook")
+
+    def table(self, df: pd.DataFrame, name: str, *, index: bool = False) -> pd.DataFrame:
+        """Write ``df`` as ``tables/<analysis>/<name>.csv`` and return it unchanged.
+
+        Floats are written with full precision so reruns compare byte for byte.
+        """
+        self._check(name, self.tables)
+        if self.root is not None:
+            path = self.root / "tables" / self.analysis / f"{name}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            df.to_csv(path, index=index, lineterminator="\n")
+            self.tables[name] = path
+        return df
+
+    def figure(self, fig: matplotlib.figure.Figure | matplotlib.axes.Axes, name: str) -> None:
+        """Save a figure (or the figure of an Axes) as PNG and SVG."""
+        self._check(name, self.figures)
+        if isinstance(fig, matplotlib.axes.Axes):
+            fig = fig.figure
+        if self.root is not None:
+            folder = self.root / "figures" / self.analysis
+            folder.mkdir(parents=True, exist_ok=True)
+            # Fixed metadata keeps reruns byte-identical (no creation date in the files).
+            fig.savefig(folder / f"{name}.png", dpi=150, bbox_inches="tight", metadata={"Software": None})
+            fig.savefig(folder / f"{name}.svg", bbox_inches="tight", metadata={"Date": None})
+            self.figures[name] = folder / f"{name}.png"
+
+    def result(self, key: str, value: Any, *, unit: str | None = None, label: str | None = None) -> Any:
+        """Record one key figure (number, string, list or dict) for the results file."""
+        self._results[key] = {"value": value, "unit": unit, "label": label or key}
+        self._write_results()
+        return value
+
+    def _write_results(self) -> None:
+        if self.root is None:
+            return
+        path = self.root / "results" / f"{self.analysis}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self._results, indent=2, sort_keys=True, default=_jsonable) + "\n")
+
+
+def _jsonable(obj: Any) -> Any:
+    if hasattr(obj, "item"):
+        return obj.item()
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    if isinstance(obj, (set, tuple)):
+        return list(obj)
+    raise TypeError(f"cannot store {type(obj).__name__} in a results file")

@@ -1,0 +1,7 @@
+"""House plotting style for every cvkit chart."""
+
+from cvkit.plot.theme import (ACCENT, CLIENT_COLOR, COMPETITOR_COLORS, brand_palette, currency_axis,
+                              format_currency, set_theme)
+
+__all__ = ["ACCENT", "CLIENT_COLOR", "COMPETITOR_COLORS", "brand_palette", "currency_axis",
+           "format_currency", "set_theme"]
