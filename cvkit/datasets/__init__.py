@@ -1,0 +1,1 @@
+"""Data sets: the generated demo engagement and bundled real data (CDNOW, Electricity)."""
