@@ -1,0 +1,536 @@
+"""Per-customer RFM summaries from a transaction log, as one Ibis expression.
+
+The summary is what every purchase-process model (BG/NBD, Pareto/NBD, ...)
+and the RFM segmentation consume: for each customer the number of *repeat*
+purchase periods (``frequency``), the age at the last purchase
+(``recency``), the age at the end of observation (``T``) and the mean value
+of the repeat purchases (``monetary_value``), in the conventions of
+Fader, Hardie & Lee (2005) and of ``lifetimes.utils.summary_data_from_transaction_data``:
+
+* purchases in the same *period* (a day by default) are collapsed into one
+  purchase whose amount is the sum, because the models describe purchase
+  occasions, not line items;
+* durations are measured from the first purchase period in ``time_unit``
+  (days, weeks = 7 days, months = 365.25 / 12 days), so with daily periods
+  and weekly units a customer first seen on 1997-01-01 has
+  ``T = 272 / 7 = 38.86`` weeks at 1997-09-30, as in the papers;
+* ``monetary_value`` is the mean value of the repeat periods only (the first
+  purchase is excluded) and 0 for customers without repeat purchases.
+
+The computation is a single Ibis expression (:func:`summary_expression`), so
+the same code runs on embedded DuckDB (default, out of core for Parquet) or
+on any other Ibis backend such as PySpark (:func:`summarize`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+import glob as _glob
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from cvkit.data.errors import DataError, Problem
+
+__all__ = ["summary_expression", "summarize", "calibration_holdout_split", "cohort_table",
+           "TIME_UNIT_DAYS"]
+
+TimeUnit = Literal["D", "W", "M"]
+
+#: Length of one time unit in days. Months are mean Gregorian months.
+TIME_UNIT_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12.0}
+_TRUNCATE = {"D": "D", "W": "W", "M": "M"}
+_SECONDS_PER_DAY = 86400.0
+
+
+@contextlib.contextmanager
+def _quiet_backend_deprecations():
+    """Silence DuckDB 2.0's deprecation of ``fetch_arrow_table``/``fetch_record_batch``.
+
+    Ibis 12's DuckDB backend still calls them; analysts cannot act on the
+    warning and it would fail test suites run with ``-W error``. Only these
+    named messages are silenced.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"fetch_arrow_table\(\) is deprecated",
+                                category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=r"fetch_record_batch\(\) is deprecated",
+                                category=DeprecationWarning)
+        yield
+
+
+def _check_unit(name: str, value: str) -> None:
+    if value not in TIME_UNIT_DAYS:
+        raise ValueError(f"{name}={value!r} is not a time unit; use 'D' (days), 'W' (weeks) or 'M' (months)")
+
+
+def _to_timestamp(value: Any, name: str) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name}={value!r} is not a date; give an ISO date such as '1997-09-30'") from exc
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts
+
+
+def _period_start(ts: pd.Timestamp, period: str) -> pd.Timestamp:
+    """The start of the period containing ``ts`` (Monday for weeks, like DuckDB and Spark)."""
+    day = ts.normalize()
+    if period == "W":
+        return day - pd.Timedelta(days=day.dayofweek)
+    if period == "M":
+        return day.replace(day=1)
+    return day
+
+
+def _duration(later: ir.Value, earlier: ir.Value, period: str, time_unit: str) -> ir.Value:
+    """Time from ``earlier`` to ``later`` (period starts) in ``time_unit``.
+
+    Calendar months are counted as whole months when both the collapsing
+    period and the unit are months (lifetimes' ``freq='M'``); otherwise the
+    exact number of days is divided by the unit length.
+    """
+    if period == "M" and time_unit == "M":
+        return ((later.year() * 12 + later.month()) - (earlier.year() * 12 + earlier.month())).cast("float64")
+    seconds = later.epoch_seconds() - earlier.epoch_seconds()
+    return seconds.cast("float64") / (_SECONDS_PER_DAY * TIME_UNIT_DAYS[time_unit])
+
+
+def summary_expression(
+    table: ir.Table,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str | None = "amount",
+    time_unit: TimeUnit = "D",
+    observation_end: Any = None,
+    calibration_end: Any = None,
+    period: TimeUnit = "D",
+) -> ir.Table:
+    """The per-customer RFM summary of a transaction log, as one Ibis expression.
+
+    Parameters
+    ----------
+    table : ibis.Table
+        Transaction log, one row per purchase (or line item).
+    customer_col, date_col, amount_col : str
+        Column names of the customer id, the purchase date (date, timestamp or
+        ISO string) and the purchase amount (currency). ``amount_col=None``
+        when there are no amounts (monetary columns are then 0).
+    time_unit : {"D", "W", "M"}
+        Unit of ``recency``, ``T`` and ``duration_holdout``: days, weeks
+        (7 days) or months (365.25 / 12 days; whole calendar months when
+        ``period="M"``).
+    observation_end : date-like, optional
+        End of the observation window (inclusive). Default: the last date in
+        the log. With ``calibration_end`` it is the end of the holdout.
+    calibration_end : date-like, optional
+        End of the calibration window (inclusive). When given, only customers
+        whose first purchase is on or before it are summarised, their
+        calibration statistics use purchases up to it, and the holdout columns
+        ``frequency_holdout`` (purchase periods after it), ``monetary_value_holdout``
+        (their mean value, 0 when none) and ``duration_holdout`` are added.
+    period : {"D", "W", "M"}
+        Purchases in the same period (day, Monday-based week, calendar month)
+        count as one purchase occasion with summed amount. Days, as in the
+        published CDNOW analyses, by default; ``period=time_unit`` reproduces
+        lifetimes' ``freq=time_unit`` with integer durations.
+
+    Returns
+    -------
+    ibis.Table
+        One row per customer with columns ``customer_id`` (string),
+        ``frequency`` (repeat purchase periods), ``recency`` and ``T`` (in
+        ``time_unit``), ``monetary_value`` (mean repeat-period value, currency),
+        ``first_purchase``, ``last_purchase`` (period starts, timestamps),
+        ``n_periods`` (distinct purchase periods = frequency + 1),
+        ``n_transactions`` (rows in the log), ``total_amount`` (currency, all
+        purchases in the window including the first), plus the holdout columns
+        when ``calibration_end`` is given.
+    """
+    _check_unit("time_unit", time_unit)
+    _check_unit("period", period)
+    obs_end = _to_timestamp(observation_end, "observation_end")
+    cal_end = _to_timestamp(calibration_end, "calibration_end")
+    missing = [c for c in (customer_col, date_col, amount_col) if c is not None and c not in table.columns]
+    if missing:
+        raise KeyError(f"transaction table has no column(s) {missing}; columns are {list(table.columns)}. "
+                       "Fix: pass customer_col/date_col/amount_col naming your columns")
+
+    amount = table[amount_col].cast("float64") if amount_col is not None else ibis.literal(0.0)
+    log = table.select(
+        customer_id=table[customer_col].cast("string"),
+        ts=table[date_col].cast("timestamp"),
+        amount=amount,
+    )
+    if obs_end is None:
+        # The scalar subquery keeps the whole summary one expression.
+        obs_end_expr = log.ts.max().as_scalar().truncate("D")
+    else:
+        obs_end_expr = ibis.literal(obs_end.to_pydatetime(), type="timestamp")
+    window_end = ibis.literal(cal_end.to_pydatetime(), type="timestamp") if cal_end is not None else obs_end_expr
+    # Dates are compared at day resolution: a purchase at 14:00 on the end date is inside.
+    log = log.mutate(day=log.ts.truncate("D"))
+    log = log.mutate(p=log.day.truncate(_TRUNCATE[period]) if period != "D" else log.day)
+
+    cal = log.filter(log.day <= window_end)
+    periods = cal.group_by(["customer_id", "p"]).aggregate(amount=cal.amount.sum(), n_tx=cal.count())
+    per = periods.group_by("customer_id").aggregate(
+        first_purchase=periods.p.min(),
+        last_purchase=periods.p.max(),
+        n_periods=periods.count(),
+        n_transactions=periods.n_tx.sum(),
+        total_amount=periods.amount.sum(),
+        first_amount=periods.amount.argmin(periods.p),
+    )
+    if period == "D":
+        end_period = window_end.truncate("D")
+    else:
+        end_period = window_end.truncate(_TRUNCATE[period])
+    frequency = (per.n_periods - 1).cast("float64")
+    monetary = ibis.ifelse(per.n_periods > 1,
+                           (per.total_amount - per.first_amount) / frequency, 0.0)
+    out = per.select(
+        "customer_id",
+        frequency=frequency,
+        recency=_duration(per.last_purchase, per.first_purchase, period, time_unit),
+        T=_duration(end_period, per.first_purchase, period, time_unit),
+        monetary_value=monetary.cast("float64"),
+        first_purchase=per.first_purchase,
+        last_purchase=per.last_purchase,
+        n_periods=per.n_periods.cast("int64"),
+        n_transactions=per.n_transactions.cast("int64"),
+        total_amount=per.total_amount.cast("float64"),
+    )
+    if cal_end is not None:
+        hold = log.filter((log.day > window_end) & (log.day <= obs_end_expr))
+        hp = hold.group_by(["customer_id", "p"]).aggregate(amount=hold.amount.sum())
+        hsum = hp.group_by("customer_id").aggregate(
+            frequency_holdout=hp.count().cast("float64"),
+            monetary_value_holdout=hp.amount.mean(),
+        )
+        out = out.left_join(hsum, "customer_id")
+        out = out.select(
+            *[c for c in out.columns if not c.endswith("_right") and c not in
+              ("frequency_holdout", "monetary_value_holdout")],
+            frequency_holdout=out.frequency_holdout.fill_null(0.0),
+            monetary_value_holdout=out.monetary_value_holdout.fill_null(0.0),
+            duration_holdout=_duration(obs_end_expr.truncate(_TRUNCATE[period]), end_period,
+                                       period, time_unit),
+        )
+    return out.order_by("customer_id")
+
+
+# ---------------------------------------------------------------------------
+# Execution
+
+
+def _duckdb_backend(memory_limit: str | None = None, temp_directory: str | None = None):
+    """An embedded DuckDB connection set up for out-of-core aggregation.
+
+    DuckDB spills the hash aggregates to ``temp_directory`` once it reaches
+    ``memory_limit``, so a log far larger than memory summarises in bounded
+    memory. Insertion order is not needed and preserving it costs memory.
+    """
+    con = ibis.duckdb.connect()
+    if memory_limit is None:
+        memory_limit = os.environ.get("CVKIT_DUCKDB_MEMORY_LIMIT", "2GB")
+    if temp_directory is None:
+        temp_directory = os.path.join(tempfile.gettempdir(), "cvkit_duckdb_spill")
+    con.raw_sql(f"SET memory_limit = '{memory_limit}'")
+    con.raw_sql(f"SET temp_directory = '{temp_directory}'")
+    con.raw_sql("SET preserve_insertion_order = false")
+    return con
+
+
+def _as_table(transactions: Any, backend: Any, date_col: str) -> tuple[ir.Table, Any, str]:
+    """Turn any accepted input into an Ibis table on ``backend``; also return a label for messages."""
+    if isinstance(transactions, ir.Table):
+        if backend is None:
+            return transactions, None, "the Ibis table"
+        return transactions, backend, "the Ibis table"
+    con = backend if backend is not None else _duckdb_backend()
+    if isinstance(transactions, pd.DataFrame):
+        df = transactions
+        if date_col in df.columns and not pd.api.types.is_datetime64_any_dtype(df[date_col]):
+            # Parse in pandas so 'YYYY-MM-DD' strings and date objects behave alike on every backend.
+            df = df.assign(**{date_col: pd.to_datetime(df[date_col])})
+        elif date_col in df.columns and getattr(df[date_col].dt, "tz", None) is not None:
+            df = df.assign(**{date_col: df[date_col].dt.tz_convert("UTC").dt.tz_localize(None)})
+        if backend is None:
+            # Going through Arrow keeps pandas 3 string dtypes exact (and avoids ibis's pandas
+            # inference path, which touches a deprecated pandas option).
+            return ibis.memtable(pa.Table.from_pandas(df, preserve_index=False)), con, \
+                "the transactions DataFrame"
+        return con.create_table("cvkit_transactions", pa.Table.from_pandas(df, preserve_index=False),
+                                overwrite=True), con, "the transactions DataFrame"
+    if isinstance(transactions, (str, Path)):
+        path = str(transactions)
+        matches = _glob.glob(path)
+        if not matches:
+            raise FileNotFoundError(f"no transactions file matches {path!r}; check the path (globs like "
+                                    "'data/*.parquet' are allowed)")
+        lower = path.lower()
+        if lower.endswith((".parquet", ".pq")) or lower.endswith("*") and all(
+                m.lower().endswith((".parquet", ".pq")) for m in matches):
+            return con.read_parquet(path), con, path
+        if lower.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
+            return con.read_csv(path), con, path
+        raise ValueError(f"cannot read {path!r}: summarize reads CSV or Parquet files; convert other "
+                         "formats with cvkit.data.load(...) and pass the DataFrame")
+    try:
+        import duckdb
+    except ImportError:  # pragma: no cover - duckdb is a dependency
+        duckdb = None
+    if duckdb is not None and isinstance(transactions, duckdb.DuckDBPyRelation):
+        # A relation belongs to another connection; hand its result over as Arrow (columnar, no
+        # pandas round trip). For logs larger than memory pass the Parquet path instead.
+        arrow = transactions.to_arrow_table()
+        if backend is None:
+            return ibis.memtable(arrow), con, "the DuckDB relation"
+        return con.create_table("cvkit_transactions", arrow, overwrite=True), con, "the DuckDB relation"
+    raise TypeError(f"transactions must be a pandas DataFrame, a CSV/Parquet path or glob, a DuckDB relation "
+                    f"or an Ibis table, not {type(transactions).__name__}")
+
+
+def _execute(expr: ir.Expr, con: Any) -> pd.DataFrame:
+    # Arrow, then pandas: the same dtypes from every backend, no object-dtype detours.
+    table = con.to_pyarrow(expr) if con is not None else expr.to_pyarrow()
+    return table.to_pandas()
+
+
+def _validate(table: ir.Table, con: Any, label: str, customer_col: str, date_col: str,
+              amount_col: str | None, obs_end: pd.Timestamp | None, cal_end: pd.Timestamp | None) -> None:
+    """Check the log in one aggregate query and raise DataError listing every problem."""
+    t = table
+    day = t[date_col].cast("timestamp").truncate("D")
+    aggs = dict(
+        n=t.count(),
+        n_customers=t[customer_col].nunique(),
+        null_customer=t[customer_col].isnull().sum(),
+        null_date=t[date_col].isnull().sum(),
+        first_day=day.min(),
+        last_day=day.max(),
+    )
+    if amount_col is not None:
+        aggs["null_amount"] = t[amount_col].isnull().sum()
+    if obs_end is not None:
+        aggs["after_end"] = (day > ibis.literal(obs_end.to_pydatetime(), type="timestamp")).sum()
+    stats = _execute(t.aggregate(**aggs), con).iloc[0]
+    problems: list[Problem] = []
+    if int(stats["n"]) == 0:
+        problems.append(Problem(label, "the transaction log is empty.",
+                                "check the file and any filters applied before summarising."))
+        raise DataError(problems)
+    for col, key in ((customer_col, "null_customer"), (date_col, "null_date"), (amount_col, "null_amount")):
+        if col is not None and key in stats and int(stats[key]) > 0:
+            problems.append(Problem(label, f"{int(stats[key])} transactions have no {col}.",
+                                    f"fill in or drop the rows with a missing {col}.", column=col,
+                                    n_rows=int(stats[key])))
+    first_day = pd.Timestamp(stats["first_day"])
+    last_day = pd.Timestamp(stats["last_day"])
+    end = obs_end if obs_end is not None else last_day
+    if obs_end is not None and int(stats["after_end"]) > 0:
+        problems.append(Problem(
+            label, f"{int(stats['after_end'])} transactions are dated after the observation end "
+            f"{obs_end.date()} (the log runs to {last_day.date()}).",
+            "set observation_end to the end of the data, or filter the log to the window you analyse "
+            "before summarising.", column=date_col, n_rows=int(stats["after_end"])))
+    if obs_end is not None and obs_end.normalize() < first_day:
+        problems.append(Problem(label, f"the observation end {obs_end.date()} is before the first purchase "
+                                f"in the log ({first_day.date()}).",
+                                "give an observation_end inside the data range.", column=date_col))
+    if cal_end is not None:
+        if cal_end.normalize() < first_day or cal_end.normalize() >= end.normalize():
+            problems.append(Problem(
+                label, f"the calibration end {cal_end.date()} is outside the data range "
+                f"{first_day.date()} .. {end.date()} (it must leave a holdout period after it).",
+                "choose a calibration_end after the first purchase and before the observation end, "
+                "e.g. two thirds of the way through the log.", column=date_col))
+    if problems:
+        raise DataError(problems)
+
+
+def summarize(
+    transactions: Any,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str | None = "amount",
+    time_unit: TimeUnit = "D",
+    observation_end: Any = None,
+    calibration_end: Any = None,
+    period: TimeUnit = "D",
+    backend: Any = None,
+    validate: bool = True,
+) -> pd.DataFrame:
+    """Summarise a transaction log per customer (frequency, recency, T, monetary value).
+
+    Parameters
+    ----------
+    transactions : DataFrame, str, Path, duckdb.DuckDBPyRelation or ibis.Table
+        The log: a pandas DataFrame, a CSV or Parquet path or glob (read
+        lazily by DuckDB, so larger-than-memory Parquet logs work), a DuckDB
+        relation or an Ibis table (executed on its own backend).
+    customer_col, date_col, amount_col, time_unit, observation_end, calibration_end, period
+        See :func:`summary_expression`.
+    backend : ibis backend, optional
+        Where to run the expression, e.g. ``cvkit.clv.spark_backend()``.
+        Default: a fresh embedded DuckDB connection with a 2 GB memory limit
+        (``CVKIT_DUCKDB_MEMORY_LIMIT`` overrides it) spilling to the system
+        temporary directory.
+    validate : bool
+        Check the log first (empty log, missing ids/dates/amounts,
+        transactions after ``observation_end``, ``calibration_end`` outside the
+        data) and raise :class:`cvkit.data.DataError` listing every problem.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer, sorted by ``customer_id``, with the columns of
+        :func:`summary_expression`; ``frequency``, ``recency``, ``T`` and the
+        monetary columns are float64 as in lifetimes, counts int64, dates
+        ``datetime64``.
+
+    Examples
+    --------
+    >>> from cvkit.datasets.cdnow import load_cdnow_sample
+    >>> s = summarize(load_cdnow_sample(), time_unit="W", calibration_end="1997-09-30",
+    ...               observation_end="1998-06-30")
+    >>> int((s.frequency > 0).sum())
+    946
+    """
+    _check_unit("time_unit", time_unit)
+    _check_unit("period", period)
+    with _quiet_backend_deprecations():
+        return _summarize(transactions, customer_col, date_col, amount_col, time_unit, observation_end,
+                          calibration_end, period, backend, validate)
+
+
+def _summarize(transactions, customer_col, date_col, amount_col, time_unit, observation_end,
+               calibration_end, period, backend, validate) -> pd.DataFrame:
+    table, con, label = _as_table(transactions, backend, date_col)
+    obs_end = _to_timestamp(observation_end, "observation_end")
+    cal_end = _to_timestamp(calibration_end, "calibration_end")
+    missing = [c for c in (customer_col, date_col, amount_col) if c is not None and c not in table.columns]
+    if missing:
+        raise DataError(Problem(label, f"the log has no column(s) {missing}; its columns are "
+                                f"{list(table.columns)}.",
+                                "pass customer_col=, date_col=, amount_col= naming your columns, or map "
+                                "them in engagement.yaml (data.transactions.columns)."))
+    if validate:
+        _validate(table, con, label, customer_col, date_col, amount_col, obs_end, cal_end)
+    expr = summary_expression(table, customer_col=customer_col, date_col=date_col, amount_col=amount_col,
+                              time_unit=time_unit, observation_end=obs_end, calibration_end=cal_end,
+                              period=period)
+    df = _execute(expr, con)
+    return _normalise_output(df)
+
+
+def _normalise_output(df: pd.DataFrame) -> pd.DataFrame:
+    """Make dtypes identical whatever the backend (Spark returns other integer/timestamp types)."""
+    df = df.copy()
+    df["customer_id"] = df["customer_id"].astype(str)
+    for col in ("frequency", "recency", "T", "monetary_value", "total_amount", "frequency_holdout",
+                "monetary_value_holdout", "duration_holdout"):
+        if col in df.columns:
+            df[col] = df[col].astype("float64")
+    for col in ("n_periods", "n_transactions"):
+        df[col] = df[col].astype("int64")
+    for col in ("first_purchase", "last_purchase"):
+        s = pd.to_datetime(df[col])
+        if getattr(s.dt, "tz", None) is not None:
+            s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+        df[col] = s.astype("datetime64[ns]")
+    return df.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------
+# Helpers built on the summary
+
+
+def calibration_holdout_split(
+    transactions: Any,
+    calibration_end: Any,
+    observation_end: Any = None,
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """Calibration summary plus holdout behaviour, for validating a model out of sample.
+
+    Thin wrapper over :func:`summarize` with ``calibration_end`` required, so
+    the calibration/holdout split has a name of its own. Customers first seen
+    after ``calibration_end`` are left out (the models say nothing about them).
+
+    Parameters
+    ----------
+    transactions : see :func:`summarize`
+    calibration_end : date-like
+        Last day of the calibration period (inclusive).
+    observation_end : date-like, optional
+        Last day of the holdout period (inclusive); default the end of the log.
+    **kwargs
+        Passed to :func:`summarize` (column names, ``time_unit``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The summary with ``frequency_holdout``, ``monetary_value_holdout`` and
+        ``duration_holdout`` (in ``time_unit``).
+    """
+    return summarize(transactions, calibration_end=calibration_end, observation_end=observation_end, **kwargs)
+
+
+def cohort_table(
+    summary: pd.DataFrame,
+    *,
+    cohort: Literal["M", "Q", "Y", "W"] = "M",
+) -> pd.DataFrame:
+    """Customers acquired per cohort period and their repeat behaviour.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Output of :func:`summarize` (needs ``first_purchase``, ``frequency``,
+        ``n_transactions``, ``total_amount``, ``T``).
+    cohort : {"M", "Q", "Y", "W"}
+        Cohort length: month, quarter, year or week of first purchase.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cohort (``cohort`` label, ascending) with ``customers``,
+        ``repeat_customers`` (frequency > 0), ``repeat_rate`` (share 0-1),
+        ``mean_frequency`` (repeat purchase periods per customer),
+        ``mean_total_amount`` (currency per customer) and ``mean_T`` (age at
+        observation end, in the summary's time unit).
+    """
+    needed = {"first_purchase", "frequency", "total_amount", "T"}
+    missing = needed - set(summary.columns)
+    if missing:
+        raise KeyError(f"cohort_table needs the summarize() columns {sorted(missing)}; pass the output of "
+                       "cvkit.clv.summarize")
+    if cohort not in ("M", "Q", "Y", "W"):
+        raise ValueError(f"cohort={cohort!r}: use 'W', 'M', 'Q' or 'Y'")
+    first = pd.to_datetime(summary["first_purchase"])
+    label = first.dt.to_period(cohort).astype(str)
+    g = summary.assign(cohort=label, repeat=summary["frequency"] > 0).groupby("cohort", sort=True)
+    out = pd.DataFrame({
+        "customers": g.size(),
+        "repeat_customers": g["repeat"].sum().astype("int64"),
+        "mean_frequency": g["frequency"].mean(),
+        "mean_total_amount": g["total_amount"].mean(),
+        "mean_T": g["T"].mean(),
+    })
+    out.insert(2, "repeat_rate", out["repeat_customers"] / out["customers"])
+    return out.reset_index()
