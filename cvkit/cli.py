@@ -1,0 +1,150 @@
+"""The ``cvkit`` command: new, validate, run, demo, params.
+
+Exit codes: 0 success, 1 the input (config or data) has problems or a run
+failed, 2 wrong command-line usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+_DESCRIPTION = """\
+cvkit runs a customer-value engagement (value drivers, discrete choice, segmentation,
+customer lifetime value) from one config file and produces an HTML deliverable.
+
+typical use:
+  cvkit new engagements/acme --client "Acme Bank"   # start an engagement from the templates
+  cvkit validate engagements/acme/engagement.yaml   # check config and data, list every problem
+  cvkit run engagements/acme/engagement.yaml        # run it; prints the deliverable's path
+  cvkit demo                                        # the demo engagement, end to end
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cvkit", description=_DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    from cvkit import __version__
+
+    parser.add_argument("--version", action="version", version=f"cvkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("new", help="create a new engagement folder from the templates",
+                       description="Create DIR with engagement.yaml (commented template), data/ (header-only CSV "
+                                   "templates) and README.md for the analyst.")
+    p.add_argument("dir", type=Path, help="folder to create")
+    p.add_argument("--client", required=True, help="client name as shown in the deliverable")
+    p.add_argument("--slug", help="folder-safe client id (default: derived from the name)")
+    p.add_argument("--currency", default="EUR", help="ISO 4217 currency code (default: EUR)")
+
+    p = sub.add_parser("validate", help="check the config and run data intake only",
+                       description="Load the config and every data file, run all intake checks and print a "
+                                   "report: what loaded, counts, every problem with its fix. Exit 0 if clean.")
+    p.add_argument("config", type=Path, help="engagement.yaml or its folder")
+
+    p = sub.add_parser("run", help="run engagements and render their deliverables",
+                       description="Execute the engagement's notebooks with papermill (parameters from the "
+                                   "config), then render the deliverable to <output_dir>/<slug>/. The previous "
+                                   "deliverable is replaced only when the whole run succeeds.")
+    p.add_argument("configs", type=Path, nargs="+", metavar="CONFIG", help="engagement.yaml files or folders")
+    p.add_argument("--only", nargs="+", metavar="ANALYSIS",
+                   help="rerun only these analyses (value_drivers, discrete_choice, clv, segmentation); "
+                        "the others' pages are kept from the previous run")
+    p.add_argument("--jobs", type=int, default=1, help="clients run in parallel, one process each (default 1)")
+    p.add_argument("--output-dir", type=Path, help="root folder for deliverables (default: the config's)")
+
+    p = sub.add_parser("demo", help="write the demo engagement and run it",
+                       description="Generate the demo engagement (a fictional retailer, deterministic from the "
+                                   "seed) into DIR and run it end to end.")
+    p.add_argument("dir", type=Path, nargs="?", default=Path("demo-engagement"),
+                   help="folder for the demo engagement (default: ./demo-engagement)")
+    p.add_argument("--output-dir", type=Path, help="root folder for the deliverable (default: DIR/outputs)")
+    p.add_argument("--seed", type=int, default=2026, help="seed of the generated data (default 2026)")
+
+    p = sub.add_parser("params", help="list a notebook's parameters",
+                       description="List the parameters a notebook declares (name, type, default, help): the "
+                                   "keys its section of engagement.yaml accepts.")
+    p.add_argument("notebook", help="notebook path or name, e.g. 04_customer_lifetime_value")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cvkit`` console script."""
+    args = _parser().parse_args(argv)
+    from cvkit.config import ConfigError
+    from cvkit.data import DataError
+    from cvkit.runner import RunError
+
+    try:
+        return _COMMANDS[args.command](args)
+    except (ConfigError, DataError, RunError, FileExistsError, FileNotFoundError, ValueError) as exc:
+        print(f"cvkit {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"cvkit {args.command}: interrupted; the previous deliverable is untouched. Rerun the same "
+              "command to start again (leftovers are cleaned up automatically).", file=sys.stderr)
+        return 130
+
+
+def _new(args: argparse.Namespace) -> int:
+    from cvkit.scaffold import new_engagement
+
+    config = new_engagement(args.dir, args.client, slug=args.slug, currency=args.currency)
+    print(f"Created {config}.\nNext: put the client's files in {args.dir / 'data'} (see README.md there), "
+          f"adjust the config, then `cvkit validate {config}`.")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from cvkit.config import load_config
+    from cvkit.data import intake
+
+    cfg = load_config(args.config)
+    result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir)
+    print(f"Engagement: {cfg.client.name} ({cfg.client.slug}), analysis date {cfg.analysis_date}")
+    print("Analyses enabled: " + (", ".join(a.key for a in cfg.enabled_analyses()) or "none"))
+    print(result.report())
+    return 0 if result.ok else 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from cvkit.runner import run_engagement, run_many
+
+    if len(args.configs) == 1:
+        final = run_engagement(args.configs[0], only=args.only, output_dir=args.output_dir)
+        print(final / "index.html")
+        return 0
+    results = run_many(args.configs, only=args.only, jobs=args.jobs, output_dir=args.output_dir)
+    failed = 0
+    for config, status, detail in results:
+        print(f"{status:>6}  {config}: {detail}")
+        failed += status != "ok"
+    return 1 if failed else 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from cvkit.runner import run_engagement
+    from cvkit.scaffold import write_demo_engagement
+
+    config = write_demo_engagement(args.dir, seed=args.seed)
+    print(f"Demo engagement written to {args.dir}")
+    final = run_engagement(config, output_dir=args.output_dir)
+    print(f"Deliverable: {(final / 'index.html').resolve()}")
+    return 0
+
+
+def _params(args: argparse.Namespace) -> int:
+    from cvkit.params import format_parameters
+
+    print(format_parameters(args.notebook))
+    return 0
+
+
+_COMMANDS = {"new": _new, "validate": _validate, "run": _run, "demo": _demo, "params": _params}
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,289 @@
+"""The engagement config (``engagement.yaml``): schema, loading and validation.
+
+An engagement is a folder with ``engagement.yaml`` and its data files. The
+config names the client, the data files (relative to the config), the intake
+policy and, per analysis, whether it runs and with which parameters. Analysis
+parameters are checked against the analysis notebook's own ``parameters``
+cell, so the notebook stays the single source of truth.
+
+Every problem is reported at once, each naming the key, the value and the fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from cvkit.data import FileSpec, IntakePolicy
+from cvkit.params import NOTEBOOKS_DIR, check_values, notebook_parameters
+
+__all__ = ["Analysis", "ANALYSES", "COMMON_PARAMETERS", "DATA_KINDS", "ConfigError", "Engagement",
+           "load_config", "ReportOptions"]
+
+DATA_KINDS = ("customers", "transactions", "survey", "needs", "choice", "utilities")
+
+# Parameters the runner fills for every notebook; they are not part of an analysis section.
+COMMON_PARAMETERS = ("client", "client_name", "currency", "analysis_date", "seed", "output_dir")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One analysis of the methodology and the notebook that carries it."""
+
+    key: str          # section name in engagement.yaml
+    notebook: str     # file in notebooks/
+    title: str        # page title in the deliverable
+    outputs: str      # Outputs analysis name (tables/<outputs>/...)
+    needs_any: tuple[str, ...]  # at least one of these data sets must be given
+
+    @property
+    def path(self) -> Path:
+        return NOTEBOOKS_DIR / self.notebook
+
+
+OVERVIEW = Analysis("overview", "00_engagement_overview.ipynb", "Engagement overview", "overview", ())
+
+# In run order: segmentation reads the choice and CLV results of the same run.
+ANALYSES: dict[str, Analysis] = {a.key: a for a in (
+    Analysis("value_drivers", "01_value_drivers.ipynb", "Value drivers", "drivers", ("survey",)),
+    Analysis("discrete_choice", "02_discrete_choice.ipynb", "Discrete choice", "choice", ("choice", "utilities")),
+    Analysis("clv", "04_customer_lifetime_value.ipynb", "Customer lifetime value", "clv", ("transactions",)),
+    Analysis("segmentation", "03_segmentation.ipynb", "Segmentation", "segment", ("needs", "choice", "utilities",
+                                                                                 "transactions")),
+)}
+
+
+class ConfigError(ValueError):
+    """``engagement.yaml`` is not valid; the message lists every problem with its fix."""
+
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.path = Path(path)
+        self.problems = problems
+        head = f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''} in the engagement config:"
+        super().__init__("\n".join([head] + [f"  - {p}" for p in problems]))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ClientSpec(_Strict):
+    name: str = Field(min_length=1, description="Client name as shown in the deliverable.")
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
+                      description="Short lower-case id used for folder names (letters, digits, - and _).")
+
+
+class DataFiles(_Strict):
+    customers: FileSpec | None = None
+    transactions: FileSpec | None = None
+    survey: FileSpec | None = None
+    needs: FileSpec | None = None
+    choice: FileSpec | None = None
+    utilities: FileSpec | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _path_shorthand(cls, value: Any) -> Any:
+        # `transactions: data/transactions.csv` is shorthand for `{path: data/transactions.csv}`.
+        return {"path": value} if isinstance(value, str) else value
+
+    def given(self) -> dict[str, FileSpec]:
+        return {k: v for k in DATA_KINDS if (v := getattr(self, k)) is not None}
+
+
+class AnalysisSection(BaseModel):
+    """``enabled`` plus the analysis notebook's parameters (checked separately)."""
+
+    model_config = ConfigDict(extra="allow")
+    enabled: bool = True
+
+    def parameters(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class Analyses(_Strict):
+    value_drivers: AnalysisSection = AnalysisSection()
+    discrete_choice: AnalysisSection = AnalysisSection()
+    clv: AnalysisSection = AnalysisSection()
+    segmentation: AnalysisSection = AnalysisSection()
+
+
+class ReportOptions(_Strict):
+    show_code: bool = Field(False, description="Show code cells in the deliverable (analyst version).")
+    pdf: bool = Field(True, description="Also print the deliverable to PDF when Chromium is installed.")
+
+
+class Engagement(_Strict):
+    """The validated content of ``engagement.yaml``."""
+
+    client: ClientSpec
+    currency: str = Field("EUR", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code.")
+    analysis_date: dt.date
+    seed: int = 2026
+    data: DataFiles
+    intake: IntakePolicy = IntakePolicy()
+    analyses: Analyses = Analyses()
+    report: ReportOptions = ReportOptions()
+    output_dir: str = "outputs"
+
+    # Set by load_config, not read from YAML.
+    config_path: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def base_dir(self) -> Path:
+        assert self.config_path is not None
+        return self.config_path.parent
+
+    def data_path(self, kind: str) -> Path | None:
+        spec = getattr(self.data, kind)
+        return None if spec is None else (self.base_dir / spec.path).resolve()
+
+    def output_root(self) -> Path:
+        return (self.base_dir / self.output_dir).resolve()
+
+    def enabled_analyses(self, only: list[str] | None = None) -> list[Analysis]:
+        out = []
+        for key, analysis in ANALYSES.items():
+            if getattr(self.analyses, key).enabled and (not only or key in only):
+                out.append(analysis)
+        return out
+
+    def analysis_parameters(self, key: str) -> dict[str, Any]:
+        return getattr(self.analyses, key).parameters()
+
+
+def load_config(path: str | Path) -> Engagement:
+    """Read and validate ``engagement.yaml``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The config file, or the engagement folder that holds ``engagement.yaml``.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem (unknown keys with a did-you-mean, wrong types,
+        missing files, analysis parameters the notebook does not declare).
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "engagement.yaml"
+    if not path.exists():
+        raise ConfigError(path, [f"file not found. Fix: create one with `cvkit new FOLDER --client NAME`."])
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(path, [f"not valid YAML: {exc}. Fix: check indentation and quoting at that line."]) \
+            from None
+    if not isinstance(raw, dict):
+        raise ConfigError(path, ["the file must be a mapping of keys (client:, data:, analyses:, ...). "
+                                 "Fix: start from templates/engagement.yaml."])
+    try:
+        cfg = Engagement.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(path, _explain(exc, raw)) from None
+    cfg.config_path = path.resolve()
+    problems = _check_files(cfg) + _check_analyses(cfg)
+    if problems:
+        raise ConfigError(path, problems)
+    return cfg
+
+
+def _explain(exc: ValidationError, raw: dict) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        # pydantic reports union members separately (e.g. data.survey.FileSpec.path); keep the user's path.
+        loc = [p for p in loc if p not in {"FileSpec", "function-before[_path_shorthand(), nullable[FileSpec]]"}
+               and not p.startswith("function-")]
+        key = ".".join(loc)
+        value = _lookup(raw, loc)
+        if err["type"] == "extra_forbidden":
+            parent_model = _model_at(loc[:-1])
+            known = list(parent_model.model_fields) if parent_model else []
+            known = [k for k in known if k != "config_path"]
+            close = difflib.get_close_matches(loc[-1], known, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            problems.append(f"{key}: unknown key.{hint} Fix: remove it or use one of {', '.join(known)}.")
+        elif err["type"] == "missing":
+            problems.append(f"{key}: required key is missing. Fix: add `{loc[-1]}:` (see templates/engagement.yaml).")
+        else:
+            problems.append(f"{key}: {value!r} is not valid ({err['msg']}). Fix: {_fix_for(loc)}")
+    return problems
+
+
+def _lookup(raw: Any, loc: list[str]) -> Any:
+    for part in loc:
+        if isinstance(raw, dict) and part in raw:
+            raw = raw[part]
+        else:
+            return None
+    return raw
+
+
+def _model_at(loc: list[str]) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = Engagement
+    for part in loc:
+        if model is None or part not in model.model_fields:
+            return None
+        annotation = model.model_fields[part].annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    return model
+
+
+_FIXES = {
+    "analysis_date": "write the date as YYYY-MM-DD, e.g. 2026-06-30.",
+    "currency": "use a three-letter ISO code such as EUR, USD or GBP.",
+    "slug": "use lower-case letters, digits, '-' and '_' (e.g. acme-bank).",
+    "seed": "use a whole number, e.g. 2026.",
+    "enabled": "use true or false.",
+}
+
+
+def _fix_for(loc: list[str]) -> str:
+    for part in reversed(loc):
+        if part in _FIXES:
+            return _FIXES[part]
+    return "see the comments in templates/engagement.yaml for the expected form."
+
+
+def _check_files(cfg: Engagement) -> list[str]:
+    problems = []
+    for kind, spec in cfg.data.given().items():
+        full = (cfg.base_dir / spec.path)
+        matches = [full] if full.exists() else []
+        if not matches:
+            siblings = sorted(p.name for p in full.parent.glob("*")) if full.parent.is_dir() else []
+            close = difflib.get_close_matches(full.name, siblings, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            problems.append(f"data.{kind}: file '{spec.path}' not found (looked in {full.parent}).{hint} "
+                            f"Fix: give the path relative to {cfg.config_path.name}'s folder.")
+    return problems
+
+
+def _check_analyses(cfg: Engagement) -> list[str]:
+    problems = []
+    given = cfg.data.given()
+    for key, analysis in ANALYSES.items():
+        section: AnalysisSection = getattr(cfg.analyses, key)
+        if not analysis.path.exists():
+            problems.append(f"analyses.{key}: notebook {analysis.notebook} is missing from cvkit's notebooks/ "
+                            "folder. Fix: reinstall cvkit from its repository.")
+            continue
+        declared = {name: p for name, p in notebook_parameters(analysis.path).items()
+                    if name not in COMMON_PARAMETERS and name not in DATA_KINDS}
+        problems += check_values(section.parameters(), declared, f"analyses.{key}")
+        if section.enabled and analysis.needs_any and not any(k in given for k in analysis.needs_any):
+            need = " or ".join(f"data.{k}" for k in analysis.needs_any)
+            problems.append(f"analyses.{key}: enabled but no input data: give {need}, or set "
+                            f"analyses.{key}.enabled: false.")
+    return problems

@@ -1,0 +1,123 @@
+"""Notebook parameters: read what a notebook declares, check values against it.
+
+A notebook's ``parameters`` cell is the single source of truth for what an
+analysis accepts; the engagement config's analysis sections are validated
+against it, and ``cvkit params NOTEBOOK`` prints it.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+__all__ = ["NotebookParameter", "notebook_parameters", "check_values", "format_parameters", "NOTEBOOKS_DIR"]
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+
+_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
+
+
+@dataclass(frozen=True)
+class NotebookParameter:
+    """One declared parameter: ``name: type = default  # help``."""
+
+    name: str
+    type: str
+    default: Any
+    help: str
+
+
+@lru_cache(maxsize=64)
+def _parameters_cached(path: str, mtime: float) -> tuple[NotebookParameter, ...]:
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    if not cells:
+        raise ValueError(f"{path}: no cell tagged 'parameters'. Fix: tag the notebook's parameter cell "
+                         "'parameters' (View > Cell metadata in JupyterLab).")
+    source = cells[0].source
+    lines = source.splitlines()
+    out: list[NotebookParameter] = []
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.AnnAssign) or not isinstance(node.target, ast.Name):
+            raise ValueError(f"{path}: parameters cell line {node.lineno} is not a typed assignment "
+                             "like `name: str = \"value\"  # help`.")
+        type_name = ast.unparse(node.annotation)
+        if type_name not in _TYPES:
+            raise ValueError(f"{path}: parameter '{node.target.id}' has type {type_name}; "
+                             f"use one of {', '.join(_TYPES)}.")
+        default = ast.literal_eval(node.value) if node.value is not None else None
+        line = lines[node.end_lineno - 1]
+        comment_at = line.find("#", node.end_col_offset if node.lineno == node.end_lineno else 0)
+        help_text = line[comment_at + 1:].strip() if comment_at >= 0 else ""
+        out.append(NotebookParameter(node.target.id, type_name, default, help_text))
+    return tuple(out)
+
+
+def notebook_parameters(notebook: str | Path) -> dict[str, NotebookParameter]:
+    """The parameters a notebook declares, in order.
+
+    Parameters
+    ----------
+    notebook : str or Path
+        Path to an ``.ipynb`` file, or a notebook name in ``notebooks/``
+        (with or without ``.ipynb``).
+    """
+    path = Path(notebook)
+    if not path.exists():
+        candidate = NOTEBOOKS_DIR / (path.name if path.suffix == ".ipynb" else f"{path.name}.ipynb")
+        if not candidate.exists():
+            known = sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb"))
+            close = difflib.get_close_matches(path.stem, known, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise FileNotFoundError(f"notebook '{notebook}' not found.{hint} Known: {', '.join(known)}")
+        path = candidate
+    params = _parameters_cached(str(path.resolve()), path.stat().st_mtime)
+    return {p.name: p for p in params}
+
+
+def check_values(values: dict[str, Any], declared: dict[str, NotebookParameter], where: str) -> list[str]:
+    """Problems with ``values`` against ``declared`` parameters (empty list if fine).
+
+    Integers are accepted for float parameters; nothing else is coerced.
+    """
+    problems = []
+    for key, value in values.items():
+        if key not in declared:
+            close = difflib.get_close_matches(key, declared, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            problems.append(f"{where}.{key}: unknown parameter.{hint} Fix: use one of "
+                            f"{', '.join(declared)}.")
+            continue
+        expected = _TYPES[declared[key].type]
+        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if not ok:
+            problems.append(f"{where}.{key}: {value!r} is a {type(value).__name__}, expected "
+                            f"{declared[key].type} ({declared[key].help}). Fix: e.g. "
+                            f"{key}: {_yaml_repr(declared[key].default)}")
+    return problems
+
+
+def _yaml_repr(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)
+
+
+def format_parameters(notebook: str | Path) -> str:
+    """A readable listing of a notebook's parameters (for ``cvkit params``)."""
+    params = notebook_parameters(notebook)
+    width = max(len(p.name) for p in params.values())
+    lines = [f"{'name':<{width}}  {'type':<5}  default  -- help"]
+    for p in params.values():
+        lines.append(f"{p.name:<{width}}  {p.type:<5}  {p.default!r}  -- {p.help}")
+    return "\n".join(lines)

@@ -1,0 +1,205 @@
+"""The client deliverable: HTML pages from executed notebooks, an index, a workbook, a PDF.
+
+Pages are rendered by nbconvert through the ``templates/report/cvkit``
+template (the JupyterLab look without any script loaded from a network, a
+header with the client and dates, and a table of contents). Cells are removed
+or have their code hidden by tag (see ``notebooks/README.md``); by default the
+client version hides all code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import nbformat
+import pandas as pd
+
+import cvkit
+from cvkit.resources import templates_dir
+
+if TYPE_CHECKING:
+    from cvkit.config import Engagement
+    from cvkit.runner import NotebookRun
+
+__all__ = ["render_notebook", "render_index", "write_workbook", "print_pdf", "render_deliverable",
+           "REMOVE_CELL_TAGS", "HIDE_INPUT_TAGS", "chromium_path"]
+
+REMOVE_CELL_TAGS = frozenset({"parameters", "injected-parameters", "remove-cell"})
+HIDE_INPUT_TAGS = frozenset({"hide-input"})
+REMOVE_OUTPUT_TAGS = frozenset({"remove-output"})
+
+_HEADING = re.compile(r'<h([1-3]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
+
+
+def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str | Path, *, title: str,
+                    client_name: str, analysis_date: str, show_code: bool = False) -> Path:
+    """Render one executed notebook to a standalone HTML page.
+
+    Parameters
+    ----------
+    notebook : path or NotebookNode
+        The executed notebook.
+    html_path : path
+        Where to write the page.
+    title, client_name, analysis_date : str
+        Shown in the page header.
+    show_code : bool
+        False (client version): every code input is hidden. True (analyst
+        version): only inputs tagged ``hide-input`` are hidden.
+    """
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(str(notebook), as_version=4)
+    exporter = HTMLExporter(template_name="cvkit", extra_template_basedirs=[str(templates_dir() / "report")])
+    exporter.exclude_input = not show_code
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags=set(REMOVE_CELL_TAGS), remove_input_tags=set(HIDE_INPUT_TAGS),
+                              remove_all_outputs_tags=set(REMOVE_OUTPUT_TAGS), enabled=True), enabled=True)
+    resources = {"metadata": {"name": title},
+                 "cvkit": {"client_name": client_name, "page_title": title, "analysis_date": analysis_date,
+                           "run_date": dt.date.today().isoformat(), "version": cvkit.__version__}}
+    nb = nbformat.from_dict(nb)
+    nb.metadata["title"] = f"{title} | {client_name}"
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    body = body.replace("<!--cvkit-toc-->", _toc(body))
+    out = Path(html_path)
+    out.write_text(body, encoding="utf-8")
+    return out
+
+
+def _toc(body: str) -> str:
+    items = []
+    for level, anchor, text in _HEADING.findall(body):
+        label = re.sub(r"<[^>]+>", "", text).replace("¶", "").strip()
+        items.append(f'<li class="h{level}"><a href="#{anchor}">{label}</a></li>')
+    return "<ul>" + "".join(items) + "</ul>"
+
+
+def render_index(folder: str | Path, *, client_name: str, analysis_date: str,
+                 pages: Sequence[dict[str, Any]]) -> Path:
+    """Write ``index.html``: one card per analysis page with its status and headline results.
+
+    ``pages`` items have ``title``, ``html`` (file name or None), ``status`` and
+    ``results`` (the analysis's results dict, possibly empty).
+    """
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(str(templates_dir() / "report")),
+                      autoescape=select_autoescape(["html", "j2"]))
+    css = (templates_dir() / "report" / "cvkit" / "cvkit.css").read_text(encoding="utf-8")
+    text = env.get_template("index.html.j2").render(
+        client_name=client_name, analysis_date=analysis_date, run_date=dt.date.today().isoformat(),
+        version=cvkit.__version__, pages=pages, css=css, format_value=_format_value)
+    out = Path(folder) / "index.html"
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def _format_value(entry: dict[str, Any]) -> str:
+    value, unit = entry.get("value"), entry.get("unit")
+    if isinstance(value, float):
+        value = f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.3g}"
+    elif isinstance(value, int):
+        value = f"{value:,}"
+    elif isinstance(value, (list, tuple)):
+        value = ", ".join(str(v) for v in value[:5])
+    elif isinstance(value, dict):
+        value = ", ".join(f"{k}: {v}" for k, v in list(value.items())[:4])
+    return f"{value} {unit}" if unit else str(value)
+
+
+def readable(column: str) -> str:
+    """Column name as a reader sees it: ``p_alive`` -> ``P alive``."""
+    text = str(column).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def write_workbook(tables_dir: str | Path, xlsx_path: str | Path) -> Path | None:
+    """Gather every ``tables/<analysis>/<name>.csv`` into one Excel workbook, a sheet per table.
+
+    Sheet names are ``<analysis> <name>`` cut to Excel's 31 characters (made
+    unique); column names are made readable. Returns None when there is no table.
+    """
+    csvs = sorted(Path(tables_dir).glob("*/*.csv"))
+    if not csvs:
+        return None
+    used: set[str] = set()
+    with pd.ExcelWriter(xlsx_path, engine="openpyxl") as writer:
+        for csv in csvs:
+            base = f"{csv.parent.name} {csv.stem}".replace("_", " ")[:31]
+            name, i = base, 2
+            while name.lower() in used:
+                suffix = f" {i}"
+                name, i = base[:31 - len(suffix)] + suffix, i + 1
+            used.add(name.lower())
+            df = pd.read_csv(csv)
+            df.columns = [readable(c) for c in df.columns]
+            df.to_excel(writer, sheet_name=name, index=False)
+    return Path(xlsx_path)
+
+
+def chromium_path() -> str | None:
+    """The headless-capable Chromium on PATH, if any."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync")
+
+
+def print_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: float = 120) -> Path | None:
+    """Print an HTML page to PDF with headless Chromium; None when Chromium is not installed."""
+    chromium = chromium_path()
+    if chromium is None:
+        return None
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="cvkit-chromium-") as profile:
+        subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+                        f"--print-to-pdf={pdf_path}", Path(html_path).resolve().as_uri()],
+                       check=True, capture_output=True, timeout=timeout)
+    return Path(pdf_path)
+
+
+def render_deliverable(build: Path, cfg: Engagement, runs: list[NotebookRun]) -> None:
+    """Render every executed notebook of a run, the index, the workbook and (optionally) PDFs."""
+    from cvkit.config import ANALYSES, OVERVIEW
+
+    by_key = {OVERVIEW.key: OVERVIEW, **ANALYSES}
+    pages = []
+    for run in runs:
+        analysis = by_key[run.analysis]
+        nb_path = build / "notebooks" / analysis.notebook
+        entry: dict[str, Any] = {"title": analysis.title, "status": run.status, "html": None, "results": {}}
+        if nb_path.exists():
+            name = f"{Path(analysis.notebook).stem}.html"
+            render_notebook(nb_path, build / name, title=analysis.title, client_name=cfg.client.name,
+                            analysis_date=cfg.analysis_date.isoformat(), show_code=cfg.report.show_code)
+            run.html = name
+            entry["html"] = name
+        results = build / "results" / f"{analysis.outputs}.json"
+        if results.exists():
+            entry["results"] = json.loads(results.read_text(encoding="utf-8"))
+        pages.append(entry)
+    render_index(build, client_name=cfg.client.name, analysis_date=cfg.analysis_date.isoformat(), pages=pages)
+    write_workbook(build / "tables", build / f"{cfg.client.slug}_tables.xlsx")
+    if cfg.report.pdf and chromium_path() is not None:
+        pdf_dir = build / "pdf"
+        pdf_dir.mkdir(exist_ok=True)
+        for page in ["index.html", *[p["html"] for p in pages if p["html"]]]:
+            print_pdf(build / page, pdf_dir / page.replace(".html", ".pdf"))
+

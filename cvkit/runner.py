@@ -1,0 +1,389 @@
+"""Run an engagement: intake, notebooks through papermill, deliverable, manifest.
+
+A run builds everything in a hidden temporary folder next to the final one
+(``outputs/.<slug>.building-*``) and swaps it into place only when every step
+succeeded, so a failed or interrupted run leaves the last good deliverable
+untouched. A lock file keeps two runs of the same client from overlapping;
+different clients never share a folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import cvkit
+from cvkit.config import ANALYSES, DATA_KINDS, OVERVIEW, Analysis, Engagement, load_config
+
+__all__ = ["RunError", "NotebookRun", "run_engagement", "run_many", "file_sha256"]
+
+# Packages whose versions go into the manifest (what a rerun needs to match).
+_MANIFEST_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "seaborn", "duckdb",
+                      "ibis-framework", "pyarrow", "papermill", "nbconvert", "nbclient", "ipykernel",
+                      "pydantic", "pyyaml", "openpyxl")
+
+NOT_GIVEN = "none"  # value passed for a data set the engagement does not have
+
+
+class RunError(RuntimeError):
+    """A run failed; the previous deliverable is untouched.
+
+    Attributes
+    ----------
+    notebook : str or None
+        The notebook that failed, if the failure was inside one.
+    cell : int or None
+        1-based index of the failing code cell within that notebook.
+    partial : Path or None
+        The partially executed notebook, kept for debugging.
+    """
+
+    def __init__(self, message: str, *, notebook: str | None = None, cell: int | None = None,
+                 partial: Path | None = None):
+        super().__init__(message)
+        self.notebook = notebook
+        self.cell = cell
+        self.partial = partial
+
+
+@dataclass
+class NotebookRun:
+    """What happened to one notebook in a run (recorded in the manifest)."""
+
+    analysis: str
+    notebook: str
+    status: str  # "ok", "failed", "carried_over"
+    seconds: float = 0.0
+    parameters: dict[str, Any] = field(default_factory=dict)
+    html: str | None = None
+    error: str | None = None
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def _client_lock(root: Path, slug: str) -> Iterator[None]:
+    lock_path = root / f".{slug}.lock"
+    with open(lock_path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise RunError(f"another run for client '{slug}' is in progress (lock {lock_path}). "
+                               "Fix: wait for it to finish, or run a different client.") from None
+            raise
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _recover(root: Path, slug: str) -> None:
+    """Undo what an interrupted earlier run left behind (we hold the client lock)."""
+    final = root / slug
+    old = sorted(root.glob(f".{slug}.old-*"))
+    if not final.exists() and old:
+        # Interrupted between the two renames of the swap: the old deliverable is the good one.
+        old[-1].rename(final)
+        old = old[:-1]
+    for leftover in [*old, *root.glob(f".{slug}.building-*")]:
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _package_versions() -> dict[str, str]:
+    versions = {}
+    for name in _MANIFEST_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _common_parameters(cfg: Engagement, build: Path) -> dict[str, Any]:
+    return {
+        "client": cfg.client.slug,
+        "client_name": cfg.client.name,
+        "currency": cfg.currency,
+        "analysis_date": cfg.analysis_date.isoformat(),
+        "seed": cfg.seed,
+        "output_dir": str(build),
+    }
+
+
+def _notebook_parameters(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[str, str],
+                         declared: dict[str, Any]) -> dict[str, Any]:
+    params = _common_parameters(cfg, build)
+    for kind in DATA_KINDS:
+        if kind in declared:
+            params[kind] = data_paths.get(kind, NOT_GIVEN)
+    if analysis is OVERVIEW:
+        params["intake_dir"] = str(build / "data")
+    else:
+        params.update(cfg.analysis_parameters(analysis.key))
+    # Results of earlier analyses in this run that later notebooks read.
+    upstream = {
+        "clv_file": build / "tables" / "clv" / "customers.csv",
+        "partworths_file": build / "tables" / "choice" / "respondent_partworths.csv",
+    }
+    for name, path in upstream.items():
+        if name in declared and name not in params and path.exists():
+            params[name] = str(path)
+    return {k: v for k, v in params.items() if k in declared}
+
+
+def _failure_details(exc: BaseException) -> tuple[int | None, str]:
+    """(1-based code cell number, short reason naming the cvkit function) of a papermill error."""
+    cell = getattr(exc, "exec_count", None)
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    where = ""
+    tb = "\n".join(getattr(exc, "traceback", []) or [])
+    tb = re.sub(r"\x1b\[[0-9;]*m", "", tb)
+    frames = re.findall(r"File (\S*cvkit/[\w/]+\.py):(\d+), in (\w+)", tb)
+    if frames:
+        file, line, func = frames[-1]
+        module = "cvkit." + file.split("cvkit/", 1)[1][:-3].replace("/", ".")
+        where = f" (in {module}.{func}, line {line})"
+    return cell, f"{ename}: {evalue}{where}"
+
+
+def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
+                   output_dir: str | Path | None = None, progress: bool = True,
+                   log: Callable[[str], None] = print) -> Path:
+    """Run an engagement end to end and return the deliverable folder.
+
+    Parameters
+    ----------
+    config : str or Path
+        ``engagement.yaml`` or the engagement folder.
+    only : sequence of str, optional
+        Analysis keys to (re)run (``value_drivers``, ``discrete_choice``,
+        ``clv``, ``segmentation``). Pages of the other analyses are carried
+        over from the previous deliverable when there is one.
+    output_dir : str or Path, optional
+        Root folder for deliverables; default: the config's ``output_dir``.
+        The deliverable goes to ``<output_dir>/<client slug>/``.
+    progress : bool
+        Show a progress bar per notebook.
+    log : callable
+        Where progress messages go.
+
+    Returns
+    -------
+    Path
+        ``<output_dir>/<slug>``, holding ``index.html``.
+
+    Raises
+    ------
+    cvkit.config.ConfigError, cvkit.data.DataError, RunError
+    """
+    from cvkit import report
+    from cvkit.data import DataError, intake
+
+    cfg = load_config(config)
+    unknown = [k for k in (only or []) if k not in ANALYSES]
+    if unknown:
+        raise RunError(f"--only {', '.join(unknown)}: unknown analysis. Fix: use {', '.join(ANALYSES)}.")
+    root = Path(output_dir).resolve() if output_dir else cfg.output_root()
+    root.mkdir(parents=True, exist_ok=True)
+    slug = cfg.client.slug
+    final = root / slug
+    started, t0 = _now(), time.perf_counter()
+
+    with _client_lock(root, slug):
+        _recover(root, slug)
+        build = Path(tempfile.mkdtemp(prefix=f".{slug}.building-", dir=root))
+        runs: list[NotebookRun] = []
+        try:
+            inputs = {k: cfg.data_path(k) for k in cfg.data.given()}
+            hashes = {k: file_sha256(p) for k, p in inputs.items()}
+            log(f"[{slug}] intake: {', '.join(inputs) or 'no data files'}")
+            result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir)
+            if not result.ok:
+                raise DataError(result.problems)
+            data_dir = build / "data"
+            result.write(data_dir)
+            data_paths = {k: str(data_dir / f"{k}.parquet") for k in result.tables}
+            (build / "notebooks").mkdir()
+
+            planned = [OVERVIEW, *cfg.enabled_analyses()]
+            to_run = [a for a in planned if a is OVERVIEW or not only or a.key in only]
+            for analysis in planned:
+                if analysis not in to_run:
+                    runs.append(_carry_over(analysis, final, build, log))
+                    continue
+                runs.append(_execute(analysis, cfg, build, data_paths, progress, log))
+
+            log(f"[{slug}] rendering the deliverable")
+            report.render_deliverable(build, cfg, runs)
+            changed = [k for k, p in inputs.items() if file_sha256(p) != hashes[k]]
+            if changed:
+                raise RunError(f"input files changed while the run was reading them: {', '.join(changed)}. "
+                               "Fix: make sure nothing else writes to the engagement's data files, then rerun.")
+            _write_manifest(build, cfg, runs, inputs, hashes, result, started, time.perf_counter() - t0)
+            _swap(build, final)
+        except BaseException as exc:
+            _keep_partial(build, root, slug, runs, exc)
+            raise
+    log(f"[{slug}] deliverable: {final / 'index.html'}")
+    return final
+
+
+def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[str, str], progress: bool,
+             log: Callable[[str], None]) -> NotebookRun:
+    import papermill as pm
+
+    from cvkit.params import notebook_parameters
+
+    declared = notebook_parameters(analysis.path)
+    params = _notebook_parameters(analysis, cfg, build, data_paths, declared)
+    out_nb = build / "notebooks" / analysis.notebook
+    run = NotebookRun(analysis.key, analysis.notebook, "failed", parameters=params)
+    log(f"[{cfg.client.slug}] {analysis.notebook}")
+    t = time.perf_counter()
+    try:
+        pm.execute_notebook(str(analysis.path), str(out_nb), parameters=params, cwd=str(build),
+                            progress_bar=progress, log_output=False, kernel_name="python3")
+    except Exception as exc:
+        run.seconds = round(time.perf_counter() - t, 2)
+        cell, reason = _failure_details(exc)
+        run.error = reason
+        where = f", code cell {cell}" if cell else ""
+        raise RunError(f"{analysis.notebook} failed{where}: {reason}", notebook=analysis.notebook, cell=cell,
+                       partial=out_nb) from exc
+    run.seconds = round(time.perf_counter() - t, 2)
+    run.status = "ok"
+    return run
+
+
+def _carry_over(analysis: Analysis, final: Path, build: Path, log: Callable[[str], None]) -> NotebookRun:
+    """Copy a not-rerun analysis's pages and tables from the previous deliverable."""
+    run = NotebookRun(analysis.key, analysis.notebook, "not_run")
+    src_nb = final / "notebooks" / analysis.notebook
+    if not src_nb.exists():
+        return run
+    shutil.copy2(src_nb, build / "notebooks" / analysis.notebook)
+    for sub in ("tables", "figures"):
+        src = final / sub / analysis.outputs
+        if src.exists():
+            shutil.copytree(src, build / sub / analysis.outputs)
+    src_results = final / "results" / f"{analysis.outputs}.json"
+    if src_results.exists():
+        (build / "results").mkdir(exist_ok=True)
+        shutil.copy2(src_results, build / "results" / src_results.name)
+    run.status = "carried_over"
+    log(f"[{final.name}] {analysis.notebook}: kept from the previous run")
+    return run
+
+
+def _swap(build: Path, final: Path) -> None:
+    """Replace ``final`` by ``build`` with two renames; _recover handles a crash in between."""
+    old = None
+    if final.exists():
+        old = final.parent / f".{final.name}.old-{os.getpid()}"
+        final.rename(old)
+    build.rename(final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _keep_partial(build: Path, root: Path, slug: str, runs: list[NotebookRun], exc: BaseException) -> None:
+    """On failure: keep the partial notebooks for debugging in outputs/.failed/<slug>/, drop the rest."""
+    if not build.exists():
+        return
+    partial_nbs = build / "notebooks"
+    if isinstance(exc, RunError) and exc.partial is not None and partial_nbs.exists():
+        failed = root / ".failed" / slug
+        shutil.rmtree(failed, ignore_errors=True)
+        failed.parent.mkdir(exist_ok=True)
+        shutil.move(str(partial_nbs), str(failed))
+        exc.partial = failed / exc.partial.name
+        exc.args = (f"{exc.args[0]}\nThe partially executed notebook is kept at {exc.partial}; "
+                    "the previous deliverable was left untouched.",)
+    shutil.rmtree(build, ignore_errors=True)
+
+
+def _write_manifest(build: Path, cfg: Engagement, runs: list[NotebookRun], inputs: dict[str, Path],
+                    hashes: dict[str, str], result: Any, started: str, seconds: float) -> None:
+    outputs = sorted(str(p.relative_to(build)) for p in build.rglob("*")
+                     if p.is_file() and p.parts[len(build.parts)] in {"tables", "results"})
+    manifest = {
+        "cvkit_version": cvkit.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": _package_versions(),
+        "client": {"name": cfg.client.name, "slug": cfg.client.slug},
+        "config": {"path": str(cfg.config_path), "sha256": file_sha256(cfg.config_path)},
+        "seed": cfg.seed,
+        "analysis_date": cfg.analysis_date.isoformat(),
+        "inputs": [{"kind": k, "path": str(p), "bytes": p.stat().st_size, "sha256": hashes[k]}
+                   for k, p in inputs.items()],
+        "intake": json.loads(result.summary().to_json(orient="records", date_format="iso")),
+        "excluded": json.loads(result.excluded().to_json(orient="records")),
+        "notebooks": [asdict(r) for r in runs],
+        "outputs": {rel: file_sha256(build / rel) for rel in outputs},
+        "started": started,
+        "finished": _now(),
+        "seconds": round(seconds, 2),
+    }
+    (build / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def _run_one(config: str, only: Sequence[str] | None, output_dir: str | None) -> tuple[str, str, str]:
+    try:
+        final = run_engagement(config, only=only, output_dir=output_dir, progress=False,
+                               log=lambda m: print(m, flush=True))
+        return config, "ok", str(final / "index.html")
+    except Exception as exc:  # reported per client, the other clients go on
+        return config, "failed", str(exc)
+
+
+def run_many(configs: Sequence[str | Path], *, only: Sequence[str] | None = None, jobs: int = 1,
+             output_dir: str | Path | None = None) -> list[tuple[str, str, str]]:
+    """Run several engagements, ``jobs`` at a time, one process per client.
+
+    Returns
+    -------
+    list of (config, status, index.html path or error message), in input order.
+    """
+    configs = [str(c) for c in configs]
+    out_dir = str(output_dir) if output_dir else None
+    if jobs <= 1 or len(configs) == 1:
+        return [_run_one(c, only, out_dir) for c in configs]
+    results: dict[str, tuple[str, str, str]] = {}
+    import multiprocessing
+
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_run_one, c, only, out_dir): c for c in configs}
+        for fut in as_completed(futures):
+            results[futures[fut]] = fut.result()
+    return [results[c] for c in configs]

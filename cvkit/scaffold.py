@@ -1,0 +1,78 @@
+"""Create engagement folders: a new client's from the templates, or the demo's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import unicodedata
+from pathlib import Path
+
+from cvkit.resources import templates_dir
+
+__all__ = ["slugify", "new_engagement", "write_demo_engagement", "render_config"]
+
+DATA_TEMPLATES = ("customers", "transactions", "survey", "needs", "choice")
+
+
+def slugify(name: str) -> str:
+    """A folder-safe client id: ``"Acme Bank (NL)"`` -> ``"acme-bank-nl"``."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:63] or "client"
+
+
+def render_config(*, client_name: str, client_slug: str, analysis_date: dt.date, currency: str = "EUR",
+                  seed: int = 2026) -> str:
+    """``templates/engagement.yaml`` with the client's values filled in."""
+    text = (templates_dir() / "engagement.yaml").read_text(encoding="utf-8")
+    # json.dumps gives a valid YAML double-quoted scalar, so any client name is safe data.
+    values = {"__CLIENT_NAME__": json.dumps(client_name), "__CLIENT_SLUG__": client_slug,
+              "__ANALYSIS_DATE__": analysis_date.isoformat(), "__CURRENCY__": currency, "__SEED__": str(seed)}
+    for token, value in values.items():
+        text = text.replace(token, value)
+    return text
+
+
+def new_engagement(folder: str | Path, client_name: str, *, slug: str | None = None,
+                   currency: str = "EUR") -> Path:
+    """Create a new engagement folder from ``templates/``.
+
+    Writes ``engagement.yaml`` (the commented template with the client filled
+    in), ``data/`` with a header-only CSV per data set, and ``README.md`` for
+    the analyst. Refuses to overwrite an existing ``engagement.yaml``.
+
+    Returns
+    -------
+    Path
+        The new ``engagement.yaml``.
+    """
+    folder = Path(folder)
+    config = folder / "engagement.yaml"
+    if config.exists():
+        raise FileExistsError(f"{config} already exists. Fix: choose a new folder, or edit that config.")
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    config.write_text(render_config(client_name=client_name, client_slug=slug or slugify(client_name),
+                                    analysis_date=dt.date.today(), currency=currency), encoding="utf-8")
+    for kind in DATA_TEMPLATES:
+        target = folder / "data" / f"{kind}.csv"
+        if not target.exists():
+            shutil.copyfile(templates_dir() / "data" / f"{kind}.csv", target)
+    shutil.copyfile(templates_dir() / "engagement_README.md", folder / "README.md")
+    return config
+
+
+def write_demo_engagement(folder: str | Path, seed: int = 2026) -> Path:
+    """Write the demo engagement (config + generated data) into ``folder``; returns its config path."""
+    from cvkit.datasets.demo import make_demo
+
+    folder = Path(folder)
+    demo = make_demo(seed=seed)
+    demo.write_data(folder / "data")
+    config = folder / "engagement.yaml"
+    text = render_config(client_name=demo.client_brand, client_slug=demo.client,
+                         analysis_date=dt.date.fromisoformat(str(demo.analysis_date)[:10]),
+                         currency=demo.currency, seed=seed)
+    config.write_text(text, encoding="utf-8")
+    return config
