@@ -1,0 +1,290 @@
+"""Choosing the number of segments honestly: fit, separation, stability and size side by side.
+
+No single statistic picks k. :func:`choose_k` computes, for every algorithm
+and k, the criteria analysts use and puts them in one table:
+
+* ``bic`` - Bayesian information criterion of the Gaussian mixture (lower
+  is better; not defined for k-means or Ward, left empty);
+* ``silhouette`` - how much closer respondents are to their own segment
+  than to the next one (-1..1, higher is better);
+* ``calinski_harabasz`` - between / within dispersion ratio (higher is better);
+* ``stability`` - mean adjusted Rand index between the full-sample solution
+  and solutions refitted on bootstrap resamples (each resample's model
+  assigns every respondent), 1 = perfectly reproducible; 0.8 or more is
+  usually read as stable;
+* ``smallest_share`` - share of respondents in the smallest segment, against
+  the minimum segment size a client can act on.
+
+The recommendation keeps the k where every segment is large enough and
+stability reaches the threshold, then takes the best mean rank over the
+criteria (smaller k wins ties: parsimony). The reason is stated in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib.axes
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, silhouette_score
+
+from cvkit.segment.models import SegmentModel
+
+__all__ = ["KSelection", "choose_k", "bootstrap_stability"]
+
+
+def bootstrap_stability(X: np.ndarray, k: int, algorithm: str = "kmeans", *, n_boot: int = 50,
+                        reference: np.ndarray | None = None, n_init: int = 3, covariance: str = "diag",
+                        seed: int = 0, n_jobs: int = 1) -> np.ndarray:
+    """Adjusted Rand index between a reference solution and bootstrap refits.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, p)
+    k : int
+    algorithm : {"kmeans", "gmm", "ward"}
+    n_boot : int
+        Bootstrap resamples (drawn with replacement, size n).
+    reference : ndarray of int, shape (n,), optional
+        Labels to compare with; default a full-sample fit with 10 starts.
+    n_init : int
+        Starts per bootstrap refit (the reference already uses many).
+    seed : int
+    n_jobs : int
+        Parallel workers (joblib).
+
+    Returns
+    -------
+    ndarray, shape (n_boot,)
+        ARI per resample.
+    """
+    X = np.asarray(X, dtype=float)
+    if reference is None:
+        reference = SegmentModel(k, algorithm, n_init=10, covariance=covariance, seed=seed).fit(X).labels_
+    seeds = np.random.SeedSequence([seed, k, len(algorithm)]).generate_state(n_boot)
+    jobs = (delayed(_one_boot)(X, k, algorithm, n_init, covariance, int(s)) for s in seeds)
+    labels = Parallel(n_jobs=n_jobs)(jobs)
+    return np.array([adjusted_rand_score(reference, lab) for lab in labels])
+
+
+def _one_boot(X: np.ndarray, k: int, algorithm: str, n_init: int, covariance: str, s: int) -> np.ndarray:
+    rng = np.random.default_rng(s)
+    idx = rng.integers(0, X.shape[0], X.shape[0])
+    Xb = X[idx]
+    if len(np.unique(Xb, axis=0)) < k:  # pragma: no cover - only with tiny degenerate data
+        return np.zeros(X.shape[0], dtype=np.int64)
+    m = SegmentModel(k, algorithm, n_init=n_init, covariance=covariance, seed=s % (2**31)).fit(Xb)
+    return m.predict(X)
+
+
+@dataclass
+class KSelection:
+    """Result of :func:`choose_k`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per algorithm x k with ``algorithm``, ``k``, ``bic``,
+        ``silhouette``, ``calinski_harabasz``, ``stability``,
+        ``stability_sd``, ``smallest_share``, ``size_ok``, ``stable``,
+        ``admissible``, ``mean_rank``, ``note``.
+    recommended_k : int
+        The k to use (the analyst's override if one was given).
+    algorithm : str
+        Algorithm the recommendation refers to.
+    reason : str
+        The recommendation in words.
+    """
+
+    table: pd.DataFrame
+    recommended_k: int
+    algorithm: str
+    reason: str
+
+    def plot(self, ax: matplotlib.axes.Axes | None = None) -> matplotlib.axes.Axes:
+        """Criteria against k, each scaled to 0..1 (1 = best), recommended k marked.
+
+        Parameters
+        ----------
+        ax : Axes, optional
+
+        Returns
+        -------
+        Axes
+        """
+        return plot_k_selection(self, ax=ax)
+
+
+def _rank_score(table: pd.DataFrame) -> pd.Series:
+    ranks = []
+    for col, higher in (("silhouette", True), ("calinski_harabasz", True), ("stability", True), ("bic", False)):
+        s = table[col]
+        if s.notna().any():
+            ranks.append(s.rank(ascending=not higher, method="min"))
+    return pd.concat(ranks, axis=1).mean(axis=1)
+
+
+def choose_k(X: np.ndarray, k_range: Sequence[int] = range(2, 9), *, algorithms: Sequence[str] = ("kmeans", "gmm"),
+             n_boot: int = 50, min_share: float = 0.05, stability_threshold: float = 0.8,
+             n_init: int = 20, covariance: str = "diag", silhouette_sample: int = 3000,
+             fixed_k: int | None = None, primary: str | None = None, seed: int = 0,
+             n_jobs: int = 1) -> KSelection:
+    """Compare k = 2..8 (or any range) on fit, separation, stability and segment size.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, p)
+        Preprocessed inputs.
+    k_range : sequence of int
+        Candidate numbers of segments. Values that are infeasible (k < 2, or
+        fewer than 10 respondents per segment) are kept in the table, flagged
+        in ``note`` and never recommended.
+    algorithms : sequence of str
+        From ``("kmeans", "gmm", "ward")``.
+    n_boot : int
+        Bootstrap resamples for stability (0 to skip; stability is then NaN
+        and not used).
+    min_share : float
+        Minimum segment size as a share of respondents (e.g. 0.05 = 5%).
+    stability_threshold : float
+        Mean ARI needed to call a solution stable.
+    n_init : int
+        Starts of each full-sample fit.
+    covariance : str
+        GMM covariance structure ("diag" = latent profile analysis, "full").
+    silhouette_sample : int
+        Respondents sampled (with the seed) for the silhouette; its cost grows
+        with n squared.
+    fixed_k : int, optional
+        The analyst's choice; recorded as the recommendation with the
+        criteria still shown.
+    primary : str, optional
+        Algorithm whose rows drive the recommendation (default the first).
+    seed : int
+    n_jobs : int
+        Parallel workers for the bootstrap refits.
+
+    Returns
+    -------
+    KSelection
+    """
+    X = np.asarray(X, dtype=float)
+    n = X.shape[0]
+    primary = primary or algorithms[0]
+    if primary not in algorithms:
+        raise ValueError(f"primary={primary!r} is not among algorithms {list(algorithms)}")
+    rows = []
+    for alg in algorithms:
+        for k in k_range:
+            row = {"algorithm": alg, "k": int(k), "bic": np.nan, "silhouette": np.nan,
+                   "calinski_harabasz": np.nan, "stability": np.nan, "stability_sd": np.nan,
+                   "smallest_share": np.nan, "note": ""}
+            if k < 2 or n < 10 * k:
+                row["note"] = (f"infeasible: k must be >= 2 and n >= 10k ({n} respondents allow k <= {n // 10})")
+                rows.append(row)
+                continue
+            try:
+                m = SegmentModel(int(k), alg, n_init=n_init, covariance=covariance, seed=seed).fit(X)
+            except ValueError as exc:
+                row["note"] = f"failed: {exc}"
+                rows.append(row)
+                continue
+            row["bic"] = m.bic_
+            row["silhouette"] = float(silhouette_score(X, m.labels_, sample_size=min(silhouette_sample, n),
+                                                       random_state=seed))
+            row["calinski_harabasz"] = float(calinski_harabasz_score(X, m.labels_))
+            row["smallest_share"] = float(m.sizes_.min() / n)
+            if n_boot > 0:
+                ari = bootstrap_stability(X, int(k), alg, n_boot=n_boot, reference=m.labels_,
+                                          covariance=covariance, seed=seed, n_jobs=n_jobs)
+                row["stability"] = float(ari.mean())
+                row["stability_sd"] = float(ari.std(ddof=1)) if len(ari) > 1 else 0.0
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    table["size_ok"] = table["smallest_share"] >= min_share
+    table["stable"] = table["stability"] >= stability_threshold if n_boot > 0 else True
+    table["admissible"] = table["size_ok"] & table["stable"] & table["note"].eq("")
+    table["mean_rank"] = np.nan
+    for alg in algorithms:
+        sel = (table["algorithm"] == alg) & table["note"].eq("")
+        if sel.any():
+            table.loc[sel, "mean_rank"] = _rank_score(table.loc[sel])
+    prim = table[table["algorithm"] == primary]
+    if fixed_k is not None:
+        if fixed_k not in set(prim["k"]) or prim.loc[prim["k"] == fixed_k, "note"].iloc[0] != "":
+            note = "" if fixed_k in set(prim["k"]) else " (it was not among the compared k)"
+            reason = f"k = {fixed_k} was set by the analyst{note}."
+        else:
+            r = prim[prim["k"] == fixed_k].iloc[0]
+            flags = []
+            if not r["size_ok"]:
+                flags.append(f"its smallest segment holds {r['smallest_share']:.1%} < {min_share:.0%}")
+            if n_boot > 0 and not r["stable"]:
+                flags.append(f"stability {r['stability']:.2f} < {stability_threshold:.2f}")
+            reason = f"k = {fixed_k} was set by the analyst" + (
+                " (warning: " + "; ".join(flags) + ")." if flags else "; it meets the size and stability checks.")
+        return KSelection(table, int(fixed_k), primary, reason)
+    ok = prim[prim["admissible"]]
+    if ok.empty:
+        usable = prim[prim["note"].eq("")]
+        if usable.empty:
+            raise ValueError(f"no k in {list(k_range)} can be estimated from {n} respondents; fix: use k <= {n // 10} "
+                             "or more respondents")
+        best = usable.sort_values(["stability", "k"], ascending=[False, True]).iloc[0]
+        reason = (f"no k met both checks (every segment >= {min_share:.0%} and stability >= "
+                  f"{stability_threshold:.2f}); k = {int(best['k'])} is the most stable ({best['stability']:.2f}). "
+                  "Treat the segmentation as exploratory.")
+        return KSelection(table, int(best["k"]), primary, reason)
+    best = ok.sort_values(["mean_rank", "k"], ascending=[True, True]).iloc[0]
+    k = int(best["k"])
+    parts = [f"silhouette {best['silhouette']:.2f}", f"Calinski-Harabasz {best['calinski_harabasz']:.0f}"]
+    if np.isfinite(best["bic"]):
+        parts.append(f"BIC {best['bic']:.0f}")
+    if n_boot > 0:
+        parts.append(f"bootstrap stability {best['stability']:.2f}")
+    reason = (f"k = {k} ({primary}): the best average rank over the criteria ({', '.join(parts)}) among the "
+              f"{len(ok)} k whose segments all hold >= {min_share:.0%} of respondents"
+              + (f" and whose stability is >= {stability_threshold:.2f}" if n_boot > 0 else "")
+              + f"; smallest segment {best['smallest_share']:.1%}.")
+    return KSelection(table, k, primary, reason)
+
+
+def plot_k_selection(selection: KSelection, ax: matplotlib.axes.Axes | None = None) -> matplotlib.axes.Axes:
+    """Each criterion of :func:`choose_k` against k, scaled to 0..1 (1 = best).
+
+    Parameters
+    ----------
+    selection : KSelection
+    ax : Axes, optional
+
+    Returns
+    -------
+    Axes
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5))
+    t = selection.table
+    styles = {"kmeans": "-", "gmm": "--", "ward": ":"}
+    colors = {"silhouette": "#1F6E8C", "calinski_harabasz": "#5B6770", "stability": "#C8102E", "bic": "#8FA3B0"}
+    for alg, g in t.groupby("algorithm", sort=False):
+        g = g.sort_values("k")
+        for col, higher in (("silhouette", True), ("calinski_harabasz", True), ("stability", True), ("bic", False)):
+            s = g[col]
+            if s.notna().sum() < 2:
+                continue
+            lo, hi = s.min(), s.max()
+            scaled = (s - lo) / (hi - lo) if hi > lo else s * 0 + 1
+            if not higher:
+                scaled = 1 - scaled
+            ax.plot(g["k"], scaled, styles.get(str(alg), "-"), marker="o", color=colors[col],
+                    label=f"{col.replace('_', '-')} ({alg})")
+    ax.axvline(selection.recommended_k, color="black", lw=1, alpha=0.5)
+    ax.set_xlabel("number of segments k")
+    ax.set_ylabel("criterion, scaled (1 = best)")
+    ax.set_title(f"Choosing k: recommended k = {selection.recommended_k}")
+    ax.legend(fontsize="small", ncols=2, loc="lower left")
+    return ax
