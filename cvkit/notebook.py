@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-__all__ = ["check_parameters", "ParameterError"]
+__all__ = ["check_parameters", "data_path", "ParameterError"]
 
 # Names IPython and Jupyter put in the user namespace by themselves.
 _IPYTHON_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "open"}
@@ -85,3 +85,38 @@ def check_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
 
 def _type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", None) or str(annotation)
+
+
+NOT_GIVEN = "none"
+
+
+def data_path(kind: str, value: str) -> "Path | None":
+    """Resolve a notebook's data-file parameter.
+
+    Parameters
+    ----------
+    kind : str
+        The data set (``"transactions"``, ``"survey"``, ...).
+    value : str
+        The parameter's value: a path; ``""`` for the bundled demo data (a
+        notebook opened on its own); or ``"none"``, which the runner passes
+        when the engagement has no such data set.
+
+    Returns
+    -------
+    Path or None
+        None when the engagement has no such data set.
+    """
+    from pathlib import Path
+
+    if value == NOT_GIVEN:
+        return None
+    if value == "":
+        from cvkit.datasets.demo import demo_file
+
+        return demo_file(kind)
+    path = Path(value)
+    if not path.exists():
+        raise FileNotFoundError(f"{kind} file '{value}' not found. Fix: give an existing path in the "
+                                f"'{kind}' parameter, '' for the demo data, or 'none' if there is none.")
+    return path

@@ -21,8 +21,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import matplotlib.figure
+import matplotlib
 import matplotlib.axes
+import matplotlib.figure
 import pandas as pd
 
 __all__ = ["Outputs"]
@@ -82,9 +83,10 @@ class Outputs:
         if self.root is not None:
             folder = self.root / "figures" / self.analysis
             folder.mkdir(parents=True, exist_ok=True)
-            # Fixed metadata keeps reruns byte-identical (no creation date in the files).
-            fig.savefig(folder / f"{name}.png", dpi=150, bbox_inches="tight", metadata={"Software": None})
-            fig.savefig(folder / f"{name}.svg", bbox_inches="tight", metadata={"Date": None})
+            # Fixed metadata and SVG id salt keep reruns byte-identical (no dates, no random ids).
+            with matplotlib.rc_context({"svg.hashsalt": "cvkit"}):
+                fig.savefig(folder / f"{name}.png", dpi=150, bbox_inches="tight", metadata={"Software": None})
+                fig.savefig(folder / f"{name}.svg", bbox_inches="tight", metadata={"Date": None})
             self.figures[name] = folder / f"{name}.png"
 
     def result(self, key: str, value: Any, *, unit: str | None = None, label: str | None = None) -> Any:

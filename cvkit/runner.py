@@ -31,6 +31,7 @@ from typing import Any
 
 import cvkit
 from cvkit.config import ANALYSES, DATA_KINDS, OVERVIEW, Analysis, Engagement, load_config
+from cvkit.notebook import NOT_GIVEN
 
 __all__ = ["RunError", "NotebookRun", "run_engagement", "run_many", "file_sha256"]
 
@@ -39,7 +40,6 @@ _MANIFEST_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "matplotlib", 
                       "ibis-framework", "pyarrow", "papermill", "nbconvert", "nbclient", "ipykernel",
                       "pydantic", "pyyaml", "openpyxl")
 
-NOT_GIVEN = "none"  # value passed for a data set the engagement does not have
 
 
 class RunError(RuntimeError):

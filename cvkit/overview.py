@@ -1,0 +1,148 @@
+"""The engagement overview: what was loaded, what was excluded, what the data covers.
+
+Used by ``notebooks/00_engagement_overview.ipynb``, the first page of every
+deliverable: before any model, the analyst and the client see which data the
+analyses stand on and where it is thin.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.axes
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from cvkit.notebook import data_path
+from cvkit.plot import ACCENT, CLIENT_COLOR, brand_palette
+
+__all__ = ["input_files", "excluded_rows", "linkage_table", "plot_transactions_by_month",
+           "plot_acquisition_by_month", "plot_survey_base", "plot_choice_positions"]
+
+KINDS = ("customers", "transactions", "survey", "needs", "choice", "utilities")
+
+
+def input_files(**values: str) -> dict[str, Path]:
+    """Resolve the notebook's data parameters (``kind=value``) to the files that exist.
+
+    ``""`` means the bundled demo file, ``"none"`` that the engagement has no
+    such data set (left out of the result).
+    """
+    unknown = set(values) - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown data set(s) {sorted(unknown)}; known: {', '.join(KINDS)}")
+    out = {}
+    for kind, value in values.items():
+        path = data_path(kind, value)
+        if path is not None:
+            out[kind] = path
+    return out
+
+
+def excluded_rows(intake_dir: str | Path, fallback: pd.DataFrame) -> pd.DataFrame:
+    """Rows removed at intake, by data set and reason.
+
+    The runner's intake writes ``excluded.csv`` (one row per removed row) into
+    ``intake_dir``; a notebook opened on its own has no such folder and shows
+    ``fallback`` (its own intake's count table) instead.
+    """
+    path = Path(intake_dir) / "excluded.csv" if str(intake_dir) else None
+    if path is None or not path.exists():
+        return fallback
+    rows = pd.read_csv(path)
+    if rows.empty:
+        return pd.DataFrame({"kind": pd.Series(dtype="str"), "reason": pd.Series(dtype="str"),
+                             "rows": pd.Series(dtype="int64")})
+    return rows.groupby(["kind", "reason"], as_index=False).size().rename(columns={"size": "rows"})
+
+
+def linkage_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """How the data sets link: customers found in each data set and in the customer file.
+
+    Returns
+    -------
+    DataFrame
+        One row per data set that carries customer or respondent IDs, with the
+        number of distinct IDs and how many of them the customer file (or, for
+        choice data, the survey) knows.
+    """
+    rows = []
+    customers = set(tables["customers"]["customer_id"]) if "customers" in tables else None
+    respondents = set(tables["survey"]["respondent_id"]) if "survey" in tables else None
+    for kind, df in tables.items():
+        if kind != "customers" and "customer_id" in df.columns and customers is not None:
+            ids = set(df["customer_id"].dropna())
+            rows.append({"data set": kind, "id": "customer_id", "distinct ids": len(ids),
+                         "found in": "customers", "found": len(ids & customers)})
+        if kind in ("choice", "needs") and "respondent_id" in df.columns and respondents is not None:
+            ids = set(df["respondent_id"].dropna())
+            rows.append({"data set": kind, "id": "respondent_id", "distinct ids": len(ids),
+                         "found in": "survey", "found": len(ids & respondents)})
+    out = pd.DataFrame(rows, columns=["data set", "id", "distinct ids", "found in", "found"])
+    out["share found"] = (out["found"] / out["distinct ids"]).round(3)
+    return out
+
+
+def _ax(ax: matplotlib.axes.Axes | None) -> matplotlib.axes.Axes:
+    return ax if ax is not None else plt.subplots()[1]
+
+
+def plot_transactions_by_month(transactions: pd.DataFrame, ax: matplotlib.axes.Axes | None = None,
+                               currency: str = "EUR") -> matplotlib.axes.Axes:
+    """Bars of revenue per calendar month (left axis) with active customers as a line (right axis)."""
+    ax = _ax(ax)
+    month = transactions["date"].dt.to_period("M")
+    by = transactions.groupby(month).agg(revenue=("amount", "sum"), customers=("customer_id", "nunique"))
+    labels = by.index.astype(str)
+    ax.bar(labels, by["revenue"], color=ACCENT, alpha=0.8, label="Revenue")
+    ax.set_ylabel(f"Revenue ({currency})")
+    ax.tick_params(axis="x", rotation=90, labelsize=8)
+    right = ax.twinx()
+    right.plot(labels, by["customers"], color=CLIENT_COLOR, marker="o", markersize=3, label="Active customers")
+    right.set_ylabel("Active customers")
+    right.grid(False)
+    ax.set_title("Transactions per month")
+    return ax
+
+
+def plot_acquisition_by_month(customers: pd.DataFrame, ax: matplotlib.axes.Axes | None = None,
+                              by: str = "channel") -> matplotlib.axes.Axes:
+    """Stacked bars of customers acquired per month, split by ``by`` (e.g. channel)."""
+    ax = _ax(ax)
+    month = customers["acquisition_date"].dt.to_period("M").astype(str)
+    table = pd.crosstab(month, customers[by]) if by in customers.columns else month.value_counts().sort_index()
+    table.plot(kind="bar", stacked=True, ax=ax, width=0.85, colormap="Blues_r" if by else None)
+    ax.set_xlabel("")
+    ax.set_ylabel("Customers acquired")
+    ax.tick_params(axis="x", rotation=90, labelsize=8)
+    ax.set_title(f"Customers acquired per month by {by}")
+    return ax
+
+
+def plot_survey_base(survey: pd.DataFrame, client_brand: str | None = None,
+                     ax: matplotlib.axes.Axes | None = None, min_n: int = 100) -> matplotlib.axes.Axes:
+    """Respondents per brand rated, with the minimum base size as a dashed line."""
+    ax = _ax(ax)
+    counts = survey.groupby("brand")["respondent_id"].nunique().sort_values(ascending=False)
+    client = client_brand if client_brand in counts.index else counts.index[0]
+    palette = brand_palette(counts.index, client)
+    ax.bar(counts.index.astype(str), counts.values, color=[palette[b] for b in counts.index])
+    ax.axhline(min_n, color="#333", linestyle="--", linewidth=1)
+    ax.annotate(f"minimum base n = {min_n}", (0, min_n), xytext=(4, 4), textcoords="offset points", fontsize=9)
+    ax.set_ylabel("Respondents")
+    ax.set_title("Survey base per brand rated")
+    return ax
+
+
+def plot_choice_positions(choice: pd.DataFrame, ax: matplotlib.axes.Axes | None = None) -> matplotlib.axes.Axes:
+    """Share of choices per alternative position; a strong position effect is a red flag."""
+    ax = _ax(ax)
+    chosen = choice.loc[choice["chosen"] == 1]
+    share = chosen["alternative"].value_counts(normalize=True).sort_index()
+    labels = [f"{a}{' (none)' if 'none' in choice.columns and choice.loc[choice['alternative'] == a, 'none'].max() == 1 else ''}"
+              for a in share.index]
+    ax.bar(labels, share.values * 100, color=ACCENT)
+    ax.set_ylabel("Share of choices (%)")
+    ax.set_xlabel("Alternative position in the task")
+    ax.set_title("Which position respondents chose")
+    return ax

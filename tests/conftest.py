@@ -1,0 +1,41 @@
+"""Shared fixtures: the demo engagement, written once and run end to end once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def demo_engagement(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh demo engagement folder (config + generated data); returns its engagement.yaml."""
+    from cvkit.scaffold import write_demo_engagement
+
+    return write_demo_engagement(tmp_path_factory.mktemp("demo-engagement"))
+
+
+@pytest.fixture(scope="session")
+def demo_run(demo_engagement: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo engagement run end to end with `cvkit run`; returns the deliverable folder."""
+    from cvkit.cli import main
+
+    out = tmp_path_factory.mktemp("outputs")
+    assert main(["run", str(demo_engagement), "--output-dir", str(out)]) == 0
+    return out / "demo"
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Folder for files a person may want to look at after the run (screenshots, PDFs)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Headless matplotlib everywhere, including kernels started by papermill/nbval.
+    os.environ.setdefault("MPLBACKEND", "Agg")
