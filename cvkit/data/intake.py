@@ -1,0 +1,289 @@
+"""Intake of a whole engagement: load every data set, check links across files, report.
+
+:func:`intake` never stops at the first problem: it loads each file, runs the
+cross-file checks on whatever loaded, and returns an :class:`Intake` that holds
+the tables, every problem and every excluded row. The engagement runner calls
+:meth:`Intake.raise_for_problems` before running notebooks, ``cvkit validate``
+prints :meth:`Intake.report`, and the overview notebook shows
+:meth:`Intake.summary` and :meth:`Intake.excluded`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cvkit.data.errors import DataError, Problem
+from cvkit.data.load import MAX_ROWS_SHOWN, LoadedTable, _load
+from cvkit.data.policy import FileSpec, IntakePolicy
+from cvkit.data.schemas import SCHEMAS
+
+__all__ = ["intake", "Intake"]
+
+# (child kind, child column, parent kind, parent column): IDs that must link.
+_LINKS: tuple[tuple[str, str, str, str], ...] = (
+    ("transactions", "customer_id", "customers", "customer_id"),
+    ("survey", "customer_id", "customers", "customer_id"),
+    ("choice", "respondent_id", "survey", "respondent_id"),
+)
+
+
+@dataclass
+class Intake:
+    """The result of :func:`intake`: loaded tables, problems and exclusions.
+
+    Attributes
+    ----------
+    tables : dict of str to LoadedTable
+        Every data set that could be read with its required columns, by kind.
+        When :attr:`ok` is False a table may still contain rows with reported
+        problems (their bad cells missing): do not analyse it.
+    problems : list of Problem
+        Everything wrong, across all files.
+    files : dict of str to str
+        The resolved path of each data set given.
+    policy : IntakePolicy
+        The policy applied.
+    notes : list of str
+        Information that is not a problem (e.g. orphan rows kept by policy).
+    """
+
+    tables: dict[str, LoadedTable] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+    policy: IntakePolicy = field(default_factory=IntakePolicy)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found (excluded rows by policy are not problems)."""
+        return not self.problems
+
+    def __getitem__(self, kind: str) -> pd.DataFrame:
+        """The canonical DataFrame of data set ``kind`` (``intake["transactions"]``)."""
+        return self.tables[kind].df
+
+    def summary(self) -> pd.DataFrame:
+        """One row per data set given.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``kind``, ``file``, ``status`` (``ok``, ``problems`` or
+            ``failed`` when it could not be loaded), ``rows`` (loaded, after
+            exclusions), ``excluded``, ``columns`` (number of canonical/free
+            columns found in the file), ``date_from``/``date_to`` (range of the
+            data set's main date column, where it has one), ``problems``
+            (count).
+        """
+        records = []
+        for kind, path in self.files.items():
+            t = self.tables.get(kind)
+            n_prob = sum(1 for p in self.problems if p.file == path)
+            rec = {"kind": kind, "file": path,
+                   "status": "failed" if t is None else ("problems" if n_prob else "ok"),
+                   "rows": pd.NA, "excluded": pd.NA, "columns": pd.NA,
+                   "date_from": pd.NaT, "date_to": pd.NaT, "problems": n_prob}
+            if t is not None:
+                rec.update(rows=t.n_rows, excluded=t.n_excluded, columns=len(t.columns_found))
+                dc = SCHEMAS[kind].date_column
+                if dc and dc in t.df and t.df[dc].notna().any():
+                    rec.update(date_from=t.df[dc].min(), date_to=t.df[dc].max())
+            records.append(rec)
+        df = pd.DataFrame(records, columns=["kind", "file", "status", "rows", "excluded", "columns",
+                                            "date_from", "date_to", "problems"])
+        for c in ("rows", "excluded", "columns", "problems"):
+            df[c] = df[c].astype("Int64")
+        df["date_from"] = pd.to_datetime(df["date_from"])
+        df["date_to"] = pd.to_datetime(df["date_to"])
+        return df
+
+    def excluded(self) -> pd.DataFrame:
+        """Rows removed by the policy, counted by data set and reason.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``kind``, ``reason``, ``count``; empty (with these
+            columns) when nothing was excluded.
+        """
+        rows = self.excluded_rows()
+        if rows.empty:
+            return pd.DataFrame({"kind": pd.Series(dtype="str"), "reason": pd.Series(dtype="str"),
+                                 "count": pd.Series(dtype="int64")})
+        out = rows.groupby(["kind", "reason"], sort=True).size().rename("count").reset_index()
+        return out.astype({"count": "int64"})
+
+    def excluded_rows(self) -> pd.DataFrame:
+        """Every excluded row: ``kind``, ``file``, ``row`` (1-based data row), ``reason``, ``values``.
+
+        ``values`` is the row's cells as compact JSON, so rows of different
+        data sets fit one table (this is what :meth:`write` saves as
+        ``excluded.csv``).
+        """
+        parts = []
+        for kind, t in self.tables.items():
+            if t.excluded.empty:
+                continue
+            cells = t.excluded.drop(columns=["row", "reason"])
+            values = [json.dumps({k: v for k, v in rec.items() if isinstance(v, str)}, ensure_ascii=False)
+                      for rec in cells.to_dict(orient="records")]
+            parts.append(pd.DataFrame({"kind": kind, "file": t.source, "row": t.excluded["row"].to_numpy(),
+                                       "reason": t.excluded["reason"].to_numpy(), "values": values}))
+        if not parts:
+            return pd.DataFrame({"kind": pd.Series(dtype="str"), "file": pd.Series(dtype="str"),
+                                 "row": pd.Series(dtype="int64"), "reason": pd.Series(dtype="str"),
+                                 "values": pd.Series(dtype="str")})
+        return pd.concat(parts, ignore_index=True)
+
+    def report(self) -> str:
+        """A readable plain-text report: what loaded, counts, exclusions, every problem and its fix."""
+        lines = ["Data intake report", "=================="]
+        summ = self.summary()
+        if summ.empty:
+            lines.append("No data files were given.")
+        for r in summ.itertuples(index=False):
+            if r.status == "failed":
+                lines.append(f"  {r.kind:<13} FAILED   {r.file}")
+                continue
+            t = self.tables[r.kind]
+            span = ""
+            if pd.notna(r.date_from):
+                span = f", {r.date_from:%Y-%m-%d} to {r.date_to:%Y-%m-%d}"
+            lines.append(f"  {r.kind:<13} {r.rows:>9,} rows, {r.excluded:,} excluded, {r.columns} columns"
+                         f"{span}   {r.file}")
+            if t.ignored_columns:
+                lines.append(f"  {'':<13} columns not used: {', '.join(t.ignored_columns[:10])}"
+                             + (" ..." if len(t.ignored_columns) > 10 else ""))
+        exc = self.excluded()
+        if not exc.empty:
+            lines += ["", "Rows excluded by the intake policy:"]
+            lines += [f"  {r.kind:<13} {r.count:>7,}  {r.reason}" for r in exc.itertuples(index=False)]
+        if self.notes:
+            lines += ["", "Notes:"] + [f"  - {n}" for n in self.notes]
+        lines.append("")
+        if self.ok:
+            lines.append("No problems found.")
+        else:
+            n = len(self.problems)
+            lines.append(f"{n} problem{'s' if n != 1 else ''} found:")
+            for i, p in enumerate(self.problems, 1):
+                lines.append(f"  {i}. {p}")
+        return "\n".join(lines)
+
+    def raise_for_problems(self) -> None:
+        """Raise :class:`DataError` with every problem, if there is any."""
+        if self.problems:
+            raise DataError(self.problems)
+
+    def write(self, folder: str | Path) -> dict[str, Path]:
+        """Write each table as ``<folder>/<kind>.parquet`` and the exclusions as ``excluded.csv``.
+
+        Returns
+        -------
+        dict of str to Path
+            Path of each file written, by kind (and ``"excluded"``).
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        written: dict[str, Path] = {}
+        for kind, t in self.tables.items():
+            target = folder / f"{kind}.parquet"
+            t.df.to_parquet(target, index=False)
+            written[kind] = target
+        target = folder / "excluded.csv"
+        self.excluded_rows().to_csv(target, index=False)
+        written["excluded"] = target
+        return written
+
+
+def _as_spec(value: str | Path | FileSpec | Mapping) -> FileSpec:
+    if isinstance(value, FileSpec):
+        return value
+    if isinstance(value, (str, Path)):
+        return FileSpec(path=str(value))
+    return FileSpec.model_validate(dict(value))
+
+
+def intake(files: Mapping[str, str | Path | FileSpec], *, policy: IntakePolicy | None = None,
+           base_dir: str | Path | None = None) -> Intake:
+    """Load every data set of an engagement and check the links between them.
+
+    Parameters
+    ----------
+    files : mapping of str to path or FileSpec
+        Data set kind -> file (a path, a :class:`FileSpec`, or a dict with
+        FileSpec's fields as read from ``engagement.yaml``).
+    policy : IntakePolicy, optional
+        What to do with bad rows; default every problem is an error.
+    base_dir : str or Path, optional
+        Folder that relative paths are resolved against (the engagement
+        folder); default the current directory.
+
+    Returns
+    -------
+    Intake
+        Never raises for bad data: check :attr:`Intake.ok` or call
+        :meth:`Intake.raise_for_problems`.
+    """
+    policy = policy or IntakePolicy()
+    base = Path(base_dir) if base_dir is not None else None
+    result = Intake(policy=policy)
+    for kind, value in files.items():
+        if kind not in SCHEMAS:
+            close = difflib.get_close_matches(kind, list(SCHEMAS), n=1)
+            result.problems.append(Problem(
+                file=str(value if not isinstance(value, FileSpec) else value.path),
+                message=f"unknown data set '{kind}'" + (f"; did you mean '{close[0]}'?" if close else "."),
+                fix=f"use one of: {', '.join(SCHEMAS)}."))
+            continue
+        spec = _as_spec(value)
+        path = Path(spec.path)
+        if base is not None and not path.is_absolute():
+            path = base / path
+        result.files[kind] = str(path)
+        table, problems = _load(kind, path, columns=spec.columns, policy=policy, date_format=spec.date_format,
+                                sheet=spec.sheet, decimal=spec.decimal, thousands=spec.thousands)
+        result.problems.extend(problems)
+        if table is not None:
+            result.tables[kind] = table
+    _check_links(result)
+    return result
+
+
+def _check_links(result: Intake) -> None:
+    """IDs of child tables must exist in their parent table (orphan_ids policy)."""
+    action = result.policy.orphan_ids
+    for child, ccol, parent, pcol in _LINKS:
+        if child not in result.tables or parent not in result.tables:
+            continue
+        c, p = result.tables[child], result.tables[parent]
+        ids = c.df[ccol]
+        orphan = (ids.notna() & ~ids.isin(p.df[pcol].dropna().unique())).to_numpy()
+        n = int(orphan.sum())
+        if n == 0:
+            continue
+        distinct = ids[orphan].unique()
+        shown = ", ".join(f"'{v}'" for v in distinct[:3])
+        what = f"{ccol} not in {parent}"
+        if action == "exclude":
+            c.exclude(orphan, f"orphan {ccol} (not in {parent})")
+        elif action == "keep":
+            result.notes.append(f"{child}: {n:,} row(s) ({len(distinct):,} IDs) have a {what}; kept by "
+                                "policy (intake.orphan_ids: keep).")
+        else:
+            rows = c.row_numbers[orphan]
+            result.problems.append(Problem(
+                file=c.source, column=ccol, rows=tuple(int(r) for r in rows[:MAX_ROWS_SHOWN]), n_rows=n,
+                message=(f"{n:,} row(s) have a {ccol} that is not in the {parent} file ({p.source}): "
+                         f"{len(distinct):,} distinct ID(s), e.g. {shown}."),
+                fix=(f"check that both files come from the same extract and that the IDs are written the "
+                     f"same way (leading zeros, prefixes); or set intake.orphan_ids: exclude to drop "
+                     f"these rows (keep to accept them)."),
+            ))

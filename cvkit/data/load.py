@@ -1,0 +1,720 @@
+"""Load one data set: read, map columns, convert types, check values, apply the policy.
+
+Everything here is vectorised (a transaction log can have millions of rows):
+each check builds a boolean mask over the rows, and a mask either becomes a
+:class:`~cvkit.data.Problem` (policy ``"error"``) or marks the rows for
+exclusion with a reason (policy ``"exclude"``). All problems of a file are
+collected before anything is raised.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cvkit.data.errors import DataError, Problem
+from cvkit.data.policy import IntakePolicy
+from cvkit.data.readers import normalise_name, read_table
+from cvkit.data.schemas import SCHEMAS, Column, Schema
+
+__all__ = ["load", "LoadedTable", "MAX_ROWS_SHOWN"]
+
+MAX_ROWS_SHOWN = 20
+"""How many offending row numbers a Problem keeps (its message shows the first 5)."""
+
+_BOOL_TEXT = {"0": False, "1": True, "0.0": False, "1.0": True, "false": False, "true": True,
+              "no": False, "yes": True, "n": False, "y": True}
+
+# Date spellings recognised only to explain a failure (never to parse silently).
+_DATE_SHAPES: tuple[tuple[str, str, str], ...] = (
+    (r"\d{1,2}/\d{1,2}/\d{4}", "DD/MM/YYYY or MM/DD/YYYY", "'%d/%m/%Y' (or '%m/%d/%Y' if the month comes first)"),
+    (r"\d{1,2}/\d{1,2}/\d{2}", "DD/MM/YY or MM/DD/YY", "'%d/%m/%y' (or '%m/%d/%y')"),
+    (r"\d{1,2}\.\d{1,2}\.\d{4}", "DD.MM.YYYY", "'%d.%m.%Y'"),
+    (r"\d{1,2}-\d{1,2}-\d{4}", "DD-MM-YYYY or MM-DD-YYYY", "'%d-%m-%Y' (or '%m-%d-%Y')"),
+    (r"\d{4}/\d{1,2}/\d{1,2}", "YYYY/MM/DD", "'%Y/%m/%d'"),
+    (r"\d{1,2} [A-Za-z]{3,9} \d{4}", "DD Month YYYY", "'%d %b %Y' (or '%d %B %Y')"),
+    (r"\d{5}(\.\d+)?", "Excel serial day numbers", ""),
+)
+_GROUPED_NUMBER = re.compile(r"[-+]?\d{1,3}([.,' ]\d{3})+([.,]\d+)?")
+_DECIMAL_COMMA = re.compile(r"[-+]?\d*,\d+")
+
+
+@dataclass
+class LoadedTable:
+    """One data set after intake.
+
+    Attributes
+    ----------
+    kind : str
+        Data set name (a key of :data:`~cvkit.data.SCHEMAS`).
+    source : str
+        Path of the file it was read from.
+    df : DataFrame
+        Canonical columns with normalised dtypes (IDs ``str``, dates
+        ``datetime64``, numbers ``float64``/``Int64``, flags ``bool``,
+        categories ``category``); absent optional columns are added empty;
+        free columns (conjoint attributes, utility levels) follow the fixed ones.
+        Index: a fresh ``RangeIndex``.
+    excluded : DataFrame
+        Rows removed by the policy: ``row`` (1-based data-row number in the
+        file, header excluded), ``reason``, then the row's cells as text.
+    columns_found : list of str
+        Canonical (and free) columns present in the file.
+    ignored_columns : list of str
+        Columns of the file that are not part of the schema and were dropped
+        (e.g. e-mail addresses in a CRM extract).
+    read_info : dict
+        How the file was read (format, encoding, delimiter, sheet, header row).
+    """
+
+    kind: str
+    source: str
+    df: pd.DataFrame
+    excluded: pd.DataFrame
+    columns_found: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    read_info: dict[str, Any] = field(default_factory=dict)
+    # 1-based data-row number in the file of each row of df (for later exclusions).
+    row_numbers: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64), repr=False)
+
+    @property
+    def n_rows(self) -> int:
+        """Rows loaded (after exclusions)."""
+        return len(self.df)
+
+    @property
+    def n_excluded(self) -> int:
+        """Rows removed by the intake policy."""
+        return len(self.excluded)
+
+    @property
+    def schema(self) -> Schema:
+        """The :class:`~cvkit.data.Schema` of this data set."""
+        return SCHEMAS[self.kind]
+
+    def exclude(self, mask: np.ndarray | pd.Series, reason: str) -> int:
+        """Move the rows of ``df`` selected by ``mask`` to ``excluded`` with ``reason``.
+
+        Used by cross-file checks (orphan IDs). Returns how many rows moved.
+        """
+        mask = np.asarray(mask, dtype=bool)
+        n = int(mask.sum())
+        if n == 0:
+            return 0
+        gone = self.df.loc[mask].astype("str").where(self.df.loc[mask].notna())
+        gone.insert(0, "reason", reason)
+        gone.insert(0, "row", self.row_numbers[mask])
+        self.excluded = (pd.concat([self.excluded, gone], ignore_index=True)
+                         .sort_values("row", kind="stable").reset_index(drop=True))
+        self.df = self.df.loc[~mask].reset_index(drop=True)
+        self.row_numbers = self.row_numbers[~mask]
+        return n
+
+
+def _did_you_mean(name: str, candidates: Sequence[str], cutoff: float = 0.6) -> str | None:
+    norm = {normalise_name(c): c for c in candidates}
+    hit = difflib.get_close_matches(normalise_name(name), list(norm), n=1, cutoff=cutoff)
+    return norm[hit[0]] if hit else None
+
+
+def _quote_list(values: Sequence[Any], limit: int = 3) -> str:
+    shown = ", ".join(f"'{v}'" for v in list(values)[:limit])
+    return shown + (", ..." if len(values) > limit else "")
+
+
+class _Checker:
+    """State of one file's intake: raw text, converted columns, problems, exclusions."""
+
+    def __init__(self, kind: str, label: str, policy: IntakePolicy, decimal: str,
+                 thousands: str | None, date_format: str | None, config_key: str):
+        self.kind = kind
+        self.schema = SCHEMAS[kind]
+        self.label = label
+        self.policy = policy
+        self.decimal = decimal
+        self.thousands = thousands
+        self.date_format = date_format
+        self.config_key = config_key  # where the analyst sets file options, for fixes
+        self.problems: list[Problem] = []
+        self.reason: pd.Series | None = None  # first exclusion reason per row (NA = kept)
+
+    # -- problem / exclusion bookkeeping ------------------------------------------------------
+    def problem(self, message: str, fix: str, column: str | None = None,
+                mask: np.ndarray | pd.Series | None = None) -> None:
+        rows: tuple[int, ...] = ()
+        n: int | None = None
+        if mask is not None:
+            idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+            rows = tuple(int(i) + 1 for i in idx[:MAX_ROWS_SHOWN])
+            n = int(idx.size)
+        self.problems.append(Problem(file=self.label, message=message, fix=fix, column=column,
+                                     rows=rows, n_rows=n))
+
+    def flag(self, mask: pd.Series, action: str, reason: str, message: str, fix: str,
+             column: str | None = None) -> None:
+        """Report rows (policy "error") or mark them for exclusion (policy "exclude")."""
+        mask = mask.fillna(False).astype(bool) if mask.dtype != bool else mask
+        if not mask.any():
+            return
+        if action == "exclude":
+            assert self.reason is not None
+            self.reason = self.reason.mask(mask & self.reason.isna(), reason)
+        elif action == "error":
+            self.problem(message, fix, column, mask)
+        # "keep": accepted as is
+
+    def examples(self, values: pd.Series, mask: pd.Series, limit: int = 3) -> str:
+        bad = values[mask].head(limit)
+        return ", ".join(f"'{v}' (row {i + 1})" for i, v in bad.items())
+
+    # -- columns ------------------------------------------------------------------------------
+    def resolve_columns(self, raw: pd.DataFrame, mapping: dict[str, str],
+                        read_info: dict[str, Any]) -> tuple[dict[str, str], list[str], list[str]] | None:
+        """Match file columns to canonical names. Returns (canonical->file, free, ignored)."""
+        schema = self.schema
+        file_cols = [str(c) for c in raw.columns]
+        by_norm: dict[str, str] = {}
+        for c in file_cols:
+            by_norm.setdefault(normalise_name(c), c)
+        known = schema.names
+        chosen: dict[str, str] = {}
+        ok = True
+        for canon, client in mapping.items():
+            if canon not in known and schema.free is None:
+                dym = _did_you_mean(canon, known)
+                self.problem(
+                    f"the column mapping names '{canon}', which is not a column of the {self.kind} "
+                    f"data set" + (f"; did you mean '{dym}'?" if dym else "."),
+                    f"use canonical names on the left of {self.config_key}.columns "
+                    f"(they are: {', '.join(schema.required)}, ...; see templates/data/README.md).")
+                ok = False
+                continue
+            hit = client if client in file_cols else by_norm.get(normalise_name(client))
+            if hit is None:
+                dym = _did_you_mean(client, file_cols)
+                self.problem(
+                    f"column '{client}' (mapped to '{canon}') is not in the file"
+                    + (f"; did you mean '{dym}'?" if dym else "."),
+                    f"correct {self.config_key}.columns.{canon}; the file's columns are: "
+                    f"{_quote_list(file_cols, 12)}.", column=client)
+                ok = False
+                continue
+            chosen[canon] = hit
+        used = set(chosen.values())
+        for name in known:
+            if name in chosen:
+                continue
+            hit = by_norm.get(name)
+            if hit is not None and hit not in used:
+                chosen[name] = hit
+                used.add(hit)
+        unmatched = [c for c in file_cols if c not in used]
+        missing = [c.name for c in schema.columns if c.required and c.name not in chosen
+                   and c.name not in mapping]
+        if read_info.get("format") == "excel" and read_info.get("header_matches", 1) == 0:
+            self.problem(
+                f"no row among the first rows of sheet '{read_info.get('sheet')}' looks like a header "
+                f"for {self.kind} data (expected column names such as "
+                f"{_quote_list(schema.required, 4)}); the first row found was {_quote_list(file_cols, 6)}.",
+                f"put a header row with the column names above the data (see "
+                f"templates/data/{self.kind}.csv), or map your names in {self.config_key}.columns.")
+            return None
+        for name in missing:
+            dym = _did_you_mean(name, unmatched)
+            fix = (f"rename column '{dym}' to '{name}', or map it in {self.config_key}.columns: "
+                   f"{{{name}: '{dym}'}}." if dym else
+                   f"add a '{name}' column (see templates/data/{self.kind}.csv), or map the column that "
+                   f"holds it in {self.config_key}.columns.")
+            msg = f"required column '{name}' is missing" + (f"; did you mean '{dym}'?" if dym else ".")
+            if len(file_cols) == 1 and re.search(r"[,;\t| :]", file_cols[0]):
+                msg += (f" The file has a single column '{file_cols[0][:60]}', so it probably uses a "
+                        "delimiter other than , ; tab or |.")
+                fix = "save the file as CSV with comma (or semicolon, tab, |) delimiters."
+            self.problem(msg, fix, column=name)
+            ok = False
+        free: list[str] = []
+        ignored: list[str] = []
+        if schema.group:
+            group_names = [c.name for c in schema.group]
+            if not any(g in chosen for g in group_names):
+                self.problem(
+                    f"the file has none of the {schema.group_label}; at least one is required.",
+                    f"name the columns by element slug (see templates/data/{self.kind}.csv and "
+                    "templates/elements_of_value.csv), or map them in "
+                    f"{self.config_key}.columns.")
+                ok = False
+            for c in unmatched:
+                dym = _did_you_mean(c, [g for g in group_names if g not in chosen], cutoff=0.85)
+                if dym is not None:
+                    self.problem(f"column '{c}' is not a known column; did you mean '{dym}'?",
+                                 f"rename it to '{dym}' (element slugs are listed in "
+                                 "templates/elements_of_value.csv).", column=c)
+                    ok = False
+                else:
+                    ignored.append(c)
+        elif schema.free is not None:
+            free = unmatched
+            if schema.free == "attributes" and not free:
+                self.problem("the file has no attribute columns (every column other than respondent_id, "
+                             "task, alternative, none and chosen is an attribute).",
+                             "add one column per conjoint attribute (e.g. delivery, fee).")
+                ok = False
+        else:
+            ignored = unmatched
+        return (chosen, free, ignored) if ok else None
+
+    # -- conversions ---------------------------------------------------------------------------
+    def to_number(self, s: pd.Series, col: str) -> tuple[pd.Series, pd.Series]:
+        """Parse text as numbers with the file's decimal/thousands options; returns (values, bad)."""
+        if pd.api.types.is_bool_dtype(s):
+            s = s.astype("float64")
+        if pd.api.types.is_numeric_dtype(s):
+            num = s.astype("float64")
+            return num, pd.Series(np.isinf(num.to_numpy()), index=s.index)
+        t = s
+        grouped_ok = pd.Series(True, index=t.index)
+        if self.thousands is not None:
+            has_sep = t.str.contains(self.thousands, regex=False).fillna(False).astype(bool)
+            dec = re.escape(self.decimal)
+            pattern = rf"[-+]?\d{{1,3}}({re.escape(self.thousands)}\d{{3}})+({dec}\d+)?"
+            grouped_ok = ~has_sep | t.str.fullmatch(pattern).fillna(False).astype(bool)
+            t = t.str.replace(self.thousands, "", regex=False)
+        if self.decimal == ",":
+            # With a decimal comma a "." is never a valid decimal mark: flag it, don't read 1.5 as 1.5.
+            grouped_ok &= ~t.str.contains(".", regex=False).fillna(False).astype(bool)
+            t = t.str.replace(",", ".", regex=False)
+        num = pd.to_numeric(t, errors="coerce").astype("float64")
+        bad = (t.notna() & (num.isna() | np.isinf(num))) | ~grouped_ok
+        return num.where(~bad), bad
+
+    def number_problem(self, text: pd.Series, bad: pd.Series, col: str) -> None:
+        if not bad.any():
+            return
+        if not _is_text(text):
+            text = text.astype("str")
+        grouped = text.str.fullmatch(_GROUPED_NUMBER.pattern).fillna(False).astype(bool) | \
+            text.str.fullmatch(_DECIMAL_COMMA.pattern).fillna(False).astype(bool)
+        looks_grouped = bad & grouped
+        other = bad & ~grouped
+        opts = f"{self.config_key}.decimal / {self.config_key}.thousands"
+        if looks_grouped.any():
+            self.flag(looks_grouped, self.policy.unparsable_numbers, f"number format in '{col}'",
+                      f"{int(looks_grouped.sum())} value(s) use thousands separators or a decimal comma "
+                      f"(current options: decimal '{self.decimal}', thousands "
+                      f"{repr(self.thousands) if self.thousands else 'none'}): "
+                      f"{self.examples(text, looks_grouped)}; they are not guessed.",
+                      f"set {opts} for this file (e.g. decimal: ',' and thousands: '.' for '1.234,5'), "
+                      "or export numbers as 1234.5.", column=col)
+        if other.any():
+            self.flag(other, self.policy.unparsable_numbers, f"text in numeric column '{col}'",
+                      f"{int(other.sum())} value(s) are not numbers: {self.examples(text, other)}.",
+                      "correct these cells: numbers only, without units or currency symbols; leave "
+                      "unknown values empty.", column=col)
+
+    def to_date(self, s: pd.Series, col: str) -> pd.Series:
+        if pd.api.types.is_datetime64_any_dtype(s):
+            return s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
+        t = s
+        fmt = self.date_format or "ISO8601"
+        parsed = pd.to_datetime(t, format=fmt, errors="coerce")
+        bad = t.notna() & parsed.isna()
+        if not bad.any():
+            return parsed
+        good = t.notna() & ~bad
+        shapes = []
+        explained = pd.Series(False, index=t.index)
+        for pattern, name, fmt_hint in _DATE_SHAPES:
+            m = bad & ~explained & t.str.fullmatch(pattern).fillna(False).astype(bool)
+            if m.any():
+                shapes.append((name, fmt_hint, m))
+                explained |= m
+        expected = f"format {self.date_format!r}" if self.date_format else "ISO 8601 (YYYY-MM-DD)"
+        key = f"{self.config_key}.date_format"
+        if not good.any() and explained.all() == bad.all() and len(shapes) == 1 and shapes[0][1]:
+            name, fmt_hint, m = shapes[0]
+            self.problem(
+                f"the dates are not {expected}: they look like {name}, e.g. {self.examples(t, m)}; "
+                "the day/month order is not guessed.",
+                f"set {key}: {fmt_hint} for this file in engagement.yaml, or convert the dates to "
+                "YYYY-MM-DD.", column=col)
+            return parsed
+        if not good.any() and bad.sum() == t.notna().sum() and not shapes:
+            self.problem(f"no value could be read as a date ({expected}), e.g. {self.examples(t, bad)}.",
+                         f"write dates as YYYY-MM-DD or set {key} to their strftime format.", column=col)
+            return parsed
+        for name, fmt_hint, m in shapes:
+            if good.any():
+                msg = (f"dates are written in more than one format: {int(good.sum())} row(s) use {expected} "
+                       f"(e.g. {self.examples(t, good, 1)}) but {int(m.sum())} use {name}: "
+                       f"{self.examples(t, m)}.")
+            else:
+                msg = f"{int(m.sum())} date(s) in another format ({name}): {self.examples(t, m)}."
+            fix = ("Excel serial numbers: format the column as a date (yyyy-mm-dd) before exporting."
+                   if not fmt_hint else
+                   f"write every date in one format (YYYY-MM-DD preferred; set {key} if all use another).")
+            self.flag(m, self.policy.unparsable_dates, f"date in another format in '{col}'", msg, fix, col)
+        rest = bad & ~explained
+        self.flag(rest, self.policy.unparsable_dates, f"unparsable date in '{col}'",
+                  f"{int(rest.sum())} value(s) are not valid dates ({expected}): {self.examples(t, rest)}.",
+                  "correct these cells (a real calendar date, YYYY-MM-DD), or leave them empty if unknown.",
+                  col)
+        return parsed
+
+    def to_bool(self, s: pd.Series, col: str) -> pd.Series:
+        if pd.api.types.is_bool_dtype(s) and not s.isna().any():
+            return s.astype(bool)
+        if pd.api.types.is_numeric_dtype(s):
+            t = s.astype("float64").astype("str").where(s.notna())
+        else:
+            t = s.str.lower()
+        val = t.map(_BOOL_TEXT)
+        bad = t.notna() & val.isna()
+        self.flag(bad, self.policy.unparsable_numbers, f"not 0/1 in '{col}'",
+                  f"{int(bad.sum())} value(s) are not 0/1: {self.examples(t, bad)}.",
+                  "use 1 for yes and 0 for no.", col)
+        return val.where(val.notna(), False).astype(bool)
+
+    def convert(self, c: Column, s: pd.Series) -> pd.Series:
+        """Convert one fixed column to its dtype, flagging bad cells and out-of-range values."""
+        if c.dtype in ("id", "str", "category"):
+            if pd.api.types.is_float_dtype(s) and bool((s.dropna() % 1 == 0).all()):
+                s = s.astype("Int64")  # Parquet IDs stored as 12.0 must read "12", not "12.0"
+            out = s if _is_text(s) else _clean(s.astype("str").where(s.notna()))
+            return out.astype("category") if c.dtype == "category" else out
+        if c.dtype == "date":
+            return self.to_date(s, c.name)
+        if c.dtype == "bool":
+            return self.to_bool(s, c.name)
+        num, bad = self.to_number(s, c.name)
+        if bad.any():
+            self.number_problem(s, bad, c.name)
+        if c.dtype == "int":
+            frac = num.notna() & (num % 1 != 0)
+            self.flag(frac, self.policy.unparsable_numbers, f"not a whole number in '{c.name}'",
+                      f"{int(frac.sum())} value(s) are not whole numbers: "
+                      f"{self.examples(s if _is_text(s) else num, frac)}.",
+                      f"'{c.name}' takes whole numbers ({c.range_text or 'integers'}); correct these cells.",
+                      c.name)
+            num = num.where(~frac)
+        shown = s if _is_text(s) else num  # quote the cell as written in the file
+        lo = c.min if c.min is not None else -np.inf
+        hi = c.max if c.max is not None else np.inf
+        outside = num.notna() & ((num < lo) | (num > hi))
+        if outside.any():
+            action = getattr(self.policy, c.range_check)
+            if c.range_check == "negative_amounts":
+                msg = f"{int(outside.sum())} negative value(s): {self.examples(shown, outside)}."
+                fix = ("amounts must be >= 0: net refunds and returns into the purchase they belong to, "
+                       "or set intake.negative_amounts: exclude to drop these rows.")
+                reason = f"negative {c.name}"
+            else:
+                msg = (f"{int(outside.sum())} value(s) outside the allowed range {c.range_text}: "
+                       f"{self.examples(shown, outside)}.")
+                fix = (f"'{c.name}' must be {c.range_text} ({c.unit or 'see the data dictionary'}); "
+                       "correct or recode these cells (e.g. a 1-11 scale minus 1), or set "
+                       "intake.out_of_range: exclude to drop these rows.")
+                reason = f"{c.name} out of range"
+            self.flag(outside, action, reason, msg, fix, c.name)
+        if c.dtype == "int":
+            return num.round().astype("Int64")
+        return num
+
+
+def load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
+         policy: IntakePolicy | None = None, name: str | None = None, date_format: str | None = None,
+         sheet: str | None = None, decimal: str = ".", thousands: str | None = None) -> LoadedTable:
+    """Read one data file, check it against its schema and return it in canonical form.
+
+    Parameters
+    ----------
+    kind : str
+        Data set: ``customers``, ``transactions``, ``survey``, ``needs``,
+        ``choice`` or ``utilities`` (see :data:`~cvkit.data.SCHEMAS` and
+        ``templates/data/README.md``).
+    path : str or Path
+        CSV, Excel (.xlsx) or Parquet file. Opened read-only, never modified.
+    columns : dict of str to str, optional
+        Canonical column name -> the file's column name, for columns named
+        differently. Names also match case- and spacing-insensitively
+        (``Customer ID`` matches ``customer_id``).
+    policy : IntakePolicy, optional
+        What to do with bad rows; default :class:`IntakePolicy()` (every
+        problem is an error).
+    name : str, optional
+        How to name the file in messages (default: the path).
+    date_format : str, optional
+        ``strftime`` format of the dates (e.g. ``"%d/%m/%Y"``); default ISO 8601.
+    sheet : str, optional
+        Excel sheet name (default: the first).
+    decimal : {".", ","}
+        Decimal mark of numbers written as text.
+    thousands : str, optional
+        Thousands separator in numbers written as text (default: none allowed).
+
+    Returns
+    -------
+    LoadedTable
+        ``.df`` in canonical form, ``.excluded`` rows removed by the policy.
+
+    Raises
+    ------
+    DataError
+        With every problem found in the file (column, first rows, fix).
+
+    Examples
+    --------
+    >>> tx = load("transactions", "data/orders.csv",
+    ...           columns={"customer_id": "Kundennr", "amount": "Umsatz"},
+    ...           decimal=",", thousands=".")          # doctest: +SKIP
+    >>> tx.df.dtypes                                    # doctest: +SKIP
+    """
+    table, problems = _load(kind, path, columns=columns, policy=policy, name=name,
+                            date_format=date_format, sheet=sheet, decimal=decimal, thousands=thousands)
+    if problems:
+        raise DataError(problems)
+    assert table is not None
+    return table
+
+
+def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
+          policy: IntakePolicy | None = None, name: str | None = None, date_format: str | None = None,
+          sheet: str | None = None, decimal: str = ".", thousands: str | None = None,
+          config_key: str | None = None) -> tuple[LoadedTable | None, list[Problem]]:
+    """Like :func:`load` but returns ``(table, problems)`` instead of raising.
+
+    ``table`` is None when the file could not be read or lacks required
+    columns; otherwise it holds every row the policy did not exclude (rows with
+    reported problems included, their bad cells missing).
+    """
+    if kind not in SCHEMAS:
+        dym = _did_you_mean(kind, list(SCHEMAS))
+        raise ValueError(f"unknown data set kind '{kind}'" + (f"; did you mean '{dym}'?" if dym else "")
+                         + f" Known kinds: {', '.join(SCHEMAS)}.")
+    if decimal not in (".", ","):
+        raise ValueError(f"decimal must be '.' or ',', got {decimal!r}")
+    if thousands is not None and thousands == decimal:
+        raise ValueError(f"thousands separator {thousands!r} cannot equal the decimal mark")
+    policy = policy or IntakePolicy()
+    columns = dict(columns or {})
+    label = name or str(path)
+    chk = _Checker(kind, label, policy, decimal, thousands, date_format, config_key or f"data.{kind}")
+    schema = chk.schema
+    expected = set(schema.names) | set(columns.values())
+    try:
+        raw = read_table(path, sheet=sheet, expected_columns=expected)
+    except DataError as exc:
+        if name:
+            return None, [Problem(**{**p.__dict__, "file": label}) for p in exc.problems]
+        return None, list(exc.problems)
+    read_info = dict(raw.attrs)
+    resolved = chk.resolve_columns(raw, columns, read_info)
+    if resolved is None:
+        return None, chk.problems
+    chosen, free, ignored = resolved
+    n = len(raw)
+    if n == 0:
+        chk.problem("the file has a header but no data rows.",
+                    "export the data again including the rows, or remove this file from engagement.yaml.")
+        return None, chk.problems
+    raw = raw.reset_index(drop=True)
+    chk.reason = pd.Series(pd.NA, index=raw.index, dtype="object")
+    fixed_present = [c for c in schema.columns + schema.group if c.name in chosen]
+    text = pd.DataFrame({c.name: raw[chosen[c.name]] for c in fixed_present} |
+                        {f: raw[f] for f in free}, index=raw.index)
+
+    # Clean text once (strip blanks, "" -> NA); typed Parquet columns pass through untouched.
+    text = text.apply(_clean) if len(text.columns) else text
+    # Whole-column emptiness first: a required column with no value at all is a
+    # structural error, not thousands of "missing value" rows.
+    out: dict[str, pd.Series] = {}
+    empty_cols = [c.name for c in fixed_present if text[c.name].isna().all()]
+    for cname in empty_cols:
+        if schema.column(cname).required:
+            chk.problem(f"required column '{cname}' is empty in every row.",
+                        f"fill the column (or map the right column in {chk.config_key}.columns.{cname}).",
+                        column=cname)
+    if chk.problems:
+        return None, chk.problems
+
+    for c in fixed_present:
+        s = text[c.name]
+        conv = chk.convert(c, s)
+        if not c.nullable and c.name not in empty_cols:
+            missing = s.isna()
+            chk.flag(missing, policy.missing_values, f"missing {c.name}",
+                     f"{int(missing.sum())} empty cell(s) in a column that must be filled"
+                     + (" (0 or 1)." if c.dtype == "bool" else "."),
+                     f"fill '{c.name}' in these rows, or set intake.missing_values: exclude to drop them.",
+                     c.name)
+        out[c.name] = conv
+    for c in schema.columns:
+        if c.name not in out and not c.required:
+            out[c.name] = _empty(c, n)
+
+    free_out: dict[str, pd.Series] = {}
+    for f in free:
+        s = text[f]
+        if schema.free == "levels":
+            num, bad = chk.to_number(s, f)
+            if bad.any():
+                chk.number_problem(s, bad, f)
+            free_out[f] = num
+        else:
+            # Conjoint attribute: numeric when every filled cell is a number
+            # (e.g. fee), else text levels.
+            if pd.api.types.is_numeric_dtype(s):
+                free_out[f] = s.astype("float64")
+                continue
+            num, bad = chk.to_number(s, f)
+            free_out[f] = num if not bad.any() else s.astype("str")
+
+    df = pd.DataFrame(out | free_out, index=raw.index)
+    df = df[[c.name for c in schema.columns if c.name in df] +
+            [c.name for c in schema.group if c.name in df] + free]
+
+    if kind == "choice":
+        _check_choice(chk, df, free, "none" in chosen)
+
+    _check_duplicates(chk, df)
+
+    kept = chk.reason.isna().to_numpy()
+    excluded = text.loc[~kept].copy()
+    excluded = excluded.astype("str").where(excluded.notna())
+    excluded.insert(0, "reason", chk.reason[~kept].astype("str"))
+    excluded.insert(0, "row", (np.flatnonzero(~kept) + 1).astype(np.int64))
+    excluded = excluded.reset_index(drop=True)
+    table = LoadedTable(kind=kind, source=str(path), df=df.loc[kept].reset_index(drop=True),
+                        excluded=excluded, columns_found=[c.name for c in fixed_present] + free,
+                        ignored_columns=ignored, read_info=read_info,
+                        row_numbers=(np.flatnonzero(kept) + 1).astype(np.int64))
+    return table, chk.problems
+
+
+def _is_text(s: pd.Series) -> bool:
+    return isinstance(s.dtype, pd.StringDtype)
+
+
+def _clean(s: pd.Series) -> pd.Series:
+    """Text cells stripped of surrounding blanks, blank cells as NA; typed columns unchanged.
+
+    Object columns (mixed Python values) become text; integral float IDs from
+    Parquet read "12", not "12.0".
+    """
+    if _is_text(s):
+        t = s.str.strip()
+        return t.mask(t == "")
+    if s.dtype == object:
+        t = s.astype("str").where(s.notna()).str.strip()
+        return t.mask(t == "")
+    return s
+
+
+def _empty(c: Column, n: int) -> pd.Series:
+    """An all-missing column of the right dtype, for an absent optional column."""
+    if c.dtype in ("id", "str"):
+        return pd.Series([pd.NA] * n, dtype="str")
+    if c.dtype == "category":
+        return pd.Series(pd.Categorical([None] * n))
+    if c.dtype == "date":
+        return pd.Series(pd.NaT, index=range(n), dtype="datetime64[us]")
+    if c.dtype == "bool":
+        return pd.Series(False, index=range(n), dtype=bool)
+    if c.dtype == "int":
+        return pd.Series(pd.NA, index=range(n), dtype="Int64")
+    return pd.Series(np.nan, index=range(n), dtype="float64")
+
+
+def _check_duplicates(chk: _Checker, df: pd.DataFrame) -> None:
+    """Identical rows, then rows sharing a key, among rows not already excluded."""
+    policy, schema = chk.policy, chk.schema
+    alive = chk.reason.isna()
+    sub = df.loc[alive]
+    dup_all = sub.duplicated(keep=False)
+    if dup_all.any():
+        later = sub.duplicated(keep="first")
+        if policy.duplicate_rows == "exclude":
+            chk.flag(later.reindex(df.index, fill_value=False), "exclude", "duplicate row", "", "")
+        elif policy.duplicate_rows == "error":
+            chk.problem(f"{int(later.sum())} row(s) repeat an earlier row exactly.",
+                        "remove the repeated rows, or set intake.duplicate_rows: exclude to drop the copies"
+                        + (" (or keep, if they are genuine identical purchases; better: add transaction_id)"
+                           if chk.kind == "transactions" else "") + ".",
+                        mask=dup_all.reindex(df.index, fill_value=False))
+    key = [k for k in schema.key if k in df]
+    if not key or df[key].isna().all(axis=None):
+        return
+    alive = chk.reason.isna()
+    sub = df.loc[alive]
+    if policy.duplicate_rows == "keep":
+        sub = sub.loc[~sub.duplicated(keep="first")]
+    # Rows whose key is missing are reported by the missing-values check, not here.
+    sub = sub.loc[sub[key].notna().all(axis=1)]
+    dup = sub.duplicated(subset=key, keep=False)
+    if not dup.any():
+        return
+    key_text = " + ".join(key)
+    if policy.duplicate_ids == "exclude":
+        later = sub.duplicated(subset=key, keep="first")
+        chk.flag(later.reindex(df.index, fill_value=False), "exclude", f"duplicate {key_text}", "", "")
+        return
+    vals = sub.loc[dup, key].drop_duplicates().head(3)
+    shown = ", ".join("'" + "' / '".join(str(v) for v in r) + "'" for r in vals.itertuples(index=False))
+    chk.problem(f"{int(dup.sum())} row(s) share a {key_text} that should be unique, e.g. {shown}.",
+                f"one row per {schema.one_row_per}: merge or remove the duplicates, or set "
+                "intake.duplicate_ids: exclude to keep only the first.",
+                column=key_text, mask=dup.reindex(df.index, fill_value=False))
+
+
+def _check_choice(chk: _Checker, df: pd.DataFrame, attributes: list[str], has_none: bool) -> None:
+    """One chosen alternative per task; the none row's attributes empty, the others' filled."""
+    alive = chk.reason.isna()
+    action = chk.policy.invalid_choice_tasks
+    task_key = ["respondent_id", "task"]
+    sub = df.loc[alive & df[task_key].notna().all(axis=1)]
+    n_chosen = sub.groupby(task_key, sort=False)["chosen"].transform("sum")
+
+    def task_rows(bad_rows: pd.Series) -> pd.Series:
+        bad_tasks = sub.loc[bad_rows, task_key].drop_duplicates()
+        hit = sub[task_key].merge(bad_tasks.assign(_hit=True), how="left", on=task_key)["_hit"]
+        return pd.Series(hit.notna().to_numpy(), index=sub.index).reindex(df.index, fill_value=False)
+
+    def tasks_text(bad_rows: pd.Series) -> tuple[int, str]:
+        tasks = sub.loc[bad_rows, task_key].drop_duplicates()
+        shown = ", ".join(f"respondent '{r}' task {t}" for r, t in tasks.head(3).itertuples(index=False))
+        return len(tasks), shown
+
+    fix = ("exactly one alternative per (respondent, task) must have chosen = 1; correct the export, "
+           "or set intake.invalid_choice_tasks: exclude to drop these tasks.")
+    for bad, what, reason in ((n_chosen == 0, "no chosen alternative", "task with no chosen alternative"),
+                              (n_chosen > 1, "more than one chosen alternative",
+                               "task with several chosen alternatives")):
+        if bad.any():
+            k, shown = tasks_text(bad)
+            chk.flag(task_rows(bad), action, reason, f"{k} task(s) have {what}: {shown}.", fix, "chosen")
+    if attributes:
+        attrs = sub[attributes]
+        none = sub["none"].astype(bool)
+        filled_none = none & attrs.notna().any(axis=1)
+        if filled_none.any():
+            k, shown = tasks_text(filled_none)
+            chk.flag(task_rows(filled_none), action, "none row with attribute values",
+                     f"{int(filled_none.sum())} 'none' row(s) have attribute values ({shown}).",
+                     "leave every attribute cell empty on rows with none = 1 (check that the none "
+                     "flag is on the right row).", "none")
+        empty_alt = ~none & attrs.isna().any(axis=1)
+        if empty_alt.any():
+            cols = [a for a in attributes if (~none & attrs[a].isna()).any()]
+            k, shown = tasks_text(empty_alt)
+            hint = ("" if has_none else
+                    " If these are 'none of these' rows, add a none column with 1 on them.")
+            chk.flag(task_rows(empty_alt), action, "alternative with empty attributes",
+                     f"{int(empty_alt.sum())} alternative(s) have empty attribute cells in "
+                     f"{_quote_list(cols)} ({shown}).{hint}",
+                     "fill every attribute level of each shown alternative.", cols[0])

@@ -1,0 +1,279 @@
+"""Read a client's file into a DataFrame without guessing at its values.
+
+CSV and Excel cells are read as text (pandas ``str`` dtype), so nothing is
+coerced before :func:`cvkit.data.load` checks it; Parquet keeps its own types
+(it is typed already, and re-reading canonical Parquet must stay fast).
+Files are only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import gzip
+import io
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from cvkit.data.errors import DataError, Problem
+
+__all__ = ["read_table", "NA_MARKERS", "CSV_SUFFIXES", "EXCEL_SUFFIXES", "PARQUET_SUFFIXES",
+           "normalise_name"]
+
+# Cell texts read as "missing". Deliberately short and explicit: "none" is NOT
+# here because it is a real attribute level (extras = none) in conjoint files.
+NA_MARKERS: tuple[str, ...] = ("", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "#N/A")
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+_DELIMITERS = (",", ";", "\t", "|")
+_SAMPLE_BYTES = 256 * 1024
+_HEADER_SCAN_ROWS = 30
+
+
+def normalise_name(name: object) -> str:
+    """Column name in comparable form: lower case, trimmed, blanks and dashes as ``_``.
+
+    ``"Customer ID"``, ``"customer-id"`` and ``"customer_id"`` all become
+    ``"customer_id"``; used to match headers case- and spacing-insensitively.
+    """
+    text = str(name).strip().lower()
+    return re.sub(r"[\s\-]+", "_", text)
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    for suffix in CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES:
+        if name.endswith(suffix):
+            return suffix
+    return path.suffix.lower()
+
+
+def _fail(path: Path, message: str, fix: str) -> DataError:
+    return DataError(Problem(file=str(path), message=message, fix=fix))
+
+
+def read_table(path: str | Path, *, sheet: str | None = None,
+               expected_columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """Read a CSV, Excel or Parquet file as it is, cells of text files as text.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv``/``.tsv``/``.txt`` (optionally ``.gz``), ``.xlsx``/``.xlsm`` or
+        ``.parquet``/``.pq``.
+    sheet : str, optional
+        Excel sheet name; default the first sheet. Ignored for other formats.
+    expected_columns : iterable of str, optional
+        Column names the header should contain, used to find the header row of
+        an Excel sheet that has title rows above it. Default: every canonical
+        column name of every schema in :data:`cvkit.data.SCHEMAS`.
+
+    Returns
+    -------
+    DataFrame
+        One row per data row. CSV and Excel columns have pandas ``str`` dtype
+        with missing cells as NA (empty cells and the markers in
+        :data:`NA_MARKERS`); Parquet columns keep their stored dtypes.
+        ``df.attrs`` records how the file was read: ``format``, and for CSV
+        ``encoding`` and ``delimiter``, for Excel ``sheet`` and ``header_row``
+        (1-based row of the header in the sheet) and ``header_matches`` (how
+        many expected column names it contains).
+
+    Raises
+    ------
+    DataError
+        If the file is missing, empty, unreadable, has an unsupported
+        extension, or an unknown sheet; the message names the file and the fix.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise _fail(path, "the file does not exist.",
+                    "check the path (relative paths are resolved against the engagement folder).")
+    if path.is_dir():
+        raise _fail(path, "this is a folder, not a file.", "give the path of the data file itself.")
+    suffix = _suffix(path)
+    if path.stat().st_size == 0:
+        raise _fail(path, "the file is empty (0 bytes).",
+                    "export the data again; the file should start with a header row.")
+    if suffix in CSV_SUFFIXES:
+        return _read_csv(path, suffix.endswith(".gz"))
+    if suffix in EXCEL_SUFFIXES:
+        return _read_excel(path, sheet, expected_columns)
+    if suffix in PARQUET_SUFFIXES:
+        return _read_parquet(path)
+    hint = " Old .xls workbooks must be saved as .xlsx first." if suffix == ".xls" else ""
+    raise _fail(path, f"unsupported file type '{suffix or '(none)'}'.",
+                "save the data as CSV (.csv), Excel (.xlsx) or Parquet (.parquet)." + hint)
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+def _detect_encoding(sample: bytes) -> str:
+    """Pick the text encoding from the first bytes (BOMs first, then UTF-8, then cp1252/Latin-1)."""
+    if sample.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if b"\x00" in sample[:4096]:
+        # UTF-16 without a BOM: ASCII characters leave a zero byte beside them.
+        head = sample[:4096]
+        return "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+    try:
+        # The sample may cut a multi-byte character at its end: decode incrementally.
+        import codecs
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        sample.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        # cp1252 leaves five bytes undefined; Latin-1 decodes every byte.
+        return "latin-1"
+
+
+def _sniff_delimiter(lines: list[str]) -> tuple[str, list[str]]:
+    """Choose among , ; tab | the delimiter giving the most consistent field count.
+
+    Returns the delimiter and the header fields it yields.
+    """
+    best: tuple[tuple[float, int], str, list[str]] | None = None
+    for delim in _DELIMITERS:
+        rows = list(csv.reader(lines, delimiter=delim))
+        rows = [r for r in rows if r]
+        if not rows:
+            continue
+        width = len(rows[0])
+        if width < 2:
+            continue
+        consistent = sum(len(r) == width for r in rows) / len(rows)
+        score = (consistent, width)
+        if best is None or score > best[0]:
+            best = (score, delim, rows[0])
+    if best is None:
+        first = next(csv.reader(lines[:1], delimiter=",")) if lines else []
+        return ",", first
+    return best[1], best[2]
+
+
+def _read_csv(path: Path, gz: bool) -> pd.DataFrame:
+    opener = gzip.open if gz else open
+    try:
+        with opener(path, "rb") as fh:
+            sample = fh.read(_SAMPLE_BYTES)
+    except OSError as exc:
+        raise _fail(path, f"the file cannot be read ({exc}).",
+                    "check that the file is not open in another program and that you may read it.")
+    if not sample.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise _fail(path, "the file is empty (no header row).",
+                    "export the data again; the file should start with a header row.")
+    encoding = _detect_encoding(sample)
+    text = sample.decode(encoding, errors="ignore")
+    lines = text.splitlines()
+    if len(sample) == _SAMPLE_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last sampled line may be cut
+    lines = [ln for ln in lines[:200] if ln.strip()]
+    delimiter, header = _sniff_delimiter(lines)
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    dupes = sorted({h for h in header if header.count(h) > 1 and h})
+    if dupes:
+        raise _fail(path, f"column name(s) {', '.join(repr(d) for d in dupes)} appear more than once "
+                          "in the header.", "give every column a distinct name.")
+    try:
+        df = pd.read_csv(path, sep=delimiter, encoding=encoding, dtype="str", keep_default_na=False,
+                         na_values=list(NA_MARKERS), skipinitialspace=False,
+                         compression="gzip" if gz else None)
+    except pd.errors.ParserError as exc:
+        raise _fail(path, f"the rows do not all have the same number of fields ({str(exc).strip()}).",
+                    f"values containing the delimiter {delimiter!r} must be quoted; re-export the "
+                    "file from the source system with quoting on.")
+    except UnicodeDecodeError as exc:
+        # The sample decoded but a later byte did not: fall back to a single-byte encoding.
+        try:
+            df = pd.read_csv(path, sep=delimiter, encoding="cp1252", dtype="str", keep_default_na=False,
+                             na_values=list(NA_MARKERS), compression="gzip" if gz else None)
+            encoding = "cp1252"
+        except (UnicodeDecodeError, pd.errors.ParserError):
+            raise _fail(path, f"the text encoding could not be determined ({exc}).",
+                        "save the file as CSV UTF-8.")
+    except pd.errors.EmptyDataError:
+        raise _fail(path, "the file is empty (no header row).",
+                    "export the data again; the file should start with a header row.")
+    df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+    df.attrs.update({"format": "csv", "encoding": encoding, "delimiter": delimiter})
+    return df
+
+
+# --- Excel ---------------------------------------------------------------------------------
+
+def _known_names() -> set[str]:
+    from cvkit.data.schemas import SCHEMAS  # local: schemas imports resources lazily
+
+    return {normalise_name(n) for s in SCHEMAS.values() for n in s.names}
+
+
+def _read_excel(path: Path, sheet: str | None, expected: Iterable[str] | None) -> pd.DataFrame:
+    try:
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path, read_only=True)
+        sheets = list(wb.sheetnames)
+        wb.close()
+    except Exception as exc:  # openpyxl raises several unrelated types for corrupt files
+        raise _fail(path, f"the workbook cannot be opened ({type(exc).__name__}: {exc}).",
+                    "open it in Excel and save it again as .xlsx.")
+    if sheet is not None and sheet not in sheets:
+        close = difflib.get_close_matches(sheet, sheets, n=1)
+        dym = f" Did you mean '{close[0]}'?" if close else ""
+        raise _fail(path, f"the workbook has no sheet '{sheet}' (sheets: {', '.join(sheets)}).{dym}",
+                    "set `sheet:` to one of the sheet names.")
+    name = sheet if sheet is not None else sheets[0]
+    raw = pd.read_excel(path, sheet_name=name, header=None, dtype=object, engine="openpyxl")
+    raw = raw.dropna(how="all").dropna(axis=1, how="all")
+    if raw.empty:
+        raise _fail(path, f"sheet '{name}' is empty.", "put the data (header row first) on this sheet.")
+    wanted = {normalise_name(n) for n in expected} if expected is not None else _known_names()
+    top = raw.iloc[:_HEADER_SCAN_ROWS]
+    # Score every candidate row by how many of its cells are expected column names;
+    # title rows ("Customer export, June 2026") score 0, the real header scores most.
+    scores = top.apply(lambda col: col.map(lambda v: normalise_name(v) in wanted if pd.notna(v) else False))
+    per_row = scores.sum(axis=1)
+    matches = int(per_row.max())
+    header_pos = int(per_row.values.argmax()) if matches > 0 else 0
+    header = raw.iloc[header_pos]
+    body = raw.iloc[header_pos + 1:]
+    keep = header.notna()
+    body = body.loc[:, keep.values]
+    columns = [str(v).strip() for v in header[keep]]
+    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    if dupes:
+        raise _fail(path, f"column name(s) {', '.join(repr(d) for d in dupes)} appear more than once "
+                          f"in the header of sheet '{name}'.", "give every column a distinct name.")
+    body.columns = columns
+    df = body.astype("str").reset_index(drop=True)
+    for col in df.columns:
+        s = df[col]
+        # Excel date cells arrive as datetimes; keep them as ISO dates, not "... 00:00:00".
+        df[col] = s.str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", r"\1", regex=True).str.strip()
+        df[col] = df[col].mask(df[col].isin(NA_MARKERS))
+    df.attrs.update({"format": "excel", "sheet": name, "header_row": int(raw.index[header_pos]) + 1,
+                     "header_matches": matches})
+    return df
+
+
+# --- Parquet -------------------------------------------------------------------------------
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        df = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for corrupt files
+        raise _fail(path, f"the Parquet file cannot be read ({type(exc).__name__}: {exc}).",
+                    "write the file again (pandas: df.to_parquet(path)).")
+    df.attrs.update({"format": "parquet"})
+    return df

@@ -1,0 +1,308 @@
+"""Schemas of the engagement's data sets: canonical columns, types and ranges.
+
+The canonical names are the ones in CONTRIBUTING.md ("Data sets"); a client's
+files may use other names, mapped per data set with ``columns`` (in
+``engagement.yaml``: ``data.<kind>.columns``). ``templates/data/README.md`` is
+the analyst-facing data dictionary generated from the same facts; a test checks
+that the two agree.
+
+Column types
+------------
+``id``
+    Identifier, kept as text (pandas ``str`` dtype) so ``00123`` stays ``00123``.
+``str``
+    Free text (pandas ``str`` dtype), surrounding blanks stripped.
+``category``
+    A small set of labels (pandas ``category`` dtype).
+``date``
+    Calendar date, ISO 8601 ``YYYY-MM-DD`` unless a ``date_format`` is given;
+    stored as ``datetime64``.
+``float``
+    Number (``float64``); decimal point ``.`` unless ``decimal``/``thousands``
+    are set for the file.
+``int``
+    Whole number (nullable ``Int64``), e.g. a 0-10 rating.
+``bool``
+    Flag written ``0``/``1`` (also ``true``/``false``, ``yes``/``no``);
+    stored as ``bool``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+from cvkit.resources import load_elements
+
+__all__ = ["Column", "Schema", "SCHEMAS", "ColumnType", "element_slugs"]
+
+ColumnType = Literal["id", "str", "category", "date", "float", "int", "bool"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column of a data set.
+
+    Parameters
+    ----------
+    name : str
+        Canonical column name.
+    dtype : {"id", "str", "category", "date", "float", "int", "bool"}
+        Logical type (see the module docstring for the pandas dtype of each).
+    required : bool
+        Whether the file must have the column. An optional column that is
+        absent is added filled with missing values, so analyses can rely on it.
+    nullable : bool
+        Whether individual cells may be empty (e.g. a skipped survey question).
+        A non-nullable column with empty cells is a "missing values" problem.
+    min, max : float, optional
+        Allowed range, inclusive.
+    range_check : {"out_of_range", "negative_amounts"}
+        Which :class:`~cvkit.data.IntakePolicy` field governs values outside
+        the range.
+    unit : str
+        Unit of the values, for the data dictionary ("" when none).
+    example : str
+        An example value as it would be written in the file.
+    description : str
+        What the column means.
+    """
+
+    name: str
+    dtype: ColumnType
+    required: bool = True
+    nullable: bool = False
+    min: float | None = None
+    max: float | None = None
+    range_check: Literal["out_of_range", "negative_amounts"] = "out_of_range"
+    unit: str = ""
+    example: str = ""
+    description: str = ""
+
+    @property
+    def range_text(self) -> str:
+        """The allowed range in words, e.g. ``"0 to 10"`` or ``">= 0"`` ("" if unbounded)."""
+        lo, hi = self.min, self.max
+        fmt = (lambda v: f"{v:g}")
+        if lo is not None and hi is not None:
+            return f"{fmt(lo)} to {fmt(hi)}"
+        if lo is not None:
+            return f">= {fmt(lo)}"
+        if hi is not None:
+            return f"<= {fmt(hi)}"
+        return ""
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The expected shape of one data set (one ``kind``).
+
+    Parameters
+    ----------
+    kind : str
+        Data set name: ``customers``, ``transactions``, ``survey``, ``needs``,
+        ``choice`` or ``utilities``.
+    one_row_per : str
+        What a row is, in words.
+    columns : tuple of Column
+        The fixed columns, in canonical order.
+    key : tuple of str
+        Columns that together identify a row (duplicates are a problem); an
+        empty tuple means no key (then only fully identical rows are duplicates).
+    group : tuple of Column
+        A family of columns of which each is optional but at least one must be
+        present (survey element ratings, needs importances).
+    group_label : str
+        Name of that family in messages ("element-of-value rating columns").
+    free : {"attributes", "levels"} or None
+        Whether any column outside ``columns`` is kept as a free column:
+        conjoint attributes (numeric or text) or utility levels (numeric).
+    date_column : str or None
+        The column whose range the intake summary reports.
+    used_by : tuple of str
+        Analyses (notebooks) that read the data set.
+    """
+
+    kind: str
+    one_row_per: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    group: tuple[Column, ...] = ()
+    group_label: str = ""
+    free: Literal["attributes", "levels"] | None = None
+    date_column: str | None = None
+    used_by: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def names(self) -> list[str]:
+        """All canonical column names: fixed columns, then the group."""
+        return [c.name for c in self.columns] + [c.name for c in self.group]
+
+    @property
+    def required(self) -> list[str]:
+        """Names of the required fixed columns."""
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        """The :class:`Column` called ``name`` (fixed or group column).
+
+        Raises
+        ------
+        KeyError
+            If the schema has no such column.
+        """
+        for c in self.columns + self.group:
+            if c.name == name:
+                return c
+        raise KeyError(f"data set '{self.kind}' has no column '{name}'")
+
+
+@lru_cache(maxsize=1)
+def element_slugs() -> tuple[str, ...]:
+    """The 30 element-of-value slugs, in pyramid order (``templates/elements_of_value.csv``)."""
+    return tuple(load_elements().sort_values("order")["element"])
+
+
+def _rating(name: str, description: str, lo: int = 0, hi: int = 10, required: bool = True,
+            example: str = "8") -> Column:
+    # Ratings may be skipped by a respondent, so cells are nullable; a column
+    # that is entirely empty is still reported (see load's all-missing check).
+    return Column(name, "int", required=required, nullable=True, min=lo, max=hi,
+                  unit=f"{lo}-{hi} scale", example=example, description=description)
+
+
+def _build() -> dict[str, Schema]:
+    slugs = element_slugs()
+    elements = load_elements().set_index("element")
+
+    customers = Schema(
+        kind="customers",
+        one_row_per="customer",
+        description="The client's customer base (CRM extract): one row per customer.",
+        columns=(
+            Column("customer_id", "id", example="C000123",
+                   description="Customer identifier, unique; the key transactions and survey link to."),
+            Column("acquisition_date", "date", example="2024-03-15",
+                   description="Date the customer was acquired (first purchase or sign-up)."),
+            Column("channel", "category", required=False, nullable=True, example="online",
+                   description="Acquisition channel (e.g. online, store, referral)."),
+            Column("acquisition_cost", "float", required=False, nullable=True, min=0,
+                   range_check="negative_amounts", unit="currency", example="35.50",
+                   description="Cost of acquiring the customer, in the engagement currency."),
+            Column("region", "category", required=False, nullable=True, example="North",
+                   description="Geographic region."),
+            Column("age_band", "category", required=False, nullable=True, example="25-34",
+                   description="Age band of the customer."),
+        ),
+        key=("customer_id",),
+        date_column="acquisition_date",
+        used_by=("00_engagement_overview", "03_segmentation", "04_customer_lifetime_value"),
+    )
+
+    transactions = Schema(
+        kind="transactions",
+        one_row_per="purchase",
+        description="Purchase log: one row per purchase (order), all customers, ideally 2+ years.",
+        columns=(
+            Column("transaction_id", "id", required=False, nullable=True, example="T0000001",
+                   description="Purchase identifier, unique when given (optional)."),
+            Column("customer_id", "id", example="C000123",
+                   description="Who bought; must exist in customers when a customers file is given."),
+            Column("date", "date", example="2025-06-01", description="Purchase date."),
+            Column("amount", "float", min=0, range_check="negative_amounts", unit="currency",
+                   example="42.90",
+                   description="Purchase value in the engagement currency (net of returns, >= 0)."),
+        ),
+        key=("transaction_id",),
+        date_column="date",
+        used_by=("00_engagement_overview", "03_segmentation", "04_customer_lifetime_value"),
+    )
+
+    survey = Schema(
+        kind="survey",
+        one_row_per="respondent x brand rated",
+        description=("Brand survey: each respondent rates the client and competitors; one row per "
+                     "respondent and brand."),
+        columns=(
+            Column("respondent_id", "id", example="R00042", description="Survey respondent identifier."),
+            Column("customer_id", "id", required=False, nullable=True, example="C000123",
+                   description="Link to customers (optional; empty for non-customers)."),
+            Column("brand", "str", example="Demo Retail", description="Brand being rated."),
+            _rating("nps", "Likelihood to recommend the brand (0-10), the NPS question."),
+            _rating("satisfaction", "Overall satisfaction with the brand (1-10).", lo=1, example="7"),
+            _rating("overall_value", "Overall value for money (0-10).", required=False),
+            _rating("perceived_quality", "Perceived quality (0-10).", required=False),
+            _rating("perceived_price", "Perceived price level (0-10, 10 = very expensive).",
+                    required=False, example="6"),
+            Column("wave", "str", required=False, nullable=True, example="2026-Q2",
+                   description="Survey wave label (optional, for tracking studies)."),
+        ),
+        key=("respondent_id", "brand"),
+        group=tuple(
+            _rating(s, f"Agreement (0-10): {elements.loc[s, 'survey_wording']}", required=False)
+            for s in slugs
+        ),
+        group_label="element-of-value rating columns (e.g. saves_time)",
+        used_by=("00_engagement_overview", "01_value_drivers", "03_segmentation"),
+    )
+
+    needs = Schema(
+        kind="needs",
+        one_row_per="respondent",
+        description="Needs survey: how important each element of value is to the respondent.",
+        columns=(
+            Column("respondent_id", "id", example="R00042", description="Survey respondent identifier."),
+        ),
+        key=("respondent_id",),
+        group=tuple(
+            _rating(f"imp_{s}", f"Importance (0-10) of '{elements.loc[s, 'name']}' to the respondent.",
+                    required=False)
+            for s in slugs
+        ),
+        group_label="importance columns imp_<element> (e.g. imp_saves_time)",
+        used_by=("03_segmentation",),
+    )
+
+    choice = Schema(
+        kind="choice",
+        one_row_per="respondent x task x alternative",
+        description=("Choice-based conjoint responses in long format: one row per alternative shown "
+                     "in each task, attribute columns free (any other column is an attribute)."),
+        columns=(
+            Column("respondent_id", "id", example="R00042", description="Conjoint respondent identifier."),
+            Column("task", "int", min=1, example="3", description="Choice task number (1, 2, ...)."),
+            Column("alternative", "int", min=1, example="2",
+                   description="Alternative number within the task (1, 2, ...; the none row included)."),
+            Column("none", "bool", required=False, example="0",
+                   description=("1 for the 'none of these' alternative (its attribute cells are empty), "
+                                "else 0; optional when the design has no none option.")),
+            Column("chosen", "bool", example="1",
+                   description="1 for the alternative the respondent chose, else 0; exactly one per task."),
+        ),
+        key=("respondent_id", "task", "alternative"),
+        free="attributes",
+        used_by=("02_discrete_choice", "03_segmentation"),
+    )
+
+    utilities = Schema(
+        kind="utilities",
+        one_row_per="respondent",
+        description=("Respondent-level part-worths estimated elsewhere (e.g. a Sawtooth HB export): "
+                     "one numeric column per attribute level named <attribute>.<level>, a single "
+                     "column for a linear attribute (e.g. fee), optional none."),
+        columns=(
+            Column("respondent_id", "id", example="R00042", description="Conjoint respondent identifier."),
+            Column("none", "float", required=False, nullable=True, example="-2.4",
+                   description="Utility of the none alternative (optional)."),
+        ),
+        key=("respondent_id",),
+        free="levels",
+        used_by=("02_discrete_choice", "03_segmentation"),
+    )
+    return {s.kind: s for s in (customers, transactions, survey, needs, choice, utilities)}
+
+
+SCHEMAS: dict[str, Schema] = _build()
+"""The schema of each data set, by kind."""
