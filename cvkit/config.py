@@ -276,6 +276,8 @@ def _check_analyses(cfg: Engagement) -> list[str]:
     for key, analysis in ANALYSES.items():
         section: AnalysisSection = getattr(cfg.analyses, key)
         if not analysis.path.exists():
+            if not section.enabled:
+                continue
             problems.append(f"analyses.{key}: notebook {analysis.notebook} is missing from cvkit's notebooks/ "
                             "folder. Fix: reinstall cvkit from its repository.")
             continue

@@ -52,8 +52,8 @@ def excluded_rows(intake_dir: str | Path, fallback: pd.DataFrame) -> pd.DataFram
     rows = pd.read_csv(path)
     if rows.empty:
         return pd.DataFrame({"kind": pd.Series(dtype="str"), "reason": pd.Series(dtype="str"),
-                             "rows": pd.Series(dtype="int64")})
-    return rows.groupby(["kind", "reason"], as_index=False).size().rename(columns={"size": "rows"})
+                             "count": pd.Series(dtype="int64")})
+    return rows.groupby(["kind", "reason"], as_index=False).size().rename(columns={"size": "count"})
 
 
 def linkage_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
