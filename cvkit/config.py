@@ -45,7 +45,13 @@ class Analysis:
 
     @property
     def path(self) -> Path:
+        # An absolute `notebook` (used by tests and custom analyses) is taken as it is.
         return NOTEBOOKS_DIR / self.notebook
+
+    @property
+    def filename(self) -> str:
+        """Name of the executed notebook in the run folder."""
+        return Path(self.notebook).name
 
 
 OVERVIEW = Analysis("overview", "00_engagement_overview.ipynb", "Engagement overview", "overview", ())

@@ -183,10 +183,10 @@ def render_deliverable(build: Path, cfg: Engagement, runs: list[NotebookRun]) ->
     pages = []
     for run in runs:
         analysis = by_key[run.analysis]
-        nb_path = build / "notebooks" / analysis.notebook
+        nb_path = build / "notebooks" / analysis.filename
         entry: dict[str, Any] = {"title": analysis.title, "status": run.status, "html": None, "results": {}}
         if nb_path.exists():
-            name = f"{Path(analysis.notebook).stem}.html"
+            name = f"{Path(analysis.filename).stem}.html"
             render_notebook(nb_path, build / name, title=analysis.title, client_name=cfg.client.name,
                             analysis_date=cfg.analysis_date.isoformat(), show_code=cfg.report.show_code)
             run.html = name

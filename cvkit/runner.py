@@ -266,9 +266,9 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
 
     declared = notebook_parameters(analysis.path)
     params = _notebook_parameters(analysis, cfg, build, data_paths, declared)
-    out_nb = build / "notebooks" / analysis.notebook
-    run = NotebookRun(analysis.key, analysis.notebook, "failed", parameters=params)
-    log(f"[{cfg.client.slug}] {analysis.notebook}")
+    out_nb = build / "notebooks" / analysis.filename
+    run = NotebookRun(analysis.key, analysis.filename, "failed", parameters=params)
+    log(f"[{cfg.client.slug}] {analysis.filename}")
     t = time.perf_counter()
     try:
         pm.execute_notebook(str(analysis.path), str(out_nb), parameters=params, cwd=str(build),
@@ -278,7 +278,7 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
         cell, reason = _failure_details(exc)
         run.error = reason
         where = f", code cell {cell}" if cell else ""
-        raise RunError(f"{analysis.notebook} failed{where}: {reason}", notebook=analysis.notebook, cell=cell,
+        raise RunError(f"{analysis.filename} failed{where}: {reason}", notebook=analysis.filename, cell=cell,
                        partial=out_nb) from exc
     run.seconds = round(time.perf_counter() - t, 2)
     run.status = "ok"
@@ -287,11 +287,11 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
 
 def _carry_over(analysis: Analysis, final: Path, build: Path, log: Callable[[str], None]) -> NotebookRun:
     """Copy a not-rerun analysis's pages and tables from the previous deliverable."""
-    run = NotebookRun(analysis.key, analysis.notebook, "not_run")
-    src_nb = final / "notebooks" / analysis.notebook
+    run = NotebookRun(analysis.key, analysis.filename, "not_run")
+    src_nb = final / "notebooks" / analysis.filename
     if not src_nb.exists():
         return run
-    shutil.copy2(src_nb, build / "notebooks" / analysis.notebook)
+    shutil.copy2(src_nb, build / "notebooks" / analysis.filename)
     for sub in ("tables", "figures"):
         src = final / sub / analysis.outputs
         if src.exists():
@@ -301,7 +301,7 @@ def _carry_over(analysis: Analysis, final: Path, build: Path, log: Callable[[str
         (build / "results").mkdir(exist_ok=True)
         shutil.copy2(src_results, build / "results" / src_results.name)
     run.status = "carried_over"
-    log(f"[{final.name}] {analysis.notebook}: kept from the previous run")
+    log(f"[{final.name}] {analysis.filename}: kept from the previous run")
     return run
 
 

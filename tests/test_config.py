@@ -1,0 +1,129 @@
+"""The engagement config: every mistake is an error naming the key, the value and the fix."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cvkit.config import ANALYSES, ConfigError, load_config
+from cvkit.scaffold import render_config, write_demo_engagement
+
+
+@pytest.fixture()
+def engagement(tmp_path: Path, demo_engagement: Path) -> Path:
+    """A writable copy of the demo engagement's config, pointing at the demo data."""
+    text = demo_engagement.read_text().replace("data/", f"{demo_engagement.parent}/data/")
+    path = tmp_path / "engagement.yaml"
+    path.write_text(text)
+    return path
+
+
+def _edit(path: Path, change) -> Path:
+    raw = yaml.safe_load(path.read_text())
+    change(raw)
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def _problems(path: Path) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return str(info.value)
+
+
+def test_demo_config_loads(engagement):
+    cfg = load_config(engagement)
+    assert cfg.client.slug == "demo" and cfg.currency == "EUR" and str(cfg.analysis_date) == "2026-06-30"
+    assert [a.key for a in cfg.enabled_analyses()] == list(ANALYSES)
+    assert cfg.data_path("transactions").exists()
+    assert load_config(engagement.parent).client.name == cfg.client.name  # the folder works too
+
+
+def test_unknown_top_level_key_suggests_the_right_one(engagement):
+    _edit(engagement, lambda raw: raw.update(currncy="USD"))
+    text = _problems(engagement)
+    assert "currncy: unknown key. Did you mean 'currency'?" in text
+
+
+def test_unknown_nested_key_suggests_the_right_one(engagement):
+    _edit(engagement, lambda raw: raw["data"].update(transaction="x.csv"))
+    assert "data.transaction: unknown key. Did you mean 'transactions'?" in _problems(engagement)
+
+
+def test_wrong_type_names_key_value_and_fix(engagement):
+    _edit(engagement, lambda raw: raw.update(analysis_date="June 2026"))
+    text = _problems(engagement)
+    assert "analysis_date: 'June 2026' is not valid" in text and "YYYY-MM-DD" in text
+
+
+def test_bad_slug_and_currency(engagement):
+    def change(raw):
+        raw["client"]["slug"] = "Acme Bank"
+        raw["currency"] = "euro"
+    _edit(engagement, change)
+    text = _problems(engagement)
+    assert "client.slug: 'Acme Bank' is not valid" in text and "lower-case" in text
+    assert "currency: 'euro' is not valid" in text and "ISO code" in text
+
+
+def test_missing_file_with_did_you_mean(engagement, demo_engagement):
+    data = demo_engagement.parent / "data"
+    _edit(engagement, lambda raw: raw["data"].update(transactions=f"{data}/transaction.csv"))
+    text = _problems(engagement)
+    assert "data.transactions: file" in text and "not found" in text and "Did you mean 'transactions.csv'" in text
+
+
+def test_missing_required_key(engagement):
+    _edit(engagement, lambda raw: raw.pop("client"))
+    assert "client: required key is missing" in _problems(engagement)
+
+
+def test_unknown_analysis_parameter_is_checked_against_the_notebook(engagement):
+    _edit(engagement, lambda raw: raw["analyses"]["clv"].update(horizn_months=12))
+    text = _problems(engagement)
+    assert "analyses.clv.horizn_months: unknown parameter." in text
+
+
+def test_common_parameters_cannot_be_set_per_analysis(engagement):
+    _edit(engagement, lambda raw: raw["analyses"]["clv"].update(client="other"))
+    assert "analyses.clv.client: unknown parameter" in _problems(engagement)
+
+
+def test_enabled_analysis_without_data(engagement):
+    _edit(engagement, lambda raw: raw["data"].pop("survey"))
+    text = _problems(engagement)
+    assert "analyses.value_drivers: enabled but no input data: give data.survey" in text
+
+
+def test_several_problems_are_reported_together(engagement):
+    def change(raw):
+        raw["currncy"] = "EUR"
+        raw["seed"] = "abc"
+    _edit(engagement, change)
+    text = _problems(engagement)
+    assert "2 problems" in text and "currncy" in text and "seed: 'abc'" in text
+
+
+def test_invalid_yaml_and_not_a_mapping(tmp_path):
+    bad = tmp_path / "engagement.yaml"
+    bad.write_text("client: [unclosed\n")
+    assert "not valid YAML" in _problems(bad)
+    bad.write_text("- just\n- a list\n")
+    assert "must be a mapping" in _problems(bad)
+    assert "file not found" in _problems(tmp_path / "nothing.yaml")
+
+
+def test_client_name_with_quotes_and_code_stays_data(tmp_path):
+    import datetime as dt
+
+    name = 'O\'Brien "& Sons"\n__import__("os").system("echo hacked")'
+    text = render_config(client_name=name, client_slug="obrien", analysis_date=dt.date(2026, 1, 1))
+    assert yaml.safe_load(text)["client"]["name"] == name
+
+
+def test_template_analysis_sections_are_valid_parameters(tmp_path):
+    """templates/engagement.yaml must stay in step with the notebooks' parameter cells."""
+    config = write_demo_engagement(tmp_path / "eng")
+    raw = yaml.safe_load(config.read_text())
+    assert set(raw["analyses"]) == set(ANALYSES)
+    load_config(config)  # raises if any template key is not a notebook parameter

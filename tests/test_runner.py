@@ -1,0 +1,144 @@
+"""`cvkit run` end to end on the demo engagement, and what a failed run leaves behind."""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from cvkit import config as config_module
+from cvkit.config import ANALYSES, Analysis
+from cvkit.runner import RunError, _recover, file_sha256, run_engagement
+
+pytestmark = pytest.mark.slow
+
+
+def _tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): file_sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_demo_run_writes_the_whole_deliverable(demo_run: Path, demo_engagement: Path):
+    assert (demo_run / "index.html").exists()
+    manifest = json.loads((demo_run / "manifest.json").read_text())
+    statuses = {nb["analysis"]: nb["status"] for nb in manifest["notebooks"]}
+    assert statuses == {"overview": "ok", **{key: "ok" for key in ANALYSES}}
+    for nb in manifest["notebooks"]:
+        assert (demo_run / nb["html"]).exists() and nb["seconds"] > 0
+        assert (demo_run / "notebooks" / nb["notebook"]).exists()
+    # Every input is recorded with its checksum, and the inputs are untouched.
+    kinds = {i["kind"] for i in manifest["inputs"]}
+    assert kinds == {"customers", "transactions", "survey", "needs", "choice"}
+    for item in manifest["inputs"]:
+        assert file_sha256(Path(item["path"])) == item["sha256"]
+    assert manifest["packages"]["pandas"].startswith("3.")
+    assert manifest["seed"] == 2026 and manifest["client"]["slug"] == "demo"
+    # Tables as CSV, gathered in one workbook with a sheet per table.
+    tables = sorted((demo_run / "tables").glob("*/*.csv"))
+    assert {t.parent.name for t in tables} >= {"overview", "drivers", "choice", "clv", "segment"}
+    sheets = pd.ExcelFile(demo_run / "demo_tables.xlsx").sheet_names
+    assert len(sheets) == len(tables)
+    for rel, digest in manifest["outputs"].items():
+        assert file_sha256(demo_run / rel) == digest
+    # Figures as PNG and SVG.
+    pngs = list((demo_run / "figures").glob("*/*.png"))
+    assert pngs and all(p.with_suffix(".svg").exists() for p in pngs)
+    # No temporary or half-built folder is left next to the deliverable.
+    assert not list(demo_run.parent.glob(".demo.building-*")) and not list(demo_run.parent.glob(".demo.old-*"))
+
+
+def test_overview_page_shows_the_demo_data_without_code(demo_run: Path):
+    page = (demo_run / "00_engagement_overview.html").read_text()
+    assert "Demo Retail" in page and "Engagement overview" in page
+    assert "48," in page or "transactions" in page
+    assert "check_parameters" not in page  # code cells hidden in the client version
+    assert "https://cdn" not in page and "unpkg.com" not in page and "<script src=" not in page
+    assert 'class="cvkit-toc"' in page and "What was loaded" in page
+    index = (demo_run / "index.html").read_text()
+    for analysis in ANALYSES.values():
+        assert analysis.title in index
+
+
+def _failing_notebook(tmp_path: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell('client: str = "demo"  # client slug\noutput_dir: str = ""  # output',
+                                  metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("from cvkit.notebook import data_path\ndata_path('survey', 'no-such-file.csv')"),
+    ]
+    path = tmp_path / "01_value_drivers.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_failing_notebook_leaves_previous_deliverable_intact(demo_run: Path, demo_engagement: Path,
+                                                            tmp_path: Path, monkeypatch):
+    root = tmp_path / "outputs"
+    shutil.copytree(demo_run, root / "demo")
+    before = _tree_digest(root / "demo")
+    failing = _failing_notebook(tmp_path)
+    broken = Analysis("value_drivers", str(failing), "Value drivers", "drivers", ("survey",))
+    monkeypatch.setitem(config_module.ANALYSES, "value_drivers", broken)
+    with pytest.raises(RunError) as info:
+        run_engagement(demo_engagement, only=["value_drivers"], output_dir=root, progress=False, log=lambda m: None)
+    message = str(info.value)
+    assert "01_value_drivers.ipynb failed, code cell 3" in message
+    assert "FileNotFoundError" in message and "cvkit.notebook.data_path" in message
+    assert info.value.partial == root / ".failed" / "demo" / "01_value_drivers.ipynb"
+    assert info.value.partial.exists() and "partially executed notebook is kept" in message
+    assert _tree_digest(root / "demo") == before
+    assert not list(root.glob(".demo.building-*"))
+
+
+def test_only_reruns_one_analysis_and_keeps_the_others(demo_run: Path, demo_engagement: Path, tmp_path: Path):
+    root = tmp_path / "outputs"
+    shutil.copytree(demo_run, root / "demo")
+    old_clv = (root / "demo" / "tables" / "clv").exists()
+    final = run_engagement(demo_engagement, only=["value_drivers"], output_dir=root, progress=False,
+                           log=lambda m: None)
+    manifest = json.loads((final / "manifest.json").read_text())
+    statuses = {nb["analysis"]: nb["status"] for nb in manifest["notebooks"]}
+    assert statuses["value_drivers"] == "ok" and statuses["overview"] == "ok"
+    assert statuses["clv"] == "carried_over" and statuses["segmentation"] == "carried_over"
+    assert (final / "tables" / "clv").exists() == old_clv
+    assert (final / "04_customer_lifetime_value.html").exists()
+
+
+def test_recover_restores_a_deliverable_left_mid_swap(tmp_path: Path):
+    old = tmp_path / ".acme.old-123"
+    old.mkdir()
+    (old / "index.html").write_text("good")
+    (tmp_path / ".acme.building-xyz").mkdir()
+    _recover(tmp_path, "acme")
+    assert (tmp_path / "acme" / "index.html").read_text() == "good"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["acme"]
+
+
+def test_second_run_of_the_same_client_is_refused_while_locked(tmp_path: Path, demo_engagement: Path):
+    import fcntl
+
+    root = tmp_path / "out"
+    root.mkdir()
+    with open(root / ".demo.lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(RunError, match="another run for client 'demo' is in progress"):
+            run_engagement(demo_engagement, output_dir=root, progress=False, log=lambda m: None)
+
+
+def test_bad_data_stops_before_any_notebook(tmp_path: Path, demo_engagement: Path):
+    from cvkit.data import DataError
+
+    eng = tmp_path / "eng"
+    shutil.copytree(demo_engagement.parent, eng)
+    tx = eng / "data" / "transactions.csv"
+    lines = tx.read_text().splitlines()
+    lines[5] = lines[5].rsplit(",", 1)[0] + ",-12.50"
+    tx.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match="amount"):
+        run_engagement(eng / "engagement.yaml", output_dir=tmp_path / "out", progress=False, log=lambda m: None)
+    assert not (tmp_path / "out" / "demo").exists()
+    assert not list((tmp_path / "out").glob(".demo.building-*"))
