@@ -1,0 +1,119 @@
+"""Persona cards: a short, generated description of each segment, overridable by the analyst.
+
+The generated text is built only from facts in the profile and value tables
+(the segment's significantly over- and under-weighted needs, its size, value
+and NPS against the average, and its most over-represented demographic
+levels), so it never claims more than the data shows. The analyst replaces
+it for the deliverable through ``overrides`` (the notebook's
+``persona_overrides`` parameter): ``{"1": "text"}`` or
+``{"1": {"name": "Busy professionals", "description": "text"}}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cvkit.segment.profile import SegmentProfile, pretty_name
+
+__all__ = ["persona_cards", "format_persona_cards"]
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
+def _short(var: str) -> str:
+    return pretty_name(var).replace(" (importance)", "")
+
+
+def persona_cards(profile: SegmentProfile, value: pd.DataFrame | None = None, *,
+                  overrides: Mapping[str, Any] | None = None, n_needs: int = 3, currency: str = "EUR",
+                  min_index: float = 120.0) -> pd.DataFrame:
+    """One persona card per segment.
+
+    Parameters
+    ----------
+    profile : SegmentProfile
+        From :func:`profile_segments` (numeric needs and categorical demographics).
+    value : DataFrame, optional
+        From :func:`segment_value` (``clv_mean``, ``nps`` are used when present).
+    overrides : mapping, optional
+        Segment label (as str) -> description text, or -> dict with ``name``
+        and/or ``description``. Keys that match no segment raise an error.
+    n_needs : int
+        Distinguishing needs named per card.
+    currency : str
+        ISO code used to format money.
+    min_index : float
+        Demographic levels with an index at least this high (and a
+        significant chi-square) are mentioned.
+
+    Returns
+    -------
+    DataFrame
+        ``segment``, ``name``, ``size_share``, ``top_needs``, ``low_needs``,
+        ``facts``, ``description``, ``source`` ("generated" or "analyst").
+    """
+    from cvkit.plot import format_currency
+
+    overrides = {str(k): v for k, v in (overrides or {}).items()}
+    labels = list(profile.sizes["segment"])
+    unknown = set(overrides) - {str(s) for s in labels}
+    if unknown:
+        raise ValueError(f"persona overrides for unknown segment(s) {sorted(unknown)}; the segments are "
+                         f"{[str(s) for s in labels]}")
+    val = value.set_index(value["segment"].astype(str)) if value is not None else None
+    rows = []
+    for s, share in zip(labels, profile.sizes["share"]):
+        hi = profile.distinguishing(s, n_needs, "high")
+        lo = profile.distinguishing(s, n_needs, "low")
+        top = [_short(v) for v in hi["variable"]]
+        low = [_short(v) for v in lo["variable"]]
+        name = " & ".join(top[:2]) + " seekers" if top else f"Segment {s}"
+        facts = [f"{share:.0%} of respondents"]
+        if val is not None and str(s) in val.index:
+            r, tot = val.loc[str(s)], val.loc["total"]
+            if "clv_mean" in val.columns and np.isfinite(r["clv_mean"]) and tot["clv_mean"] > 0:
+                facts.append(f"average customer value {format_currency(r['clv_mean'], currency)} "
+                             f"(index {100 * r['clv_mean'] / tot['clv_mean']:.0f})")
+            if "nps" in val.columns and np.isfinite(r["nps"]):
+                facts.append(f"NPS {r['nps']:+.0f} (total {tot['nps']:+.0f})")
+        cat = profile.categorical
+        over = cat[(cat["segment"] == s) & cat["significant"] & (cat["index"] >= min_index)]
+        over = over.sort_values("index", ascending=False).drop_duplicates("variable").head(2)
+        demo = [f"more often {r.variable.replace('_', ' ')} {r.level} ({r.share:.0%} vs {r.share_total:.0%})"
+                for r in over.itertuples()]
+        text = f"{name.replace(' seekers', '')}: " if top else ""
+        if top:
+            text = (f"Care most about {', '.join(top[:-1]) + ' and ' + top[-1] if len(top) > 1 else top[0]}"
+                    + (f"; less than others about {', '.join(low)}" if low else "") + ". ")
+        else:
+            text = "No need sets this segment clearly apart from the others. "
+        text += _sentence("; ".join(facts))
+        if demo:
+            text += " " + _sentence("; ".join(demo))
+        source = "generated"
+        o = overrides.get(str(s))
+        if isinstance(o, Mapping):
+            name = str(o.get("name", name))
+            if "description" in o:
+                text, source = str(o["description"]), "analyst"
+        elif o is not None:
+            text, source = str(o), "analyst"
+        rows.append({"segment": s, "name": name, "size_share": share, "top_needs": ", ".join(top),
+                     "low_needs": ", ".join(low), "facts": "; ".join(facts + demo), "description": text,
+                     "source": source})
+    return pd.DataFrame(rows)
+
+
+def format_persona_cards(cards: pd.DataFrame) -> str:
+    """Persona cards as Markdown (one heading and paragraph per segment), for display in a notebook."""
+    parts = []
+    for r in cards.itertuples():
+        tag = "" if r.source == "generated" else " *(analyst text)*"
+        parts.append(f"#### Segment {r.segment}: {r.name} ({r.size_share:.0%}){tag}\n\n{r.description}\n")
+    return "\n".join(parts)
