@@ -40,15 +40,20 @@ ArrayLike = Any  # numbers, sequences, numpy arrays or pandas Series
 def _clean_scores(scores: ArrayLike, weights: ArrayLike | None, lo: float, hi: float, what: str,
                   integer: bool = True) -> tuple[np.ndarray, np.ndarray, int]:
     """Validated scores and weights with missing scores dropped; also the number dropped."""
-    s = pd.to_numeric(pd.Series(np.asarray(scores, dtype=object).ravel()), errors="coerce")
-    raw = pd.Series(np.asarray(scores, dtype=object).ravel())
-    not_numeric = s.isna() & raw.notna() & ~raw.astype(str).str.strip().isin(["", "nan", "NaN", "None", "<NA>"])
-    if not_numeric.any():
-        bad = raw[not_numeric].unique()[:5]
-        raise ValueError(f"{what}: non-numeric scores {list(bad)} at positions "
-                         f"{np.flatnonzero(not_numeric.to_numpy())[:5].tolist()}; fix: recode them to numbers "
-                         f"on the {lo:g}-{hi:g} scale or to missing")
-    x = s.to_numpy(dtype=float)
+    try:  # fast path: already numeric (pandas nullable NA becomes NaN)
+        x = pd.Series(scores).to_numpy(dtype=float, na_value=np.nan).ravel() if isinstance(scores, pd.Series) \
+            else np.asarray(scores, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raw = pd.Series(np.asarray(scores, dtype=object).ravel())
+        num = pd.to_numeric(raw, errors="coerce")
+        blank = raw.isna() | raw.astype(str).str.strip().isin(["", "nan", "NaN", "None", "<NA>"])
+        not_numeric = num.isna() & ~blank
+        if not_numeric.any():
+            bad = raw[not_numeric].unique()[:5]
+            raise ValueError(f"{what}: non-numeric scores {list(bad)} at positions "
+                             f"{np.flatnonzero(not_numeric.to_numpy())[:5].tolist()}; fix: recode them to "
+                             f"numbers on the {lo:g}-{hi:g} scale or to missing") from None
+        x = num.to_numpy(dtype=float)
     if weights is None:
         w = np.ones_like(x)
     else:
