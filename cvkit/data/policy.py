@@ -81,12 +81,16 @@ class FileSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    path: str
-    columns: dict[str, str] = Field(default_factory=dict)
-    sheet: str | None = None
-    date_format: str | None = None
-    decimal: Literal[".", ","] = "."
-    thousands: Literal[",", ".", " ", "'"] | None = None
+    path: str = Field(description="File path; relative paths resolve against the engagement folder.")
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="Canonical column name -> the file's column name, e.g. {customer_id: Kundennummer}.")
+    sheet: str | None = Field(None, description="Excel sheet name (default: the first sheet).")
+    date_format: str | None = Field(
+        None, description="strftime format of the dates, e.g. '%d/%m/%Y' (default: ISO 8601 YYYY-MM-DD).")
+    decimal: Literal[".", ","] = Field(".", description="Decimal mark of numbers: '.' or ','.")
+    thousands: Literal[",", ".", " ", "'"] | None = Field(
+        None, description="Thousands separator to remove before parsing (default: none allowed).")
 
     @field_validator("thousands")
     @classmethod
