@@ -17,6 +17,22 @@ from cvkit.clv.models import (
     PurchaseModel,
     ShiftedBetaGeometricModel,
 )
+from cvkit.clv.plot import (
+    plot_conditional_expectations,
+    plot_frequency_recency_matrix,
+    plot_period_transactions,
+    plot_tracking,
+    plot_value_concentration,
+)
+from cvkit.clv.validation import conditional_expectations, period_transactions, tracking
+from cvkit.clv.value import (
+    VALUE_TIERS,
+    clv_interval,
+    customer_value_table,
+    expected_spend,
+    lorenz_curve,
+    value_concentration,
+)
 from cvkit.clv.summary import (
     TIME_UNIT_DAYS,
     calibration_holdout_split,
@@ -27,6 +43,20 @@ from cvkit.clv.summary import (
 
 __all__ = [
     "TIME_UNIT_DAYS",
+    "VALUE_TIERS",
+    "clv_interval",
+    "conditional_expectations",
+    "customer_value_table",
+    "expected_spend",
+    "lorenz_curve",
+    "period_transactions",
+    "plot_conditional_expectations",
+    "plot_frequency_recency_matrix",
+    "plot_period_transactions",
+    "plot_tracking",
+    "plot_value_concentration",
+    "tracking",
+    "value_concentration",
     "BetaGeoBetaBinomModel",
     "BetaGeoModel",
     "ConvergenceWarning",

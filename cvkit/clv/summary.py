@@ -434,8 +434,10 @@ def _summarize(transactions, customer_col, date_col, amount_col, time_unit, obse
     expr = summary_expression(table, customer_col=customer_col, date_col=date_col, amount_col=amount_col,
                               time_unit=time_unit, observation_end=obs_end, calibration_end=cal_end,
                               period=period)
-    df = _execute(expr, con)
-    return _normalise_output(df)
+    df = _normalise_output(_execute(expr, con))
+    # Models read the unit from here, so expected_clv can convert calendar months.
+    df.attrs["time_unit"] = time_unit
+    return df
 
 
 def _normalise_output(df: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,128 @@
+"""Charts of the CLV analysis, in the house style (call :func:`cvkit.plot.set_theme` first).
+
+Every function takes ``ax=None`` (a new figure is made) and returns the Axes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from cvkit.clv.models import PurchaseModel
+from cvkit.clv.value import lorenz_curve
+from cvkit.plot import ACCENT, CLIENT_COLOR
+
+__all__ = ["plot_conditional_expectations", "plot_period_transactions", "plot_tracking",
+           "plot_frequency_recency_matrix", "plot_value_concentration"]
+
+_MODEL_COLOR = "0.45"
+
+
+def _axes(ax: Any, figsize: tuple[float, float] = (7, 4)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_conditional_expectations(table: pd.DataFrame, ax: Any = None, *, unit_label: str = "holdout") -> Any:
+    """Mean holdout purchases by calibration frequency (:func:`cvkit.clv.validation.conditional_expectations`)."""
+    ax = _axes(ax)
+    pos = np.arange(len(table))
+    ax.plot(pos, table["actual"], marker="o", color=CLIENT_COLOR, label="actual")
+    ax.plot(pos, table["predicted"], marker="s", ls="--", color=_MODEL_COLOR, label="model")
+    ax.set_xticks(pos, table["frequency"])
+    ax.set_xlabel("repeat purchases in calibration")
+    ax.set_ylabel(f"mean purchases in {unit_label}")
+    ax.legend()
+    return ax
+
+
+def plot_period_transactions(table: pd.DataFrame, ax: Any = None) -> Any:
+    """Customers by number of repeat purchases, actual vs model (:func:`~cvkit.clv.validation.period_transactions`)."""
+    ax = _axes(ax)
+    pos = np.arange(len(table))
+    ax.bar(pos - 0.2, table["actual"], width=0.4, color=CLIENT_COLOR, label="actual")
+    ax.bar(pos + 0.2, table["model"], width=0.4, color=_MODEL_COLOR, label="model")
+    ax.set_xticks(pos, table["frequency"])
+    ax.set_xlabel("repeat purchases in calibration")
+    ax.set_ylabel("customers")
+    ax.legend()
+    return ax
+
+
+def plot_tracking(table: pd.DataFrame, calibration_end: Any = None, ax: Any = None) -> Any:
+    """Cumulative repeat purchases over time, actual vs expected (:func:`~cvkit.clv.validation.tracking`)."""
+    ax = _axes(ax)
+    ax.plot(table["date"], table["actual"], color=CLIENT_COLOR, label="actual")
+    ax.plot(table["date"], table["expected"], ls="--", color=_MODEL_COLOR, label="model")
+    if calibration_end is not None:
+        ax.axvline(pd.Timestamp(calibration_end), color=ACCENT, lw=1, ls=":")
+        ax.annotate("end of calibration", (pd.Timestamp(calibration_end), ax.get_ylim()[1] * 0.95),
+                    ha="right", va="top", fontsize="small", color=ACCENT)
+    ax.set_ylabel("cumulative repeat purchases")
+    ax.legend(loc="upper left")
+    return ax
+
+
+def plot_frequency_recency_matrix(model: PurchaseModel, T: float, *, what: str = "prob_alive",
+                                  horizon: float | None = None, max_frequency: int | None = None,
+                                  ax: Any = None) -> Any:
+    """Heat map of P(alive) or expected purchases over frequency x recency for customers of age ``T``.
+
+    Parameters
+    ----------
+    model : PurchaseModel
+        Fitted model.
+    T : float
+        Customer age at the end of observation (model time unit).
+    what : {"prob_alive", "expected_purchases"}
+        The quantity shown.
+    horizon : float, optional
+        Horizon for expected purchases (model time unit); default ``T``.
+    max_frequency : int, optional
+        Largest frequency shown; default about the 99th percentile of a
+        customer base of age T under the model (at least 10).
+    """
+    ax = _axes(ax, (7, 5))
+    if max_frequency is None:
+        max_frequency = max(10, int(np.ceil(3 * model.expected_purchases(np.asarray(T)) + 5)))
+    freq = np.arange(max_frequency + 1, dtype=float)
+    rec = np.linspace(0, T, 40)
+    F, R = np.meshgrid(freq, rec, indexing="ij")
+    R = np.where(F == 0, 0.0, R)
+    if what == "prob_alive":
+        Z = model.prob_alive(F.ravel(), R.ravel(), np.full(F.size, T)).reshape(F.shape)
+        label = "P(alive)"
+        vmin, vmax = 0, 1
+    elif what == "expected_purchases":
+        h = T if horizon is None else horizon
+        Z = model.predict_purchases(h, F.ravel(), R.ravel(), np.full(F.size, T)).reshape(F.shape)
+        label = f"expected purchases in next {h:g}"
+        vmin, vmax = 0, None
+    else:
+        raise ValueError("what must be 'prob_alive' or 'expected_purchases'")
+    mesh = ax.pcolormesh(rec, freq, Z, cmap="Blues", vmin=vmin, vmax=vmax, shading="nearest")
+    ax.figure.colorbar(mesh, ax=ax, label=label)
+    ax.set_xlabel("recency (age at last purchase)")
+    ax.set_ylabel("repeat purchases (frequency)")
+    return ax
+
+
+def plot_value_concentration(values: Any, ax: Any = None, top_share: float = 0.2) -> Any:
+    """Lorenz curve of customer value with the share held by the top ``top_share`` marked."""
+    ax = _axes(ax, (5, 5))
+    lc = lorenz_curve(values)
+    ax.plot(lc["customer_share"], lc["value_share"], color=CLIENT_COLOR)
+    ax.plot([0, 1], [0, 1], ls=":", color=_MODEL_COLOR, lw=1)
+    y = float(np.interp(top_share, lc["customer_share"], lc["value_share"]))
+    ax.plot([top_share, top_share, 0], [0, y, y], ls="--", color=ACCENT, lw=1)
+    ax.annotate(f"top {top_share:.0%} hold {y:.0%}", (top_share, y), xytext=(8, -14),
+                textcoords="offset points", color=ACCENT)
+    ax.set_xlabel("share of customers (most valuable first)")
+    ax.set_ylabel("share of value")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    return ax
