@@ -142,3 +142,34 @@ def test_bad_data_stops_before_any_notebook(tmp_path: Path, demo_engagement: Pat
         run_engagement(eng / "engagement.yaml", output_dir=tmp_path / "out", progress=False, log=lambda m: None)
     assert not (tmp_path / "out" / "demo").exists()
     assert not list((tmp_path / "out").glob(".demo.building-*"))
+
+
+def _overview_only(folder: Path, demo_engagement: Path, name: str, slug: str) -> Path:
+    """A copy of the demo engagement for another client, with only the overview page."""
+    import yaml
+
+    shutil.copytree(demo_engagement.parent / "data", folder / "data")
+    raw = yaml.safe_load(demo_engagement.read_text())
+    raw["client"] = {"name": name, "slug": slug}
+    for section in raw["analyses"].values():
+        section["enabled"] = False
+    config = folder / "engagement.yaml"
+    config.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return config
+
+
+def test_two_clients_in_parallel_keep_to_their_own_folders(tmp_path: Path, demo_engagement: Path):
+    from cvkit.runner import run_many
+
+    a = _overview_only(tmp_path / "a", demo_engagement, "Client A", "client-a")
+    b = _overview_only(tmp_path / "b", demo_engagement, "Client B", "client-b")
+    results = run_many([a, b], jobs=2, output_dir=tmp_path / "out")
+    assert [status for _, status, _ in results] == ["ok", "ok"], results
+    for config, slug in ((a, "client-a"), (b, "client-b")):
+        manifest = json.loads((tmp_path / "out" / slug / "manifest.json").read_text())
+        assert manifest["client"]["slug"] == slug
+        assert {Path(i["path"]).parent.parent for i in manifest["inputs"]} == {config.parent}
+        page = (tmp_path / "out" / slug / "00_engagement_overview.html").read_text()
+        assert manifest["client"]["name"] in page
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == [
+        "client-a", "client-b"]
