@@ -28,7 +28,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
-from cvkit.segment.models import SegmentModel, check_k, relabel_by_size
+from cvkit.segment.models import SegmentModel, check_k, relabel_by_size, single_threaded
 
 __all__ = ["ConsensusSegmenter"]
 
@@ -106,7 +106,8 @@ class ConsensusSegmenter:
         H = np.hstack([(B[:, [j]] == np.arange(1, base_k[j] + 1)[None, :]).astype(float)
                        for j in range(B.shape[1])])
         candidates: list[tuple[str, str, np.ndarray]] = []
-        km = KMeans(n_clusters=self.k, n_init=20, random_state=int(seeds[-1]) % (2**31)).fit(H)
+        with single_threaded():
+            km = KMeans(n_clusters=self.k, n_init=20, random_state=int(seeds[-1]) % (2**31)).fit(H)
         candidates.append(("consensus (k-means on co-association)", "consensus", relabel_by_size(km.labels_)))
         if n <= _MAX_N_COASSOC:
             # Co-association distance = share of base solutions that separate the pair.

@@ -17,11 +17,22 @@ from scipy.cluster.hierarchy import linkage
 from scipy.special import logsumexp
 from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.mixture import GaussianMixture
+from threadpoolctl import threadpool_limits
 
 __all__ = ["ALGORITHMS", "SegmentModel", "LatentClassModel", "relabel_by_size", "check_k"]
 
 Algorithm = Literal["kmeans", "gmm", "ward"]
 ALGORITHMS: tuple[str, ...] = ("kmeans", "gmm", "ward")
+
+
+def single_threaded():
+    """Context limiting OpenMP/BLAS to one thread.
+
+    The fits here are many and small; on a shared 2-core machine, OpenMP
+    threads of scikit-learn's k-means spin-waiting on busy cores made each
+    fit up to 100x slower. Parallelism, where wanted, goes over fits (joblib).
+    """
+    return threadpool_limits(limits=1)
 
 
 def check_k(k: int, n: int, *, per_segment: int = 10, what: str = "respondents") -> None:
@@ -149,7 +160,8 @@ class SegmentModel:
                              "with NeedsPreprocessor (imputes and drops unusable columns)")
         check_k(self.k, X.shape[0])
         est = self._estimator()
-        raw = est.fit_predict(X)
+        with single_threaded():
+            raw = est.fit_predict(X)
         self.model_ = est
         self.labels_ = relabel_by_size(raw, X)
         self.centers_ = np.vstack([X[self.labels_ == j].mean(axis=0) for j in range(1, self.k + 1)])
@@ -181,7 +193,8 @@ class SegmentModel:
         if self.algorithm == "ward":
             d = ((X[:, None, :] - self.centers_[None, :, :]) ** 2).sum(axis=2)
             return d.argmin(axis=1).astype(np.int64) + 1
-        raw = self.model_.predict(X)
+        with single_threaded():
+            raw = self.model_.predict(X)
         return np.array([self._map.get(int(r), 0) for r in raw], dtype=np.int64)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -189,7 +202,8 @@ class SegmentModel:
         if self.algorithm != "gmm":
             raise ValueError(f"{self.algorithm} gives hard assignments only; use algorithm='gmm' for "
                              "membership probabilities")
-        p = self.model_.predict_proba(np.asarray(X, dtype=float))
+        with single_threaded():
+            p = self.model_.predict_proba(np.asarray(X, dtype=float))
         out = np.zeros_like(p)
         for raw, lab in self._map.items():
             out[:, lab - 1] = p[:, raw]
@@ -287,6 +301,10 @@ class LatentClassModel:
                                  "fix: drop it from the latent class inputs")
             self.categories_.append(np.array(sorted(vals, key=lambda v: (str(type(v)), v))))
         H = self._onehot(arr)
+        with single_threaded():
+            return self._fit(H, n, J)
+
+    def _fit(self, H: np.ndarray, n: int, J: int) -> "LatentClassModel":
         sizes = [len(c) for c in self.categories_]
         bounds = np.cumsum([0, *sizes])
         rng = np.random.default_rng(self.seed)

@@ -32,7 +32,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, silhouette_score
 
-from cvkit.segment.models import SegmentModel
+from cvkit.segment.models import SegmentModel, single_threaded
 
 __all__ = ["KSelection", "choose_k", "bootstrap_stability"]
 
@@ -194,9 +194,10 @@ def choose_k(X: np.ndarray, k_range: Sequence[int] = range(2, 9), *, algorithms:
                 rows.append(row)
                 continue
             row["bic"] = m.bic_
-            row["silhouette"] = float(silhouette_score(X, m.labels_, sample_size=min(silhouette_sample, n),
-                                                       random_state=seed))
-            row["calinski_harabasz"] = float(calinski_harabasz_score(X, m.labels_))
+            with single_threaded():
+                row["silhouette"] = float(silhouette_score(X, m.labels_, sample_size=min(silhouette_sample, n),
+                                                           random_state=seed))
+                row["calinski_harabasz"] = float(calinski_harabasz_score(X, m.labels_))
             row["smallest_share"] = float(m.sizes_.min() / n)
             if n_boot > 0:
                 ari = bootstrap_stability(X, int(k), alg, n_boot=n_boot, reference=m.labels_,

@@ -26,6 +26,8 @@ import pandas as pd
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.model_selection import StratifiedKFold
 
+from cvkit.segment.models import single_threaded
+
 __all__ = ["GoldenQuestions"]
 
 
@@ -140,6 +142,11 @@ class GoldenQuestions:
         if n_splits < 2:
             raise ValueError(f"segment {counts.idxmin()!r} has {counts.min()} respondent(s); the typing tool "
                              "needs at least 2 per segment for cross-validation")
+        with single_threaded():
+            return self._fit(num, usable, X, y, n_splits)
+
+    def _fit(self, num: pd.DataFrame, usable: list[str], X: np.ndarray, y: np.ndarray,
+             n_splits: int) -> "GoldenQuestions":
         outer = list(StratifiedKFold(n_splits, shuffle=True, random_state=self.seed).split(X, y))
         pred = np.empty_like(y)
         for i, (tr, te) in enumerate(outer):
