@@ -634,25 +634,32 @@ def _empty(c: Column, n: int) -> pd.Series:
 def _check_duplicates(chk: _Checker, df: pd.DataFrame) -> None:
     """Identical rows, then rows sharing a key, among rows not already excluded."""
     policy, schema = chk.policy, chk.schema
+    key = [k for k in schema.key if k in df and df[k].notna().any()]
     alive = chk.reason.isna()
     sub = df.loc[alive]
-    dup_all = sub.duplicated(keep=False)
-    if dup_all.any():
-        later = sub.duplicated(keep="first")
-        if policy.duplicate_rows == "exclude":
-            chk.flag(later.reindex(df.index, fill_value=False), "exclude", "duplicate row", "", "")
-        elif policy.duplicate_rows == "error":
-            chk.problem(f"{int(later.sum())} row(s) repeat an earlier row exactly.",
-                        "remove the repeated rows, or set intake.duplicate_rows: exclude to drop the copies"
-                        + (" (or keep, if they are genuine identical purchases; better: add transaction_id)"
-                           if chk.kind == "transactions" else "") + ".",
-                        mask=dup_all.reindex(df.index, fill_value=False))
-    key = [k for k in schema.key if k in df]
-    if not key or df[key].isna().all(axis=None):
+    # Identical rows share their key, so when the key is complete and unique there
+    # are none: skip the (costly, on millions of rows) full-row comparison.
+    key_unique = bool(key) and bool(sub[key].notna().all(axis=None)) and not sub.duplicated(subset=key).any()
+    if not key_unique:
+        dup_all = sub.duplicated(keep=False)
+        if dup_all.any():
+            later = sub.duplicated(keep="first")
+            if policy.duplicate_rows == "exclude":
+                chk.flag(later.reindex(df.index, fill_value=False), "exclude", "duplicate row", "", "")
+            elif policy.duplicate_rows == "error":
+                chk.problem(f"{int(later.sum())} row(s) repeat an earlier row exactly.",
+                            "remove the repeated rows, or set intake.duplicate_rows: exclude to drop the "
+                            "copies" + (" (or keep, if they are genuine identical purchases; better: add "
+                                        "transaction_id)" if chk.kind == "transactions" else "") + ".",
+                            mask=dup_all.reindex(df.index, fill_value=False))
+    if not key or key_unique:
         return
     alive = chk.reason.isna()
     sub = df.loc[alive]
-    if policy.duplicate_rows == "keep":
+    # Copies of identical rows were reported or excluded above; only rows that
+    # differ yet share a key are duplicate IDs. Copies kept by policy ("keep")
+    # still break a key, so they stay in this check.
+    if policy.duplicate_rows != "keep":
         sub = sub.loc[~sub.duplicated(keep="first")]
     # Rows whose key is missing are reported by the missing-values check, not here.
     sub = sub.loc[sub[key].notna().all(axis=1)]

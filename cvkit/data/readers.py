@@ -185,10 +185,19 @@ def _read_csv(path: Path, gz: bool) -> pd.DataFrame:
     if dupes:
         raise _fail(path, f"column name(s) {', '.join(repr(d) for d in dupes)} appear more than once "
                           "in the header.", "give every column a distinct name.")
+    df = None
     try:
+        # pyarrow's multi-threaded reader is ~4x faster on large logs; any file it
+        # cannot parse goes to the C engine below, whose errors name the line.
         df = pd.read_csv(path, sep=delimiter, encoding=encoding, dtype="str", keep_default_na=False,
-                         na_values=list(NA_MARKERS), skipinitialspace=False,
-                         compression="gzip" if gz else None)
+                         na_values=list(NA_MARKERS), compression="gzip" if gz else None, engine="pyarrow")
+    except Exception:
+        df = None
+    try:
+        if df is None:
+            df = pd.read_csv(path, sep=delimiter, encoding=encoding, dtype="str", keep_default_na=False,
+                             na_values=list(NA_MARKERS), skipinitialspace=False,
+                             compression="gzip" if gz else None)
     except pd.errors.ParserError as exc:
         raise _fail(path, f"the rows do not all have the same number of fields ({str(exc).strip()}).",
                     f"values containing the delimiter {delimiter!r} must be quoted; re-export the "

@@ -219,3 +219,18 @@ def test_input_files_are_byte_identical_after_intake(valid_files, tmp_path):
     assert not result.ok  # the negative amount is still an error
     after = {k: (_digest(p), p.stat().st_mtime_ns) for k, p in files.items()}
     assert after == before
+
+
+def test_identical_rows_are_not_also_reported_as_duplicate_ids(tmp_path):
+    from cvkit.data import DataError
+
+    text = CUSTOMERS + CUSTOMERS.splitlines()[1] + "\n"
+    with pytest.raises(DataError) as info:
+        load("customers", write(tmp_path, "c.csv", text))
+    assert len(info.value.problems) == 1 and "repeat an earlier row" in str(info.value)
+
+
+def test_identical_rows_kept_by_policy_still_break_a_key(tmp_path):
+    text = CUSTOMERS + CUSTOMERS.splitlines()[1] + "\n"
+    with pytest.raises(DataError, match="share a customer_id"):
+        load("customers", write(tmp_path, "c.csv", text), policy=IntakePolicy(duplicate_rows="keep"))
