@@ -111,7 +111,8 @@ def weighted_corr(X: np.ndarray, weights: np.ndarray | None = None, *, pairwise:
                 corr[s:s + step] = cov / np.sqrt(np.clip(vi, 0, None) * np.clip(vj, 0, None))
     npairs = (((W[0][:, None] > 0) * M).T @ M).astype(int)
     idx = np.arange(q)
-    corr[:, idx, idx] = 1.0
+    # The diagonal stays NaN for a column without variance, so callers can name it.
+    corr[:, idx, idx] = np.where(np.isnan(corr[:, idx, idx]), np.nan, 1.0)
     corr = np.clip(corr, -1.0, 1.0)
     return (corr[0] if single else corr), npairs
 
@@ -135,7 +136,8 @@ def check_correlation(R: np.ndarray, names: Sequence[str], *, tol: float = 1e-10
         dependent (with the combination), with the fix.
     """
     names = list(names)
-    diag_nan = np.isnan(R).all(axis=0) | np.isnan(np.where(np.eye(len(R), dtype=bool), 0, R)).all(axis=0)
+    # weighted_corr leaves the diagonal NaN for a column without variance.
+    diag_nan = np.isnan(np.diag(R))
     if diag_nan.any():
         bad = [names[i] for i in np.flatnonzero(diag_nan)]
         raise DataError(Problem("drivers", f"driver(s) {bad} have no variance (every respondent gave the "

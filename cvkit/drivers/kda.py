@@ -207,13 +207,24 @@ class KeyDriverAnalysis:
         R, npairs = weighted_corr(data, w, pairwise=self.missing == "pairwise")
         counts["min_pairwise_n"] = int(npairs.min())
         check_correlation(R[:-1, :-1], drivers)
-        if np.isnan(R[-1]).any() or R[-1, -1] != 1 or np.nanstd(data[:, -1]) == 0:
-            raise DataError(Problem("survey", f"the outcome {outcome!r} has no variance.",
+        if np.isnan(R[-1, -1]):
+            raise DataError(Problem("survey", f"the outcome {outcome!r} has no variance (everyone gave the "
+                                    "same answer), so there is nothing to explain.",
                                     "choose an outcome respondents answered differently", column=outcome))
-        if np.linalg.eigvalsh(R)[0] < -1e-10:
+        if np.isnan(R[-1]).any():
+            bad = [drivers[i] for i in np.flatnonzero(np.isnan(R[-1, :-1]))]
+            raise DataError(Problem("survey", f"no response has both the outcome and driver(s) {bad}.",
+                                    "drop these drivers", column=outcome))
+        smallest = np.linalg.eigvalsh(R)[0]
+        if smallest < -1e-10:
             raise DataError(Problem("survey", "the pairwise correlation matrix is not positive definite "
                                     "(too much missing data in different places).",
                                     "use missing='listwise' or drop the drivers with most missing values"))
+        if smallest < 1e-12:
+            raise DataError(Problem("survey", f"the outcome {outcome!r} is an exact linear combination of the "
+                                    "drivers (R^2 = 1): it is probably computed from them.",
+                                    "use an outcome measured separately (e.g. likelihood to recommend)",
+                                    column=outcome))
 
         rng = np.random.default_rng(self.seed)
         self.shapley_method_ = "exact" if p <= self.exact_limit else "sampled"
