@@ -13,6 +13,7 @@ import difflib
 import gzip
 import io
 import re
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -69,9 +70,10 @@ def read_table(path: str | Path, *, sheet: str | None = None,
     sheet : str, optional
         Excel sheet name; default the first sheet. Ignored for other formats.
     expected_columns : iterable of str, optional
-        Column names the header should contain, used to find the header row of
-        an Excel sheet that has title rows above it. Default: every canonical
-        column name of every schema in :data:`cvkit.data.SCHEMAS`.
+        Column names the header should contain, used to find the header row
+        when a CSV file or an Excel sheet has title rows above it (the header is
+        the row among the first 30 holding most of these names). Default: every
+        canonical column name of every schema in :data:`cvkit.data.SCHEMAS`.
 
     Returns
     -------
@@ -79,10 +81,10 @@ def read_table(path: str | Path, *, sheet: str | None = None,
         One row per data row. CSV and Excel columns have pandas ``str`` dtype
         with missing cells as NA (empty cells and the markers in
         :data:`NA_MARKERS`); Parquet columns keep their stored dtypes.
-        ``df.attrs`` records how the file was read: ``format``, and for CSV
-        ``encoding`` and ``delimiter``, for Excel ``sheet`` and ``header_row``
-        (1-based row of the header in the sheet) and ``header_matches`` (how
-        many expected column names it contains).
+        ``df.attrs`` records how the file was read: ``format``; for CSV
+        ``encoding`` and ``delimiter``; for Excel ``sheet``; for both
+        ``header_row`` (1-based line/row of the header) and ``header_matches``
+        (how many expected column names it contains).
 
     Raises
     ------
@@ -101,7 +103,7 @@ def read_table(path: str | Path, *, sheet: str | None = None,
         raise _fail(path, "the file is empty (0 bytes).",
                     "export the data again; the file should start with a header row.")
     if suffix in CSV_SUFFIXES:
-        return _read_csv(path, suffix.endswith(".gz"))
+        return _read_csv(path, suffix.endswith(".gz"), expected_columns)
     if suffix in EXCEL_SUFFIXES:
         return _read_excel(path, sheet, expected_columns)
     if suffix in PARQUET_SUFFIXES:
@@ -138,31 +140,47 @@ def _detect_encoding(sample: bytes) -> str:
         return "latin-1"
 
 
-def _sniff_delimiter(lines: list[str]) -> tuple[str, list[str]]:
+def _sniff_delimiter(lines: list[str]) -> str:
     """Choose among , ; tab | the delimiter giving the most consistent field count.
 
-    Returns the delimiter and the header fields it yields.
+    The typical width is the most common field count, not the first line's, so a
+    title line above the header does not defeat the sniffing.
     """
-    best: tuple[tuple[float, int], str, list[str]] | None = None
+    best: tuple[tuple[float, int], str] | None = None
     for delim in _DELIMITERS:
-        rows = list(csv.reader(lines, delimiter=delim))
-        rows = [r for r in rows if r]
-        if not rows:
+        widths = [len(r) for r in csv.reader(lines, delimiter=delim) if r]
+        if not widths:
             continue
-        width = len(rows[0])
+        counts = Counter(widths)
+        width = max(counts, key=lambda w: (counts[w], w))
         if width < 2:
             continue
-        consistent = sum(len(r) == width for r in rows) / len(rows)
-        score = (consistent, width)
+        score = (counts[width] / len(widths), width)
         if best is None or score > best[0]:
-            best = (score, delim, rows[0])
-    if best is None:
-        first = next(csv.reader(lines[:1], delimiter=",")) if lines else []
-        return ",", first
-    return best[1], best[2]
+            best = (score, delim)
+    return best[1] if best is not None else ","
 
 
-def _read_csv(path: Path, gz: bool) -> pd.DataFrame:
+def _find_header(lines: list[str], delimiter: str, expected: Iterable[str] | None) -> tuple[int, int]:
+    """Index (0-based, among ``lines``) of the header line, and how many expected names it holds.
+
+    The header is the line among the first few that contains the most expected
+    column names; with no match at all, the first non-blank line.
+    """
+    wanted = {normalise_name(n) for n in expected} if expected is not None else _known_names()
+    first = next((i for i, ln in enumerate(lines) if ln.strip()), 0)
+    best, best_score = first, 0
+    for i, line in enumerate(lines[:_HEADER_SCAN_ROWS]):
+        if not line.strip():
+            continue
+        fields = next(csv.reader([line], delimiter=delimiter), [])
+        score = sum(normalise_name(f.lstrip("\ufeff")) in wanted for f in fields)
+        if score > best_score:
+            best, best_score = i, score
+    return best, best_score
+
+
+def _read_csv(path: Path, gz: bool, expected: Iterable[str] | None) -> pd.DataFrame:
     opener = gzip.open if gz else open
     try:
         with opener(path, "rb") as fh:
@@ -175,12 +193,17 @@ def _read_csv(path: Path, gz: bool) -> pd.DataFrame:
                     "export the data again; the file should start with a header row.")
     encoding = _detect_encoding(sample)
     text = sample.decode(encoding, errors="ignore")
-    lines = text.splitlines()
-    if len(sample) == _SAMPLE_BYTES and len(lines) > 1:
-        lines = lines[:-1]  # the last sampled line may be cut
-    lines = [ln for ln in lines[:200] if ln.strip()]
-    delimiter, header = _sniff_delimiter(lines)
+    # Physical lines as pandas counts them (str.splitlines would also split on \x0b, \u2028, ...).
+    all_lines = re.split(r"\r\n|\r|\n", text)
+    if len(sample) == _SAMPLE_BYTES and len(all_lines) > 1:
+        all_lines = all_lines[:-1]  # the last sampled line may be cut
+    all_lines = all_lines[:200]
+    delimiter = _sniff_delimiter([ln for ln in all_lines if ln.strip()])
+    header_at, header_matches = _find_header(all_lines, delimiter, expected)
+    header = next(csv.reader([all_lines[header_at]], delimiter=delimiter), []) if all_lines else []
     header = [h.strip().lstrip("\ufeff") for h in header]
+    # Lines above the header that are not blank (report titles) are skipped.
+    skip = header_at if any(ln.strip() for ln in all_lines[:header_at]) else 0
     dupes = sorted({h for h in header if header.count(h) > 1 and h})
     if dupes:
         raise _fail(path, f"column name(s) {', '.join(repr(d) for d in dupes)} appear more than once "
@@ -190,14 +213,15 @@ def _read_csv(path: Path, gz: bool) -> pd.DataFrame:
         # pyarrow's multi-threaded reader is ~4x faster on large logs; any file it
         # cannot parse goes to the C engine below, whose errors name the line.
         df = pd.read_csv(path, sep=delimiter, encoding=encoding, dtype="str", keep_default_na=False,
-                         na_values=list(NA_MARKERS), compression="gzip" if gz else None, engine="pyarrow")
+                         na_values=list(NA_MARKERS), compression="gzip" if gz else None, engine="pyarrow",
+                         skiprows=skip)
     except Exception:
         df = None
     try:
         if df is None:
             df = pd.read_csv(path, sep=delimiter, encoding=encoding, dtype="str", keep_default_na=False,
                              na_values=list(NA_MARKERS), skipinitialspace=False,
-                             compression="gzip" if gz else None)
+                             compression="gzip" if gz else None, skiprows=skip)
     except pd.errors.ParserError as exc:
         raise _fail(path, f"the rows do not all have the same number of fields ({str(exc).strip()}).",
                     f"values containing the delimiter {delimiter!r} must be quoted; re-export the "
@@ -206,7 +230,7 @@ def _read_csv(path: Path, gz: bool) -> pd.DataFrame:
         # The sample decoded but a later byte did not: fall back to a single-byte encoding.
         try:
             df = pd.read_csv(path, sep=delimiter, encoding="cp1252", dtype="str", keep_default_na=False,
-                             na_values=list(NA_MARKERS), compression="gzip" if gz else None)
+                             na_values=list(NA_MARKERS), compression="gzip" if gz else None, skiprows=skip)
             encoding = "cp1252"
         except (UnicodeDecodeError, pd.errors.ParserError):
             raise _fail(path, f"the text encoding could not be determined ({exc}).",
@@ -215,7 +239,8 @@ def _read_csv(path: Path, gz: bool) -> pd.DataFrame:
         raise _fail(path, "the file is empty (no header row).",
                     "export the data again; the file should start with a header row.")
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
-    df.attrs.update({"format": "csv", "encoding": encoding, "delimiter": delimiter})
+    df.attrs.update({"format": "csv", "encoding": encoding, "delimiter": delimiter,
+                     "header_row": header_at + 1, "header_matches": header_matches})
     return df
 
 

@@ -431,3 +431,10 @@ def test_filespec_rejects_unknown_keys():
         FileSpec(path="x.csv", date_fromat="%d/%m/%Y")
     with pytest.raises(ValueError, match="orphans"):
         IntakePolicy(orphans="exclude")
+
+
+def test_csv_with_title_rows_above_header_loads(tmp_path):
+    text = "Demo Retail order export\nGenerated 2026-06-30;by CRM\n\n" + TRANSACTIONS.replace(",", ";")
+    t = load("transactions", write(tmp_path, "tx.csv", text))
+    assert t.read_info["header_row"] == 4 and t.read_info["delimiter"] == ";"
+    assert len(t.df) == 5 and t.df.loc[0, "transaction_id"] == "T1"
