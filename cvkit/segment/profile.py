@@ -328,7 +328,8 @@ def plot_profile_heatmap(profile: SegmentProfile, top: int = 20, ax: matplotlib.
     if ax is None:
         _, ax = plt.subplots(figsize=(1.6 + 1.2 * g.shape[1], 0.32 * len(g) + 1.5))
     lim = max(float(np.nanmax(np.abs(g.to_numpy()))), 0.5)
-    sns.heatmap(g, annot=annot.to_numpy(), fmt="", cmap="RdBu_r", vmin=-lim, vmax=lim, center=0, ax=ax,
+    # Symmetric limits put g = 0 at white (seaborn's center= triggers a matplotlib deprecation).
+    sns.heatmap(g, annot=annot.to_numpy(), fmt="", cmap="RdBu_r", vmin=-lim, vmax=lim, ax=ax,
                 cbar_kws={"label": "Hedges' g vs rest of sample"})
     ax.set_yticks(np.arange(len(g)) + 0.5, [pretty_name(v) for v in g.index], rotation=0)
     ax.set_xticklabels([str((labels or {}).get(c, c)) for c in g.columns], rotation=0)
