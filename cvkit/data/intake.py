@@ -249,7 +249,8 @@ def intake(files: Mapping[str, str | Path | FileSpec], *, policy: IntakePolicy |
             path = base / path
         result.files[kind] = str(path)
         table, problems = _load(kind, path, columns=spec.columns, policy=policy, date_format=spec.date_format,
-                                sheet=spec.sheet, decimal=spec.decimal, thousands=spec.thousands)
+                                sheet=spec.sheet, decimal=spec.decimal, thousands=spec.thousands,
+                                attributes=spec.attributes)
         result.problems.extend(problems)
         if table is not None:
             result.tables[kind] = table

@@ -175,8 +175,9 @@ class _Checker:
         return ", ".join(f"'{v}' (row {i + 1})" for i, v in bad.items())
 
     # -- columns ------------------------------------------------------------------------------
-    def resolve_columns(self, raw: pd.DataFrame, mapping: dict[str, str],
-                        read_info: dict[str, Any]) -> tuple[dict[str, str], list[str], list[str]] | None:
+    def resolve_columns(self, raw: pd.DataFrame, mapping: dict[str, str], read_info: dict[str, Any],
+                        attributes: Sequence[str] | None = None,
+                        ) -> tuple[dict[str, str], list[str], list[str]] | None:
         """Match file columns to canonical names. Returns (canonical->file, free, ignored)."""
         schema = self.schema
         file_cols = [str(c) for c in raw.columns]
@@ -259,6 +260,23 @@ class _Checker:
                     ok = False
                 else:
                     ignored.append(c)
+        elif schema.free is not None and attributes is not None:
+            # Declared free columns: keep those, ignore the rest (e.g. a design "Version").
+            for a in attributes:
+                if a in unmatched:
+                    free.append(a)
+                    continue
+                dym = _did_you_mean(a, unmatched)
+                self.problem(f"column '{a}' (listed in attributes) is not in the file"
+                             + (f"; did you mean '{dym}'?" if dym else "."),
+                             f"correct {self.config_key}.attributes; the file's other columns are: "
+                             f"{_quote_list(unmatched, 12)}.", column=a)
+                ok = False
+            ignored = [c for c in unmatched if c not in free]
+            if not attributes:
+                self.problem("attributes is an empty list.", f"list the {schema.free} columns in "
+                             f"{self.config_key}.attributes, or leave it out to use every other column.")
+                ok = False
         elif schema.free is not None:
             free = unmatched
             if schema.free == "attributes" and not free:
@@ -429,7 +447,8 @@ class _Checker:
 
 def load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
          policy: IntakePolicy | None = None, name: str | None = None, date_format: str | None = None,
-         sheet: str | None = None, decimal: str = ".", thousands: str | None = None) -> LoadedTable:
+         sheet: str | None = None, decimal: str = ".", thousands: str | None = None,
+         attributes: Sequence[str] | None = None) -> LoadedTable:
     """Read one data file, check it against its schema and return it in canonical form.
 
     Parameters
@@ -457,6 +476,10 @@ def load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
         Decimal mark of numbers written as text.
     thousands : str, optional
         Thousands separator in numbers written as text (default: none allowed).
+    attributes : sequence of str, optional
+        ``choice``: the attribute columns; ``utilities``: the level columns.
+        Default: every column that is not a fixed column of the schema. When
+        given, other columns are ignored (e.g. a design ``Version`` column).
 
     Returns
     -------
@@ -476,7 +499,8 @@ def load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
     >>> tx.df.dtypes                                    # doctest: +SKIP
     """
     table, problems = _load(kind, path, columns=columns, policy=policy, name=name,
-                            date_format=date_format, sheet=sheet, decimal=decimal, thousands=thousands)
+                            date_format=date_format, sheet=sheet, decimal=decimal, thousands=thousands,
+                            attributes=attributes)
     if problems:
         raise DataError(problems)
     assert table is not None
@@ -486,7 +510,7 @@ def load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
 def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
           policy: IntakePolicy | None = None, name: str | None = None, date_format: str | None = None,
           sheet: str | None = None, decimal: str = ".", thousands: str | None = None,
-          config_key: str | None = None) -> tuple[LoadedTable | None, list[Problem]]:
+          attributes: Sequence[str] | None = None, config_key: str | None = None) -> tuple[LoadedTable | None, list[Problem]]:
     """Like :func:`load` but returns ``(table, problems)`` instead of raising.
 
     ``table`` is None when the file could not be read or lacks required
@@ -506,7 +530,7 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
     label = name or str(path)
     chk = _Checker(kind, label, policy, decimal, thousands, date_format, config_key or f"data.{kind}")
     schema = chk.schema
-    expected = set(schema.names) | set(columns.values())
+    expected = set(schema.names) | set(columns.values()) | set(attributes or ())
     try:
         raw = read_table(path, sheet=sheet, expected_columns=expected)
     except DataError as exc:
@@ -514,7 +538,7 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
             return None, [Problem(**{**p.__dict__, "file": label}) for p in exc.problems]
         return None, list(exc.problems)
     read_info = dict(raw.attrs)
-    resolved = chk.resolve_columns(raw, columns, read_info)
+    resolved = chk.resolve_columns(raw, columns, read_info, attributes)
     if resolved is None:
         return None, chk.problems
     chosen, free, ignored = resolved

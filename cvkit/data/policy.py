@@ -77,6 +77,10 @@ class FileSpec(BaseModel):
     thousands : str, optional
         Thousands separator used in numbers (``","``, ``"."``, ``" "`` or
         ``"'"``), removed before parsing. Default: none allowed.
+    attributes : list of str, optional
+        ``choice``: the attribute columns; ``utilities``: the level columns.
+        Default: every column that is not a fixed column; when given, other
+        columns are ignored. Ignored for the other data sets.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -91,6 +95,9 @@ class FileSpec(BaseModel):
     decimal: Literal[".", ","] = Field(".", description="Decimal mark of numbers: '.' or ','.")
     thousands: Literal[",", ".", " ", "'"] | None = Field(
         None, description="Thousands separator to remove before parsing (default: none allowed).")
+    attributes: list[str] | None = Field(
+        None, description="choice: the attribute columns; utilities: the level columns (default: every "
+                          "column that is not a fixed one; when given, other columns are ignored).")
 
     @field_validator("thousands")
     @classmethod

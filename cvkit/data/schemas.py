@@ -272,8 +272,8 @@ def _build() -> dict[str, Schema]:
                      "in each task, attribute columns free (any other column is an attribute)."),
         columns=(
             Column("respondent_id", "id", example="R00042", description="Conjoint respondent identifier."),
-            Column("task", "int", min=1, example="3", description="Choice task number (1, 2, ...)."),
-            Column("alternative", "int", min=1, example="2",
+            Column("task", "int", min=0, example="3", description="Choice task number (1, 2, ...)."),
+            Column("alternative", "int", min=0, example="2",
                    description="Alternative number within the task (1, 2, ...; the none row included)."),
             Column("none", "bool", required=False, example="0",
                    description=("1 for the 'none of these' alternative (its attribute cells are empty), "

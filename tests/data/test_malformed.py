@@ -438,3 +438,15 @@ def test_csv_with_title_rows_above_header_loads(tmp_path):
     t = load("transactions", write(tmp_path, "tx.csv", text))
     assert t.read_info["header_row"] == 4 and t.read_info["delimiter"] == ";"
     assert len(t.df) == 5 and t.df.loc[0, "transaction_id"] == "T1"
+
+
+def test_declared_attributes_ignore_other_columns(tmp_path):
+    text = CHOICE.replace("chosen\n", "chosen,version\n").replace(",0\n", ",0,7\n").replace(",1\n", ",1,7\n")
+    path = write(tmp_path, "choice.csv", text)
+    # Undeclared, "version" is an attribute and the none rows carry a value in it.
+    msg, _ = fails("choice", path)
+    assert "'none' row(s) have attribute values" in msg
+    t = load("choice", path, attributes=["delivery", "returns", "extras", "fee"])
+    assert "version" not in t.df and t.ignored_columns == ["version"]
+    msg, problems = fails("choice", path, attributes=["delivery", "return"])
+    assert "column 'return' (listed in attributes) is not in the file; did you mean 'returns'?" in msg
