@@ -254,8 +254,23 @@ def intake(files: Mapping[str, str | Path | FileSpec], *, policy: IntakePolicy |
         result.problems.extend(problems)
         if table is not None:
             result.tables[kind] = table
+            result.notes.extend(_read_notes(kind, table))
     _check_links(result)
     return result
+
+
+def _read_notes(kind: str, table: LoadedTable) -> list[str]:
+    """What the reader had to work out, so the analyst can confirm it."""
+    info = table.read_info
+    notes = []
+    if info.get("encoding") in ("cp1252", "latin-1"):
+        notes.append(f"{kind}: the file is not UTF-8; it was read as {info['encoding']} (Windows/Latin-1). "
+                     "Check that accented characters look right, or save the file as CSV UTF-8.")
+    if info.get("header_row", 1) > 1:
+        where = f"sheet '{info['sheet']}' row" if info.get("format") == "excel" else "line"
+        notes.append(f"{kind}: the header is on {where} {info['header_row']}; the rows above it were skipped "
+                     "as titles.")
+    return notes
 
 
 def _check_links(result: Intake) -> None:

@@ -589,6 +589,11 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
             num, bad = chk.to_number(s, f)
             if bad.any():
                 chk.number_problem(s, bad, f)
+            # An estimation export has a utility for every level of every respondent.
+            chk.flag(s.isna(), policy.missing_values, f"missing {f}",
+                     f"{int(s.isna().sum())} empty cell(s); every respondent needs a utility for every level.",
+                     f"fill '{f}' (re-export the estimates), or set intake.missing_values: exclude to drop "
+                     "these respondents.", f)
             free_out[f] = num
         else:
             # Conjoint attribute: numeric when every filled cell is a number
@@ -723,6 +728,14 @@ def _check_choice(chk: _Checker, df: pd.DataFrame, attributes: list[str], has_no
 
     fix = ("exactly one alternative per (respondent, task) must have chosen = 1; correct the export, "
            "or set intake.invalid_choice_tasks: exclude to drop these tasks.")
+    n_alts = sub.groupby(task_key, sort=False)["chosen"].transform("size")
+    single = n_alts < 2
+    if single.any():
+        k, shown = tasks_text(single)
+        chk.flag(task_rows(single), action, "task with a single alternative",
+                 f"{k} task(s) show a single alternative: {shown}.",
+                 "every task needs at least two rows (alternatives, the none option included); check that "
+                 "respondent_id and task identify the tasks.", "task")
     for bad, what, reason in ((n_chosen == 0, "no chosen alternative", "task with no chosen alternative"),
                               (n_chosen > 1, "more than one chosen alternative",
                                "task with several chosen alternatives")):

@@ -111,3 +111,15 @@ def test_empty_intake():
     result = intake({})
     assert result.ok and result.summary().empty and result.excluded().empty
     assert "No data files were given." in result.report()
+
+
+def test_report_notes_encoding_fallback_and_title_rows(tmp_path):
+    from datasamples import CUSTOMERS
+
+    path = write(tmp_path, "customers.csv", "CRM export\n" + CUSTOMERS.replace("North", "Zürich"),
+                 encoding="cp1252")
+    result = intake({"customers": path})
+    assert result.ok and result["customers"].loc[0, "region"] == "Zürich"
+    report = result.report()
+    assert "customers: the file is not UTF-8; it was read as cp1252" in report
+    assert "customers: the header is on line 2" in report

@@ -450,3 +450,19 @@ def test_declared_attributes_ignore_other_columns(tmp_path):
     assert "version" not in t.df and t.ignored_columns == ["version"]
     msg, problems = fails("choice", path, attributes=["delivery", "return"])
     assert "column 'return' (listed in attributes) is not in the file; did you mean 'returns'?" in msg
+
+
+def test_choice_task_with_a_single_alternative(tmp_path):
+    text = CHOICE + "R3,1,1,same_day,free,streaming,49,0,1\n"
+    msg, problems = fails("choice", write(tmp_path, "choice.csv", text))
+    p = only(problems)
+    assert "1 task(s) show a single alternative: respondent 'R3' task 1" in msg and list(p.rows) == [13]
+
+
+def test_utilities_missing_level(tmp_path):
+    from datasamples import UTILITIES
+
+    text = UTILITIES.replace("-0.5,0.5,-0.03", "-0.5,,-0.03")
+    msg, problems = fails("utilities", write(tmp_path, "u.csv", text))
+    p = only(problems)
+    assert p.column == "returns.free" and list(p.rows) == [1] and "utility for every level" in msg
