@@ -64,7 +64,7 @@ def _check_rfm(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray | No
     def rows(mask: np.ndarray) -> str:
         idx = np.flatnonzero(mask)
         shown = ", ".join(str(i) for i in idx[:5])
-        return f"{len(idx)} customers (rows {shown}{', ...' if len(idx) > 5 else ''})"
+        return f"{len(idx)} customer{'s' if len(idx) != 1 else ''} (rows {shown}{', ...' if len(idx) > 5 else ''})"
 
     problems = []
     if np.any(x < 0) or np.any(x != np.round(x)):
@@ -1028,10 +1028,11 @@ class ShiftedBetaGeometricModel(BaseModel):
     def expected_residual_lifetime(self, discount_rate: float, renewals: int = 0) -> float:
         """Discounted expected residual lifetime, DERL (Fader & Hardie 2010).
 
-        For a customer who has just made ``renewals`` renewals (so is in
-        period ``n = renewals + 1``): the expected discounted number of future
-        payments, the next one a period away,
-        ``(beta+n-1)/(alpha+beta+n-1) 2F1(1, beta+n; alpha+beta+n; 1/(1+d))``.
+        For a customer who has made ``renewals = n - 1`` renewals, standing at
+        the end of period n - 1 just before the n-th renewal decision: the
+        expected discounted number of payments still to come, the one now (if
+        they renew) undiscounted, ``sum_{t>=n} S(t)/S(n-1)/(1+d)^(t-n) =
+        (beta+n-1)/(alpha+beta+n-1) 2F1(1, beta+n; alpha+beta+n; 1/(1+d))``.
 
         Returns
         -------
