@@ -9,6 +9,7 @@ collected before anything is raised.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Sequence
@@ -535,7 +536,7 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
         raw = read_table(path, sheet=sheet, expected_columns=expected)
     except DataError as exc:
         if name:
-            return None, [Problem(**{**p.__dict__, "file": label}) for p in exc.problems]
+            return None, [dataclasses.replace(p, file=label) for p in exc.problems]
         return None, list(exc.problems)
     read_info = dict(raw.attrs)
     resolved = chk.resolve_columns(raw, columns, read_info, attributes)

@@ -8,10 +8,10 @@ Files are only ever opened for reading.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import gzip
-import io
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -127,7 +127,6 @@ def _detect_encoding(sample: bytes) -> str:
         return "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
     try:
         # The sample may cut a multi-byte character at its end: decode incrementally.
-        import codecs
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
         return "utf-8"
     except UnicodeDecodeError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from cvkit.data import SCHEMAS, Column, Schema, element_slugs, load
