@@ -58,9 +58,9 @@ AGE_PROBS: dict[str, tuple[float, ...]] = {
 # repeat purchase. Mean rate r/alpha: convenience ~ every 3 weeks, price ~ every 2.5
 # weeks but churns fast, experience ~ every 7 weeks and loyal.
 BGNBD: dict[str, dict[str, float]] = {
-    "convenience": {"r": 2.0, "alpha": 40.0, "a": 1.0, "b": 14.0},
-    "price": {"r": 2.5, "alpha": 42.0, "a": 1.5, "b": 8.0},
-    "experience": {"r": 1.5, "alpha": 75.0, "a": 0.8, "b": 16.0},
+    "convenience": {"r": 2.0, "alpha": 36.0, "a": 1.0, "b": 14.0},
+    "price": {"r": 2.5, "alpha": 36.0, "a": 1.5, "b": 8.0},
+    "experience": {"r": 1.5, "alpha": 65.0, "a": 0.8, "b": 16.0},
 }
 # Spend per transaction z ~ Gamma(shape p, rate nu), nu ~ Gamma(shape q, rate gamma);
 # population mean spend p * gamma / (q - 1): convenience 45, price 25, experience 110 EUR.
@@ -80,22 +80,22 @@ BASE_RATING_BY_LEVEL: dict[str, float] = {
 BRAND_DEVIATIONS: dict[str, dict[str, float]] = {
     "Demo Retail": {
         "saves_time": 2.0, "variety": 1.8, "reduces_effort": 1.6, "avoids_hassles": 1.0,
-        "simplifies": 1.0, "quality": 1.0, "informs": 0.6, "reduces_anxiety": 0.5,
+        "simplifies": 1.0, "quality": 1.0, "informs": 0.6, "reduces_anxiety": 0.3,
         "reduces_cost": -1.3, "rewards_me": -1.5, "makes_money": -0.8,
     },
     "ValueMart": {
         "reduces_cost": 2.5, "rewards_me": 1.2, "makes_money": 1.2, "variety": 0.5,
-        "quality": -1.4, "design_aesthetics": -1.5, "sensory_appeal": -1.0,
-        "saves_time": -0.6, "avoids_hassles": -0.8, "badge_value": -1.0,
+        "quality": -1.1, "design_aesthetics": -1.5, "sensory_appeal": -1.0,
+        "saves_time": -0.6, "avoids_hassles": -1.2, "badge_value": -1.0,
     },
     "QuickShop": {
-        "saves_time": 2.2, "reduces_effort": 1.8, "avoids_hassles": 1.5, "simplifies": 1.2,
-        "integrates": 1.0, "variety": -1.5, "quality": -0.6, "rewards_me": -0.5,
-        "sensory_appeal": -0.6, "reduces_anxiety": -0.4,
+        "saves_time": 2.6, "reduces_effort": 1.8, "avoids_hassles": 1.5, "simplifies": 1.2,
+        "integrates": 1.0, "variety": -0.8, "rewards_me": 0.8,
+        "sensory_appeal": -0.6,
     },
     "LuxeStore": {
         "quality": 2.4, "design_aesthetics": 2.2, "sensory_appeal": 2.0, "badge_value": 1.8,
-        "fun_entertainment": 1.0, "reduces_anxiety": 0.8, "reduces_cost": -2.5,
+        "fun_entertainment": 1.0, "reduces_anxiety": 0.5, "reduces_cost": -1.6,
         "makes_money": -1.0, "variety": -0.5,
     },
 }
@@ -105,8 +105,8 @@ SEGMENT_BRAND_AFFINITY: dict[tuple[str, str], float] = {
     ("price", "ValueMart"): 0.6, ("price", "LuxeStore"): -0.4,
     ("experience", "LuxeStore"): 0.6, ("experience", "ValueMart"): -0.4,
 }
-HALO_RESPONDENT_SD = 0.8   # respondent scale use, shared by every brand they rate
-HALO_BRAND_SD = 0.8        # respondent x brand overall attitude (the "halo")
+HALO_RESPONDENT_SD = 0.7   # respondent scale use, shared by every brand they rate
+HALO_BRAND_SD = 0.6        # respondent x brand overall attitude (the "halo")
 RATING_NOISE_SD = 1.5      # element-specific noise
 
 # Outcome = intercept + sum(weight * predictor) + N(0, sd), rounded and clipped to scale.
@@ -114,9 +114,9 @@ RATING_NOISE_SD = 1.5      # element-specific noise
 # up to the outcome's own rounding and clipping.
 DRIVERS: dict[str, dict[str, object]] = {
     "nps": {
-        "intercept": 0.10, "noise_sd": 1.1, "scale": (0, 10),
-        "weights": {"quality": 0.32, "saves_time": 0.26, "reduces_cost": 0.21, "variety": 0.16,
-                    "avoids_hassles": 0.12, "rewards_me": 0.09, "reduces_anxiety": 0.06},
+        "intercept": 0.20, "noise_sd": 1.1, "scale": (0, 10),
+        "weights": {"quality": 0.38, "saves_time": 0.30, "reduces_cost": 0.26, "variety": 0.14,
+                    "avoids_hassles": 0.09, "reduces_anxiety": 0.07},
     },
     "satisfaction": {
         "intercept": 1.60, "noise_sd": 0.9, "scale": (1, 10),
@@ -134,7 +134,7 @@ DRIVERS: dict[str, dict[str, object]] = {
     },
     # second level of the driver tree: value = quality for the price
     "overall_value": {
-        "intercept": 3.20, "noise_sd": 0.9, "scale": (0, 10),
+        "intercept": 4.00, "noise_sd": 0.9, "scale": (0, 10),
         "weights": {"perceived_quality": 0.55, "perceived_price": -0.40},
     },
 }
@@ -165,25 +165,25 @@ FEES: tuple[int, ...] = (29, 49, 69, 89)
 # Segment mean part-worths: zero-centred within attribute; fee per EUR (uncentred); none.
 PARTWORTHS: dict[str, dict[str, float]] = {
     "convenience": {
-        "delivery.standard": -1.5, "delivery.next_day": 0.3, "delivery.same_day": 1.2,
-        "returns.paid": -0.5, "returns.free": 0.5,
-        "extras.none": -0.5, "extras.streaming": -0.4, "extras.partner_discounts": -0.3,
-        "extras.priority_service": 1.2,
-        "fee": -0.030, "none": -2.4,
+        "delivery.standard": -2.0, "delivery.next_day": 0.4, "delivery.same_day": 1.6,
+        "returns.paid": -0.4, "returns.free": 0.4,
+        "extras.none": -0.7, "extras.streaming": -0.6, "extras.partner_discounts": -0.4,
+        "extras.priority_service": 1.7,
+        "fee": -0.030, "none": -2.2,
     },
     "price": {
-        "delivery.standard": -0.2, "delivery.next_day": 0.1, "delivery.same_day": 0.1,
-        "returns.paid": -0.7, "returns.free": 0.7,
-        "extras.none": -0.6, "extras.streaming": -0.5, "extras.partner_discounts": 1.5,
-        "extras.priority_service": -0.4,
-        "fee": -0.055, "none": -3.9,
+        "delivery.standard": -0.3, "delivery.next_day": 0.1, "delivery.same_day": 0.2,
+        "returns.paid": -0.9, "returns.free": 0.9,
+        "extras.none": -0.8, "extras.streaming": -0.7, "extras.partner_discounts": 2.0,
+        "extras.priority_service": -0.5,
+        "fee": -0.065, "none": -4.0,
     },
     "experience": {
-        "delivery.standard": -0.6, "delivery.next_day": 0.1, "delivery.same_day": 0.5,
-        "returns.paid": -1.1, "returns.free": 1.1,
-        "extras.none": -0.9, "extras.streaming": 1.4, "extras.partner_discounts": -0.8,
-        "extras.priority_service": 0.3,
-        "fee": -0.015, "none": -1.6,
+        "delivery.standard": -0.7, "delivery.next_day": 0.1, "delivery.same_day": 0.6,
+        "returns.paid": -1.4, "returns.free": 1.4,
+        "extras.none": -1.2, "extras.streaming": 1.9, "extras.partner_discounts": -1.1,
+        "extras.priority_service": 0.4,
+        "fee": -0.012, "none": -1.0,
     },
 }
 PARTWORTH_SD = 0.4        # respondent heterogeneity of each categorical level (then re-centred)
