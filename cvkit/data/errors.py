@@ -69,6 +69,11 @@ class DataError(ValueError):
             raise ValueError("DataError needs at least one Problem")
         super().__init__(self._format())
 
+    def __reduce__(self):
+        # Rebuild from the problems, not from the formatted message, so the error
+        # survives pickling (e.g. from a worker process of `cvkit run --jobs`).
+        return (self.__class__, (self.problems,))
+
     def _format(self) -> str:
         n = len(self.problems)
         head = "1 problem in the input data:" if n == 1 else f"{n} problems in the input data:"

@@ -145,6 +145,7 @@ class _Checker:
         self.config_key = config_key  # where the analyst sets file options, for fixes
         self.problems: list[Problem] = []
         self.reason: pd.Series | None = None  # first exclusion reason per row (NA = kept)
+        self.from_excel = False
 
     # -- problem / exclusion bookkeeping ------------------------------------------------------
     def problem(self, message: str, fix: str, column: str | None = None,
@@ -343,6 +344,12 @@ class _Checker:
         t = s
         fmt = self.date_format or "ISO8601"
         parsed = pd.to_datetime(t, format=fmt, errors="coerce")
+        if self.date_format and self.from_excel:
+            # Real Excel date cells arrive as ISO text whatever the declared format
+            # of the text cells; an ISO date is unambiguous, so accept it.
+            iso = parsed.isna() & t.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool)
+            if iso.any():
+                parsed = parsed.mask(iso, pd.to_datetime(t.where(iso), format="%Y-%m-%d", errors="coerce"))
         bad = t.notna() & parsed.isna()
         if not bad.any():
             return parsed
@@ -539,6 +546,7 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
             return None, [dataclasses.replace(p, file=label) for p in exc.problems]
         return None, list(exc.problems)
     read_info = dict(raw.attrs)
+    chk.from_excel = read_info.get("format") == "excel"
     resolved = chk.resolve_columns(raw, columns, read_info, attributes)
     if resolved is None:
         return None, chk.problems

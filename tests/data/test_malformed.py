@@ -466,3 +466,20 @@ def test_utilities_missing_level(tmp_path):
     msg, problems = fails("utilities", write(tmp_path, "u.csv", text))
     p = only(problems)
     assert p.column == "returns.free" and list(p.rows) == [1] and "utility for every level" in msg
+
+
+def test_excel_date_cells_with_declared_text_format(tmp_path):
+    import datetime as dt
+
+    path = _excel(tmp_path / "tx.xlsx", [["customer_id", "date", "amount"],
+                                         ["C1", dt.datetime(2024, 1, 5), 3], ["C2", "06/01/2024", 4]])
+    t = load("transactions", path, date_format="%d/%m/%Y")
+    assert t.df["date"].tolist() == [pd.Timestamp("2024-01-05"), pd.Timestamp("2024-01-06")]
+
+
+def test_data_error_survives_pickling():
+    import pickle
+
+    err = DataError([Problem(file="a.csv", message="bad.", fix="fix it.", column="x", rows=(1, 2))])
+    back = pickle.loads(pickle.dumps(err))
+    assert back.problems == err.problems and str(back) == str(err)
