@@ -43,6 +43,7 @@ _DATE_SHAPES: tuple[tuple[str, str, str], ...] = (
     (r"\d{1,2} [A-Za-z]{3,9} \d{4}", "DD Month YYYY", "'%d %b %Y' (or '%d %B %Y')"),
     (r"\d{5}(\.\d+)?", "Excel serial day numbers", ""),
 )
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
 _GROUPED_NUMBER = re.compile(r"[-+]?\d{1,3}([.,' ]\d{3})+([.,]\d+)?")
 _DECIMAL_COMMA = re.compile(r"[-+]?\d*,\d+")
 
@@ -342,8 +343,19 @@ class _Checker:
         if pd.api.types.is_datetime64_any_dtype(s):
             return s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
         t = s
-        fmt = self.date_format or "ISO8601"
-        parsed = pd.to_datetime(t, format=fmt, errors="coerce")
+        if self.date_format is None:
+            # Full calendar dates only: pandas' ISO 8601 parser would read "2024" as
+            # 2024-01-01 and raises on mixed time zones, so other shapes count as bad.
+            shape_ok = t.str.fullmatch(_ISO_DATE).fillna(False).astype(bool)
+            parsed = pd.to_datetime(t.where(shape_ok), format="ISO8601", errors="coerce")
+        else:
+            try:
+                parsed = pd.to_datetime(t, format=self.date_format, errors="coerce")
+            except (ValueError, TypeError) as exc:
+                self.problem(f"the date format {self.date_format!r} cannot be applied ({exc}).",
+                             f"set {self.config_key}.date_format to a strftime pattern without time zones, "
+                             "e.g. '%d/%m/%Y'.", column=col)
+                return pd.Series(pd.NaT, index=t.index, dtype="datetime64[us]")
         if self.date_format and self.from_excel:
             # Real Excel date cells arrive as ISO text whatever the declared format
             # of the text cells; an ISO date is unambiguous, so accept it.
@@ -363,7 +375,7 @@ class _Checker:
                 explained |= m
         expected = f"format {self.date_format!r}" if self.date_format else "ISO 8601 (YYYY-MM-DD)"
         key = f"{self.config_key}.date_format"
-        if not good.any() and explained.all() == bad.all() and len(shapes) == 1 and shapes[0][1]:
+        if not good.any() and not (bad & ~explained).any() and len(shapes) == 1 and shapes[0][1]:
             name, fmt_hint, m = shapes[0]
             self.problem(
                 f"the dates are not {expected}: they look like {name}, e.g. {self.examples(t, m)}; "

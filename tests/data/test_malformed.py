@@ -483,3 +483,18 @@ def test_data_error_survives_pickling():
     err = DataError([Problem(file="a.csv", message="bad.", fix="fix it.", column="x", rows=(1, 2))])
     back = pickle.loads(pickle.dumps(err))
     assert back.problems == err.problems and str(back) == str(err)
+
+
+def test_partial_and_zoned_dates_are_not_coerced(tmp_path):
+    text = TX_HEAD + ("T1,C1,2024-01-05,5\nT2,C1,2024,5\nT3,C1,2024-03,5\nT4,C1,2024-01-05T10:00:00+02:00,5\n"
+                      "T5,C1,2024-01-06T10:00:00-05:00,5\nT6,C1,2024-01-07 09:30,5\n")
+    msg, problems = fails("transactions", write(tmp_path, "tx.csv", text))
+    p = only(problems)
+    assert p.column == "date" and list(p.rows) == [2, 3, 4, 5]
+    assert "'2024' (row 2), '2024-03' (row 3)" in msg
+
+
+def test_date_format_with_mixed_time_zones(tmp_path):
+    text = TX_HEAD + "T1,C1,2024-01-05 +0200,5\nT2,C1,2024-01-05 -0500,5\n"
+    msg, _ = fails("transactions", write(tmp_path, "tx.csv", text), date_format="%Y-%m-%d %z")
+    assert "the date format '%Y-%m-%d %z' cannot be applied" in msg
