@@ -32,11 +32,14 @@ regression", Multivariate Behavioral Research 35(1).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from math import comb, factorial
 
 import numpy as np
 import pandas as pd
+
+from threadpoolctl import threadpool_limits
 
 from cvkit.data.errors import DataError, Problem
 
@@ -44,6 +47,25 @@ __all__ = [
     "weighted_corr", "subset_r2", "shapley_from_subsets", "shapley_exact", "shapley_sampled",
     "relative_weights", "standardized_betas", "check_correlation", "bootstrap_counts",
 ]
+
+def _one_blas_thread():
+    """Context in which BLAS/LAPACK run single-threaded.
+
+    Batched factorisations of many tiny matrices are one LAPACK call per matrix; with a
+    multi-threaded OpenBLAS each call pays thread start-up and contention, which made a batch
+    of 500 eigen-decompositions of 30 x 30 matrices 5-15x slower on a busy 2-core machine.
+    """
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _single_threaded(fn):
+    """Decorator: run ``fn`` inside :func:`_one_blas_thread`."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with _one_blas_thread():
+            return fn(*args, **kwargs)
+    return wrapper
+
 
 _CHUNK = 40_000  # subsets per batched Cholesky call: ~40k x 11 x 11 doubles stays well under 100 MB
 
@@ -83,32 +105,51 @@ def weighted_corr(X: np.ndarray, weights: np.ndarray | None = None, *, pairwise:
     # Centring by the full-sample mean first keeps the raw-moment formulas below accurate.
     X0 = np.where(mask, X, np.nan)
     X0 = np.where(mask, X0 - np.nanmean(X0, axis=0), 0.0)
-    # Batches are processed in chunks so the (chunk, n, q) intermediates stay ~30 MB.
-    step = max(1, int(4e6 // max(n * q, 1)))
-    corr = np.empty((W.shape[0], q, q))
+    # Every weighted moment is a weighted sum over rows of a per-row product, so a whole batch of
+    # weight vectors is one matrix product W @ Z with Z holding the products for each pair of
+    # columns: one large GEMM instead of B small ones (rows chunked to bound Z's memory).
+    iu, ju = np.triu_indices(q)
     M = mask.astype(float)
-    for s in range(0, W.shape[0], step):
-        Wc = W[s:s + step]
+    B = W.shape[0]
+    sw = np.zeros(B)
+    s1 = np.zeros((B, q))
+    if not pairwise:
+        s2 = np.zeros((B, len(iu)))
+    else:
+        sN, sX, sXX = (np.zeros((B, q * q)) for _ in range(3))
+        sXY = np.zeros((B, len(iu)))
+    step = max(1, int(4e6 // max(q * q, 1)))
+    for r0 in range(0, n, step):
+        Wc, Xc, Mc = W[:, r0:r0 + step], X0[r0:r0 + step], M[r0:r0 + step]
         if not pairwise:
-            sw = Wc.sum(axis=1)[:, None]
-            m = (Wc @ X0) / sw                                          # (b, q)
-            cov = np.matmul(np.swapaxes(Wc[:, :, None] * X0[None], 1, 2), X0) / sw[:, :, None]
+            sw += Wc.sum(axis=1)
+            s1 += Wc @ Xc
+            s2 += Wc @ (Xc[:, iu] * Xc[:, ju])
+        else:
+            sN += Wc @ (Mc[:, :, None] * Mc[:, None, :]).reshape(len(Mc), -1)
+            sX += Wc @ (Xc[:, :, None] * Mc[:, None, :]).reshape(len(Mc), -1)
+            sXX += Wc @ ((Xc ** 2)[:, :, None] * Mc[:, None, :]).reshape(len(Mc), -1)
+            sXY += Wc @ (Xc[:, iu] * Xc[:, ju])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if not pairwise:
+            m = s1 / sw[:, None]
+            cov = np.empty((B, q, q))
+            cov[:, iu, ju] = s2 / sw[:, None]
+            cov[:, ju, iu] = cov[:, iu, ju]
             cov -= m[:, :, None] * m[:, None, :]
             sd = np.sqrt(np.clip(np.einsum("bii->bi", cov), 0, None))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                corr[s:s + step] = cov / (sd[:, :, None] * sd[:, None, :])
+            corr = cov / (sd[:, :, None] * sd[:, None, :])
         else:
-            WM = np.swapaxes(Wc[:, :, None] * M[None], 1, 2)             # (b, q, n)
-            N = WM @ M                                                  # weight where both observed
-            Sx = (WM * X0.T[None]) @ M                                  # sum of x_i over those rows
-            Sxx = (WM * (X0 ** 2).T[None]) @ M
-            Sxy = (WM * X0.T[None]) @ X0
-            with np.errstate(divide="ignore", invalid="ignore"):
-                mi, mj = Sx / N, np.swapaxes(Sx, 1, 2) / N
-                cov = Sxy / N - mi * mj
-                vi = Sxx / N - mi ** 2
-                vj = np.swapaxes(Sxx, 1, 2) / N - mj ** 2
-                corr[s:s + step] = cov / np.sqrt(np.clip(vi, 0, None) * np.clip(vj, 0, None))
+            N = sN.reshape(B, q, q)
+            Sx, Sxx = sX.reshape(B, q, q), sXX.reshape(B, q, q)   # [i, j]: sum of x_i over rows with i and j
+            Sxy = np.empty((B, q, q))
+            Sxy[:, iu, ju] = sXY
+            Sxy[:, ju, iu] = sXY
+            mi, mj = Sx / N, np.swapaxes(Sx, 1, 2) / N
+            cov = Sxy / N - mi * mj
+            vi = Sxx / N - mi ** 2
+            vj = np.swapaxes(Sxx, 1, 2) / N - mj ** 2
+            corr = cov / np.sqrt(np.clip(vi, 0, None) * np.clip(vj, 0, None))
     npairs = (((W[0][:, None] > 0) * M).T @ M).astype(int)
     idx = np.arange(q)
     # The diagonal stays NaN for a column without variance, so callers can name it.
@@ -184,6 +225,7 @@ def _subset_indices(masks: np.ndarray, k: int, p: int) -> np.ndarray:
     return np.nonzero(bits)[1].reshape(len(masks), k)
 
 
+@_single_threaded
 def subset_r2(R: np.ndarray) -> np.ndarray:
     """R^2 of the regression of the outcome on every subset of drivers.
 
@@ -276,6 +318,7 @@ def shapley_exact(R: np.ndarray) -> np.ndarray:
     return shapley_from_subsets(subset_r2(R))
 
 
+@_single_threaded
 def shapley_sampled(R: np.ndarray, n_permutations: int = 2000, rng: np.random.Generator | None = None,
                     *, batch: int = 2000) -> tuple[np.ndarray, np.ndarray]:
     """Shapley values by sampling orders of entry, with Monte Carlo standard errors.
@@ -326,6 +369,7 @@ def shapley_sampled(R: np.ndarray, n_permutations: int = 2000, rng: np.random.Ge
 
 # --------------------------------------------------------------------------- relative weights, betas
 
+@_single_threaded
 def relative_weights(R: np.ndarray) -> np.ndarray:
     """Johnson's (2000) relative weights from a correlation matrix (batched).
 
@@ -357,6 +401,7 @@ def relative_weights(R: np.ndarray) -> np.ndarray:
     return np.einsum("...jk,...k->...j", Lam ** 2, beta_star ** 2)
 
 
+@_single_threaded
 def standardized_betas(R: np.ndarray) -> np.ndarray:
     """Standardised regression coefficients ``R_xx^{-1} r_xy`` (batched), shape (p,) or (B, p)."""
     R = np.asarray(R, dtype=float)
