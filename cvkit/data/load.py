@@ -689,7 +689,8 @@ def _check_duplicates(chk: _Checker, df: pd.DataFrame) -> None:
     sub = df.loc[alive]
     # Identical rows share their key, so when the key is complete and unique there
     # are none: skip the (costly, on millions of rows) full-row comparison.
-    key_unique = bool(key) and bool(sub[key].notna().all(axis=None)) and not sub.duplicated(subset=key).any()
+    key_unique = bool(key) and bool(sub[key].notna().all(axis=None)) and (
+        sub[key[0]].is_unique if len(key) == 1 else not sub.duplicated(subset=key).any())
     if not key_unique:
         dup_all = sub.duplicated(keep=False)
         if dup_all.any():
