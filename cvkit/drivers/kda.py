@@ -93,7 +93,7 @@ class KeyDriverAnalysis:
         One row per driver (index = driver name), sorted by Shapley value:
         ``shapley`` (R^2 units), ``shapley_pct`` (% of R^2), ``relative_weight``,
         ``relative_weight_pct``, ``beta``, ``correlation``, each measure with
-        ``_low``/``_high`` interval bounds, ``sign`` (+1/-1 from the full
+        ``_low``/``_high`` interval bounds (and ``shapley_pct_low``... for the % shares), ``sign`` (+1/-1 from the full
         regression), ``rank`` and, when sampled, ``shapley_mc_se``.
     r2_ : float
         R^2 of the full regression.
@@ -248,10 +248,16 @@ class KeyDriverAnalysis:
             boot, boot_r2, note = self._bootstrap(data, w, clusters, p, rng)
             notes += note
             alpha = (1 - self.level) / 2
+            nan = (np.full(p, np.nan), np.full(p, np.nan))
             for k, v in boot.items():
-                lo, hi = (np.quantile(v, [alpha, 1 - alpha], axis=0) if v is not None
-                          else (np.full(p, np.nan), np.full(p, np.nan)))
+                lo, hi = np.quantile(v, [alpha, 1 - alpha], axis=0) if v is not None else nan
                 imp[f"{k}_low"], imp[f"{k}_high"] = lo, hi
+                if k in ("shapley", "relative_weight"):
+                    # The % of R^2 interval comes from each resample's own shares, not from dividing
+                    # the share interval by the point R^2.
+                    lo, hi = (np.quantile(100 * v / boot_r2[:, None], [alpha, 1 - alpha], axis=0)
+                              if v is not None else nan)
+                    imp[f"{k}_pct_low"], imp[f"{k}_pct_high"] = lo, hi
         for k in ("shapley", "relative_weight"):
             imp[f"{k}_pct"] = 100 * imp[k] / r2
         if mc_se is not None:
@@ -300,7 +306,10 @@ class KeyDriverAnalysis:
             raise RuntimeError("KeyDriverAnalysis is not fitted yet; call .fit(df, outcome, drivers) first")
 
     def summary(self, labels: dict[str, str] | None = None) -> pd.DataFrame:
-        """Readable table: driver, share of R^2 in % with interval, relative weight %, beta, sign, rank.
+        """Readable table: rank, share of R^2 (%) with interval, relative weight (%) with interval, beta, sign.
+
+        Interval columns (``*_pct_low``/``*_pct_high``) are present when the analysis was
+        bootstrapped; the Shapley ones are empty above ``boot_shapley_limit`` drivers.
 
         Parameters
         ----------
@@ -313,14 +322,17 @@ class KeyDriverAnalysis:
             "driver": [(labels or {}).get(d, d) for d in imp.index],
             "rank": imp["rank"].to_numpy(),
             "share_of_r2_pct": imp["shapley_pct"].to_numpy(),
-            "shapley": imp["shapley"].to_numpy(),
         })
-        if "shapley_low" in imp:
-            out["shapley_low"], out["shapley_high"] = imp["shapley_low"].to_numpy(), imp["shapley_high"].to_numpy()
-        out["relative_weight_pct"] = imp["relative_weight_pct"].to_numpy()
-        if "relative_weight_low" in imp:
-            out["relative_weight_low"] = imp["relative_weight_low"].to_numpy()
-            out["relative_weight_high"] = imp["relative_weight_high"].to_numpy()
+        for k, name in (("shapley", "share_of_r2"), ("relative_weight", "relative_weight")):
+            if f"{k}_pct_low" in imp:
+                out[f"{name}_pct_low"] = imp[f"{k}_pct_low"].to_numpy()
+                out[f"{name}_pct_high"] = imp[f"{k}_pct_high"].to_numpy()
+            if k == "shapley":
+                out["relative_weight_pct"] = imp["relative_weight_pct"].to_numpy()
+        if "shapley_mc_se" in imp:
+            out["shapley_mc_se_pct"] = 100 * imp["shapley_mc_se"].to_numpy() / self.r2_
+        out["shapley"] = imp["shapley"].to_numpy()
+        out["relative_weight"] = imp["relative_weight"].to_numpy()
         out["beta"] = imp["beta"].to_numpy()
         out["correlation"] = imp["correlation"].to_numpy()
         out["sign"] = np.where(imp["sign"].to_numpy() > 0, "+", "-")
@@ -358,8 +370,8 @@ class KeyDriverAnalysis:
         y = np.arange(len(imp))[::-1]
         pct = 100 * imp[measure] / self.r2_
         ax.barh(y, pct, color=color or ACCENT)
-        if f"{measure}_low" in imp and imp[f"{measure}_low"].notna().all():
-            lo, hi = 100 * imp[f"{measure}_low"] / self.r2_, 100 * imp[f"{measure}_high"] / self.r2_
+        if f"{measure}_pct_low" in imp and imp[f"{measure}_pct_low"].notna().all():
+            lo, hi = imp[f"{measure}_pct_low"], imp[f"{measure}_pct_high"]
             ax.errorbar(pct, y, xerr=[pct - lo, hi - pct], fmt="none", ecolor="black", elinewidth=1, capsize=2)
         ax.set_yticks(y, names)
         ax.set_xlabel(f"share of explained variance (% of R² = {self.r2_:.2f})")

@@ -418,15 +418,22 @@ def action_table(ipa: pd.DataFrame, *, top: int = 5) -> pd.DataFrame:
     DataFrame
         Columns ``action`` (fix / defend / stop over-investing), ``driver``, ``label``,
         ``importance``, ``performance``, [``gap``], ``why``. Fix items are ordered by
-        importance (then the largest deficit to the competitor), defend items by
-        importance, over-investment items by performance.
+        how far they sit from both quadrant lines (in standard deviations), so the
+        clearest cases come first: important and weak for fix, important and strong
+        for defend, strong and unimportant for stop over-investing.
     """
     rows = []
     has_gap = "gap" in ipa
     comp = ipa.attrs.get("competitor")
-    for action, sort, asc in (("fix", "importance", False), ("defend", "importance", False),
-                              ("stop over-investing", "performance", False)):
-        sub = ipa[ipa["action"] == action].sort_values(sort, ascending=asc).head(top)
+    # Distance from the quadrant lines in standard units: the clearest cases come first.
+    ic = ipa.attrs.get("importance_cut", ipa["importance"].mean())
+    pc = ipa.attrs.get("performance_cut", ipa["performance"].mean())
+    zi = (ipa["importance"] - ic) / (ipa["importance"].std() or 1)
+    zp = (ipa["performance"] - pc) / (ipa["performance"].std() or 1)
+    clarity = {"fix": zi - zp, "defend": zi + zp, "stop over-investing": zp - zi}
+    for action in ("fix", "defend", "stop over-investing"):
+        sub = ipa.assign(_c=clarity[action])
+        sub = sub[sub["action"] == action].sort_values("_c", ascending=False).head(top)
         for _, r in sub.iterrows():
             gap = f"; {r['gap']:+.1f} vs {comp}" if has_gap and comp else ""
             why = {

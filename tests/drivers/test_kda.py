@@ -32,6 +32,9 @@ def test_fit_returns_self_with_additive_shares(sim):
     for col in ("shapley", "relative_weight", "beta", "correlation"):
         assert np.all(imp[f"{col}_low"] <= imp[col] + 1e-12) and np.all(imp[col] <= imp[f"{col}_high"] + 1e-12)
     assert k.r2_ci_[0] < k.r2_ < k.r2_ci_[1]
+    for col in ("shapley", "relative_weight"):
+        assert np.all(imp[f"{col}_pct_low"] <= imp[f"{col}_pct"] + 1e-9)
+        assert np.all(imp[f"{col}_pct"] <= imp[f"{col}_pct_high"] + 1e-9)
     assert k.shapley_method_ == "exact"
     assert k.counts_ == {"rows": 400, "missing_outcome": 0, "missing_drivers": 0, "used": 400, "clusters": 400,
                          "min_pairwise_n": 400}
