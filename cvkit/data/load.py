@@ -180,8 +180,13 @@ class _Checker:
     # -- columns ------------------------------------------------------------------------------
     def resolve_columns(self, raw: pd.DataFrame, mapping: dict[str, str], read_info: dict[str, Any],
                         attributes: Sequence[str] | None = None,
-                        ) -> tuple[dict[str, str], list[str], list[str]] | None:
-        """Match file columns to canonical names. Returns (canonical->file, free, ignored)."""
+                        ) -> tuple[dict[str, str], list[str], list[str], bool] | None:
+        """Match file columns to canonical names.
+
+        Returns (canonical -> file column, free columns, ignored columns, complete),
+        ``complete`` False when a column problem was reported (the columns that
+        are there can still be checked); None when nothing can be checked.
+        """
         schema = self.schema
         file_cols = [str(c) for c in raw.columns]
         by_norm: dict[str, str] = {}
@@ -289,7 +294,7 @@ class _Checker:
                 ok = False
         else:
             ignored = unmatched
-        return (chosen, free, ignored) if ok else None
+        return chosen, free, ignored, ok
 
     # -- conversions ---------------------------------------------------------------------------
     def to_number(self, s: pd.Series, col: str) -> tuple[pd.Series, pd.Series]:
@@ -562,7 +567,7 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
     resolved = chk.resolve_columns(raw, columns, read_info, attributes)
     if resolved is None:
         return None, chk.problems
-    chosen, free, ignored = resolved
+    chosen, free, ignored, complete = resolved
     n = len(raw)
     if n == 0:
         chk.problem("the file has a header but no data rows.",
@@ -585,8 +590,7 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
             chk.problem(f"required column '{cname}' is empty in every row.",
                         f"fill the column (or map the right column in {chk.config_key}.columns.{cname}).",
                         column=cname)
-    if chk.problems:
-        return None, chk.problems
+            complete = False
 
     for c in fixed_present:
         s = text[c.name]
@@ -629,6 +633,10 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
     df = df[[c.name for c in schema.columns if c.name in df] +
             [c.name for c in schema.group if c.name in df] + free]
 
+    if not complete:
+        # A column is missing or empty: the values of the other columns were still
+        # checked (all problems at once), but row-set checks would mislead.
+        return None, chk.problems
     if kind == "choice":
         _check_choice(chk, df, free, "none" in chosen)
 

@@ -498,3 +498,10 @@ def test_date_format_with_mixed_time_zones(tmp_path):
     text = TX_HEAD + "T1,C1,2024-01-05 +0200,5\nT2,C1,2024-01-05 -0500,5\n"
     msg, _ = fails("transactions", write(tmp_path, "tx.csv", text), date_format="%Y-%m-%d %z")
     assert "the date format '%Y-%m-%d %z' cannot be applied" in msg
+
+
+def test_missing_column_does_not_hide_value_problems(tmp_path):
+    path = write(tmp_path, "tx.csv", "cust_id,date,amount\nC1,2024-01-05,-4\nC2,05/01/2024,3\n")
+    msg, problems = fails("transactions", path)
+    assert [p.column for p in problems] == ["customer_id", "date", "amount"]
+    assert "did you mean 'cust_id'?" in msg and "'-4' (row 1)" in msg
