@@ -103,6 +103,24 @@ class Intake:
         df["date_to"] = pd.to_datetime(df["date_to"])
         return df
 
+    def problems_table(self) -> pd.DataFrame:
+        """Every problem as a table, for display in a notebook.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``file``, ``column``, ``rows`` (first offending data rows,
+            as text), ``n_rows``, ``message``, ``fix``; one row per problem.
+        """
+        return pd.DataFrame({
+            "file": pd.Series([p.file for p in self.problems], dtype="str"),
+            "column": pd.Series([p.column for p in self.problems], dtype="str"),
+            "rows": pd.Series([", ".join(str(r) for r in list(p.rows)[:10]) for p in self.problems], dtype="str"),
+            "n_rows": pd.Series([p.n_rows for p in self.problems], dtype="Int64"),
+            "message": pd.Series([p.message for p in self.problems], dtype="str"),
+            "fix": pd.Series([p.fix for p in self.problems], dtype="str"),
+        })
+
     def excluded(self) -> pd.DataFrame:
         """Rows removed by the policy, counted by data set and reason.
 

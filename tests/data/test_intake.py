@@ -123,3 +123,11 @@ def test_report_notes_encoding_fallback_and_title_rows(tmp_path):
     report = result.report()
     assert "customers: the file is not UTF-8; it was read as cp1252" in report
     assert "customers: the header is on line 2" in report
+
+
+def test_problems_table(valid_files, tmp_path):
+    bad = write(tmp_path, "tx.csv", TRANSACTIONS.replace("19.90", "-19.90").replace("2024-02-01", "soon"))
+    table = intake({"transactions": bad}).problems_table()
+    assert list(table.columns) == ["file", "column", "rows", "n_rows", "message", "fix"]
+    assert table["column"].tolist() == ["date", "amount"] and table["rows"].tolist() == ["2", "1"]
+    assert intake({"needs": valid_files["needs"]}).problems_table().empty
