@@ -77,17 +77,22 @@ def _schema_section(s: Schema) -> list[str]:
             "attribute: a column whose filled cells are all numbers (e.g. `fee` in EUR) stays numeric, "
             "any other becomes text levels (e.g. `delivery` = `standard`, `next_day`, `same_day`). "
             "The template shows the demo's attributes `delivery`, `returns`, `extras`, `fee`; "
-            "replace them with your study's.",
+            "replace them with your study's. If the export has other columns (e.g. a design "
+            "`Version`), list the attribute columns in `data.choice.attributes` and the rest is "
+            "ignored.",
             "",
-            "Checks: exactly one row with `chosen` = 1 per (`respondent_id`, `task`); on the none "
-            "row (`none` = 1) every attribute cell is empty; on the other rows every attribute cell "
-            "is filled; respondents must appear in `survey` when both files are given.", ""]
+            "Checks: every task (`respondent_id`, `task`) has at least two rows and exactly one with "
+            "`chosen` = 1; on the none row (`none` = 1) every attribute cell is empty; on the other "
+            "rows every attribute cell is filled; respondents must appear in `survey` when both "
+            "files are given.", ""]
     if s.kind == "utilities":
         out += [
             "**Level columns.** Every column other than `respondent_id` and `none` is a numeric "
             "utility: `<attribute>.<level>` for a categorical attribute (e.g. `delivery.same_day`), "
             "or the attribute name alone for a linear one (e.g. `fee`, utility per unit). This is "
-            "the shape of a Sawtooth HB export once the columns are renamed.", ""]
+            "the shape of a Sawtooth HB export once the columns are renamed (fit statistics such as "
+            "RLH are not utilities: leave them out, or list the level columns in "
+            "`data.utilities.attributes`). Every cell must be filled.", ""]
     return out
 
 
