@@ -63,10 +63,10 @@ BGNBD: dict[str, dict[str, float]] = {
     "experience": {"r": 1.5, "alpha": 65.0, "a": 0.8, "b": 16.0},
 }
 # Spend per transaction z ~ Gamma(shape p, rate nu), nu ~ Gamma(shape q, rate gamma);
-# population mean spend p * gamma / (q - 1): convenience 45, price 25, experience 110 EUR.
+# population mean spend p * gamma / (q - 1): convenience 45, price 24, experience 110 EUR.
 GAMMA_GAMMA: dict[str, dict[str, float]] = {
     "convenience": {"p": 6.0, "q": 4.0, "gamma": 22.5},
-    "price": {"p": 6.0, "q": 5.0, "gamma": 16.0 + 2.0 / 3.0},
+    "price": {"p": 6.0, "q": 5.0, "gamma": 16.0},
     "experience": {"p": 5.0, "q": 3.5, "gamma": 55.0},
 }
 
