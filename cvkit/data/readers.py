@@ -227,13 +227,22 @@ def _read_csv(path: Path, gz: bool, expected: Iterable[str] | None) -> pd.DataFr
                     "file from the source system with quoting on.")
     except UnicodeDecodeError as exc:
         # The sample decoded but a later byte did not: fall back to a single-byte encoding.
-        try:
-            df = pd.read_csv(path, sep=delimiter, encoding="cp1252", dtype="str", keep_default_na=False,
-                             na_values=list(NA_MARKERS), compression="gzip" if gz else None, skiprows=skip)
-            encoding = "cp1252"
-        except (UnicodeDecodeError, pd.errors.ParserError):
-            raise _fail(path, f"the text encoding could not be determined ({exc}).",
-                        "save the file as CSV UTF-8.")
+        df = None
+        for fallback in ("cp1252", "latin-1"):  # Latin-1 decodes every byte, so this ends
+            try:
+                df = pd.read_csv(path, sep=delimiter, encoding=fallback, dtype="str", keep_default_na=False,
+                                 na_values=list(NA_MARKERS), compression="gzip" if gz else None,
+                                 skiprows=skip)
+                encoding = fallback
+                break
+            except UnicodeDecodeError:
+                continue
+            except pd.errors.ParserError as parse_exc:
+                raise _fail(path, f"the rows do not all have the same number of fields "
+                                  f"({str(parse_exc).strip()}).",
+                            f"values containing the delimiter {delimiter!r} must be quoted; re-export the "
+                            "file from the source system with quoting on.") from exc
+        assert df is not None
     except pd.errors.EmptyDataError:
         raise _fail(path, "the file is empty (no header row).",
                     "export the data again; the file should start with a header row.")

@@ -505,3 +505,21 @@ def test_missing_column_does_not_hide_value_problems(tmp_path):
     msg, problems = fails("transactions", path)
     assert [p.column for p in problems] == ["customer_id", "date", "amount"]
     assert "did you mean 'cust_id'?" in msg and "'-4' (row 1)" in msg
+
+
+def test_choice_alternative_with_empty_attributes(tmp_path):
+    text = "respondent_id,task,alternative,delivery,fee,chosen\nR1,1,1,same_day,49,1\nR1,1,2,,,0\n"
+    msg, problems = fails("choice", write(tmp_path, "choice.csv", text))
+    assert "1 alternative(s) have empty attribute cells in 'delivery', 'fee'" in msg
+    assert "add a none column with 1 on them" in msg and list(only(problems).rows) == [1, 2]
+
+
+def test_choice_without_attribute_columns(tmp_path):
+    text = "respondent_id,task,alternative,chosen\nR1,1,1,1\nR1,1,2,0\n"
+    msg, _ = fails("choice", write(tmp_path, "choice.csv", text))
+    assert "the file has no attribute columns" in msg
+
+
+def test_dates_that_are_not_dates_at_all(tmp_path):
+    msg, _ = fails("transactions", write(tmp_path, "tx.csv", TX_HEAD + "T1,C1,soon,5\nT2,C1,later,5\n"))
+    assert "no value could be read as a date (ISO 8601 (YYYY-MM-DD)), e.g. 'soon' (row 1)" in msg

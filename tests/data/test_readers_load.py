@@ -234,3 +234,55 @@ def test_identical_rows_kept_by_policy_still_break_a_key(tmp_path):
     text = CUSTOMERS + CUSTOMERS.splitlines()[1] + "\n"
     with pytest.raises(DataError, match="share a customer_id"):
         load("customers", write(tmp_path, "c.csv", text), policy=IntakePolicy(duplicate_rows="keep"))
+
+
+# --- reader corner cases -------------------------------------------------------------------------
+
+def test_non_utf8_byte_after_the_sniffed_sample(tmp_path):
+    body = "".join(f"T{i},C001,2024-01-05,1\n" for i in range(20000))  # > 256 KB of ASCII
+    path = tmp_path / "tx.csv"
+    path.write_bytes(("transaction_id,customer_id,date,amount\n" + body).encode()
+                     + "T_last,Zoë,2024-01-05,1\n".encode("cp1252"))
+    t = load("transactions", path)
+    assert t.df["customer_id"].iloc[-1] == "Zoë" and t.read_info["encoding"] == "cp1252"
+
+
+def test_byte_undefined_in_cp1252_falls_back_to_latin1(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"customer_id,acquisition_date\nC\x81,2024-01-05\n")
+    t = load("customers", path)
+    assert t.read_info["encoding"] == "latin-1" and t.df.loc[0, "customer_id"] == "C\x81"
+
+
+def test_utf16_without_bom(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_bytes(CUSTOMERS.encode("utf-16-le"))
+    t = load("customers", path)
+    assert t.read_info["encoding"] == "utf-16-le" and len(t.df) == 4
+
+
+def test_corrupt_parquet_and_excel(tmp_path):
+    (tmp_path / "x.parquet").write_bytes(b"not parquet")
+    (tmp_path / "x.xlsx").write_bytes(b"not a zip")
+    with pytest.raises(DataError, match="the Parquet file cannot be read"):
+        read_table(tmp_path / "x.parquet")
+    with pytest.raises(DataError, match="the workbook cannot be opened"):
+        read_table(tmp_path / "x.xlsx")
+
+
+def test_parquet_with_text_and_object_columns(tmp_path):
+    # A client's Parquet may hold numbers as text and flags as booleans with gaps.
+    pd.DataFrame({"respondent_id": ["R1", "R1", "R1", "R1"], "task": ["1", "1", "2", "2"],
+                  "alternative": [1, 2, 1, 2], "fee": pd.array(["29", "49", "29", "89"], dtype=object),
+                  "chosen": [True, False, None, True]}).to_parquet(tmp_path / "c.parquet")
+    with pytest.raises(DataError) as info:
+        load("choice", tmp_path / "c.parquet")
+    p = info.value.problems[0]
+    assert p.column == "chosen" and list(p.rows) == [3] and "empty cell" in p.message
+
+
+def test_invalid_decimal_option():
+    with pytest.raises(ValueError, match="decimal must be"):
+        load("transactions", "x.csv", decimal=";")
+    with pytest.raises(ValueError, match="cannot equal the decimal mark"):
+        load("transactions", "x.csv", thousands=".")
