@@ -80,7 +80,7 @@ def _derivatives(X, offset, chosen, beta, w, Xc):
     P, lse, V = _probs(X, offset, beta)
     ll_s = V[np.arange(S), chosen] - lse
     ll = float(ll_s @ w)
-    Xbar = np.matmul(P[:, None, :], X)[:, 0, :]          # (S, K) expected attributes
+    Xbar = np.einsum("sj,sjk->sk", P, X)                  # (S, K) expected attributes
     scores = (Xc - Xbar) * w[:, None]                     # (S, K) per-situation gradient
     g = scores.sum(axis=0)
     Z = (X * np.sqrt(P * w[:, None])[:, :, None]).reshape(S * J, K)
@@ -91,7 +91,8 @@ def _derivatives(X, offset, chosen, beta, w, Xc):
 
 def fit_mnl_arrays(X: np.ndarray, avail: np.ndarray, chosen: np.ndarray, *,
                    weights: np.ndarray | None = None, beta0: np.ndarray | None = None,
-                   tol: float = 1e-9, max_iter: int = 100, names: list[str] | None = None) -> MNLFit:
+                   tol: float = 1e-9, max_iter: int = 100, names: list[str] | None = None,
+                   checks: bool = True) -> MNLFit:
     """Maximum-likelihood conditional logit on dense arrays (Newton with line search).
 
     Parameters
@@ -110,6 +111,9 @@ def fit_mnl_arrays(X: np.ndarray, avail: np.ndarray, chosen: np.ndarray, *,
     max_iter : int
     names : list of str, optional
         Parameter names, used in error messages.
+    checks : bool
+        Check identification and separation (off inside latent-class EM,
+        where a nearly empty class may legitimately run off).
 
     Returns
     -------
@@ -129,7 +133,7 @@ def fit_mnl_arrays(X: np.ndarray, avail: np.ndarray, chosen: np.ndarray, *,
     Xc = X[np.arange(S), chosen]
     beta = np.zeros(K) if beta0 is None else np.asarray(beta0, float).copy()
     ll, g, H, scores = _derivatives(X, offset, chosen, beta, w, Xc)
-    if beta0 is None:
+    if beta0 is None and checks:
         _check_identified(H, names)
     converged = False
     it = 0
@@ -153,7 +157,8 @@ def fit_mnl_arrays(X: np.ndarray, avail: np.ndarray, chosen: np.ndarray, *,
             t *= 0.5
         beta = new
         ll, g, H, scores = _derivatives(X, offset, chosen, beta, w, Xc)
-    _check_separation(X, avail, beta, ll, converged, names)
+    if checks:
+        _check_separation(X, avail, beta, ll, converged, names)
     return MNLFit(beta, ll, g, H, scores, it, converged)
 
 
