@@ -159,21 +159,33 @@ class DemoTruth:
             "design": self.design,
             "customer_segment": self.customer_segment.to_dict(),
             "respondent_segment": self.respondent_segment.to_dict(),
-            "customer_params": {
-                cid: {
-                    "segment": row["segment"], "lam": round(float(row["lam"]), 8),
-                    "p_dropout": round(float(row["p_dropout"]), 8),
-                    "mean_spend": round(float(row["mean_spend"]), 4),
-                    "alive": bool(row["alive"]), "n_repeat": int(row["n_repeat"]),
-                }
-                for cid, row in self.customer_params.iterrows()
-            },
-            "respondent_partworths": {
-                rid: {"segment": row["segment"],
-                      **{c: round(float(row[c]), 6) for c in rp.columns if c != "segment"}}
-                for rid, row in rp.iterrows()
-            },
+            "customer_params": self.customer_params.round(
+                {"lam": 8, "p_dropout": 8, "mean_spend": 4}).to_dict(orient="index"),
+            "respondent_partworths": rp.round(6).to_dict(orient="index"),
         }
+
+    def level_utilities(self) -> pd.DataFrame:
+        """True respondent part-worths in the level basis of a Sawtooth-style HB export.
+
+        Same choice probabilities as :attr:`respondent_partworths`, re-expressed so they
+        compare directly with estimated utilities: the fee gets one column per level,
+        ``fee.<eur>`` = ``fee * (eur - mean fee level)`` (zero-centred), and ``none`` is
+        shifted by ``-fee * mean fee level`` to stay on the same scale.
+
+        Returns
+        -------
+        DataFrame, shape (n_choice_respondents, 14)
+            Index ``respondent_id``; columns ``<attribute>.<level>`` for delivery,
+            returns and extras, ``fee.29`` ... ``fee.89`` and ``none`` (utility units).
+        """
+        rp = self.respondent_partworths
+        fees = np.asarray(self.design["fee_levels_eur"], dtype=float)
+        cats = [f"{a}.{lv}" for a, lvls in self.design["attributes"].items() for lv in lvls]
+        out = rp[cats].copy()
+        for f in fees:
+            out[f"fee.{f:g}"] = rp["fee"] * (f - fees.mean())
+        out["none"] = rp["none"] - rp["fee"] * fees.mean()
+        return out
 
 
 def _round_dict(d: dict[str, Any], ndigits: int = 6) -> dict[str, float]:

@@ -415,3 +415,28 @@ def test_demo_file_race_loser_uses_winner(tmp_path, monkeypatch, demo):
     p = demo_file("needs")
     assert p == final / "needs.csv" and (final / "winner").exists()
     assert [x.name for x in tmp_path.iterdir()] == [final.name]
+
+
+def test_level_utilities_give_the_same_choice_probabilities(demo):
+    """The level-basis view (fee per level, shifted none) is the same model as the planted coding."""
+    rp, lv = demo.truth.respondent_partworths, demo.truth.level_utilities()
+    assert list(lv.columns[-5:]) == ["fee.29", "fee.49", "fee.69", "fee.89", "none"]
+    assert np.allclose(lv[["fee.29", "fee.49", "fee.69", "fee.89"]].sum(axis=1), 0.0)
+    ch = demo.choice[demo.choice["respondent_id"].isin(rp.index[:50])]
+    r = ch["respondent_id"].to_numpy()
+    cats = [c for c in lv.columns if not c.startswith("fee.") and c != "none"]
+
+    def utility(table: pd.DataFrame, fee_term: np.ndarray) -> np.ndarray:
+        u = np.zeros(len(ch))
+        for c in cats:
+            attr, level = c.split(".")
+            u += np.where((ch[attr] == level).fillna(False), table.loc[r, c].to_numpy(), 0.0)
+        u += np.where(ch["none"] == 1, table.loc[r, "none"].to_numpy(), fee_term)
+        e = np.exp(u.reshape(-1, 4))
+        return e / e.sum(axis=1, keepdims=True)
+
+    fee = ch["fee"].fillna(0).to_numpy()
+    p_planted = utility(rp, rp.loc[r, "fee"].to_numpy() * fee)
+    level_fee = np.array([lv.loc[rid, f"fee.{f:g}"] if f > 0 else 0.0 for rid, f in zip(r, fee)])
+    p_level = utility(lv, level_fee)
+    assert np.allclose(p_planted, p_level)
