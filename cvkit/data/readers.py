@@ -13,6 +13,7 @@ import csv
 import difflib
 import gzip
 import re
+import warnings
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -276,7 +277,11 @@ def _read_excel(path: Path, sheet: str | None, expected: Iterable[str] | None) -
         raise _fail(path, f"the workbook has no sheet '{sheet}' (sheets: {', '.join(sheets)}).{dym}",
                     "set `sheet:` to one of the sheet names.")
     name = sheet if sheet is not None else sheets[0]
-    raw = pd.read_excel(path, sheet_name=name, header=None, dtype=object, engine="openpyxl")
+    with warnings.catch_warnings():
+        # openpyxl warns about workbook features it drops on read (default styles,
+        # data validation, conditional formatting); they do not affect the cell values.
+        warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+        raw = pd.read_excel(path, sheet_name=name, header=None, dtype=object, engine="openpyxl")
     raw = raw.dropna(how="all").dropna(axis=1, how="all")
     if raw.empty:
         raise _fail(path, f"sheet '{name}' is empty.", "put the data (header row first) on this sheet.")

@@ -431,6 +431,10 @@ def test_filespec_rejects_unknown_keys():
         FileSpec(path="x.csv", date_fromat="%d/%m/%Y")
     with pytest.raises(ValueError, match="orphans"):
         IntakePolicy(orphans="exclude")
+    with pytest.raises(ValueError, match="cannot equal the decimal mark"):
+        FileSpec(path="x.csv", decimal=",", thousands=",")
+    with pytest.raises(ValueError, match="duplicate_rows"):
+        IntakePolicy(duplicate_rows="drop")
 
 
 def test_csv_with_title_rows_above_header_loads(tmp_path):
