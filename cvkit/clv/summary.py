@@ -53,17 +53,22 @@ _SECONDS_PER_DAY = 86400.0
 
 @contextlib.contextmanager
 def _quiet_backend_deprecations():
-    """Silence DuckDB 2.0's deprecation of ``fetch_arrow_table``/``fetch_record_batch``.
+    """Silence DuckDB 2.0's deprecation of ``fetch_arrow_table``/``fetch_record_batch`` and PySpark's
+    pandas-3 notice.
 
-    Ibis 12's DuckDB backend still calls them; analysts cannot act on the
-    warning and it would fail test suites run with ``-W error``. Only these
-    named messages are silenced.
+    Ibis 12's DuckDB backend still calls the deprecated methods and PySpark 4
+    warns on every pandas conversion; analysts cannot act on either and they
+    would fail test suites run with ``-W error``. Only these named messages
+    are silenced, only inside :func:`summarize`.
     """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"fetch_arrow_table\(\) is deprecated",
                                 category=DeprecationWarning)
         warnings.filterwarnings("ignore", message=r"fetch_record_batch\(\) is deprecated",
                                 category=DeprecationWarning)
+        # PySpark 4.x on pandas 3: data cross the boundary as Arrow, which is supported.
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
+                                category=FutureWarning)
         yield
 
 
@@ -273,8 +278,10 @@ def _as_table(transactions: Any, backend: Any, date_col: str) -> tuple[ir.Table,
             # inference path, which touches a deprecated pandas option).
             return ibis.memtable(pa.Table.from_pandas(df, preserve_index=False)), con, \
                 "the transactions DataFrame"
-        return con.create_table("cvkit_transactions", pa.Table.from_pandas(df, preserve_index=False),
-                                overwrite=True), con, "the transactions DataFrame"
+        arrow = pa.Table.from_pandas(df, preserve_index=False)
+        if _is_spark(con):
+            return _spark_table(con, arrow), con, "the transactions DataFrame"
+        return con.create_table("cvkit_transactions", arrow, overwrite=True), con, "the transactions DataFrame"
     if isinstance(transactions, (str, Path)):
         path = str(transactions)
         matches = _glob.glob(path)
@@ -299,15 +306,35 @@ def _as_table(transactions: Any, backend: Any, date_col: str) -> tuple[ir.Table,
         arrow = transactions.to_arrow_table()
         if backend is None:
             return ibis.memtable(arrow), con, "the DuckDB relation"
+        if _is_spark(con):
+            return _spark_table(con, arrow), con, "the DuckDB relation"
         return con.create_table("cvkit_transactions", arrow, overwrite=True), con, "the DuckDB relation"
     raise TypeError(f"transactions must be a pandas DataFrame, a CSV/Parquet path or glob, a DuckDB relation "
                     f"or an Ibis table, not {type(transactions).__name__}")
 
 
+def _is_spark(con: Any) -> bool:
+    return getattr(con, "name", None) == "pyspark"
+
+
 def _execute(expr: ir.Expr, con: Any) -> pd.DataFrame:
     # Arrow, then pandas: the same dtypes from every backend, no object-dtype detours.
-    table = con.to_pyarrow(expr) if con is not None else expr.to_pyarrow()
+    if con is None:
+        con = expr._find_backend()
+    if _is_spark(con):
+        # Ibis's PySpark to_pyarrow goes through Spark's toPandas, which breaks on pandas 3;
+        # Spark 4's own Arrow collection does not touch pandas.
+        table = con._session.sql(con.compile(expr)).toArrow()
+    else:
+        table = con.to_pyarrow(expr)
     return table.to_pandas()
+
+
+def _spark_table(con: Any, arrow: pa.Table) -> ir.Table:
+    """Register an Arrow table as a temporary Spark view (Arrow all the way, no pandas conversion)."""
+    name = "cvkit_transactions"
+    con._session.createDataFrame(arrow).createOrReplaceTempView(name)
+    return con.table(name)
 
 
 def _validate(table: ir.Table, con: Any, label: str, customer_col: str, date_col: str,
@@ -338,8 +365,9 @@ def _validate(table: ir.Table, con: Any, label: str, customer_col: str, date_col
             problems.append(Problem(label, f"{int(stats[key])} transactions have no {col}.",
                                     f"fill in or drop the rows with a missing {col}.", column=col,
                                     n_rows=int(stats[key])))
-    first_day = pd.Timestamp(stats["first_day"])
-    last_day = pd.Timestamp(stats["last_day"])
+    # Spark returns UTC-aware timestamps, DuckDB naive ones: compare as naive UTC.
+    first_day = _to_timestamp(stats["first_day"], "first date")
+    last_day = _to_timestamp(stats["last_day"], "last date")
     end = obs_end if obs_end is not None else last_day
     if obs_end is not None and int(stats["after_end"]) > 0:
         problems.append(Problem(
