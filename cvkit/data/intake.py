@@ -11,7 +11,6 @@ prints :meth:`Intake.report`, and the overview notebook shows
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,8 +148,8 @@ class Intake:
             if t.excluded.empty:
                 continue
             cells = t.excluded.drop(columns=["row", "reason"])
-            values = [json.dumps({k: v for k, v in rec.items() if isinstance(v, str)}, ensure_ascii=False)
-                      for rec in cells.to_dict(orient="records")]
+            # pandas' C JSON writer, one line per row: no Python loop over (maybe many) rows.
+            values = cells.to_json(orient="records", lines=True, force_ascii=False).splitlines()
             parts.append(pd.DataFrame({"kind": kind, "file": t.source, "row": t.excluded["row"].to_numpy(),
                                        "reason": t.excluded["reason"].to_numpy(), "values": values}))
         if not parts:

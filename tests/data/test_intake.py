@@ -67,7 +67,7 @@ def test_orphans_excluded_are_counted(valid_files, tmp_path):
     assert ex.to_dict(orient="records") == [
         {"kind": "transactions", "reason": "orphan customer_id (not in customers)", "count": 1}]
     rows = result.excluded_rows()
-    assert rows.loc[0, "row"] == 6 and '"customer_id": "C999"' in rows.loc[0, "values"]
+    assert rows.loc[0, "row"] == 6 and '"customer_id":"C999"' in rows.loc[0, "values"]
     assert result.summary().set_index("kind").loc["transactions", "excluded"] == 1
     report = result.report()
     assert "Rows excluded by the intake policy:" in report and "orphan customer_id (not in customers)" in report
