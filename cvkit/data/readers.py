@@ -187,7 +187,7 @@ def _read_csv(path: Path, gz: bool, expected: Iterable[str] | None) -> pd.DataFr
             sample = fh.read(_SAMPLE_BYTES)
     except OSError as exc:
         raise _fail(path, f"the file cannot be read ({exc}).",
-                    "check that the file is not open in another program and that you may read it.")
+                    "check that the file is not open in another program and that you may read it.") from None
     if not sample.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise _fail(path, "the file is empty (no header row).",
                     "export the data again; the file should start with a header row.")
@@ -225,8 +225,8 @@ def _read_csv(path: Path, gz: bool, expected: Iterable[str] | None) -> pd.DataFr
     except pd.errors.ParserError as exc:
         raise _fail(path, f"the rows do not all have the same number of fields ({str(exc).strip()}).",
                     f"values containing the delimiter {delimiter!r} must be quoted; re-export the "
-                    "file from the source system with quoting on.")
-    except UnicodeDecodeError as exc:
+                    "file from the source system with quoting on.") from None
+    except UnicodeDecodeError:
         # The sample decoded but a later byte did not: fall back to a single-byte encoding.
         df = None
         for fallback in ("cp1252", "latin-1"):  # Latin-1 decodes every byte, so this ends
@@ -242,11 +242,11 @@ def _read_csv(path: Path, gz: bool, expected: Iterable[str] | None) -> pd.DataFr
                 raise _fail(path, f"the rows do not all have the same number of fields "
                                   f"({str(parse_exc).strip()}).",
                             f"values containing the delimiter {delimiter!r} must be quoted; re-export the "
-                            "file from the source system with quoting on.") from exc
+                            "file from the source system with quoting on.") from None
         assert df is not None
     except pd.errors.EmptyDataError:
         raise _fail(path, "the file is empty (no header row).",
-                    "export the data again; the file should start with a header row.")
+                    "export the data again; the file should start with a header row.") from None
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
     df.attrs.update({"format": "csv", "encoding": encoding, "delimiter": delimiter,
                      "header_row": header_at + 1, "header_matches": header_matches})
@@ -270,7 +270,7 @@ def _read_excel(path: Path, sheet: str | None, expected: Iterable[str] | None) -
         wb.close()
     except Exception as exc:  # openpyxl raises several unrelated types for corrupt files
         raise _fail(path, f"the workbook cannot be opened ({type(exc).__name__}: {exc}).",
-                    "open it in Excel and save it again as .xlsx.")
+                    "open it in Excel and save it again as .xlsx.") from None
     if sheet is not None and sheet not in sheets:
         close = difflib.get_close_matches(sheet, sheets, n=1)
         dym = f" Did you mean '{close[0]}'?" if close else ""
@@ -321,6 +321,6 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         df = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for corrupt files
         raise _fail(path, f"the Parquet file cannot be read ({type(exc).__name__}: {exc}).",
-                    "write the file again (pandas: df.to_parquet(path)).")
+                    "write the file again (pandas: df.to_parquet(path)).") from None
     df.attrs.update({"format": "parquet"})
     return df
