@@ -26,6 +26,7 @@ All planted numbers live in :mod:`cvkit.datasets._demo_params` and are returned 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -649,13 +650,41 @@ def _cache_root() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "cvkit"
 
 
+_FINGERPRINT_FILE = ".fingerprint"
+
+
+def _fingerprint(seed: int) -> str:
+    """What the cached files depend on beyond the folder name.
+
+    The folder is named by cvkit version and seed only, but the generator may change
+    between releases while cvkit is developed, and NumPy does not promise identical
+    random streams across versions; a cache written by other code is regenerated.
+    """
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for f in (here / "demo.py", here / "_demo_params.py"):
+        h.update(f.read_bytes())
+    h.update(load_elements()["element"].str.cat(sep=",").encode())
+    h.update(f"numpy={np.__version__};pandas={pd.__version__};seed={seed}".encode())
+    return h.hexdigest()[:16]
+
+
+def _is_current(folder: Path, fingerprint: str) -> bool:
+    try:
+        return (folder / _FINGERPRINT_FILE).read_text(encoding="utf-8").strip() == fingerprint
+    except OSError:
+        return False
+
+
 def demo_file(kind: str, seed: int = 2026) -> Path:
     """Path of the demo engagement's CSV of that kind, generated on first use.
 
     Files are cached in ``$CVKIT_CACHE`` (default ``~/.cache/cvkit``) under
     ``demo-<cvkit version>-<seed>/``. The folder is written to a temporary sibling and
     moved into place with :func:`os.replace`, so concurrent processes never see a
-    half-written folder; if two race, one wins and the other's copy is discarded.
+    half-written folder; if two race, one wins and the other's copy is discarded. A
+    cached folder written by a different generator (or NumPy/pandas version) is
+    replaced, so notebooks never read stale demo data.
 
     Parameters
     ----------
@@ -669,6 +698,11 @@ def demo_file(kind: str, seed: int = 2026) -> Path:
     -------
     Path
         ``<cache>/demo-<version>-<seed>/<kind>.csv`` (or ``truth.json``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``.
     """
     if kind not in (*DEMO_KINDS, "truth"):
         raise ValueError(f"unknown demo data set {kind!r}; choose one of "
@@ -677,20 +711,32 @@ def demo_file(kind: str, seed: int = 2026) -> Path:
     root = _cache_root()
     final = root / f"demo-{cvkit.__version__}-{seed}"
     target = final / name
-    if target.is_file():
+    fp = _fingerprint(seed)
+    if target.is_file() and _is_current(final, fp):
         return target
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=root))
+    stale = None
     try:
         make_demo(seed).write_data(tmp)
-        try:
-            os.replace(tmp, final)
-        except OSError:
-            # Another process finished first (the target folder exists and is not
-            # empty): use its files, which are identical by determinism.
-            if not target.is_file():
-                raise
+        (tmp / _FINGERPRINT_FILE).write_text(fp + "\n", encoding="utf-8")
+        for _ in range(5):
+            try:
+                os.replace(tmp, final)  # atomic; fails if `final` is a non-empty folder
+                break
+            except OSError:
+                if _is_current(final, fp) and target.is_file():
+                    break  # another process won the race: its files are identical
+                # A stale (or damaged) cache: move it aside atomically, then retry.
+                stale = Path(tempfile.mkdtemp(prefix=f".{final.name}.stale.", dir=root))
+                try:
+                    os.replace(final, stale / "old")
+                except FileNotFoundError:
+                    pass  # someone else moved it already
+        else:
+            raise OSError(f"could not place the demo data in {final}; remove that folder and retry")
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        for junk in (tmp, stale):
+            if junk is not None and junk.exists():
+                shutil.rmtree(junk, ignore_errors=True)
     return target

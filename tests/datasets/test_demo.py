@@ -390,7 +390,7 @@ def test_demo_file_writes_once_and_reuses(tmp_path, monkeypatch):
     p = demo_file("survey")
     assert p == tmp_path / f"demo-{cvkit.__version__}-2026" / "survey.csv"
     assert sorted(x.name for x in p.parent.iterdir()) == sorted(
-        [f"{k}.csv" for k in DEMO_KINDS] + ["truth.json"])
+        [f"{k}.csv" for k in DEMO_KINDS] + ["truth.json", ".fingerprint"])
     calls = []
     monkeypatch.setattr(demo_mod, "make_demo", lambda seed=2026: calls.append(seed))
     assert demo_file("choice") == p.parent / "choice.csv"
@@ -408,6 +408,7 @@ def test_demo_file_race_loser_uses_winner(tmp_path, monkeypatch, demo):
 
     def other_process_wins(seed: int = 2026) -> DemoEngagement:
         demo.write_data(final)  # the competitor finishes while we are generating
+        (final / ".fingerprint").write_text(demo_mod._fingerprint(seed) + "\n")
         (final / "winner").write_text("x")
         return demo
 
@@ -440,3 +441,40 @@ def test_level_utilities_give_the_same_choice_probabilities(demo):
     level_fee = np.array([lv.loc[rid, f"fee.{f:g}"] if f > 0 else 0.0 for rid, f in zip(r, fee)])
     p_level = utility(lv, level_fee)
     assert np.allclose(p_planted, p_level)
+
+
+def test_demo_file_replaces_a_stale_or_damaged_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CVKIT_CACHE", str(tmp_path))
+    final = tmp_path / f"demo-{cvkit.__version__}-2026"
+    final.mkdir()
+    (final / "survey.csv").write_text("written by an older generator\n")
+    (final / ".fingerprint").write_text("0000\n")
+    p = demo_file("survey")
+    assert p.read_text(encoding="utf-8").startswith("respondent_id,customer_id,brand,")
+    assert (final / "choice.csv").is_file()
+    # a file deleted by hand is restored too
+    (final / "choice.csv").unlink()
+    assert demo_file("choice").is_file()
+    assert [x.name for x in tmp_path.iterdir()] == [final.name]
+
+
+def test_demo_file_two_processes_racing(tmp_path, demo):
+    """Two real processes asking for the demo at once both get the same complete folder."""
+    import os
+    import subprocess
+    import sys
+
+    cache = tmp_path / "cache"
+    env = {**os.environ, "CVKIT_CACHE": str(cache)}
+    code = ("import sys; from cvkit.datasets.demo import demo_file; "
+            "p = demo_file(sys.argv[1]); print(p); assert p.stat().st_size > 0")
+    procs = [subprocess.Popen([sys.executable, "-c", code, kind], env=env, stdout=subprocess.PIPE, text=True)
+             for kind in ("survey", "choice")]
+    outs = [p.communicate(timeout=120)[0].strip() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    folder = Path(outs[0]).parent
+    assert Path(outs[1]).parent == folder
+    assert [x.name for x in cache.iterdir()] == [folder.name]  # no temp folders left
+    ref = demo.write_data(tmp_path / "ref")
+    for kind in DEMO_KINDS:
+        assert (folder / f"{kind}.csv").read_bytes() == ref[kind].read_bytes(), kind
