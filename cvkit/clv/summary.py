@@ -320,7 +320,7 @@ def _is_spark(con: Any) -> bool:
 def _execute(expr: ir.Expr, con: Any) -> pd.DataFrame:
     # Arrow, then pandas: the same dtypes from every backend, no object-dtype detours.
     if con is None:
-        con = expr._find_backend()
+        con = expr._find_backend(use_default=True)
     if _is_spark(con):
         # Ibis's PySpark to_pyarrow goes through Spark's toPandas, which breaks on pandas 3;
         # Spark 4's own Arrow collection does not touch pandas.
