@@ -12,7 +12,9 @@ Needs-based (from survey batteries and/or conjoint part-worths):
 """
 
 from cvkit.segment.consensus import ConsensusSegmenter
-from cvkit.segment.models import ALGORITHMS, LatentClassModel, SegmentModel, check_k, relabel_by_size
+from cvkit.segment.inputs import build_inputs, compute_clv, resolve_partworths, respondent_frame
+from cvkit.segment.models import (ALGORITHMS, LatentClassModel, SegmentModel, check_k, compare_partitions, fit_segmentation,
+                                 relabel_by_size)
 from cvkit.segment.personas import format_persona_cards, persona_cards
 from cvkit.segment.plots import plot_dendrogram, plot_segment_sizes
 from cvkit.segment.preprocess import InputBlock, NeedsPreprocessor, join_inputs, ordinal_bins
@@ -25,7 +27,8 @@ from cvkit.segment.typing_tool import GoldenQuestions, candidate_items
 from cvkit.segment.value import attractiveness_table, segment_value, wtp_from_partworths
 
 __all__ = [
-    "ALGORITHMS", "ConsensusSegmenter", "GoldenQuestions", "InputBlock", "KSelection", "LatentClassModel",
+    "ALGORITHMS", "build_inputs", "compare_partitions", "compute_clv", "fit_segmentation", "resolve_partworths",
+    "respondent_frame", "ConsensusSegmenter", "GoldenQuestions", "InputBlock", "KSelection", "LatentClassModel",
     "NeedsPreprocessor", "SegmentModel", "SegmentProfile", "TUTORIAL_RF_MAP", "adjust_pvalues",
     "assign_rfm_segments", "attractiveness_table", "bootstrap_stability", "candidate_items", "check_k",
     "choose_k", "crosstab", "format_persona_cards", "join_inputs", "load_rfm_rules", "ordinal_bins",

@@ -86,8 +86,12 @@ class ConsensusSegmenter:
         self
         """
         X = np.asarray(X, dtype=float)
+        check_k(self.k, X.shape[0])
+        with single_threaded():
+            return self._fit(X)
+
+    def _fit(self, X: np.ndarray) -> "ConsensusSegmenter":
         n = X.shape[0]
-        check_k(self.k, n)
         ks = [kk for kk in (self.k - 1, self.k, self.k + 1) if kk >= 2 and n >= 10 * kk]
         seeds = np.random.SeedSequence(self.seed).generate_state(self.n_base + 2)
         base, base_k, names = [], [], []

@@ -52,7 +52,9 @@ def bootstrap_stability(X: np.ndarray, k: int, algorithm: str = "kmeans", *, n_b
     reference : ndarray of int, shape (n,), optional
         Labels to compare with; default a full-sample fit with 10 starts.
     n_init : int
-        Starts per bootstrap refit (the reference already uses many).
+        Starts per bootstrap refit (the reference already uses more). With a
+        single start an occasional local optimum shows up as instability that
+        belongs to the optimiser, not to the data; three starts make that rare.
     seed : int
     n_jobs : int
         Parallel workers (joblib).
@@ -72,6 +74,11 @@ def bootstrap_stability(X: np.ndarray, k: int, algorithm: str = "kmeans", *, n_b
 
 
 def _one_boot(X: np.ndarray, k: int, algorithm: str, n_init: int, covariance: str, s: int) -> np.ndarray:
+    with single_threaded():
+        return _boot_fit(X, k, algorithm, n_init, covariance, s)
+
+
+def _boot_fit(X: np.ndarray, k: int, algorithm: str, n_init: int, covariance: str, s: int) -> np.ndarray:
     rng = np.random.default_rng(s)
     idx = rng.integers(0, X.shape[0], X.shape[0])
     Xb = X[idx]
@@ -130,7 +137,7 @@ def _rank_score(table: pd.DataFrame) -> pd.Series:
 
 def choose_k(X: np.ndarray, k_range: Sequence[int] = range(2, 9), *, algorithms: Sequence[str] = ("kmeans", "gmm"),
              n_boot: int = 50, min_share: float = 0.05, stability_threshold: float = 0.8,
-             n_init: int = 20, covariance: str = "diag", silhouette_sample: int = 3000,
+             n_init: int = 10, covariance: str = "diag", silhouette_sample: int = 2000,
              fixed_k: int | None = None, primary: str | None = None, seed: int = 0,
              n_jobs: int = 1) -> KSelection:
     """Compare k = 2..8 (or any range) on fit, separation, stability and segment size.
@@ -166,13 +173,20 @@ def choose_k(X: np.ndarray, k_range: Sequence[int] = range(2, 9), *, algorithms:
         Algorithm whose rows drive the recommendation (default the first).
     seed : int
     n_jobs : int
-        Parallel workers for the bootstrap refits.
+        Parallel worker processes for the bootstrap refits (joblib; results
+        do not depend on it).
 
     Returns
     -------
     KSelection
     """
-    X = np.asarray(X, dtype=float)
+    with single_threaded():
+        return _choose_k(np.asarray(X, dtype=float), k_range, algorithms, n_boot, min_share, stability_threshold,
+                         n_init, covariance, silhouette_sample, fixed_k, primary, seed, n_jobs)
+
+
+def _choose_k(X, k_range, algorithms, n_boot, min_share, stability_threshold, n_init, covariance,
+              silhouette_sample, fixed_k, primary, seed, n_jobs) -> KSelection:
     n = X.shape[0]
     primary = primary or algorithms[0]
     if primary not in algorithms:

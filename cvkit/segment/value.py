@@ -18,6 +18,18 @@ import pandas as pd
 __all__ = ["wtp_from_partworths", "segment_value", "attractiveness_table"]
 
 
+def _price_points(columns: list[str], price_col: str) -> dict[str, float]:
+    """``{"fee.29": 29.0, ...}``: columns holding the price utility at design price points."""
+    out = {}
+    for c in columns:
+        if c.startswith(price_col + "."):
+            try:
+                out[c] = float(c[len(price_col) + 1:])
+            except ValueError:
+                continue
+    return out
+
+
 def wtp_from_partworths(partworths: pd.DataFrame, *, price_col: str = "fee",
                         reference: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Willingness to pay per respondent for each attribute level, in currency.
@@ -26,12 +38,17 @@ def wtp_from_partworths(partworths: pd.DataFrame, *, price_col: str = "fee",
     reference level) / (- price coefficient per currency unit). Only
     respondents with a negative price coefficient get a WTP (a zero or
     positive coefficient makes the ratio meaningless; those rows are NaN).
+    The ratio does not depend on the utility scale, so raw utilities and
+    zero-centred diffs give the same WTP.
 
     Parameters
     ----------
     partworths : DataFrame
-        One row per respondent, columns ``<attribute>.<level>`` plus the
-        linear price coefficient ``price_col`` (utility per currency unit).
+        One row per respondent, columns ``<attribute>.<level>`` plus the price
+        either as one linear coefficient column ``price_col`` (utility per
+        currency unit) or as its utilities at the design's price points
+        (``fee.29``, ``fee.49``, ...; the coefficient is then the least-squares
+        slope over the points, exact for a linear price).
     price_col : str
     reference : mapping, optional
         Attribute -> reference level; default the first level listed.
@@ -41,15 +58,22 @@ def wtp_from_partworths(partworths: pd.DataFrame, *, price_col: str = "fee",
     DataFrame
         Same index, one column ``wtp_<attribute>.<level>`` per non-reference level.
     """
-    if price_col not in partworths.columns:
-        raise ValueError(f"no price coefficient column '{price_col}' among the part-worths "
-                         f"({list(partworths.columns)[:8]}...); fix: pass price_col= naming the linear price "
-                         "(fee) coefficient")
-    beta = partworths[price_col].astype(float)
+    points = _price_points(list(partworths.columns), price_col)
+    if price_col in partworths.columns:
+        beta = partworths[price_col].astype(float)
+    elif len(points) >= 2:
+        x = np.array(list(points.values()))
+        xc = x - x.mean()
+        U = partworths[list(points)].to_numpy(dtype=float)
+        beta = pd.Series(U @ xc / (xc @ xc), index=partworths.index)
+    else:
+        raise ValueError(f"no price coefficient column '{price_col}' (or '{price_col}.<price>' columns) among the "
+                         f"part-worths ({list(partworths.columns)[:8]}...); fix: pass price_col= naming the linear "
+                         "price (fee) attribute")
     denom = (-beta).where(beta < 0)
     levels: dict[str, list[str]] = {}
     for c in partworths.columns:
-        if "." in c:
+        if "." in c and c not in points:
             a, lv = c.split(".", 1)
             levels.setdefault(a, []).append(lv)
     out = {}
