@@ -349,6 +349,7 @@ def _write_manifest(build: Path, cfg: Engagement, runs: list[NotebookRun], input
                    for k, p in inputs.items()],
         "intake": json.loads(result.summary().to_json(orient="records", date_format="iso")),
         "excluded": json.loads(result.excluded().to_json(orient="records")),
+        "intake_notes": [str(note) for note in result.notes],
         "notebooks": [asdict(r) for r in runs],
         "outputs": {rel: file_sha256(build / rel) for rel in outputs},
         "started": started,
