@@ -254,7 +254,7 @@ def plot_pyramid(scores: pd.DataFrame, client: str, competitor: str | None = Non
     levels = [lv for lv in LEVELS if lv in set(meta["level"])]
     widest = max((meta["level"] == lv).sum() for lv in levels)
     if ax is None:
-        _, ax = plt.subplots(figsize=(8.5 * len(panel), 0.9 * len(levels) * 1.6 + 1))
+        _, ax = plt.subplots(figsize=(9.5 * len(panel), 0.9 * len(levels) * 1.6 + 1))
     tile_w, tile_h, gap_x = 1.0, 1.6, 1.5
     for p_i, brand in enumerate(panel):
         x0 = p_i * (widest * tile_w + gap_x)
@@ -274,7 +274,7 @@ def plot_pyramid(scores: pd.DataFrame, client: str, competitor: str | None = Non
                                                   break_long_words=False))
                 score = f"{v:.0f}{'%' if pct else ''}" if pct else f"{v:.1f}"
                 cx = start + i * tile_w + tile_w * 0.48
-                ax.text(cx, row * tile_h + tile_h * 0.66, label, ha="center", va="center", fontsize=5.5,
+                ax.text(cx, row * tile_h + tile_h * 0.66, label, ha="center", va="center", fontsize=5,
                         color=txt_c)
                 ax.text(cx, row * tile_h + tile_h * 0.30, score, ha="center", va="center", fontsize=7,
                         color=txt_c, fontweight="bold")

@@ -33,13 +33,13 @@ def _ols_r2(X, y, cols, w=None):
     return 1 - np.sum(w * res ** 2) / np.sum(w * (y - ybar) ** 2)
 
 
-@pytest.mark.parametrize("weighted", [False, True])
-def test_subset_r2_matches_every_brute_force_refit(weighted):
-    X, y = _problem()
+@pytest.mark.parametrize("weighted,p", [(False, 6), (True, 6), (False, 1), (False, 2), (True, 9)])
+def test_subset_r2_matches_every_brute_force_refit(weighted, p):
+    X, y = _problem(p=p)
     w = np.random.default_rng(2).uniform(0.2, 3, len(y)) if weighted else None
     R, _ = weighted_corr(np.column_stack([X, y]), w)
     table = subset_r2(R)
-    p = X.shape[1]
+    assert table.shape == (2 ** p,) and table[0] == 0
     for k in range(p + 1):
         for S in itertools.combinations(range(p), k):
             mask = sum(1 << j for j in S)
