@@ -21,6 +21,8 @@ Conventions
 
 from __future__ import annotations
 
+from typing import Any
+
 SEGMENTS: tuple[str, ...] = ("convenience", "price", "experience")
 SEGMENT_SHARES: dict[str, float] = {"convenience": 0.40, "price": 0.35, "experience": 0.25}
 
@@ -112,7 +114,7 @@ RATING_NOISE_SD = 1.5      # element-specific noise
 # Outcome = intercept + sum(weight * predictor) + N(0, sd), rounded and clipped to scale.
 # Predictors are the *observed* (rounded) ratings, so a regression on the data is unbiased
 # up to the outcome's own rounding and clipping.
-DRIVERS: dict[str, dict[str, object]] = {
+DRIVERS: dict[str, dict[str, Any]] = {
     "nps": {
         "intercept": 0.20, "noise_sd": 1.1, "scale": (0, 10),
         "weights": {"quality": 0.38, "saves_time": 0.30, "reduces_cost": 0.26, "variety": 0.14,
