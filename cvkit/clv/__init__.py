@@ -24,7 +24,14 @@ from cvkit.clv.plot import (
     plot_tracking,
     plot_value_concentration,
 )
-from cvkit.clv.validation import conditional_expectations, period_transactions, tracking
+from cvkit.clv.validation import (
+    MODELS,
+    compare_models,
+    conditional_expectations,
+    describe_model,
+    period_transactions,
+    tracking,
+)
 from cvkit.clv.value import (
     VALUE_TIERS,
     clv_interval,
@@ -44,6 +51,9 @@ from cvkit.clv.summary import (
 __all__ = [
     "TIME_UNIT_DAYS",
     "VALUE_TIERS",
+    "MODELS",
+    "compare_models",
+    "describe_model",
     "clv_interval",
     "conditional_expectations",
     "customer_value_table",

@@ -75,8 +75,10 @@ def _check_rfm(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray | No
         problems.append(f"recency is after T (a purchase after the observation end) for {rows(t_x > T * (1 + 1e-12))}")
     if np.any((x == 0) & (t_x != 0)):
         problems.append(f"customers without repeat purchases must have recency 0: {rows((x == 0) & (t_x != 0))}")
-    if np.any(T <= 0):
-        problems.append(f"T must be > 0 (time from the first purchase to the observation end): {rows(T <= 0)}")
+    if np.any(T < 0):
+        # T = 0 (first purchase on the last day) is allowed: such customers add nothing to the likelihood.
+        problems.append(f"T must be >= 0 (time from the first purchase to the observation end; negative means the "
+                        f"first purchase is after the observation end): {rows(T < 0)}")
     if problems:
         raise ValueError(f"{model}: the customer summary is inconsistent: " + "; ".join(problems) +
                          ". Fix: build it with cvkit.clv.summarize and use the same observation end for all "

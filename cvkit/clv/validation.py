@@ -15,10 +15,90 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvkit.clv.models import PurchaseModel
+from cvkit.clv.models import BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel, PurchaseModel
 from cvkit.clv.summary import TIME_UNIT_DAYS
 
-__all__ = ["conditional_expectations", "period_transactions", "tracking"]
+__all__ = ["MODELS", "compare_models", "describe_model", "conditional_expectations", "period_transactions",
+           "tracking"]
+
+#: Purchase models by the short names used in notebooks and engagement.yaml.
+MODELS: dict[str, type[PurchaseModel]] = {
+    "bg_nbd": BetaGeoModel,
+    "mbg_nbd": ModifiedBetaGeoModel,
+    "pareto_nbd": ParetoNBDModel,
+}
+
+
+def compare_models(summary: pd.DataFrame, models: list[str] | tuple[str, ...] = ("bg_nbd", "mbg_nbd", "pareto_nbd"),
+                   ) -> tuple[pd.DataFrame, dict[str, PurchaseModel]]:
+    """Fit several purchase models on the calibration data and compare fit and holdout accuracy.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Calibration/holdout summary (:func:`cvkit.clv.calibration_holdout_split`).
+    models : sequence of str
+        Keys of :data:`MODELS`.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per model: ``model``, ``log_likelihood`` (calibration, sum
+        over customers), ``aic``, ``bic``, ``holdout_actual`` and
+        ``holdout_predicted`` (repeat purchases of all customers in the
+        holdout), ``holdout_error`` (predicted / actual - 1),
+        ``customer_mae`` (mean absolute error of the per-customer holdout
+        forecast) and ``converged``; sorted by AIC.
+    fitted : dict
+        The fitted models by name.
+    """
+    unknown = [m for m in models if m not in MODELS]
+    if unknown:
+        raise ValueError(f"unknown model(s) {unknown}; choose from {sorted(MODELS)}")
+    if not models:
+        raise ValueError("give at least one model to compare, e.g. ['bg_nbd']")
+    rows, fitted = [], {}
+    for name in models:
+        m = MODELS[name]().fit(summary)
+        fitted[name] = m
+        row = {"model": name, "log_likelihood": m.log_likelihood_, "aic": m.aic_, "bic": m.bic_}
+        if "frequency_holdout" in summary.columns:
+            pred = m.predict_purchases(summary["duration_holdout"].to_numpy(), summary)
+            actual = summary["frequency_holdout"].to_numpy()
+            row.update(holdout_actual=float(actual.sum()), holdout_predicted=float(pred.sum()),
+                       holdout_error=float(pred.sum() / actual.sum() - 1) if actual.sum() > 0 else np.nan,
+                       customer_mae=float(np.mean(np.abs(pred - actual))))
+        row["converged"] = m.converged_
+        rows.append(row)
+    table = pd.DataFrame(rows).sort_values("aic", kind="stable").reset_index(drop=True)
+    return table, fitted
+
+
+def describe_model(model: PurchaseModel) -> list[str]:
+    """The fitted parameters in plain words (for the notebook's narrative).
+
+    Returns
+    -------
+    list of str
+        One sentence per behavioural quantity, in the model's time unit.
+    """
+    p = model.params_
+    unit = {"D": "day", "W": "week", "M": "month"}.get(getattr(model, "time_unit_", None) or "", "time unit")
+    r, alpha = p["r"], p["alpha"]
+    lines = [f"While active, the average customer buys {r / alpha:.3f} times per {unit}; rates differ across "
+             f"customers with a coefficient of variation of {1 / np.sqrt(r):.0%} (gamma shape r = {r:.2f})."]
+    if "a" in p.index:
+        a, b = p["a"], p["b"]
+        lines.append(f"After each purchase a customer stops buying for good with probability {a / (a + b):.1%} on "
+                     f"average (beta({a:.2f}, {b:.2f}) across customers).")
+        if isinstance(model, ModifiedBetaGeoModel):
+            lines.append("Unlike the BG/NBD, a customer can also drop out right after the first purchase.")
+    else:
+        s, beta = p["s"], p["beta"]
+        life = f"{beta / (s - 1):.1f} {unit}s" if s > 1 else "very long (the mean is infinite: s <= 1)"
+        lines.append(f"Customers drop out at an average rate of {s / beta:.4f} per {unit}; the mean lifetime is "
+                     f"{life}, with large differences across customers (gamma shape s = {s:.2f}).")
+    return lines
 
 
 def _bucket(x: np.ndarray, max_frequency: int) -> np.ndarray:

@@ -159,6 +159,7 @@ def clv_interval(
     n_draws: int = 200,
     level: float = 0.90,
     seed: int | None = None,
+    include_total: bool = True,
 ) -> pd.DataFrame:
     """CLV totals (overall or per segment) with parametric-bootstrap intervals.
 
@@ -182,6 +183,9 @@ def clv_interval(
         Interval coverage, e.g. 0.90.
     seed : int, optional
         Random seed.
+    include_total : bool
+        With ``groups``, add a ``"total"`` row computed from the same draws
+        (the interval of a sum is not the sum of the intervals).
 
     Returns
     -------
@@ -224,6 +228,13 @@ def clv_interval(
             raise FitError("a bootstrap draw of the Gamma-Gamma model has q <= 1 (infinite mean spend); the spend "
                            "model is too uncertain for intervals: fit on more repeat buyers")
         sims[i] = totals(purchase_model._with_params(p_draws[i]), sm)
+    names = [str(x) for x in labels]
+    sizes = np.bincount(codes, minlength=len(labels))
+    if groups is not None and include_total:
+        sims = np.column_stack([sims, sims.sum(axis=1)])
+        point = np.append(point, point.sum())
+        names.append("total")
+        sizes = np.append(sizes, sizes.sum())
     lo, hi = np.quantile(sims, [(1 - level) / 2, (1 + level) / 2], axis=0)
-    return pd.DataFrame({"group": list(labels), "customers": np.bincount(codes, minlength=len(labels)),
-                         "clv": point, "se": sims.std(axis=0, ddof=1), "lower": lo, "upper": hi})
+    return pd.DataFrame({"group": names, "customers": sizes, "clv": point, "se": sims.std(axis=0, ddof=1),
+                         "lower": lo, "upper": hi})
