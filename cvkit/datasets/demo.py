@@ -607,7 +607,9 @@ def make_demo(seed: int = 2026) -> DemoEngagement:
     >>> demo.truth.top_drivers("nps")[:3]
     ['quality', 'saves_time', 'reduces_cost']
     """
-    ss = np.random.SeedSequence(seed)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    ss = np.random.SeedSequence(int(seed))
     rng_cust, rng_tx, rng_survey, rng_needs, rng_choice, rng_pick = (
         np.random.default_rng(s) for s in ss.spawn(6))
 

@@ -478,3 +478,26 @@ def test_demo_file_two_processes_racing(tmp_path, demo):
     ref = demo.write_data(tmp_path / "ref")
     for kind in DEMO_KINDS:
         assert (folder / f"{kind}.csv").read_bytes() == ref[kind].read_bytes(), kind
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "2026", True])
+def test_bad_seed_is_rejected(bad):
+    with pytest.raises(ValueError, match="non-negative integer"):
+        make_demo(bad)
+
+
+@pytest.mark.parametrize("seed", [1, 99])
+def test_planted_signal_holds_for_other_seeds(seed):
+    """The calibration is a property of the design, not of one lucky seed."""
+    d = make_demo(seed)
+    assert 20 <= _nps(d.survey.loc[d.survey["brand"] == "Demo Retail", "nps"]) <= 35
+    assert 40_000 <= len(d.transactions) <= 80_000
+    X = d.needs.iloc[:, 1:].to_numpy(float)
+    labels = KMeans(3, n_init=4, random_state=0).fit_predict(X - X.mean(axis=1, keepdims=True))
+    assert adjusted_rand_score(d.truth.respondent_segment.loc[d.needs["respondent_id"]], labels) >= 0.8
+    s = d.survey
+    A = np.column_stack([np.ones(len(s)), s[ELEMENTS].to_numpy(float)])
+    coef = pd.Series(np.linalg.lstsq(A, s["nps"].to_numpy(float), rcond=None)[0][1:], index=ELEMENTS)
+    top = d.truth.top_drivers("nps")
+    rho = spearmanr([d.truth.drivers["nps"]["weights"][e] for e in top], coef[top]).statistic
+    assert rho >= 0.9
