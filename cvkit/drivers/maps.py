@@ -160,7 +160,7 @@ def plot_importance_performance(table: pd.DataFrame, ax: matplotlib.axes.Axes | 
     ax.set_ylabel("derived importance (% of R²)")
     ax.set_title("Importance vs performance")
     if has_comp:
-        ax.legend(loc="upper center", ncols=2)
+        ax.legend(loc="center right")
     return ax
 
 

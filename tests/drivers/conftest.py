@@ -40,6 +40,12 @@ def sim():
     return simulate()
 
 
+@pytest.fixture
+def make_sim():
+    """The simulator itself, for tests that need other sizes or seeds."""
+    return simulate
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield
