@@ -273,8 +273,8 @@ class PurchaseModel(BaseModel):
     def _check_simulation_args(self, n: int, T: Any) -> np.ndarray:
         self._check_fitted()
         T_ = np.broadcast_to(np.asarray(T, dtype=float), (int(n),)).copy()
-        if np.any(T_ <= 0):
-            raise ValueError("simulation ages T must be > 0")
+        if np.any(T_ < 0):
+            raise ValueError("simulation ages T must be >= 0")
         return T_
 
     # -- hooks -------------------------------------------------------------------------------
