@@ -8,6 +8,8 @@ from math import factorial
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cvkit.data.errors import DataError
 from cvkit.drivers import (bootstrap_counts, check_correlation, relative_weights, shapley_exact,
@@ -180,3 +182,19 @@ def test_check_correlation_names_constant_and_collinear_drivers():
     Rc, _ = weighted_corr(np.column_stack([X[:, :2], np.ones(100)]))
     with pytest.raises(DataError, match="no variance"):
         check_correlation(Rc, ["a", "b", "flat"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(p=st.integers(1, 7), seed=st.integers(0, 2**32 - 1))
+def test_shapley_properties_on_random_correlation_matrices(p, seed):
+    rng = np.random.default_rng(seed)
+    D = rng.normal(size=(p + 20, p + 1)) @ rng.normal(size=(p + 1, p + 1))
+    R, _ = weighted_corr(D)
+    full = float(standardized_betas(R) @ R[:-1, -1])
+    phi = shapley_exact(R)
+    assert phi.sum() == pytest.approx(full, abs=1e-10)          # efficiency
+    assert np.all(phi >= -1e-12)                                # R^2 never falls when a driver is added
+    perm = rng.permutation(p)
+    order = np.append(perm, p)
+    np.testing.assert_allclose(shapley_exact(R[np.ix_(order, order)]), phi[perm], atol=1e-10)  # symmetry
+    np.testing.assert_allclose(relative_weights(R).sum(), full, atol=1e-10)
