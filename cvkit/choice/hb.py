@@ -19,9 +19,12 @@ Defaults and their source
 -------------------------
 * ``prior_df=5``: additional degrees of freedom of the inverse-Wishart,
   ``nu0 = K + prior_df`` (Sawtooth CBC/HB default, *CBC/HB Technical Paper* v5.0, 2009);
-* ``prior_variance=1.0``: ``S0 = nu0 * prior_variance * I`` so the prior
-  centres the part-worth variances near 1 (Sawtooth default 1.0; 2.0 is also
-  common when respondents answer many tasks);
+* ``prior_variance=1.0``: the prior expected variance of every part-worth
+  across respondents (Sawtooth default 1.0), i.e. the inverse-Wishart scale is
+  ``S0 = (nu0 - K - 1) * prior_variance * I`` so that ``E[W] = prior_variance * I``.
+  (Scaling by ``nu0`` instead, as some implementations do, puts the prior
+  mean of ``W`` at ``(K + 5) / 4`` times the stated variance; with 12 tasks per
+  respondent that visibly overstates heterogeneity and inflates the means.)
 * ``target_acceptance=0.30``: Sawtooth's target for the Metropolis step
   (Rossi, Allenby & McCulloch 2005, *Bayesian Statistics and Marketing*,
   recommend 0.2-0.4 for random-walk proposals);
@@ -125,6 +128,9 @@ class HierarchicalBayesMNL:
         self.spec = as_spec(spec, **spec_options)
         self.iterations = int(iterations)
         self.burn_in = self.iterations // 2 if burn_in is None else int(burn_in)
+        if prior_df <= 1:
+            raise ValueError(f"prior_df={prior_df} must exceed 1 so the prior covariance has a mean. Fix: use the "
+                             "default 5.")
         if not 0 <= self.burn_in < self.iterations:
             raise ValueError(f"burn_in={self.burn_in} must be between 0 and iterations-1={self.iterations - 1}. "
                              "Fix: lower burn_in or raise iterations.")
@@ -182,7 +188,7 @@ class HierarchicalBayesMNL:
             return (xc_sum[None] * beta).sum(-1) - lse.sum(axis=-1)
 
         nu0 = K + self.prior_df
-        S0 = nu0 * self.prior_variance * np.eye(K)
+        S0 = (nu0 - K - 1) * self.prior_variance * np.eye(K)
         beta = rng.normal(0.0, 0.3, size=(C, N, K))
         b = beta.mean(axis=1)
         W = np.repeat((self.prior_variance * np.eye(K))[None], C, axis=0)
