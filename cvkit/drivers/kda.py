@@ -105,8 +105,10 @@ class KeyDriverAnalysis:
     r2_ci_ : tuple of float
         Bootstrap interval of R^2 (NaNs when ``n_boot = 0``).
     counts_ : dict
-        Row accounting: ``rows``, ``missing_outcome``, ``missing_drivers``
-        (listwise drops), ``used``, ``min_pairwise_n``, ``clusters``.
+        Row accounting: ``rows``, ``missing_outcome``, ``zero_weight`` (rows with a
+        zero respondent weight), ``missing_drivers`` (listwise drops), ``used``
+        (= rows - missing_outcome - zero_weight - missing_drivers), ``min_pairwise_n``
+        and ``clusters`` (respondents resampled by the bootstrap).
     shapley_method_ : str
         ``"exact"`` or ``"sampled"``.
     corr_ : DataFrame
@@ -184,6 +186,7 @@ class KeyDriverAnalysis:
         counts = {"rows": len(df)}
         keep = ~np.isnan(data[:, -1]) & (w > 0)
         counts["missing_outcome"] = int(np.isnan(data[:, -1]).sum())
+        counts["zero_weight"] = int((~np.isnan(data[:, -1]) & (w == 0)).sum())
         if self.missing == "listwise":
             complete = ~np.isnan(data[:, :-1]).any(axis=1)
             counts["missing_drivers"] = int((keep & ~complete).sum())

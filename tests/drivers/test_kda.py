@@ -35,8 +35,8 @@ def test_fit_returns_self_with_additive_shares(sim):
         assert np.all(imp[f"{col}_pct_low"] <= imp[f"{col}_pct"] + 1e-9)
         assert np.all(imp[f"{col}_pct"] <= imp[f"{col}_pct_high"] + 1e-9)
     assert k.shapley_method_ == "exact"
-    assert k.counts_ == {"rows": 400, "missing_outcome": 0, "missing_drivers": 0, "used": 400, "clusters": 400,
-                         "min_pairwise_n": 400}
+    assert k.counts_ == {"rows": 400, "missing_outcome": 0, "zero_weight": 0, "missing_drivers": 0, "used": 400,
+                         "clusters": 400, "min_pairwise_n": 400}
 
 
 def test_planted_order_recovered_and_deterministic(make_sim):
@@ -68,6 +68,10 @@ def test_weights_equal_replicated_rows(sim):
     df, _ = sim
     w = np.random.default_rng(0).integers(1, 4, len(df))
     weighted = KeyDriverAnalysis(n_boot=0).fit(df.assign(w=w), "y", DRIVERS, weights="w")
+    w0 = w.copy()
+    w0[:3] = 0
+    zero = KeyDriverAnalysis(n_boot=0).fit(df.assign(w=w0), "y", DRIVERS, weights="w")
+    assert zero.counts_["zero_weight"] == 3 and zero.counts_["used"] == len(df) - 3
     replicated = KeyDriverAnalysis(n_boot=0).fit(df.loc[df.index.repeat(w)], "y", DRIVERS)
     np.testing.assert_allclose(weighted.importance_.loc[DRIVERS, "shapley"],
                                replicated.importance_.loc[DRIVERS, "shapley"], atol=1e-12)
