@@ -9,6 +9,7 @@ summary table with standard errors.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,23 @@ class ConvergenceWarning(UserWarning):
 
 class FitError(ValueError):
     """The data cannot identify the model (e.g. no repeat buyers at all)."""
+
+
+@contextlib.contextmanager
+def _single_blas_thread():
+    """Run the optimiser with one BLAS thread.
+
+    SciPy's L-BFGS-B calls BLAS on tiny (k x k) matrices; a multi-threaded
+    BLAS spins up its threads for each call, which on a busy machine made
+    the optimiser's own bookkeeping cost more than the likelihood.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def compress_rows(*columns: np.ndarray, weights: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray,
@@ -52,10 +70,20 @@ def compress_rows(*columns: np.ndarray, weights: np.ndarray | None = None) -> tu
     inverse : ndarray, shape (n,)
         Index of each original row in the unique rows.
     """
-    stacked = np.column_stack([np.asarray(c, dtype=float) for c in columns])
-    uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    w = np.ones(len(stacked)) if weights is None else np.asarray(weights, dtype=float)
+    cols = [np.asarray(c, dtype=float).reshape(-1) for c in columns]
+    # Hash-factorise each column, then combine the integer codes (exact, O(n)); sorting the
+    # unique rows keeps the result deterministic and independent of row order.
+    code = np.zeros(len(cols[0]), dtype=np.int64)
+    for c in cols:
+        c_codes, c_uniques = pd.factorize(c, sort=True)
+        code = code * len(c_uniques) + c_codes
+        code, _ = pd.factorize(code, sort=True)
+        code = code.astype(np.int64)
+    first = np.zeros(code.max() + 1 if len(code) else 0, dtype=np.int64)
+    first[code[::-1]] = np.arange(len(code) - 1, -1, -1)
+    inverse = code
+    uniq = np.column_stack([c[first] for c in cols]) if len(code) else np.empty((0, len(cols)))
+    w = np.ones(len(code)) if weights is None else np.asarray(weights, dtype=float)
     counts = np.bincount(inverse, weights=w, minlength=len(uniq))
     return [uniq[:, j].copy() for j in range(uniq.shape[1])], counts, inverse
 
@@ -123,12 +151,13 @@ class BaseModel:
             # so one set of tolerances suits 100 and 10 million customers.
             return -total / n, -(g * params) / n
 
-        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"), _single_blas_thread():
             res = optimize.minimize(objective, theta0, jac=True, method="L-BFGS-B",
                                     options={"maxiter": self.maxiter, "gtol": self.tol * 1e-2,
                                              "ftol": 1e-15, "maxcor": 20})
-        params = np.exp(res.x)
-        total, g = self._total(params, data, grad=True)
+            params = np.exp(res.x)
+            total, g = self._total(params, data, grad=True)
+            hess = self._hessian(params, data)
         self.params_ = pd.Series(params, index=list(self._param_names), name="estimate")
         self.log_likelihood_ = total
         self.n_customers_ = int(round(n))
@@ -136,7 +165,6 @@ class BaseModel:
         self.optimizer_result_ = res
         self.gradient_norm_ = float(np.max(np.abs(g * params)) / n)
         self._data = data
-        hess = self._hessian(params, data)
         self.hessian_ = hess
         self._check_convergence(res, hess)
         return self

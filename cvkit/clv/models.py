@@ -194,6 +194,9 @@ class PurchaseModel(BaseModel):
         if np.any(t < 0):
             raise ValueError("the prediction horizon t must be >= 0 (time units after the observation end)")
         with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            if t.ndim == 0:
+                (ux, uT), _, inv = compress_rows(x, T_)
+                return self._log_alive_odds_parts(x, t_x, T_) * self._G(t, ux, uT)[inv]
             return self._conditional(t, x, t_x, T_)
 
     conditional_expected_purchases = predict_purchases
@@ -261,13 +264,16 @@ class PurchaseModel(BaseModel):
         units_per_year = float(self._months_to_units(12.0))
         delta = np.log1p(annual_discount_rate) / units_per_year
         with np.errstate(over="ignore", under="ignore", divide="ignore"):
-            disc_sum = np.exp(-delta * H) * self._conditional(np.asarray(H), x, t_x, T_)
+            alive = self._log_alive_odds_parts(x, t_x, T_)
+            # E[Y(t)] = P(alive) G(t; x, T): G depends on (x, T) only, which repeat a lot in real
+            # data (whole frequencies, ages on a daily grid), so evaluate it once per distinct pair.
+            (ux, uT), _, inv = compress_rows(x, T_)
+            disc = np.exp(-delta * H) * self._G(np.asarray(H), ux, uT)
             if delta != 0 and H > 0:
                 nodes, wq = np.polynomial.legendre.leggauss(n_nodes)
-                ts = (nodes + 1) * H / 2
-                for tk, wk in zip(ts, wq):
-                    disc_sum = disc_sum + delta * (H / 2) * wk * np.exp(-delta * tk) * \
-                        self._conditional(np.asarray(tk), x, t_x, T_)
+                for tk, wk in zip((nodes + 1) * H / 2, wq):
+                    disc = disc + delta * (H / 2) * wk * np.exp(-delta * tk) * self._G(np.asarray(tk), ux, uT)
+            disc_sum = alive * disc[inv]
         return margin * np.asarray(monetary_value, dtype=float) * disc_sum
 
     def _check_simulation_args(self, n: int, T: Any) -> np.ndarray:
@@ -282,6 +288,9 @@ class PurchaseModel(BaseModel):
         raise NotImplementedError
 
     def _conditional(self, t, x, t_x, T):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _G(self, t, x, T):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _unconditional(self, t):  # pragma: no cover - abstract
@@ -553,10 +562,13 @@ class ParetoNBDModel(PurchaseModel):
             return -B * lq
         return B * (-np.expm1((s - 1) * lq)) / (s - 1)
 
-    def _conditional(self, t, x, t_x, T):
+    def _G(self, t, x, T):
+        """Expected purchases in (T, T+t] of a customer known to be alive at T."""
         r, alpha, s, beta = self.params_.to_numpy()
-        return (self._log_alive_odds_parts(x, t_x, T) * (r + x) / (alpha + T)
-                * self._lifetime_factor(s, beta + T, t))
+        return (r + x) / (alpha + T) * self._lifetime_factor(s, beta + T, t)
+
+    def _conditional(self, t, x, t_x, T):
+        return self._log_alive_odds_parts(x, t_x, T) * self._G(t, x, T)
 
     def _unconditional(self, t):
         r, alpha, s, beta = self.params_.to_numpy()
