@@ -83,10 +83,10 @@ BRAND_DEVIATIONS: dict[str, dict[str, float]] = {
     "Demo Retail": {
         "saves_time": 2.0, "variety": 1.8, "reduces_effort": 1.6, "avoids_hassles": 1.0,
         "simplifies": 1.0, "quality": 1.0, "informs": 0.6, "reduces_anxiety": 0.3,
-        "reduces_cost": -1.3, "rewards_me": -1.5, "makes_money": -0.8,
+        "reduces_cost": -1.3, "rewards_me": -1.5, "makes_money": -0.3,
     },
     "ValueMart": {
-        "reduces_cost": 2.5, "rewards_me": 1.2, "makes_money": 1.2, "variety": 0.5,
+        "reduces_cost": 2.5, "rewards_me": 1.2, "makes_money": 0.5, "variety": 0.5,
         "quality": -1.1, "design_aesthetics": -1.5, "sensory_appeal": -1.0,
         "saves_time": -0.6, "avoids_hassles": -1.2, "badge_value": -1.0,
     },
@@ -97,8 +97,8 @@ BRAND_DEVIATIONS: dict[str, dict[str, float]] = {
     },
     "LuxeStore": {
         "quality": 2.4, "design_aesthetics": 2.2, "sensory_appeal": 2.0, "badge_value": 1.8,
-        "fun_entertainment": 1.0, "reduces_anxiety": 0.5, "reduces_cost": -1.6,
-        "makes_money": -1.0, "variety": -0.5,
+        "fun_entertainment": 1.0, "reduces_anxiety": 0.5, "reduces_cost": -2.0,
+        "makes_money": -0.3, "variety": -0.5,
     },
 }
 # Extra attitude (rating points, on every element) of a segment towards a brand.
@@ -121,18 +121,20 @@ DRIVERS: dict[str, dict[str, Any]] = {
                     "avoids_hassles": 0.09, "reduces_anxiety": 0.07},
     },
     "satisfaction": {
-        "intercept": 1.60, "noise_sd": 0.9, "scale": (1, 10),
-        "weights": {"quality": 0.22, "avoids_hassles": 0.20, "reduces_effort": 0.16,
-                    "saves_time": 0.12, "informs": 0.10, "variety": 0.08},
+        "intercept": 2.00, "noise_sd": 0.9, "scale": (1, 10),
+        "weights": {"quality": 0.26, "avoids_hassles": 0.17, "reduces_effort": 0.15,
+                    "saves_time": 0.10, "informs": 0.08, "variety": 0.05},
     },
     "perceived_quality": {
         "intercept": 1.00, "noise_sd": 0.9, "scale": (0, 10),
-        "weights": {"quality": 0.50, "sensory_appeal": 0.20, "design_aesthetics": 0.15,
+        "weights": {"quality": 0.50, "sensory_appeal": 0.22, "design_aesthetics": 0.12,
                     "informs": 0.10},
     },
     "perceived_price": {
-        "intercept": 9.00, "noise_sd": 0.9, "scale": (0, 10),
-        "weights": {"reduces_cost": -0.55, "rewards_me": -0.15, "makes_money": -0.10},
+        "intercept": 7.50, "noise_sd": 0.9, "scale": (0, 10),
+        # beautiful design signals a premium price; cost savings and rewards a low one
+        "weights": {"reduces_cost": -0.55, "design_aesthetics": 0.30, "rewards_me": -0.15,
+                    "makes_money": -0.08},
     },
     # second level of the driver tree: value = quality for the price
     "overall_value": {
