@@ -7,7 +7,10 @@ segments (``convenience``, ``price``, ``experience``) drive every data set:
 * ``customers`` (5,000): acquisition date, channel, acquisition cost, region, age band;
   channel and demographics depend mildly on the segment.
 * ``transactions``: BG/NBD purchase process plus Gamma-Gamma spend, with parameters
-  per segment (time in days, money in EUR).
+  per segment (time in days, money in EUR). Customers are acquired 2024-07-01 to
+  2026-03-31 (so everyone has at least three months of history); the first purchase
+  is on the acquisition date. With no acquisitions in the last quarter and ongoing
+  churn, monthly volume dips from April 2026: a property of the design, not a bug.
 * ``survey`` (1,500 respondents x 3-4 brands): the 30 elements of value, NPS,
   satisfaction, perceived quality and price, and overall value, generated from
   known driver weights (a two-level driver tree for value).
