@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from math import comb, factorial
+from math import factorial
 
 import numpy as np
 import pandas as pd
