@@ -17,6 +17,11 @@ DEMO_ATTRIBUTES = {
 
 
 @pytest.fixture(scope="session")
+def demo_attributes() -> dict:
+    return {a: list(v) for a, v in DEMO_ATTRIBUTES.items()}
+
+
+@pytest.fixture(scope="session")
 def demo():
     from cvkit.datasets.demo import make_demo
 
