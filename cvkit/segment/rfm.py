@@ -321,7 +321,8 @@ def assign_rfm_segments(scores: pd.DataFrame, rules: pd.DataFrame | None = None)
 def rfm_segments(transactions: Any, *, rules: pd.DataFrame | str | Path | None = None,
                  customer_col: str = "customer_id", date_col: str = "date", amount_col: str = "amount",
                  observation_end: Any = None, time_unit: str = "D", monetary: Literal["total", "average"] = "total",
-                 ties: Literal["first", "average"] = "first", backend: Any = None) -> pd.DataFrame:
+                 ties: Literal["first", "average"] = "first", backend: Any = None,
+                 validate: bool = True) -> pd.DataFrame:
     """RFM scores and named segments straight from a transaction log.
 
     Parameters
@@ -334,6 +335,11 @@ def rfm_segments(transactions: Any, *, rules: pd.DataFrame | str | Path | None =
         Passed to :func:`cvkit.clv.summarize`.
     monetary, ties
         See :func:`rfm_scores`.
+    validate : bool
+        Let :func:`cvkit.clv.summarize` check the log first (missing ids, dates,
+        amounts; dates after ``observation_end``) and raise a
+        :class:`cvkit.data.DataError` listing every problem. One extra pass over
+        the log; switch off only for a log that intake has already checked.
 
     Returns
     -------
@@ -345,7 +351,7 @@ def rfm_segments(transactions: Any, *, rules: pd.DataFrame | str | Path | None =
     if not isinstance(rules, pd.DataFrame):
         rules = load_rfm_rules(rules)
     summary = summarize(transactions, customer_col=customer_col, date_col=date_col, amount_col=amount_col,
-                        observation_end=observation_end, time_unit=time_unit, backend=backend)
+                        observation_end=observation_end, time_unit=time_unit, backend=backend, validate=validate)
     return assign_rfm_segments(rfm_scores(summary, monetary=monetary, ties=ties), rules)
 
 
