@@ -20,10 +20,15 @@ from cvkit.choice.latent_class import LatentClassMNL, select_classes
 from cvkit.choice.mnl import MNL, fit_mnl_arrays, hit_rate, mnl_loglik
 from cvkit.choice.results import (Utilities, importance_summary, importances, partworth_table, price_slope,
                                   respondent_partworths, wtp, zero_centered_diffs)
+from cvkit.choice.design import design_diagnostics
+from cvkit.choice.plots import (plot_importances, plot_partworth_distributions, plot_partworths, plot_price_curve,
+                               plot_shares, plot_trace, plot_wtp)
 from cvkit.choice.simulator import Simulator
+from cvkit.choice.widget import scenario_table, simulator_widget
 from cvkit.choice.spec import ChoiceSpec
 
 __all__ = ["ChoiceData", "ChoiceSpec", "ChoiceWarning", "HierarchicalBayesMNL", "LatentClassMNL", "MNL", "Simulator", "Utilities",
-           "ess_bulk", "ess_tail", "fit_mnl_arrays", "hit_rate", "importance_summary", "importances",
-           "mnl_loglik", "partworth_table", "prepare", "price_slope", "respondent_partworths", "rhat",
-           "same_position_respondents", "select_classes", "wtp", "zero_centered_diffs"]
+           "design_diagnostics", "ess_bulk", "ess_tail", "fit_mnl_arrays", "hit_rate", "importance_summary", "importances",
+           "mnl_loglik", "partworth_table", "plot_importances", "plot_partworth_distributions", "plot_partworths",
+           "plot_price_curve", "plot_shares", "plot_trace", "plot_wtp", "prepare", "price_slope", "respondent_partworths", "rhat",
+           "same_position_respondents", "scenario_table", "select_classes", "simulator_widget", "wtp", "zero_centered_diffs"]
