@@ -247,3 +247,19 @@ def test_unfitted_model_and_unknown_unit_are_explained():
 def test_simulation_is_deterministic_given_a_seed():
     m = _model_with(BetaGeoModel, TRUE[BetaGeoModel])
     pd.testing.assert_frame_equal(m.simulate(1000, 30.0, seed=4), m.simulate(1000, 30.0, seed=4))
+
+
+@pytest.mark.parametrize("cls", [BetaGeoModel, ModifiedBetaGeoModel])
+def test_fast_weighted_total_equals_the_per_row_likelihood(cls, cdnow):
+    from cvkit.clv._base import BaseModel
+
+    (x, t_x, T), w, _ = __import__("cvkit.clv._base", fromlist=["compress_rows"]).compress_rows(
+        cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    m = cls()
+    data = _Data({"x": x, "t_x": t_x, "T": T}, w, {})
+    m._prepare(data)
+    params = np.array(TRUE[cls]) * 1.2
+    fast_ll, fast_g = m._total(params, data)
+    row_ll, row_g = BaseModel._total(m, params, data)
+    assert fast_ll == pytest.approx(row_ll, rel=1e-12)
+    np.testing.assert_allclose(fast_g, row_g, rtol=1e-10)
