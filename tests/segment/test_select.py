@@ -78,3 +78,10 @@ def test_plot(blobs):
     ax = sel.plot()
     assert "recommended k = " in ax.get_title() and len(ax.lines) >= 6
     plt.close("all")
+
+
+def test_parallel_bootstrap_gives_the_same_numbers(blobs):
+    X, _ = blobs
+    a = bootstrap_stability(X, 3, "kmeans", n_boot=4, seed=9, n_jobs=1)
+    b = bootstrap_stability(X, 3, "kmeans", n_boot=4, seed=9, n_jobs=2)
+    assert np.array_equal(a, b)
