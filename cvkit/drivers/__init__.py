@@ -18,7 +18,7 @@ from cvkit.drivers.importance import (bootstrap_counts, check_correlation, relat
                                       weighted_corr)
 from cvkit.drivers.kda import DriverTree, KeyDriverAnalysis, check_ratings
 from cvkit.drivers.maps import (QUADRANTS, action_table, gap_table, importance_performance, plot_eve, plot_gaps,
-                                plot_importance_performance, plot_value_map, value_map)
+                                plot_importance_performance, plot_nps, plot_value_map, survey_base, value_map)
 from cvkit.drivers.questionnaire import SURVEY_TEMPLATE_PATH, survey_template, write_survey_template
 
 __all__ = [
@@ -31,7 +31,7 @@ __all__ = [
     "relative_weights", "standardized_betas", "check_correlation", "bootstrap_counts",
     # maps and actions
     "QUADRANTS", "importance_performance", "plot_importance_performance", "gap_table", "plot_gaps",
-    "value_map", "plot_value_map", "plot_eve", "action_table",
+    "value_map", "plot_value_map", "plot_eve", "action_table", "survey_base", "plot_nps",
     # questionnaire
     "survey_template", "write_survey_template", "SURVEY_TEMPLATE_PATH",
 ]

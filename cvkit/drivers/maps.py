@@ -1,4 +1,5 @@
-"""Importance-performance matrix, competitive gaps, value map, EVE waterfall and the "so what" table."""
+"""Importance-performance matrix, competitive gaps, value map, EVE waterfall, the "so what" table,
+and the survey base and NPS charts."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from cvkit.drivers.kda import KeyDriverAnalysis, check_ratings
 from cvkit.metrics import EVEResult
 
 __all__ = ["QUADRANTS", "importance_performance", "plot_importance_performance", "gap_table",
-           "plot_gaps", "value_map", "plot_value_map", "plot_eve", "action_table"]
+           "plot_gaps", "value_map", "plot_value_map", "plot_eve", "action_table", "survey_base", "plot_nps"]
 
 # (importance high?, performance high?) -> quadrant label and the action it implies.
 QUADRANTS = {
@@ -450,3 +451,73 @@ def action_table(ipa: pd.DataFrame, *, top: int = 5) -> pd.DataFrame:
             rows.append(row)
     cols = ["action", "driver", "label", "importance", "performance"] + (["gap"] if has_gap else []) + ["why"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def survey_base(df: pd.DataFrame, brand_col: str = "brand", *, min_base: int = 100,
+                respondent_col: str = "respondent_id",
+                columns: Sequence[str] = ("nps", "satisfaction", "overall_value", "perceived_quality",
+                                          "perceived_price")) -> pd.DataFrame:
+    """Who answered: respondents per brand and the share of blank answers to each core question.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Survey, one row per respondent x brand.
+    brand_col, respondent_col : str
+    min_base : int
+        Brands rated by fewer respondents are flagged ``below_min_base``.
+    columns : sequence of str
+        Questions whose blanks are counted (those absent from ``df`` are skipped).
+
+    Returns
+    -------
+    DataFrame
+        One row per brand: ``brand``, ``respondents``, ``missing_<question>`` (share 0..1
+        of that brand's rows left blank), ``below_min_base``.
+    """
+    for c in (brand_col, respondent_col):
+        if c not in df.columns:
+            raise DataError(Problem("survey", f"column {c!r} is not in the data.", "pass the right column name"))
+    brand = df[brand_col].astype(str)
+    out = df.groupby(brand).agg(respondents=(respondent_col, "nunique"))
+    for c in columns:
+        if c in df.columns:
+            out[f"missing_{c}"] = df[c].isna().groupby(brand).mean()
+    out["below_min_base"] = out["respondents"] < min_base
+    out.index.name = "brand"
+    return out.reset_index()
+
+
+def plot_nps(table: pd.DataFrame, client: str, ax: matplotlib.axes.Axes | None = None, *,
+             brand_col: str = "brand") -> matplotlib.axes.Axes:
+    """NPS per brand as bars with their confidence intervals, the client in the client colour.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`cvkit.metrics.by_group` with ``metric="nps"`` (columns ``value``,
+        ``ci_low``, ``ci_high``); suppressed groups (NaN) are left out and named in the title.
+    client : str
+    ax : Axes, optional
+    brand_col : str
+        Group column of ``table``.
+
+    Returns
+    -------
+    Axes
+    """
+    from cvkit.plot import brand_palette
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.5 * len(table) + 1.6))
+    palette = brand_palette(table[brand_col].astype(str), client)
+    shown = table.dropna(subset=["value"]).sort_values("value")
+    hidden = [str(b) for b in table.loc[table["value"].isna(), brand_col]]
+    names = shown[brand_col].astype(str)
+    ax.barh(names, shown["value"], color=[palette[b] for b in names])
+    ax.errorbar(shown["value"], names, xerr=[shown["value"] - shown["ci_low"], shown["ci_high"] - shown["value"]],
+                fmt="none", ecolor="black", capsize=3)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel("NPS (points), with confidence interval")
+    ax.set_title("Net Promoter Score by brand" + (f" (not shown, base too small: {', '.join(hidden)})"
+                                                  if hidden else ""))
+    return ax

@@ -93,3 +93,20 @@ def test_eve_waterfall():
     assert len(ax.patches) == 5
     heights = [p.get_height() for p in ax.patches]
     np.testing.assert_allclose(heights, [300, 400, 250, 50, 900])
+
+
+def test_survey_base_and_nps_chart():
+    df = pd.DataFrame({"respondent_id": ["r1", "r1", "r2", "r3", "r3", "r4"],
+                       "brand": ["C", "K", "C", "C", "K", "C"],
+                       "nps": [10, 3, np.nan, 9, 8, 0], "satisfaction": [9, 4, 5, 8, 8, 1]})
+    base = drivers.survey_base(df, min_base=3).set_index("brand")
+    assert base.loc["C", "respondents"] == 4 and base.loc["K", "respondents"] == 2
+    assert base.loc["C", "missing_nps"] == pytest.approx(0.25) and base.loc["K", "below_min_base"]
+    assert "missing_overall_value" not in base
+    with pytest.raises(DataError, match="'respondent_id'"):
+        drivers.survey_base(df.drop(columns="respondent_id"))
+    from cvkit.metrics import by_group
+    t = by_group(df, "brand", "nps", min_n=3)
+    _, ax = plt.subplots()
+    assert drivers.plot_nps(t, "C", ax=ax) is ax
+    assert len(ax.patches) == 1 and "K" in ax.get_title()
