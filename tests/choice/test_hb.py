@@ -116,9 +116,16 @@ def test_hb_recovers_population_means(demo, demo_spec, demo_fits, truth_params):
     hb, _ = demo_fits
     truth = demo.truth.respondent_partworths.loc[hb.beta_.index]
     mean = truth_params(truth, demo_spec).mean(axis=0)
+    # 95% intervals for the family of K means (Bonferroni): with K separate 95% intervals even a
+    # perfect sampler would miss one of 8 a third of the time.
+    K = len(mean)
+    draws = hb.b_draws_.reshape(-1, K)
+    lo, hi = np.quantile(draws, [0.025 / K, 1 - 0.025 / K], axis=0)
+    inside = (lo <= mean) & (mean <= hi)
+    assert inside.all(), pd.DataFrame({"lower": lo, "upper": hi, "truth": mean}, index=demo_spec.params)
+    # and the usual 95% intervals cover all but at most one
     s = hb.summary_
-    inside = (s["lower"].to_numpy() <= mean) & (mean <= s["upper"].to_numpy())
-    assert inside.all(), s.assign(truth=mean)[["mean", "lower", "upper", "truth"]]
+    assert ((s["lower"].to_numpy() <= mean) & (mean <= s["upper"].to_numpy())).sum() >= K - 1
 
 
 def test_hb_holdout_hit_rate_beats_mnl(demo_fits):
