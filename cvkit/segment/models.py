@@ -408,7 +408,8 @@ def fit_segmentation(algorithm: str, k: int, X: np.ndarray, *, seed: int = 0, n_
     fitted model with ``labels_`` (1..k) and ``predict``
     """
     if algorithm in ALGORITHMS:
-        return SegmentModel(k, algorithm, n_init=n_init, covariance=covariance, seed=seed).fit(X)  # type: ignore[arg-type]
+        return SegmentModel(k, algorithm, n_init=n_init, covariance=covariance,  # type: ignore[arg-type]
+                            seed=seed).fit(X)
     if algorithm == "consensus":
         from cvkit.segment.consensus import ConsensusSegmenter
 

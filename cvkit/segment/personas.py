@@ -87,7 +87,6 @@ def persona_cards(profile: SegmentProfile, value: pd.DataFrame | None = None, *,
         over = over.sort_values("index", ascending=False).drop_duplicates("variable").head(2)
         demo = [f"more often {r.variable.replace('_', ' ')} {r.level} ({r.share:.0%} vs {r.share_total:.0%})"
                 for r in over.itertuples()]
-        text = f"{name.replace(' seekers', '')}: " if top else ""
         if top:
             text = (f"Care most about {', '.join(top[:-1]) + ' and ' + top[-1] if len(top) > 1 else top[0]}"
                     + (f"; less than others about {', '.join(low)}" if low else "") + ". ")

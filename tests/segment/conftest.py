@@ -1,9 +1,8 @@
-"""Shared fixtures for the segmentation tests: planted clusters and a small transaction log."""
+"""Shared fixtures for the segmentation tests: planted clusters and the demo engagement."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 
