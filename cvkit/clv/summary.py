@@ -48,7 +48,6 @@ TimeUnit = Literal["D", "W", "M"]
 #: Length of one time unit in days. Months are mean Gregorian months.
 TIME_UNIT_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12.0}
 _TRUNCATE = {"D": "D", "W": "W", "M": "M"}
-_SECONDS_PER_DAY = 86400.0
 
 
 @contextlib.contextmanager
@@ -108,8 +107,8 @@ def _duration(later: ir.Value, earlier: ir.Value, period: str, time_unit: str) -
     """
     if period == "M" and time_unit == "M":
         return ((later.year() * 12 + later.month()) - (earlier.year() * 12 + earlier.month())).cast("float64")
-    seconds = later.epoch_seconds() - earlier.epoch_seconds()
-    return seconds.cast("float64") / (_SECONDS_PER_DAY * TIME_UNIT_DAYS[time_unit])
+    days = later.delta(earlier, unit="day")
+    return days.cast("float64") / TIME_UNIT_DAYS[time_unit]
 
 
 def summary_expression(
@@ -174,19 +173,21 @@ def summary_expression(
                        "Fix: pass customer_col/date_col/amount_col naming your columns")
 
     amount = table[amount_col].cast("float64") if amount_col is not None else ibis.literal(0.0)
+    # The key keeps its own type through the aggregations (hashing integers is much cheaper than
+    # strings on 10^8 rows); it becomes a string only on the one-row-per-customer result.
+    # Purchases are dated by calendar day: DATE keys are half the size of timestamps in the big
+    # (customer, period) aggregation, and a purchase at 14:00 on the end date is inside the window.
     log = table.select(
-        customer_id=table[customer_col].cast("string"),
-        ts=table[date_col].cast("timestamp"),
+        customer_id=table[customer_col],
+        day=table[date_col].cast("timestamp").cast("date"),
         amount=amount,
     )
     if obs_end is None:
         # The scalar subquery keeps the whole summary one expression.
-        obs_end_expr = log.ts.max().as_scalar().truncate("D")
+        obs_end_expr = log.day.max().as_scalar()
     else:
-        obs_end_expr = ibis.literal(obs_end.to_pydatetime(), type="timestamp")
-    window_end = ibis.literal(cal_end.to_pydatetime(), type="timestamp") if cal_end is not None else obs_end_expr
-    # Dates are compared at day resolution: a purchase at 14:00 on the end date is inside.
-    log = log.mutate(day=log.ts.truncate("D"))
+        obs_end_expr = ibis.literal(obs_end.date(), type="date")
+    window_end = ibis.literal(cal_end.date(), type="date") if cal_end is not None else obs_end_expr
     log = log.mutate(p=log.day.truncate(_TRUNCATE[period]) if period != "D" else log.day)
 
     cal = log.filter(log.day <= window_end)
@@ -199,21 +200,18 @@ def summary_expression(
         total_amount=periods.amount.sum(),
         first_amount=periods.amount.argmin(periods.p),
     )
-    if period == "D":
-        end_period = window_end.truncate("D")
-    else:
-        end_period = window_end.truncate(_TRUNCATE[period])
+    end_period = window_end if period == "D" else window_end.truncate(_TRUNCATE[period])
     frequency = (per.n_periods - 1).cast("float64")
     monetary = ibis.ifelse(per.n_periods > 1,
                            (per.total_amount - per.first_amount) / frequency, 0.0)
     out = per.select(
-        "customer_id",
+        customer_id=per.customer_id.cast("string"),
         frequency=frequency,
         recency=_duration(per.last_purchase, per.first_purchase, period, time_unit),
         T=_duration(end_period, per.first_purchase, period, time_unit),
         monetary_value=monetary.cast("float64"),
-        first_purchase=per.first_purchase,
-        last_purchase=per.last_purchase,
+        first_purchase=per.first_purchase.cast("timestamp"),
+        last_purchase=per.last_purchase.cast("timestamp"),
         n_periods=per.n_periods.cast("int64"),
         n_transactions=per.n_transactions.cast("int64"),
         total_amount=per.total_amount.cast("float64"),
@@ -225,14 +223,15 @@ def summary_expression(
             frequency_holdout=hp.count().cast("float64"),
             monetary_value_holdout=hp.amount.mean(),
         )
+        hsum = hsum.mutate(customer_id=hsum.customer_id.cast("string"))
         out = out.left_join(hsum, "customer_id")
         out = out.select(
             *[c for c in out.columns if not c.endswith("_right") and c not in
               ("frequency_holdout", "monetary_value_holdout")],
             frequency_holdout=out.frequency_holdout.fill_null(0.0),
             monetary_value_holdout=out.monetary_value_holdout.fill_null(0.0),
-            duration_holdout=_duration(obs_end_expr.truncate(_TRUNCATE[period]), end_period,
-                                       period, time_unit),
+            duration_holdout=_duration(obs_end_expr if period == "D" else obs_end_expr.truncate(_TRUNCATE[period]),
+                                       end_period, period, time_unit),
         )
     return out.order_by("customer_id")
 
@@ -341,10 +340,9 @@ def _validate(table: ir.Table, con: Any, label: str, customer_col: str, date_col
               amount_col: str | None, obs_end: pd.Timestamp | None, cal_end: pd.Timestamp | None) -> None:
     """Check the log in one aggregate query and raise DataError listing every problem."""
     t = table
-    day = t[date_col].cast("timestamp").truncate("D")
+    day = t[date_col].cast("timestamp").cast("date")
     aggs = dict(
         n=t.count(),
-        n_customers=t[customer_col].nunique(),
         null_customer=t[customer_col].isnull().sum(),
         null_date=t[date_col].isnull().sum(),
         first_day=day.min(),
@@ -353,7 +351,7 @@ def _validate(table: ir.Table, con: Any, label: str, customer_col: str, date_col
     if amount_col is not None:
         aggs["null_amount"] = t[amount_col].isnull().sum()
     if obs_end is not None:
-        aggs["after_end"] = (day > ibis.literal(obs_end.to_pydatetime(), type="timestamp")).sum()
+        aggs["after_end"] = (day > ibis.literal(obs_end.date(), type="date")).sum()
     stats = _execute(t.aggregate(**aggs), con).iloc[0]
     problems: list[Problem] = []
     if int(stats["n"]) == 0:
@@ -470,8 +468,8 @@ def _summarize(transactions, customer_col, date_col, amount_col, time_unit, obse
 
 def _normalise_output(df: pd.DataFrame) -> pd.DataFrame:
     """Make dtypes identical whatever the backend (Spark returns other integer/timestamp types)."""
-    df = df.copy()
-    df["customer_id"] = df["customer_id"].astype(str)
+    if df["customer_id"].dtype != "str":
+        df["customer_id"] = df["customer_id"].astype(str)
     for col in ("frequency", "recency", "T", "monetary_value", "total_amount", "frequency_holdout",
                 "monetary_value_holdout", "duration_holdout"):
         if col in df.columns:
@@ -483,7 +481,9 @@ def _normalise_output(df: pd.DataFrame) -> pd.DataFrame:
         if getattr(s.dt, "tz", None) is not None:
             s = s.dt.tz_convert("UTC").dt.tz_localize(None)
         df[col] = s.astype("datetime64[ns]")
-    return df.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    if not df["customer_id"].is_monotonic_increasing:  # the query sorts already; Spark may not keep it
+        df = df.sort_values("customer_id", kind="stable")
+    return df.reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------
