@@ -81,10 +81,9 @@ def _one_boot(X: np.ndarray, k: int, algorithm: str, n_init: int, covariance: st
 def _boot_fit(X: np.ndarray, k: int, algorithm: str, n_init: int, covariance: str, s: int) -> np.ndarray:
     rng = np.random.default_rng(s)
     idx = rng.integers(0, X.shape[0], X.shape[0])
-    Xb = X[idx]
-    if len(np.unique(Xb, axis=0)) < k:  # pragma: no cover - only with tiny degenerate data
+    if len(np.unique(idx)) < k:  # pragma: no cover - only with tiny data
         return np.zeros(X.shape[0], dtype=np.int64)
-    m = SegmentModel(k, algorithm, n_init=n_init, covariance=covariance, seed=s % (2**31)).fit(Xb)
+    m = SegmentModel(k, algorithm, n_init=n_init, covariance=covariance, seed=s % (2**31)).fit(X[idx])
     return m.predict(X)
 
 
