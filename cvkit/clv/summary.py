@@ -240,13 +240,21 @@ def summary_expression(
 # Execution
 
 
+_DEFAULT_BACKEND: Any = None
+
+
 def _duckdb_backend(memory_limit: str | None = None, temp_directory: str | None = None):
-    """An embedded DuckDB connection set up for out-of-core aggregation.
+    """The embedded DuckDB connection, set up for out-of-core aggregation (one per process).
 
     DuckDB spills the hash aggregates to ``temp_directory`` once it reaches
     ``memory_limit``, so a log far larger than memory summarises in bounded
     memory. Insertion order is not needed and preserving it costs memory.
+    The connection is reused because opening one costs most of a second
+    (time-zone set-up), more than summarising a million rows.
     """
+    global _DEFAULT_BACKEND
+    if _DEFAULT_BACKEND is not None and memory_limit is None and temp_directory is None:
+        return _DEFAULT_BACKEND
     con = ibis.duckdb.connect()
     if memory_limit is None:
         memory_limit = os.environ.get("CVKIT_DUCKDB_MEMORY_LIMIT", "2GB")
@@ -255,6 +263,7 @@ def _duckdb_backend(memory_limit: str | None = None, temp_directory: str | None 
     con.raw_sql(f"SET memory_limit = '{memory_limit}'")
     con.raw_sql(f"SET temp_directory = '{temp_directory}'")
     con.raw_sql("SET preserve_insertion_order = false")
+    _DEFAULT_BACKEND = con
     return con
 
 
