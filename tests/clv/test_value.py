@@ -1,0 +1,126 @@
+"""Customer value table, tiers, intervals, holdout validation helpers and charts."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+import cvkit.clv as clv  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def fitted(cdnow):
+    return clv.BetaGeoModel().fit(cdnow), clv.GammaGammaModel().fit(cdnow)
+
+
+def test_customer_table_has_the_contract_columns_and_adds_up(cdnow, fitted):
+    bg, gg = fitted
+    v = clv.customer_value_table(cdnow, bg, gg, horizon_months=12, annual_discount_rate=0.1, margin=0.3)
+    for col in ("customer_id", "frequency", "recency", "T", "monetary_value", "p_alive", "expected_purchases",
+                "clv", "realised_value", "lifetime_value", "value_tier", "clv_3m", "clv_6m"):
+        assert col in v.columns
+    assert v["customer_id"].tolist() == cdnow["customer_id"].tolist()
+    np.testing.assert_allclose(v["lifetime_value"], v["realised_value"] + v["clv"])
+    np.testing.assert_allclose(v["realised_value"], 0.3 * cdnow["total_amount"])
+    assert (v["clv_3m"] <= v["clv_6m"]).all() and (v["clv_6m"] <= v["clv"]).all()
+    assert v["p_alive"].between(0, 1).all()
+    # exact tier sizes and ordering: every top-20% customer is worth at least any other
+    counts = v["value_tier"].value_counts()
+    assert counts["top 20%"] == round(0.2 * len(v)) and counts["next 30%"] == round(0.3 * len(v))
+    assert v.loc[v["value_tier"] == "top 20%", "clv"].min() >= v.loc[v["value_tier"] != "top 20%", "clv"].max()
+    assert v["clv_decile"].between(1, 10).all()
+
+
+def test_expected_purchases_column_matches_the_model_over_the_horizon(cdnow, fitted):
+    bg, gg = fitted
+    v = clv.customer_value_table(cdnow, bg, gg, horizon_months=6)
+    weeks = 6 * (365.25 / 12) / 7
+    np.testing.assert_allclose(v["expected_purchases"], bg.predict_purchases(weeks, cdnow))
+
+
+def test_clv_scales_with_margin_and_falls_with_discounting(cdnow, fitted):
+    bg, gg = fitted
+    spend = clv.expected_spend(cdnow, gg)
+    base = bg.expected_clv(cdnow, monetary_value=spend, margin=0.2, annual_discount_rate=0.1)
+    np.testing.assert_allclose(bg.expected_clv(cdnow, monetary_value=spend, margin=0.4, annual_discount_rate=0.1),
+                               2 * base)
+    assert bg.expected_clv(cdnow, monetary_value=spend, margin=0.2, annual_discount_rate=0.3).sum() < base.sum()
+    undiscounted = bg.expected_clv(cdnow, monetary_value=spend, margin=0.2, annual_discount_rate=0.0)
+    weeks = 12 * (365.25 / 12) / 7
+    np.testing.assert_allclose(undiscounted, 0.2 * spend * bg.predict_purchases(weeks, cdnow))
+
+
+def test_bootstrap_interval_brackets_the_point_estimate_and_is_reproducible(cdnow, fitted):
+    bg, gg = fitted
+    groups = np.where(cdnow["frequency"] > 0, "repeat", "one-off")
+    a = clv.clv_interval(cdnow, bg, gg, groups=groups, n_draws=60, seed=3)
+    b = clv.clv_interval(cdnow, bg, gg, groups=groups, n_draws=60, seed=3)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["group"].tolist() == ["one-off", "repeat", "total"]
+    assert (a["lower"] < a["clv"]).all() and (a["clv"] < a["upper"]).all()
+    assert a.loc[2, "clv"] == pytest.approx(a.loc[0, "clv"] + a.loc[1, "clv"])
+    assert a.loc[2, "customers"] == len(cdnow)
+    # the point estimate equals the per-customer table's total
+    v = clv.customer_value_table(cdnow, bg, gg)
+    assert a.loc[2, "clv"] == pytest.approx(v["clv"].sum(), rel=1e-9)
+
+
+def test_value_concentration_and_lorenz_curve():
+    assert clv.value_concentration([10, 0, 0, 0, 0]) == 1.0
+    assert clv.value_concentration(np.ones(10), 0.2) == pytest.approx(0.2)
+    lc = clv.lorenz_curve([3.0, 1.0])
+    assert lc["value_share"].tolist() == [0.0, 0.75, 1.0]
+    with pytest.raises(ValueError, match="not positive"):
+        clv.value_concentration([0, 0])
+
+
+def test_margin_outside_zero_one_is_rejected(cdnow, fitted):
+    with pytest.raises(ValueError, match="margin"):
+        clv.customer_value_table(cdnow, *fitted, margin=30)
+
+
+def test_compare_models_ranks_by_aic_and_reports_holdout_accuracy(cdnow):
+    table, fitted_models = clv.compare_models(cdnow, ["bg_nbd", "pareto_nbd"])
+    assert table["model"].tolist() == ["bg_nbd", "pareto_nbd"]  # -9582.4 beats -9595.0 with 4 params each
+    assert table["converged"].all()
+    assert (table["holdout_actual"] == 1882).all()
+    assert set(fitted_models) == {"bg_nbd", "pareto_nbd"}
+    with pytest.raises(ValueError, match="unknown model"):
+        clv.compare_models(cdnow, ["bgnbd"])
+    words = " ".join(clv.describe_model(fitted_models["bg_nbd"]))
+    assert "per week" in words and "0.055" in words  # r / alpha = 0.2426 / 4.414
+
+
+def test_period_transactions_and_tracking_are_consistent_with_the_data(cdnow, cdnow_log, fitted):
+    bg, _ = fitted
+    pt = clv.period_transactions(bg, cdnow, seed=1, n_sims=5)
+    assert pt["actual"].sum() == len(cdnow) and pt["model"].sum() == pytest.approx(len(cdnow))
+    tr = clv.tracking(bg, cdnow_log, cdnow, end="1998-06-30")
+    assert tr["actual"].is_monotonic_increasing and tr["expected"].is_monotonic_increasing
+    # all 2,457 + 1,882 repeat purchases are counted by the end of the holdout
+    assert tr["actual"].iloc[-1] == 2457 + 1882
+    at_cal = tr.loc[tr["date"] <= "1997-09-30", "actual"].iloc[-1]
+    assert at_cal <= 2457
+
+
+def test_charts_return_axes(cdnow, cdnow_log, fitted):
+    bg, gg = fitted
+    axes = [
+        clv.plot_conditional_expectations(clv.conditional_expectations(bg, cdnow)),
+        clv.plot_period_transactions(clv.period_transactions(bg, cdnow, n_sims=2, seed=0)),
+        clv.plot_tracking(clv.tracking(bg, cdnow_log, cdnow), calibration_end="1997-09-30"),
+        clv.plot_frequency_recency_matrix(bg, 39.0),
+        clv.plot_frequency_recency_matrix(bg, 39.0, what="expected_purchases", horizon=13.0),
+        clv.plot_value_concentration(clv.customer_value_table(cdnow, bg, gg)["clv"]),
+    ]
+    assert all(isinstance(a, matplotlib.axes.Axes) for a in axes)
+    fig, ax = plt.subplots()
+    assert clv.plot_conditional_expectations(clv.conditional_expectations(bg, cdnow), ax=ax) is ax
+    with pytest.raises(ValueError, match="what must be"):
+        clv.plot_frequency_recency_matrix(bg, 39.0, what="clv")
+    plt.close("all")
