@@ -40,6 +40,7 @@ from cvkit.clv.value import (
     lorenz_curve,
     value_concentration,
 )
+from cvkit.clv.spark import spark_backend
 from cvkit.clv.summary import (
     TIME_UNIT_DAYS,
     calibration_holdout_split,
@@ -79,6 +80,7 @@ __all__ = [
     "calibration_holdout_split",
     "cohort_table",
     "compress_rows",
+    "spark_backend",
     "summarize",
     "summary_expression",
 ]

@@ -214,7 +214,8 @@ class PurchaseModel(BaseModel):
         with np.errstate(over="ignore", under="ignore", divide="ignore"):
             return self._unconditional(t)
 
-    def _months_to_units(self, months: float | np.ndarray) -> np.ndarray:
+    def months_to_units(self, months: float | np.ndarray) -> np.ndarray:
+        """Convert calendar months (mean Gregorian months) into the model's time unit."""
         unit = getattr(self, "time_unit_", None) or self.time_unit
         if unit not in TIME_UNIT_DAYS:
             raise ValueError(f"{self._model_name}: the time unit of recency and T is unknown, so months cannot be "
@@ -260,8 +261,8 @@ class PurchaseModel(BaseModel):
         if annual_discount_rate <= -1:
             raise ValueError("annual_discount_rate must be > -1 (e.g. 0.10 for 10% a year)")
         x, t_x, T_ = self._rfm(frequency, recency, T)
-        H = float(self._months_to_units(horizon_months))
-        units_per_year = float(self._months_to_units(12.0))
+        H = float(self.months_to_units(horizon_months))
+        units_per_year = float(self.months_to_units(12.0))
         delta = np.log1p(annual_discount_rate) / units_per_year
         with np.errstate(over="ignore", under="ignore", divide="ignore"):
             alive = self._log_alive_odds_parts(x, t_x, T_)

@@ -88,7 +88,7 @@ def customer_value_table(
     if not 0 < margin <= 1:
         raise ValueError(f"margin={margin} must be a share of revenue in (0, 1], e.g. 0.3 for 30%")
     spend = expected_spend(summary, spend_model)
-    H = float(purchase_model._months_to_units(horizon_months))
+    H = float(purchase_model.months_to_units(horizon_months))
     out = pd.DataFrame({
         "customer_id": summary["customer_id"].astype(str).to_numpy(),
         "frequency": summary["frequency"].to_numpy(),
