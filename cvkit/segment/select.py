@@ -67,10 +67,15 @@ def bootstrap_stability(X: np.ndarray, k: int, algorithm: str = "kmeans", *, n_b
     X = np.asarray(X, dtype=float)
     if reference is None:
         reference = SegmentModel(k, algorithm, n_init=10, covariance=covariance, seed=seed).fit(X).labels_
-    seeds = np.random.SeedSequence([seed, k, len(algorithm)]).generate_state(n_boot)
+    seeds = _boot_seeds(seed, k, algorithm, n_boot)
     jobs = (delayed(_one_boot)(X, k, algorithm, n_init, covariance, int(s)) for s in seeds)
     labels = Parallel(n_jobs=n_jobs)(jobs)
     return np.array([adjusted_rand_score(reference, lab) for lab in labels])
+
+
+def _boot_seeds(seed: int, k: int, algorithm: str, n_boot: int) -> np.ndarray:
+    """Seeds of the bootstrap resamples of one algorithm x k (shared by choose_k and bootstrap_stability)."""
+    return np.random.SeedSequence([seed, int(k), sum(map(ord, algorithm))]).generate_state(n_boot)
 
 
 def _one_boot(X: np.ndarray, k: int, algorithm: str, n_init: int, covariance: str, s: int) -> np.ndarray:
@@ -212,12 +217,24 @@ def _choose_k(X, k_range, algorithms, n_boot, min_share, stability_threshold, n_
                                                            random_state=seed))
                 row["calinski_harabasz"] = float(calinski_harabasz_score(X, m.labels_))
             row["smallest_share"] = float(m.sizes_.min() / n)
-            if n_boot > 0:
-                ari = bootstrap_stability(X, int(k), alg, n_boot=n_boot, reference=m.labels_,
-                                          covariance=covariance, seed=seed, n_jobs=n_jobs)
-                row["stability"] = float(ari.mean())
-                row["stability_sd"] = float(ari.std(ddof=1)) if len(ari) > 1 else 0.0
+            row["_reference"] = m.labels_
             rows.append(row)
+    if n_boot > 0:
+        # One pool of refits over every algorithm x k (same seeds as bootstrap_stability), so two
+        # workers stay busy until the end instead of waiting at the end of each k.
+        todo = [(i, r["algorithm"], r["k"], int(s)) for i, r in enumerate(rows) if "_reference" in r
+                for s in _boot_seeds(seed, r["k"], r["algorithm"], n_boot)]
+        todo.sort(key=lambda t: (-t[2], t[1] != "gmm"))  # long fits first
+        labels = Parallel(n_jobs=n_jobs)(delayed(_one_boot)(X, k, alg, 3, covariance, s) for _, alg, k, s in todo)
+        aris: dict[int, list[float]] = {}
+        for (i, *_), lab in zip(todo, labels):
+            aris.setdefault(i, []).append(adjusted_rand_score(rows[i]["_reference"], lab))
+        for i, values in aris.items():
+            a = np.array(values)
+            rows[i]["stability"] = float(a.mean())
+            rows[i]["stability_sd"] = float(a.std(ddof=1)) if len(a) > 1 else 0.0
+    for r in rows:
+        r.pop("_reference", None)
     table = pd.DataFrame(rows)
     table["size_ok"] = table["smallest_share"] >= min_share
     table["stable"] = table["stability"] >= stability_threshold if n_boot > 0 else True

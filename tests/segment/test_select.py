@@ -85,3 +85,14 @@ def test_parallel_bootstrap_gives_the_same_numbers(blobs):
     a = bootstrap_stability(X, 3, "kmeans", n_boot=4, seed=9, n_jobs=1)
     b = bootstrap_stability(X, 3, "kmeans", n_boot=4, seed=9, n_jobs=2)
     assert np.array_equal(a, b)
+
+
+def test_choose_k_stability_equals_bootstrap_stability(blobs):
+    X, _ = blobs
+    sel = choose_k(X, [3], algorithms=("kmeans",), n_boot=4, n_init=3, seed=5)
+    ref = sel.table.iloc[0]
+    from cvkit.segment import SegmentModel
+
+    labels = SegmentModel(3, "kmeans", n_init=3, seed=5).fit(X).labels_
+    ari = bootstrap_stability(X, 3, "kmeans", n_boot=4, reference=labels, seed=5)
+    assert ref["stability"] == pytest.approx(ari.mean())
