@@ -13,7 +13,7 @@ Typical use::
 For segmentation: :func:`respondent_partworths` returns zero-centred diffs per respondent in one call.
 """
 
-from cvkit.choice.data import ChoiceData, ChoiceWarning, prepare, same_position_respondents
+from cvkit.choice.data import ChoiceData, ChoiceWarning, dense_from_long, prepare, same_position_respondents
 from cvkit.choice.diagnostics import ess_bulk, ess_tail, rhat
 from cvkit.choice.hb import HierarchicalBayesMNL
 from cvkit.choice.latent_class import LatentClassMNL, select_classes
@@ -27,7 +27,7 @@ from cvkit.choice.simulator import Simulator
 from cvkit.choice.widget import scenario_table, simulator_widget
 from cvkit.choice.spec import ChoiceSpec
 
-__all__ = ["ChoiceData", "ChoiceSpec", "ChoiceWarning", "HierarchicalBayesMNL", "LatentClassMNL", "MNL", "Simulator", "Utilities",
+__all__ = ["ChoiceData", "ChoiceSpec", "ChoiceWarning", "dense_from_long", "HierarchicalBayesMNL", "LatentClassMNL", "MNL", "Simulator", "Utilities",
            "design_diagnostics", "ess_bulk", "ess_tail", "fit_mnl_arrays", "hit_rate", "importance_summary", "importances",
            "mnl_loglik", "partworth_table", "plot_importances", "plot_partworth_distributions", "plot_partworths",
            "plot_price_curve", "plot_shares", "plot_trace", "plot_wtp", "prepare", "price_slope", "respondent_partworths", "rhat",

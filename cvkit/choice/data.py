@@ -17,7 +17,7 @@ import pandas as pd
 from cvkit.choice.spec import ChoiceSpec, level_key
 from cvkit.data.errors import DataError, Problem
 
-__all__ = ["ChoiceData", "prepare", "ChoiceWarning", "same_position_respondents"]
+__all__ = ["ChoiceData", "prepare", "ChoiceWarning", "same_position_respondents", "dense_from_long"]
 
 REQUIRED = ("respondent_id", "task", "alternative", "chosen")
 
@@ -272,3 +272,42 @@ def warn_same_position(data: ChoiceData, min_tasks: int = 4) -> pd.DataFrame:
             "have read the tasks. Fix: review them (speeders, straight-liners) and consider dropping them "
             "before estimation.", ChoiceWarning, stacklevel=3)
     return flagged
+
+
+def dense_from_long(X: np.ndarray, ids: np.ndarray, chosen: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dense (S, J, K) arrays from already-coded long arrays (no checks, no pandas).
+
+    For callers that hold numeric long-format data (one row per alternative),
+    e.g. to compare with estimators that take such arrays.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, K)
+        Coded attributes per row.
+    ids : ndarray, shape (n,)
+        Choice-situation id of each row (rows of a situation need not be adjacent).
+    chosen : ndarray of bool or 0/1, shape (n,)
+        Chosen flag per row (exactly one per situation).
+
+    Returns
+    -------
+    X3 : ndarray (S, J, K), avail : ndarray of bool (S, J), chosen : ndarray of int (S,)
+        Situations in order of their sorted ids.
+    """
+    X = np.asarray(X, float)
+    order = np.argsort(ids, kind="stable")
+    sid = np.asarray(ids)[order]
+    new = np.r_[True, sid[1:] != sid[:-1]]
+    sit = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    pos = np.arange(len(sid)) - starts[sit]
+    S, J = int(sit[-1]) + 1, int(pos.max()) + 1
+    X3 = np.zeros((S, J, X.shape[1]))
+    X3[sit, pos] = X[order]
+    avail = np.zeros((S, J), bool)
+    avail[sit, pos] = True
+    ch = np.zeros(S, int)
+    flag = np.asarray(chosen)[order].astype(bool)
+    ch[sit[flag]] = pos[flag]
+    return X3, avail, ch

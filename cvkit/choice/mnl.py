@@ -35,7 +35,7 @@ class MNLFit:
     loglik: float
     gradient: np.ndarray
     hessian: np.ndarray
-    scores: np.ndarray
+    scores: np.ndarray | None
     n_iter: int
     converged: bool
 
@@ -75,24 +75,49 @@ def mnl_loglik(X: np.ndarray, avail: np.ndarray, chosen: np.ndarray, beta: np.nd
     return float(ll.sum() if weights is None else ll @ weights)
 
 
-def _derivatives(X, offset, chosen, beta, w, Xc):
+def _derivatives(X, offset, chosen, beta, w, wXc, scores=False):
+    """Log-likelihood, gradient (K,), Hessian (K, K) and optionally per-situation scores (S, K).
+
+    ``w`` is None for unit weights (saves a pass over the data); ``wXc`` is the
+    weighted sum of the chosen alternatives' rows, which does not depend on beta.
+    """
     S, J, K = X.shape
-    P, lse, V = _probs(X, offset, beta)
-    ll_s = V[np.arange(S), chosen] - lse
-    ll = float(ll_s @ w)
+    X2 = X.reshape(S * J, K)
+    V = (X2 @ beta).reshape(S, J)
+    if offset is not None:
+        V += offset
+    # max and sum over the few alternatives as J elementwise passes: numpy's reductions
+    # along a short axis are several times slower
+    m = V[:, 0].copy()
+    for j in range(1, J):
+        np.maximum(m, V[:, j], out=m)
+    P = np.exp(V - m[:, None])
+    den = P[:, 0].copy()
+    for j in range(1, J):
+        den += P[:, j]
+    P /= den[:, None]
+    ll_s = V[np.arange(S), chosen] - np.log(den) - m
     Xbar = np.einsum("sj,sjk->sk", P, X)                  # (S, K) expected attributes
-    scores = (Xc - Xbar) * w[:, None]                     # (S, K) per-situation gradient
-    g = scores.sum(axis=0)
-    Z = (X * np.sqrt(P * w[:, None])[:, :, None]).reshape(S * J, K)
-    B = Xbar * np.sqrt(w)[:, None]
-    H = -(Z.T @ Z - B.T @ B)
-    return ll, g, H, scores
+    if w is None:
+        ll = float(ll_s.sum())
+        g = wXc - Xbar.sum(axis=0)
+        H = -(X2.T @ (X2 * P.reshape(-1, 1)) - Xbar.T @ Xbar)
+    else:
+        ll = float(ll_s @ w)
+        g = wXc - w @ Xbar
+        H = -(X2.T @ (X2 * (P * w[:, None]).reshape(-1, 1)) - (Xbar * w[:, None]).T @ Xbar)
+    sc = None
+    if scores:
+        sc = X[np.arange(S), chosen] - Xbar
+        if w is not None:
+            sc *= w[:, None]
+    return ll, g, H, sc
 
 
 def fit_mnl_arrays(X: np.ndarray, avail: np.ndarray, chosen: np.ndarray, *,
                    weights: np.ndarray | None = None, beta0: np.ndarray | None = None,
                    tol: float = 1e-9, max_iter: int = 100, names: list[str] | None = None,
-                   checks: bool = True) -> MNLFit:
+                   checks: bool = True, scores: bool = False) -> MNLFit:
     """Maximum-likelihood conditional logit on dense arrays (Newton with line search).
 
     Parameters
@@ -114,6 +139,8 @@ def fit_mnl_arrays(X: np.ndarray, avail: np.ndarray, chosen: np.ndarray, *,
     checks : bool
         Check identification and separation (off inside latent-class EM,
         where a nearly empty class may legitimately run off).
+    scores : bool
+        Also return the per-situation scores (for clustered standard errors).
 
     Returns
     -------
@@ -128,11 +155,12 @@ def fit_mnl_arrays(X: np.ndarray, avail: np.ndarray, chosen: np.ndarray, *,
     X = np.ascontiguousarray(X, dtype=float)
     S, J, K = X.shape
     names = names or [f"x{k}" for k in range(K)]
-    w = np.ones(S) if weights is None else np.asarray(weights, float)
-    offset = _offset(avail)
+    w = None if weights is None else np.asarray(weights, float)
+    offset = None if avail.all() else _offset(avail)
     Xc = X[np.arange(S), chosen]
+    wXc = Xc.sum(axis=0) if w is None else w @ Xc
     beta = np.zeros(K) if beta0 is None else np.asarray(beta0, float).copy()
-    ll, g, H, scores = _derivatives(X, offset, chosen, beta, w, Xc)
+    ll, g, H, _ = _derivatives(X, offset, chosen, beta, w, wXc)
     if beta0 is None and checks:
         _check_identified(H, names)
     converged = False
@@ -148,18 +176,20 @@ def fit_mnl_arrays(X: np.ndarray, avail: np.ndarray, chosen: np.ndarray, *,
         if decrement < tol:
             converged = True
             break
+        # Full Newton step first, evaluated together with the next derivatives; halve it only
+        # when the likelihood would fall (rare: the logit likelihood is concave).
         t = 1.0
-        while True:
-            new = beta + t * step
-            ll_new = mnl_loglik(X, avail, chosen, new, w)
-            if ll_new >= ll - 1e-12 or t < 1e-8:
-                break
+        new = beta + step
+        ll_new, g_new, H_new, _ = _derivatives(X, offset, chosen, new, w, wXc)
+        while ll_new < ll - 1e-12 and t > 1e-8:
             t *= 0.5
-        beta = new
-        ll, g, H, scores = _derivatives(X, offset, chosen, beta, w, Xc)
+            new = beta + t * step
+            ll_new, g_new, H_new, _ = _derivatives(X, offset, chosen, new, w, wXc)
+        beta, ll, g, H = new, ll_new, g_new, H_new
+    sc = _derivatives(X, offset, chosen, beta, w, wXc, scores=True)[3] if scores else None
     if checks:
         _check_separation(X, avail, beta, ll, converged, names)
-    return MNLFit(beta, ll, g, H, scores, it, converged)
+    return MNLFit(beta, ll, g, H, sc, it, converged)
 
 
 def _check_identified(H: np.ndarray, names: list[str]) -> None:
@@ -178,7 +208,8 @@ def _check_separation(X, avail, beta, ll, converged, names) -> None:
     # Under perfect separation the likelihood keeps rising towards 0 as some
     # coefficients run off to infinity; utilities spanning tens of logit units
     # are the symptom (real part-worths rarely exceed ~10 per unit of spread).
-    spread = np.array([np.ptp(X[..., k][avail]) if avail.any() else 0.0 for k in range(X.shape[2])])
+    flat = X.reshape(-1, X.shape[2]) if avail.all() else X[avail]
+    spread = np.ptp(flat, axis=0) if len(flat) else np.zeros(X.shape[2])
     size = np.abs(beta) * spread
     diverging = [names[k] for k in np.flatnonzero(size > 30)]
     if diverging or not converged and not np.isfinite(ll):
@@ -252,7 +283,7 @@ class MNL:
         self.data_ = train
         w = None if weights is None else np.asarray(weights, float)[train.resp]
         fit = fit_mnl_arrays(train.X, train.avail, train.chosen, weights=w, tol=self.tol,
-                             max_iter=self.max_iter, names=self.spec.params)
+                             max_iter=self.max_iter, names=self.spec.params, scores=True)
         names = self.spec.params
         K = len(names)
         self.coef_ = pd.Series(fit.beta, index=names, name="estimate")

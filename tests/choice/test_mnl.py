@@ -153,3 +153,14 @@ def test_collinear_parameters_are_reported():
     X = np.stack([a, 2 * a], axis=2)
     with pytest.raises(DataError, match=r"x0', 'x1'\] are not identified"):
         fit_mnl_arrays(X, np.ones((100, 3), bool), rng.integers(0, 3, 100))
+
+
+def test_dense_from_long_matches_prepare(electricity):
+    from cvkit.choice import dense_from_long
+
+    df, spec, m = electricity
+    shuffled = df.sample(frac=1.0, random_state=0)
+    X3, avail, ch = dense_from_long(shuffled[list(spec.attributes)].to_numpy(float), shuffled["chid"].to_numpy(),
+                                    shuffled["chosen"].to_numpy())
+    assert X3.shape == (4308, 4, 6) and avail.all()
+    np.testing.assert_allclose(fit_mnl_arrays(X3, avail, ch).beta, m.coef_.to_numpy(), atol=1e-10)
