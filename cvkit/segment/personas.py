@@ -11,7 +11,7 @@ it for the deliverable through ``overrides`` (the notebook's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,14 @@ import pandas as pd
 from cvkit.segment.profile import SegmentProfile, pretty_name
 
 __all__ = ["persona_cards", "format_persona_cards"]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _sentence(text: str) -> str:
@@ -32,7 +40,8 @@ def _short(var: str) -> str:
 
 def persona_cards(profile: SegmentProfile, value: pd.DataFrame | None = None, *,
                   overrides: Mapping[str, Any] | None = None, n_needs: int = 3, currency: str = "EUR",
-                  min_index: float = 120.0) -> pd.DataFrame:
+                  min_index: float = 120.0, needs: Sequence[str] | None = None,
+                  tradeoffs: Sequence[str] | None = None) -> pd.DataFrame:
     """One persona card per segment.
 
     Parameters
@@ -51,12 +60,20 @@ def persona_cards(profile: SegmentProfile, value: pd.DataFrame | None = None, *,
     min_index : float
         Demographic levels with an index at least this high (and a
         significant chi-square) are mentioned.
+    needs : sequence of str, optional
+        Profile variables described as needs; default the ``imp_*`` columns
+        (every numeric variable when there are none).
+    tradeoffs : sequence of str, optional
+        Conjoint part-worth columns (``attribute.level``) described as what the
+        segment values more in the trade-offs; default the columns with a dot
+        whose level is not a number (price points are left out).
 
     Returns
     -------
     DataFrame
         ``segment``, ``name``, ``size_share``, ``top_needs``, ``low_needs``,
-        ``facts``, ``description``, ``source`` ("generated" or "analyst").
+        ``prefers`` (conjoint levels valued more), ``facts``, ``description``,
+        ``source`` ("generated" or "analyst").
     """
     from cvkit.plot import format_currency
 
@@ -67,12 +84,18 @@ def persona_cards(profile: SegmentProfile, value: pd.DataFrame | None = None, *,
         raise ValueError(f"persona overrides for unknown segment(s) {sorted(unknown)}; the segments are "
                          f"{[str(s) for s in labels]}")
     val = value.set_index(value["segment"].astype(str)) if value is not None else None
+    variables = list(profile.means.index)
+    if needs is None:
+        needs = [v for v in variables if v.startswith("imp_")] or variables
+    if tradeoffs is None:
+        tradeoffs = [v for v in variables if "." in v and not _is_number(v.split(".", 1)[1])]
     rows = []
     for s, share in zip(labels, profile.sizes["share"]):
-        hi = profile.distinguishing(s, n_needs, "high")
-        lo = profile.distinguishing(s, n_needs, "low")
-        top = [_short(v) for v in hi["variable"]]
-        low = [_short(v) for v in lo["variable"]]
+        hi = profile.distinguishing(s, len(variables), "high")
+        lo = profile.distinguishing(s, len(variables), "low")
+        top = [_short(v) for v in hi["variable"] if v in needs][:n_needs]
+        low = [_short(v) for v in lo["variable"] if v in needs][:n_needs]
+        prefers = [_short(v) for v in hi["variable"] if v in tradeoffs][:2]
         name = " & ".join(top[:2]) + " seekers" if top else f"Segment {s}"
         facts = [f"{share:.0%} of respondents"]
         if val is not None and str(s) in val.index:
@@ -92,6 +115,8 @@ def persona_cards(profile: SegmentProfile, value: pd.DataFrame | None = None, *,
                     + (f"; less than others about {', '.join(low)}" if low else "") + ". ")
         else:
             text = "No need sets this segment clearly apart from the others. "
+        if prefers:
+            text += f"In the conjoint they value {' and '.join(prefers)} more than others. "
         text += _sentence("; ".join(facts))
         if demo:
             text += " " + _sentence("; ".join(demo))
@@ -104,7 +129,8 @@ def persona_cards(profile: SegmentProfile, value: pd.DataFrame | None = None, *,
         elif o is not None:
             text, source = str(o), "analyst"
         rows.append({"segment": s, "name": name, "size_share": share, "top_needs": ", ".join(top),
-                     "low_needs": ", ".join(low), "facts": "; ".join(facts + demo), "description": text,
+                     "low_needs": ", ".join(low), "prefers": ", ".join(prefers),
+                     "facts": "; ".join(facts + demo), "description": text,
                      "source": source})
     return pd.DataFrame(rows)
 

@@ -66,7 +66,10 @@ def adjust_pvalues(p: Sequence[float] | np.ndarray, method: str = "holm") -> np.
 
 
 def pretty_name(var: str) -> str:
-    """Readable label: ``imp_saves_time`` -> ``Saves time (importance)``; ``extras.streaming`` kept."""
+    """Readable label for tables and charts.
+
+    ``imp_saves_time`` -> ``Saves time (importance)``; ``extras.streaming`` -> ``streaming (extras)``.
+    """
     try:
         from cvkit.resources import load_elements
 
@@ -77,6 +80,9 @@ def pretty_name(var: str) -> str:
         return f"{names[var[4:]]} (importance)"
     if var in names:
         return names[var]
+    if "." in var:  # conjoint part-worth "<attribute>.<level>"
+        attribute, level = var.split(".", 1)
+        return f"{level.replace('_', ' ')} ({attribute.replace('_', ' ')})"
     return var.replace("_", " ")
 
 

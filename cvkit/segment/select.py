@@ -317,5 +317,5 @@ def plot_k_selection(selection: KSelection, ax: matplotlib.axes.Axes | None = No
     ax.set_xlabel("number of segments k")
     ax.set_ylabel("criterion, scaled (1 = best)")
     ax.set_title(f"Choosing k: recommended k = {selection.recommended_k}")
-    ax.legend(fontsize="small", ncols=2, loc="lower left")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax

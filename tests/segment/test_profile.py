@@ -85,4 +85,4 @@ def test_crosstab_and_heatmap(profiled):
     assert "Saves time" in [t.get_text() for t in ax.get_yticklabels()][0]
     plt.close("all")
     assert pretty_name("imp_saves_time") == "Saves time (importance)"
-    assert pretty_name("extras.streaming") == "extras.streaming"
+    assert pretty_name("extras.partner_discounts") == "partner discounts (extras)"

@@ -73,3 +73,17 @@ def test_persona_cards_generated_and_overridden():
     assert plain.loc[1, "description"] == "Just text"
     with pytest.raises(ValueError, match="unknown segment"):
         persona_cards(prof, overrides={"7": "x"})
+
+
+def test_persona_needs_and_conjoint_tradeoffs_are_told_apart():
+    rng = np.random.default_rng(2)
+    seg = pd.Series(np.repeat([1, 2], 60), index=[f"R{i}" for i in range(120)])
+    data = pd.DataFrame({"imp_quality": rng.normal(5, 1, 120) + np.where(seg == 1, 2, 0),
+                         "extras.streaming": rng.normal(0, 1, 120) + np.where(seg == 1, 3, 0),
+                         "fee.29": rng.normal(0, 1, 120) + np.where(seg == 1, 4, 0)}, index=seg.index)
+    prof = profile_segments(data, seg)
+    c = persona_cards(prof).set_index("segment")
+    assert c.loc[1, "top_needs"] == "Quality"          # price points and part-worths are not "needs"
+    assert c.loc[1, "prefers"] == "streaming (extras)"  # price points are not trade-off levels
+    assert "In the conjoint they value streaming (extras)" in c.loc[1, "description"]
+    assert c.loc[1, "name"] == "Quality seekers"
