@@ -34,7 +34,6 @@ from typing import Any, Literal
 
 import ibis
 import ibis.expr.types as ir
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
