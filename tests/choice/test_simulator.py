@@ -126,3 +126,22 @@ def test_best_configuration_exhaustive_matches_brute_force(utilities):
     ca = sim.best_configuration(PRODUCTS, "A", attributes=["speed", "color"], max_combinations=1)
     assert ca["method"].iloc[0] == "coordinate_ascent"
     assert ca["share"].iloc[0] <= best["share"].iloc[0] + 1e-12
+
+
+def test_piecewise_price_is_interpolated_between_price_points(demo):
+    # price as a part-worth per price point (not linear): the simulator interpolates between points
+    spec = ChoiceSpec({"delivery": ["standard", "next_day", "same_day"], "returns": ["paid", "free"],
+                       "extras": ["none", "streaming", "partner_discounts", "priority_service"],
+                       "fee": [29, 49, 69, 89]}, price="fee", linear=[], none=True)
+    assert "fee" not in spec.params and "fee.29" in spec.params
+    m = MNL(spec).fit(demo.choice)
+    u = m.utilities()
+    pw = u.values.iloc[0]
+    # the estimated curve falls with the fee (the demo's fee effect is linear and negative)
+    assert pw["fee.29"] > pw["fee.49"] > pw["fee.69"] > pw["fee.89"]
+    sim = Simulator(u)
+    base = {"name": "X", "delivery": "next_day", "returns": "free", "extras": "none"}
+    V, _ = sim.product_utilities([{**base, "fee": 59}], none=False)
+    V49, _ = sim.product_utilities([{**base, "fee": 49}], none=False)
+    V69, _ = sim.product_utilities([{**base, "fee": 69}], none=False)
+    np.testing.assert_allclose(V, (V49 + V69) / 2)
