@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -62,6 +63,9 @@ def plot_tracking(table: pd.DataFrame, calibration_end: Any = None, ax: Any = No
         ax.axvline(pd.Timestamp(calibration_end), color=ACCENT, lw=1, ls=":")
         ax.annotate("end of calibration", (pd.Timestamp(calibration_end), ax.get_ylim()[1] * 0.95),
                     ha="right", va="top", fontsize="small", color=ACCENT)
+    locator = mdates.AutoDateLocator(maxticks=6)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_ylabel("cumulative repeat purchases")
     ax.legend(loc="upper left")
     return ax
