@@ -205,7 +205,8 @@ def bench_hb() -> None:
         hb = HierarchicalBayesMNL(spec, iterations=20_000, chains=chains, seed=2026).fit(cd)
         sec = time.perf_counter() - t
         s = hb.summary_
-        print(f"HB 20,000 iterations x {chains} chain(s): {sec:.1f} s (target < 60 s: {'PASS' if sec < 60 else 'FAIL'}); "
+        verdict = "PASS" if sec < 60 else "FAIL"
+        print(f"HB 20,000 iterations x {chains} chain(s): {sec:.1f} s (target < 60 s: {verdict}); "
               f"max R-hat {s['rhat'].max():.3f}, min bulk ESS {s['ess_bulk'].min():.0f}, "
               f"acceptance {hb.acceptance_.mean():.2f}")
 

@@ -27,8 +27,10 @@ from cvkit.choice.simulator import Simulator
 from cvkit.choice.widget import scenario_table, simulator_widget
 from cvkit.choice.spec import ChoiceSpec
 
-__all__ = ["ChoiceData", "ChoiceSpec", "ChoiceWarning", "dense_from_long", "HierarchicalBayesMNL", "LatentClassMNL", "MNL", "Simulator", "Utilities",
-           "design_diagnostics", "ess_bulk", "ess_tail", "fit_mnl_arrays", "hit_rate", "importance_summary", "importances",
-           "mnl_loglik", "partworth_table", "plot_importances", "plot_partworth_distributions", "plot_partworths",
-           "plot_price_curve", "plot_shares", "plot_trace", "plot_wtp", "prepare", "price_slope", "respondent_partworths", "rhat",
-           "same_position_respondents", "scenario_table", "select_classes", "simulator_widget", "wtp", "zero_centered_diffs"]
+__all__ = ["ChoiceData", "ChoiceSpec", "ChoiceWarning", "dense_from_long", "design_diagnostics", "ess_bulk",
+           "ess_tail", "fit_mnl_arrays", "HierarchicalBayesMNL", "hit_rate", "importance_summary",
+           "importances", "LatentClassMNL", "MNL", "mnl_loglik", "partworth_table", "plot_importances",
+           "plot_partworth_distributions", "plot_partworths", "plot_price_curve", "plot_shares", "plot_trace",
+           "plot_wtp", "prepare", "price_slope", "respondent_partworths", "rhat", "same_position_respondents",
+           "scenario_table", "select_classes", "Simulator", "simulator_widget", "Utilities", "wtp",
+           "zero_centered_diffs"]

@@ -63,7 +63,8 @@ def plot_importances(summary: pd.DataFrame, ax=None):
     s = summary.sort_values("importance")
     ax = _ax(ax, (7.0, 0.6 * len(s) + 1.5))
     ax.barh(s["attribute"], s["importance"], color=ACCENT)
-    ax.errorbar(s["importance"], s["attribute"], xerr=np.clip([s["importance"] - s["p10"], s["p90"] - s["importance"]], 0, None),
+    spread = np.clip([s["importance"] - s["p10"], s["p90"] - s["importance"]], 0, None)
+    ax.errorbar(s["importance"], s["attribute"], xerr=spread,
                 fmt="none", ecolor="0.35", capsize=3, lw=1)
     for y, v in enumerate(s["importance"]):
         ax.text(v + 1, y, f"{v:.0f}%", va="center", ha="left")

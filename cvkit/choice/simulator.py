@@ -418,7 +418,10 @@ class Simulator:
             if kwargs.get("method", "share") == "share":
                 # vectorised: utilities of all candidates at once against the fixed competition
                 none = kwargs.get("none", spec.none)
-                V_o, _ = self.product_utilities(others, none=none) if others or none else (np.zeros((len(self.U), 0)), [])
+                if others or none:
+                    V_o, _ = self.product_utilities(others, none=none)
+                else:
+                    V_o = np.zeros((len(self.U), 0))
                 sc = kwargs.get("scale", 1.0)
                 cand = [{**prods_base[i], **c} for c in configs]
                 D, _ = self.design_rows([{**p, "name": f"c{k}"} for k, p in enumerate(cand)])

@@ -124,6 +124,7 @@ def test_level_map_reproduces_coded_utilities():
     frame = pd.DataFrame({"color": ["blue", "green"], "price": [2, 3], "size": ["l", "s"]})
     u = spec.code(frame) @ beta
     for k, row in frame.iterrows():
-        manual = (levels[col[f"color.{row.color}"]] + levels[col[f"price.{row.price}"]] + levels[col[f"size.{row['size']}"]]
+        manual = (levels[col[f"color.{row.color}"]] + levels[col[f"price.{row.price}"]]
+                  + levels[col[f"size.{row['size']}"]]
                   + levels[col[f"color.{row.color}:size.{row['size']}"]])
         assert u[k] == pytest.approx(manual)
