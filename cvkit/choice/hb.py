@@ -21,7 +21,8 @@ The sampler is the one of Allenby & Rossi and Sawtooth Software's CBC/HB:
 
 During burn-in the jump size ``rho`` grows by 10% after an iteration whose
 acceptance rate exceeded the target and shrinks by 10% otherwise (Sawtooth's
-rule); it is frozen afterwards so the kept draws come from a fixed kernel.
+rule); it is then frozen at its geometric mean over the last quarter of
+burn-in, so the kept draws come from a fixed kernel.
 
 Defaults and their source
 -------------------------
@@ -218,6 +219,8 @@ class HierarchicalBayesMNL:
         # so the kept draws come from a fixed Metropolis kernel.
         H = _respondent_information(Xi, offset, ch, train, A)
         rho = np.full(C, 2.38 / np.sqrt(K))
+        tail = max(1, self.burn_in // 4)
+        log_rho_sum = np.zeros(C)
         Lp = _proposal_roots(H, W)
         Lb = np.linalg.cholesky(np.linalg.inv(H.sum(axis=0)))  # pooled-information scale for the shift move
         rho_b = np.full(C, 2.38 / np.sqrt(K))
@@ -256,6 +259,12 @@ class HierarchicalBayesMNL:
             rate = acc.mean(axis=1)
             if it < self.burn_in:
                 rho = np.where(rate > self.target_acceptance, rho * 1.1, rho * 0.9)
+                # The +-10% rule makes rho wander around the target; freeze it at the geometric
+                # mean over the last quarter of burn-in rather than at a random end point.
+                if it >= self.burn_in - tail:
+                    log_rho_sum += np.log(rho)
+                if it == self.burn_in - 1:
+                    rho = np.exp(log_rho_sum / tail)
             else:
                 accepted += rate
             # --- Gibbs: population mean
