@@ -17,7 +17,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def ensure_env(name: str = "anchors", requirements: str = "requirements-anchors.txt") -> Path:
+def ensure_env(name: str, requirements: str) -> Path:
     """Create ``benchmarks/.<name>/`` from ``requirements`` if missing; return its python."""
     env = HERE / f".{name}"
     python = env / "bin" / "python"

@@ -70,19 +70,21 @@ def simulator_widget(sim: Simulator, products: Sequence[Product], *, client_prod
         return [(str(x), x) for x in levels]
 
     def redraw(*_: Any) -> None:
-        with out:
-            out.clear_output(wait=True)
-            try:
-                shares = sim.shares(state, **kwargs)
-            except ValueError as exc:  # an impossible scenario: say why instead of a traceback
-                message.value = f"<b>Cannot simulate:</b> {exc}"
-                return
-            message.value = ""
-            fig, ax = plt.subplots(figsize=(7, 3.5))
-            plot_shares(shares, client_products=client_products, ax=ax)
-            ax.set_title("Simulated shares")
-            display(fig)
-            plt.close(fig)  # shown once inside the Output, not again at the end of the cell
+        # Set the Output's content through its state (append_display_data) rather than by capturing
+        # display() inside `with out:`: capture plus clear_output(wait=True) can leave nbclient/papermill
+        # waiting forever when the notebook is executed without a browser.
+        try:
+            shares = sim.shares(state, **kwargs)
+        except ValueError as exc:  # an impossible scenario: say why instead of a traceback
+            message.value = f"<b>Cannot simulate:</b> {exc}"
+            return
+        message.value = ""
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        plot_shares(shares, client_products=client_products, ax=ax)
+        ax.set_title("Simulated shares")
+        out.outputs = ()
+        out.append_display_data(fig)
+        plt.close(fig)  # shown once inside the Output, not again at the end of the cell
 
     columns = []
     for i, prod in enumerate(state):
