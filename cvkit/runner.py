@@ -272,7 +272,8 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
     t = time.perf_counter()
     try:
         pm.execute_notebook(str(analysis.path), str(out_nb), parameters=params, cwd=str(build),
-                            progress_bar=progress, log_output=False, kernel_name="python3")
+                            progress_bar=progress, log_output=False, kernel_name="python3",
+                            execution_timeout=600)  # a cell stuck for 10 minutes fails the run instead of hanging it
     except Exception as exc:
         run.seconds = round(time.perf_counter() - t, 2)
         cell, reason = _failure_details(exc)

@@ -54,7 +54,6 @@ def simulator_widget(sim: Simulator, products: Sequence[Product], *, client_prod
     ipywidgets.VBox
     """
     import ipywidgets as w
-    from IPython.display import display
 
     from cvkit.choice.plots import plot_shares
 
