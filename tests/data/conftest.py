@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from datasamples import VALID, write
+from tests.data.datasamples import VALID, write
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Small valid engagement files and a byte-exact writer, shared by the data-intake tests.
 
-A plain module (not conftest) so `from datasamples import ...` is unambiguous when the
+A plain module (not conftest) so `from tests.data.datasamples import ...` is unambiguous when the
 whole suite runs: tests/conftest.py also exists.
 """
 

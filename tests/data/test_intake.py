@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from datasamples import SURVEY, TRANSACTIONS, write
+from tests.data.datasamples import SURVEY, TRANSACTIONS, write
 from cvkit.data import DataError, FileSpec, Intake, IntakePolicy, intake
 
 
@@ -114,7 +114,7 @@ def test_empty_intake():
 
 
 def test_report_notes_encoding_fallback_and_title_rows(tmp_path):
-    from datasamples import CUSTOMERS
+    from tests.data.datasamples import CUSTOMERS
 
     path = write(tmp_path, "customers.csv", "CRM export\n" + CUSTOMERS.replace("North", "Zürich"),
                  encoding="cp1252")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from datasamples import CHOICE, CUSTOMERS, SURVEY, TRANSACTIONS, write
+from tests.data.datasamples import CHOICE, CUSTOMERS, SURVEY, TRANSACTIONS, write
 from cvkit.data import DataError, FileSpec, IntakePolicy, Problem, intake, load
 
 
@@ -464,7 +464,7 @@ def test_choice_task_with_a_single_alternative(tmp_path):
 
 
 def test_utilities_missing_level(tmp_path):
-    from datasamples import UTILITIES
+    from tests.data.datasamples import UTILITIES
 
     text = UTILITIES.replace("-0.5,0.5,-0.03", "-0.5,,-0.03")
     msg, problems = fails("utilities", write(tmp_path, "u.csv", text))

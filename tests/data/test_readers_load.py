@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datasamples import CHOICE, CUSTOMERS, SURVEY, TRANSACTIONS, UTILITIES, write
+from tests.data.datasamples import CHOICE, CUSTOMERS, SURVEY, TRANSACTIONS, UTILITIES, write
 from cvkit.data import NA_MARKERS, DataError, IntakePolicy, LoadedTable, intake, load, read_table
 
 
