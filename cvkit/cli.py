@@ -58,12 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", type=Path, help="root folder for deliverables (default: the config's)")
 
     p = sub.add_parser("demo", help="write the demo engagement and run it",
-                       description="Generate the demo engagement (a fictional retailer, deterministic from the "
-                                   "seed) into DIR and run it end to end.")
+                       description="Write a bundled engagement into DIR and run it end to end: the generated "
+                                   "demo retailer (deterministic from the seed) or the real CDNOW log.")
     p.add_argument("dir", type=Path, nargs="?", default=Path("demo-engagement"),
                    help="folder for the demo engagement (default: ./demo-engagement)")
     p.add_argument("--output-dir", type=Path, help="root folder for the deliverable (default: DIR/outputs)")
     p.add_argument("--seed", type=int, default=2026, help="seed of the generated data (default 2026)")
+    p.add_argument("--dataset", choices=("retail", "cdnow"), default="retail",
+                   help="retail: the generated membership-programme retailer, all four analyses (default); "
+                        "cdnow: the real CDNOW purchase log (Fader, Hardie & Lee 2005), customer lifetime value")
 
     p = sub.add_parser("params", help="list a notebook's parameters",
                        description="List the parameters a notebook declares (name, type, default, help): the "
@@ -128,9 +131,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from cvkit.runner import run_engagement
-    from cvkit.scaffold import write_demo_engagement
+    from cvkit.scaffold import DEMO_DATASETS
 
-    config = write_demo_engagement(args.dir, seed=args.seed)
+    config = DEMO_DATASETS[args.dataset](args.dir, seed=args.seed)
     print(f"Demo engagement written to {args.dir}")
     final = run_engagement(config, output_dir=args.output_dir)
     print(f"Deliverable: {(final / 'index.html').resolve()}")

@@ -111,7 +111,8 @@ class AnalysisSection(BaseModel):
     enabled: bool = True
 
     def parameters(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
+        # YAML reads an unquoted 1997-09-30 as a date; notebooks take dates as ISO strings.
+        return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in (self.model_extra or {}).items()}
 
 
 class Analyses(_Strict):
@@ -288,7 +289,7 @@ def _check_analyses(cfg: Engagement) -> list[str]:
                             "folder. Fix: reinstall cvkit from its repository.")
             continue
         declared = {name: p for name, p in notebook_parameters(analysis.path).items()
-                    if name not in COMMON_PARAMETERS and name not in DATA_KINDS}
+                    if name not in COMMON_PARAMETERS and name not in DATA_KINDS and name != "intake"}
         problems += check_values(section.parameters(), declared, f"analyses.{key}")
         if section.enabled and analysis.needs_any and not any(k in given for k in analysis.needs_any):
             need = " or ".join(f"data.{k}" for k in analysis.needs_any)

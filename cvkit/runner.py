@@ -50,7 +50,8 @@ class RunError(RuntimeError):
     notebook : str or None
         The notebook that failed, if the failure was inside one.
     cell : int or None
-        1-based index of the failing code cell within that notebook.
+        Execution count of the failing cell: ``In [n]`` in the partial notebook, which also holds
+        papermill's injected-parameters cell.
     partial : Path or None
         The partially executed notebook, kept for debugging.
     """
@@ -149,6 +150,8 @@ def _notebook_parameters(analysis: Analysis, cfg: Engagement, build: Path, data_
         params["intake_dir"] = str(build / "data")
     else:
         params.update(cfg.analysis_parameters(analysis.key))
+        # The notebooks re-read the intake's output: the same rules must apply (e.g. duplicate_rows: keep).
+        params["intake"] = cfg.intake.model_dump(exclude_defaults=True)
     # Results of earlier analyses in this run that later notebooks read.
     upstream = {
         "clv_file": build / "tables" / "clv" / "customers.csv",
@@ -161,7 +164,7 @@ def _notebook_parameters(analysis: Analysis, cfg: Engagement, build: Path, data_
 
 
 def _failure_details(exc: BaseException) -> tuple[int | None, str]:
-    """(1-based code cell number, short reason naming the cvkit function) of a papermill error."""
+    """(execution count ``In [n]`` of the failing cell, short reason naming the cvkit function) of a papermill error."""
     cell = getattr(exc, "exec_count", None)
     ename = getattr(exc, "ename", type(exc).__name__)
     evalue = getattr(exc, "evalue", str(exc))
@@ -258,6 +261,24 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
     return final
 
 
+@contextlib.contextmanager
+def inline_figures() -> Iterator[None]:
+    """Kernels draw figures into the notebook, whatever MPLBACKEND the caller's shell has.
+
+    The kernel inherits the environment: with ``MPLBACKEND=Agg`` (common on servers and in CI)
+    ``plt.show()`` would draw nothing and the deliverable would have no charts.
+    """
+    before = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = before
+
+
 def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[str, str], progress: bool,
              log: Callable[[str], None]) -> NotebookRun:
     import papermill as pm
@@ -271,14 +292,15 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
     log(f"[{cfg.client.slug}] {analysis.filename}")
     t = time.perf_counter()
     try:
-        pm.execute_notebook(str(analysis.path), str(out_nb), parameters=params, cwd=str(build),
-                            progress_bar=progress, log_output=False, kernel_name="python3",
-                            execution_timeout=600)  # a cell stuck for 10 minutes fails the run instead of hanging it
+        with inline_figures():
+            pm.execute_notebook(str(analysis.path), str(out_nb), parameters=params, cwd=str(build),
+                                progress_bar=progress, log_output=False, kernel_name="python3",
+                                execution_timeout=600)  # a stuck cell fails the run instead of hanging it
     except Exception as exc:
         run.seconds = round(time.perf_counter() - t, 2)
         cell, reason = _failure_details(exc)
         run.error = reason
-        where = f", code cell {cell}" if cell else ""
+        where = f" at cell In [{cell}]" if cell else ""
         raise RunError(f"{analysis.filename} failed{where}: {reason}", notebook=analysis.filename, cell=cell,
                        partial=out_nb) from exc
     run.seconds = round(time.perf_counter() - t, 2)

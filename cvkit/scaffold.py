@@ -11,7 +11,8 @@ from pathlib import Path
 
 from cvkit.resources import templates_dir
 
-__all__ = ["slugify", "new_engagement", "write_demo_engagement", "render_config"]
+__all__ = ["slugify", "new_engagement", "write_demo_engagement", "write_cdnow_engagement", "render_config",
+           "DEMO_DATASETS"]
 
 DATA_TEMPLATES = ("customers", "transactions", "survey", "needs", "choice")
 
@@ -76,3 +77,31 @@ def write_demo_engagement(folder: str | Path, seed: int = 2026) -> Path:
                          currency=demo.currency, seed=seed)
     config.write_text(text, encoding="utf-8")
     return config
+
+
+def write_cdnow_engagement(folder: str | Path) -> Path:
+    """Write the real-data CLV engagement on the CDNOW sample into ``folder``; returns its config path.
+
+    ``data/transactions.csv`` holds the 6,919 purchases of the 2,357-customer
+    sample (``customer_id``, ``date``, ``amount`` in US dollars) and
+    ``data/CDNOW.md`` their provenance; ``engagement.yaml`` is
+    ``templates/examples/cdnow.yaml``, set up as in Fader, Hardie & Lee (2005).
+    """
+    from cvkit.datasets.cdnow import _DATA, load_cdnow_sample
+
+    folder = Path(folder)
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    log = load_cdnow_sample()
+    log.assign(date=log["date"].dt.strftime("%Y-%m-%d"))[["customer_id", "date", "amount"]].to_csv(
+        folder / "data" / "transactions.csv", index=False)
+    shutil.copyfile(_DATA / "CDNOW.md", folder / "data" / "CDNOW.md")
+    config = folder / "engagement.yaml"
+    shutil.copyfile(templates_dir() / "examples" / "cdnow.yaml", config)
+    return config
+
+
+#: The bundled engagements ``cvkit demo --dataset`` can write: name -> writer(folder, seed).
+DEMO_DATASETS = {
+    "retail": write_demo_engagement,
+    "cdnow": lambda folder, seed=2026: write_cdnow_engagement(folder),
+}

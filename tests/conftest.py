@@ -37,5 +37,9 @@ def artifacts() -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Headless matplotlib everywhere, including kernels started by papermill/nbval.
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    # Headless matplotlib in this process; kernels started by nbval draw inline (as in Jupyter), whatever
+    # MPLBACKEND the machine sets, so figure outputs compare like for like with the stored notebooks.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"

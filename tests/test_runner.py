@@ -38,7 +38,8 @@ def test_demo_run_writes_the_whole_deliverable(demo_run: Path, demo_engagement: 
     # Tables as CSV, gathered in one workbook with a sheet per table.
     tables = sorted((demo_run / "tables").glob("*/*.csv"))
     assert {t.parent.name for t in tables} >= {"overview", "drivers", "choice", "clv", "segment"}
-    sheets = pd.ExcelFile(demo_run / "demo_tables.xlsx").sheet_names
+    with pd.ExcelFile(demo_run / "demo_tables.xlsx") as workbook:
+        sheets = workbook.sheet_names
     assert len(sheets) == len(tables)
     for rel, digest in manifest["outputs"].items():
         assert file_sha256(demo_run / rel) == digest
@@ -86,7 +87,8 @@ def test_failing_notebook_leaves_previous_deliverable_intact(demo_run: Path, dem
     with pytest.raises(RunError) as info:
         run_engagement(demo_engagement, only=["value_drivers"], output_dir=root, progress=False, log=lambda m: None)
     message = str(info.value)
-    assert "01_value_drivers.ipynb failed, code cell 3" in message
+    # In [4]: the third code cell, after papermill's injected-parameters cell, as the partial notebook shows
+    assert "01_value_drivers.ipynb failed at cell In [4]:" in message and info.value.cell == 4
     assert "FileNotFoundError" in message and "cvkit.notebook.data_path" in message
     assert info.value.partial == root / ".failed" / "demo" / "01_value_drivers.ipynb"
     assert info.value.partial.exists() and "partially executed notebook is kept" in message
@@ -106,6 +108,18 @@ def test_only_reruns_one_analysis_and_keeps_the_others(demo_run: Path, demo_enga
     assert statuses["clv"] == "carried_over" and statuses["segmentation"] == "carried_over"
     assert (final / "tables" / "clv").exists() == old_clv
     assert (final / "04_customer_lifetime_value.html").exists()
+
+
+def test_kernels_draw_inline_whatever_the_shell_backend(monkeypatch):
+    # With MPLBACKEND=Agg inherited by the kernel, plt.show() draws nothing: a deliverable without charts.
+    import os
+
+    from cvkit.runner import inline_figures
+
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    with inline_figures():
+        assert os.environ["MPLBACKEND"] == "module://matplotlib_inline.backend_inline"
+    assert os.environ["MPLBACKEND"] == "Agg"
 
 
 def test_recover_restores_a_deliverable_left_mid_swap(tmp_path: Path):
