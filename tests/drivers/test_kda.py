@@ -99,13 +99,9 @@ def test_cluster_bootstrap_on_stacked_rows(sim):
     assert np.all(k.importance_["shapley_high"] > k.importance_["shapley_low"])
 
 
-# Floors of the rank correlation between importance and planted effect, per outcome and measure.
-# Satisfaction plants quality (0.22) and avoids_hassles (0.20) almost level, so sampling noise can swap
-# them (0.886 instead of 1 with one swap among six). Relative weights share credit among correlated
-# drivers a little more than Shapley values do: on perceived_price rewards_me, correlated with the
-# dominant reduces_cost, can overtake design_aesthetics (one swap among four: 0.8).
-FLOOR = {"nps": (0.9, 0.9), "satisfaction": (0.85, 0.85), "perceived_quality": (0.9, 0.9),
-         "perceived_price": (0.9, 0.79)}
+# Issue 5: rank correlation >= 0.9 between importance and planted effect for the planted top drivers,
+# for both measures. (On the demo seeds 1-3 the lowest seen is 0.94: one swap of neighbours among six.)
+FLOOR = 0.9
 
 
 @pytest.mark.parametrize("outcome", ["nps", "satisfaction", "perceived_quality", "perceived_price"])
@@ -117,9 +113,9 @@ def test_demo_planted_drivers_recovered(survey, demo, outcome):
     # Importance is scale-free, so the planted effect to compare with is |weight| x SD of the rating.
     truth = [abs(planted[e]) * survey[e].std() for e in top]
     rho = spearmanr(truth, k.importance_.loc[top, "shapley"]).statistic
-    assert rho >= FLOOR[outcome][0], (outcome, "shapley", rho)
+    assert rho >= FLOOR, (outcome, "shapley", rho)
     rho_rw = spearmanr(truth, k.importance_.loc[top, "relative_weight"]).statistic
-    assert rho_rw >= FLOOR[outcome][1], (outcome, "relative_weight", rho_rw)
+    assert rho_rw >= FLOOR, (outcome, "relative_weight", rho_rw)
     # The planted drivers are the most important ones, and the signs come out right.
     assert set(k.importance_.index[:len(top)]) >= set(top[:3])
     for e in top[:3]:
