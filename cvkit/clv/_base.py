@@ -9,7 +9,6 @@ summary table with standard errors.
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import optimize
+
+from cvkit._threads import one_blas_thread
 
 __all__ = ["ConvergenceWarning", "FitError", "BaseModel", "compress_rows"]
 
@@ -27,23 +28,6 @@ class ConvergenceWarning(UserWarning):
 
 class FitError(ValueError):
     """The data cannot identify the model (e.g. no repeat buyers at all)."""
-
-
-@contextlib.contextmanager
-def _single_blas_thread():
-    """Run the optimiser with one BLAS thread.
-
-    SciPy's L-BFGS-B calls BLAS on tiny (k x k) matrices; a multi-threaded
-    BLAS spins up its threads for each call, which on a busy machine made
-    the optimiser's own bookkeeping cost more than the likelihood.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def compress_rows(*columns: np.ndarray, weights: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray,
@@ -160,7 +144,7 @@ class BaseModel:
             # so one set of tolerances suits 100 and 10 million customers.
             return -total / n, -(g * params) / n
 
-        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"), _single_blas_thread():
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"), one_blas_thread():
             res = optimize.minimize(objective, theta0, jac=True, method="L-BFGS-B",
                                     options={"maxiter": self.maxiter, "gtol": self.tol * 1e-2,
                                              "ftol": 1e-15, "maxcor": 20})

@@ -518,7 +518,10 @@ class ModifiedBetaGeoModel(BetaGeoModel):
 # ---------------------------------------------------------------------------------------------
 # Pareto/NBD
 
-_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(24)
+# 16 nodes: the estimates and the optimiser's path are those of 24 nodes (CDNOW: identical to
+# 1e-6, same number of evaluations); 12 already needs more iterations.
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(16)
+_GL_LOG_WEIGHTS = np.log(_GL_WEIGHTS)
 
 
 class ParetoNBDModel(PurchaseModel):
@@ -577,20 +580,21 @@ class ParetoNBDModel(PurchaseModel):
             return ll, None
         w2 = np.where(np.isfinite(L2), special.expit(L2 - L1), 0.0)
         w1 = 1.0 - w2
-        # Expectations of d log(integrand) under the normalised integrand on [t_x, T].
+        # Expectations of d log(integrand) under the normalised integrand on [t_x, T], by
+        # Gauss-Legendre on u = log(alpha + tau); einsum fuses each product with its row sum.
         lo, hi = np.log(alpha + t_x), np.log(alpha + T)
-        half = (hi - lo) / 2
-        u = (lo + hi)[:, None] / 2 + half[:, None] * _GL_NODES[None, :]
-        tau = np.exp(u) - alpha
-        log_bt = np.log(beta + tau)
-        logint = -(r + x - 1)[:, None] * u - (s + 1) * log_bt + np.log(_GL_WEIGHTS)[None, :]
+        u = ((lo + hi) / 2)[:, None] + ((hi - lo) / 2)[:, None] * _GL_NODES[None, :]
+        e = np.exp(u)                      # alpha + tau
+        bt = e + (beta - alpha)            # beta + tau
+        log_bt = np.log(bt)
+        logint = (-(r + x - 1))[:, None] * u - (s + 1) * log_bt + _GL_LOG_WEIGHTS[None, :]
         logint -= logint.max(axis=1, keepdims=True)
         q = np.exp(logint)
         q /= q.sum(axis=1, keepdims=True)
-        e_u = (q * u).sum(axis=1)
-        e_inv_a = (q * np.exp(-u)).sum(axis=1)
-        e_lbt = (q * log_bt).sum(axis=1)
-        e_inv_b = (q / (beta + tau)).sum(axis=1)
+        e_u = np.einsum("ij,ij->i", q, u)
+        e_inv_a = np.einsum("ij,ij->i", q, 1.0 / e)
+        e_lbt = np.einsum("ij,ij->i", q, log_bt)
+        e_inv_b = np.einsum("ij,ij->i", q, 1.0 / bt)
         g = np.empty((len(x), 4))
         g[:, 0] = (digamma(r + ux) - digamma(r))[xi] + np.log(alpha) - w1 * np.log(alpha + T) - w2 * e_u
         g[:, 1] = r / alpha - (r + x) * (w1 / (alpha + T) + w2 * e_inv_a)

@@ -40,8 +40,7 @@ from math import factorial
 import numpy as np
 import pandas as pd
 
-from threadpoolctl import ThreadpoolController
-
+from cvkit._threads import one_blas_thread
 from cvkit.data.errors import DataError, Problem
 
 __all__ = [
@@ -49,27 +48,12 @@ __all__ = [
     "relative_weights", "standardized_betas", "check_correlation", "bootstrap_counts",
 ]
 
-def _one_blas_thread():
-    """Context in which BLAS/LAPACK run single-threaded.
-
-    Batched factorisations of many tiny matrices are one LAPACK call per matrix; with a
-    multi-threaded OpenBLAS each call pays thread start-up and contention, which made a batch
-    of 500 eigen-decompositions of 30 x 30 matrices 5-15x slower on a busy 2-core machine.
-    """
-    global _CONTROLLER
-    if _CONTROLLER is None:  # scanning the loaded libraries costs ~25 ms, so do it once
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
-
-
-_CONTROLLER: ThreadpoolController | None = None
-
 
 def _single_threaded(fn):
-    """Decorator: run ``fn`` inside :func:`_one_blas_thread`."""
+    """Decorator: run ``fn`` inside :func:`cvkit._threads.one_blas_thread`."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        with _one_blas_thread():
+        with one_blas_thread():
             return fn(*args, **kwargs)
     return wrapper
 

@@ -9,8 +9,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from cvkit._threads import one_blas_thread
 from cvkit.data.errors import DataError, Problem
-from cvkit.drivers.importance import (_one_blas_thread, bootstrap_counts, check_correlation, relative_weights, shapley_exact,
+from cvkit.drivers.importance import (bootstrap_counts, check_correlation, relative_weights, shapley_exact,
                                       shapley_sampled, standardized_betas, weighted_corr)
 
 __all__ = ["KeyDriverAnalysis", "DriverTree", "check_ratings"]
@@ -291,7 +292,7 @@ class KeyDriverAnalysis:
         Rb, _ = weighted_corr(data, w[None, :] * counts, pairwise=self.missing == "pairwise")
         # A resample can lose all variance of a rarely used rating; such resamples are set aside.
         ok = np.isfinite(Rb).all(axis=(1, 2))
-        with _one_blas_thread():
+        with one_blas_thread():
             ok[ok] = np.linalg.eigvalsh(Rb[ok, :-1, :-1])[:, 0] > 1e-10
         notes = []
         if (~ok).sum():
