@@ -108,6 +108,9 @@ def _validate(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config)
     result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir)
+    from cvkit.privacy import protect
+
+    protect(result, cfg.privacy)  # the same personal-data checks as `cvkit run`
     print(f"Engagement: {cfg.client.name} ({cfg.client.slug}), analysis date {cfg.analysis_date}")
     print("Analyses enabled: " + (", ".join(a.key for a in cfg.enabled_analyses()) or "none"))
     print(result.report())

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cvkit.data import FileSpec, IntakePolicy
 from cvkit.params import NOTEBOOKS_DIR, check_values, notebook_parameters
+from cvkit.privacy import PrivacyOptions
 
 __all__ = ["Analysis", "ANALYSES", "COMMON_PARAMETERS", "DATA_KINDS", "ConfigError", "Engagement",
            "load_config", "ReportOptions"]
@@ -138,6 +139,7 @@ class Engagement(_Strict):
     intake: IntakePolicy = IntakePolicy()
     analyses: Analyses = Analyses()
     report: ReportOptions = ReportOptions()
+    privacy: PrivacyOptions = PrivacyOptions()
     output_dir: str = "outputs"
 
     # Set by load_config, not read from YAML.

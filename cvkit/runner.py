@@ -89,7 +89,11 @@ def file_sha256(path: Path) -> str:
 @contextlib.contextmanager
 def _client_lock(root: Path, slug: str) -> Iterator[None]:
     lock_path = root / f".{slug}.lock"
-    with open(lock_path, "a+") as fh:
+    try:
+        fh = open(lock_path, "a+")
+    except OSError as exc:
+        raise (_storage_error(exc, root, root / slug) or exc) from exc
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -101,6 +105,26 @@ def _client_lock(root: Path, slug: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _storage_error(exc: OSError, root: Path, final: Path) -> RunError | None:
+    """A clear RunError for a disk that is full, read-only or not writable (the deliverable is untouched).
+
+    None when ``exc`` is not about writing the outputs (e.g. an input file that cannot be read).
+    """
+    reasons = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
+               errno.EROFS: "the output folder is on a read-only file system",
+               errno.EACCES: "the output folder is not writable", errno.EPERM: "the output folder is not writable"}
+    if exc.errno not in reasons:
+        return None
+    if exc.errno in (errno.EACCES, errno.EPERM) and exc.filename and not str(exc.filename).startswith(str(root)):
+        return None
+    reason = reasons[exc.errno]
+    kept = (f"the previous deliverable {final} is untouched" if final.exists()
+            else "no deliverable was written")
+    return RunError(f"{reason}: {exc.filename or root}. The run stopped before replacing anything: {kept}. "
+                    f"Fix: free disk space or choose a writable folder (--output-dir, or output_dir: in "
+                    f"engagement.yaml), then rerun; leftovers of this run are cleaned up automatically.")
 
 
 def _recover(root: Path, slug: str) -> None:
@@ -209,7 +233,7 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
     ------
     cvkit.config.ConfigError, cvkit.data.DataError, RunError
     """
-    from cvkit import report
+    from cvkit import privacy, report
     from cvkit.data import DataError, intake
 
     cfg = load_config(config)
@@ -217,20 +241,27 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
     if unknown:
         raise RunError(f"--only {', '.join(unknown)}: unknown analysis. Fix: use {', '.join(ANALYSES)}.")
     root = Path(output_dir).resolve() if output_dir else cfg.output_root()
-    root.mkdir(parents=True, exist_ok=True)
     slug = cfg.client.slug
     final = root / slug
     started, t0 = _now(), time.perf_counter()
-
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise (_storage_error(exc, root, final) or exc) from exc
     with _client_lock(root, slug):
         _recover(root, slug)
-        build = Path(tempfile.mkdtemp(prefix=f".{slug}.building-", dir=root))
+        try:
+            build = Path(tempfile.mkdtemp(prefix=f".{slug}.building-", dir=root))
+        except OSError as exc:
+            raise (_storage_error(exc, root, final) or exc) from exc
         runs: list[NotebookRun] = []
         try:
             inputs = {k: cfg.data_path(k) for k in cfg.data.given()}
             hashes = {k: file_sha256(p) for k, p in inputs.items()}
             log(f"[{slug}] intake: {', '.join(inputs) or 'no data files'}")
             result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir)
+            # Pseudonymise IDs and refuse personal columns before anything is written for the notebooks.
+            privacy_done = privacy.protect(result, cfg.privacy)
             if not result.ok:
                 raise DataError(result.problems)
             data_dir = build / "data"
@@ -252,10 +283,13 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
             if changed:
                 raise RunError(f"input files changed while the run was reading them: {', '.join(changed)}. "
                                "Fix: make sure nothing else writes to the engagement's data files, then rerun.")
-            _write_manifest(build, cfg, runs, inputs, hashes, result, started, time.perf_counter() - t0)
+            _write_manifest(build, cfg, runs, inputs, hashes, result, started, time.perf_counter() - t0,
+                            privacy=privacy_done, final=final, log=log)
             _swap(build, final)
         except BaseException as exc:
             _keep_partial(build, root, slug, runs, exc)
+            if isinstance(exc, OSError) and (storage := _storage_error(exc, root, final)) is not None:
+                raise storage from exc
             raise
     log(f"[{slug}] deliverable: {final / 'index.html'}")
     return final
@@ -355,8 +389,33 @@ def _keep_partial(build: Path, root: Path, slug: str, runs: list[NotebookRun], e
     shutil.rmtree(build, ignore_errors=True)
 
 
+def _changes_since(previous_manifest: Path, inputs: list[dict[str, Any]], config_sha: str,
+                   packages: dict[str, str], seed: int) -> dict[str, Any] | None:
+    """What differs from the previous deliverable's run (None when there is no previous run)."""
+    try:
+        prev = json.loads(previous_manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    before = {i["kind"]: i for i in prev.get("inputs", [])}
+    now = {i["kind"]: i for i in inputs}
+    changed = [{"kind": k, "path": now[k]["path"], "previous_sha256": before[k]["sha256"],
+                "sha256": now[k]["sha256"]} for k in now if k in before and before[k]["sha256"] != now[k]["sha256"]]
+    prev_pk = prev.get("packages", {})
+    return {
+        "previous_finished": prev.get("finished"),
+        "inputs_changed": changed,
+        "inputs_added": sorted(set(now) - set(before)),
+        "inputs_removed": sorted(set(before) - set(now)),
+        "config_changed": prev.get("config", {}).get("sha256") != config_sha,
+        "seed_changed": prev.get("seed") != seed,
+        "packages_changed": {k: [prev_pk.get(k), v] for k, v in packages.items() if prev_pk.get(k) != v},
+    }
+
+
 def _write_manifest(build: Path, cfg: Engagement, runs: list[NotebookRun], inputs: dict[str, Path],
-                    hashes: dict[str, str], result: Any, started: str, seconds: float) -> None:
+                    hashes: dict[str, str], result: Any, started: str, seconds: float, *,
+                    privacy: dict[str, Any] | None = None, final: Path | None = None,
+                    log: Callable[[str], None] = print) -> None:
     outputs = sorted(str(p.relative_to(build)) for p in build.rglob("*")
                      if p.is_file() and p.parts[len(build.parts)] in {"tables", "results"})
     manifest = {
@@ -370,6 +429,9 @@ def _write_manifest(build: Path, cfg: Engagement, runs: list[NotebookRun], input
         "analysis_date": cfg.analysis_date.isoformat(),
         "inputs": [{"kind": k, "path": str(p), "bytes": p.stat().st_size, "sha256": hashes[k]}
                    for k, p in inputs.items()],
+        # The validated config (every default filled in) and what intake did to protect client data.
+        "engagement": cfg.model_dump(mode="json"),
+        "privacy": privacy,
         "intake": json.loads(result.summary().to_json(orient="records", date_format="iso")),
         "excluded": json.loads(result.excluded().to_json(orient="records")),
         "intake_notes": [str(note) for note in result.notes],
@@ -379,6 +441,13 @@ def _write_manifest(build: Path, cfg: Engagement, runs: list[NotebookRun], input
         "finished": _now(),
         "seconds": round(seconds, 2),
     }
+    if final is not None and (final / "manifest.json").exists():
+        changes = _changes_since(final / "manifest.json", manifest["inputs"], manifest["config"]["sha256"],
+                                 manifest["packages"], cfg.seed)
+        manifest["changes_since_previous_run"] = changes
+        if changes and changes["inputs_changed"]:
+            log(f"[{cfg.client.slug}] input files changed since the previous run: "
+                + ", ".join(c["kind"] for c in changes["inputs_changed"]) + " (see manifest.json)")
     (build / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
 
 

@@ -105,6 +105,10 @@ def data_dictionary() -> str:
     """The data dictionary (``templates/data/README.md``) as Markdown."""
     policy_rows = [f"| `{name}` | `{f.default}` | {f.description} |"
                    for name, f in IntakePolicy.model_fields.items()]
+    from cvkit.privacy import PrivacyOptions  # local: cvkit.privacy imports cvkit.data
+
+    privacy_rows = [f"| `{name}` | {_default(f)} | {f.description} |"
+                    for name, f in PrivacyOptions.model_fields.items()]
     spec_rows = [f"| `{name}` | {'(required)' if f.is_required() else _default(f)} | {f.description} |"
                  for name, f in FileSpec.model_fields.items()]
     lines = [
@@ -164,6 +168,23 @@ def data_dictionary() -> str:
         "| option | default | applies to |",
         "|---|---|---|",
         *policy_rows,
+        "",
+        "### Client data (`privacy:` in `engagement.yaml`)",
+        "",
+        "Input files are opened read-only and never modified. Columns that are not in a schema "
+        "(e.g. a CRM extract's names, e-mails and phone numbers) are dropped at intake and reach no "
+        "output. A column that would reach the notebooks and is named like personal data or holds "
+        "e-mail addresses (or mostly phone numbers) is refused, unless listed in "
+        "`allow_personal_columns`; that includes IDs that are e-mail addresses, unless they are "
+        "pseudonymised. With `pseudonymise_ids: true` every `customer_id` and `respondent_id` is "
+        "replaced at intake by a keyed hash (`C-`/`R-` and 16 hex digits of HMAC-SHA256), the same in "
+        "every file and every rerun with the same key, so the links between files hold; the key is "
+        "read from the environment variable named by `key_env` and is never written anywhere (the "
+        "manifest keeps an 8-digit fingerprint telling whether two runs used the same key).",
+        "",
+        "| option | default | meaning |",
+        "|---|---|---|",
+        *privacy_rows,
         "",
     ]
     for s in SCHEMAS.values():
