@@ -11,7 +11,7 @@ Layout written under ``output_dir``::
 
     tables/<analysis>/<name>.csv
     figures/<analysis>/<name>.png and .svg
-    results/<analysis>.json
+    results/<analysis>.json   (key figures + the structured section: see cvkit.results)
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class Outputs:
         self.tables: dict[str, Path] = {}
         self.figures: dict[str, Path] = {}
         self._results: dict[str, Any] = {}
+        self._section: dict[str, Any] | None = None
 
     @property
     def enabled(self) -> bool:
@@ -95,12 +96,52 @@ class Outputs:
         self._write_results()
         return value
 
+    def section(self, data: Any = None, **fields: Any) -> Any:
+        """Record the analysis's structured results section, validated against its model now.
+
+        Pass a model instance of :mod:`cvkit.results` (e.g. ``ClvResults.from_tables(...)``), a
+        mapping, or the fields as keywords. A section that does not follow the contract stops the
+        notebook here, naming the field, rather than the synthesis later.
+
+        Returns
+        -------
+        The validated model (e.g. :class:`cvkit.results.ClvResults`).
+
+        Raises
+        ------
+        cvkit.results.ResultsError
+        """
+        from cvkit.results import validate_section
+
+        if data is not None and fields:
+            raise TypeError("give the section either as one object or as keywords, not both")
+        model = validate_section(self.analysis, fields if data is None else data,
+                                 where=f"the {self.analysis} results section")
+        self._section = model.model_dump(mode="json")
+        self._write_results()
+        return model
+
     def _write_results(self) -> None:
         if self.root is None:
             return
+        from cvkit.results import SCHEMA_VERSION
+
         path = self.root / "results" / f"{self.analysis}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self._results, indent=2, sort_keys=True, default=_jsonable) + "\n")
+        content = {"schema_version": SCHEMA_VERSION, "analysis": self.analysis,
+                   "key_figures": _no_nan(json.loads(json.dumps(self._results, default=_jsonable))), "section": self._section}
+        path.write_text(json.dumps(content, indent=2, sort_keys=True, default=_jsonable, allow_nan=False) + "\n")
+
+
+def _no_nan(obj: Any) -> Any:
+    """NaN (not valid JSON) as null."""
+    if isinstance(obj, float) and obj != obj:
+        return None
+    if isinstance(obj, dict):
+        return {k: _no_nan(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_no_nan(v) for v in obj]
+    return obj
 
 
 def _jsonable(obj: Any) -> Any:

@@ -1,0 +1,568 @@
+"""The engagement synthesis: from the four analyses' results to one recommendation.
+
+A client buys a recommendation (whom to target, what to offer, at what price, and what it is
+worth), not four analyses. These functions read the validated results of a run
+(:func:`cvkit.results.load_results`) and build each part of the executive summary. Each works
+with whatever analyses ran, and says what is missing instead of failing.
+
+All money is in the engagement's currency; shares are 0..1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import matplotlib.axes
+import matplotlib.figure
+import numpy as np
+import pandas as pd
+
+from cvkit.plot import ACCENT, CLIENT_COLOR, COMPETITOR_COLORS, format_currency
+from cvkit.results import EngagementResults, Estimate
+
+__all__ = ["Finding", "ValueAtStake", "PriceCorridor", "recommend_targets", "headline_findings", "value_at_stake",
+           "target_recommendation", "element_actions", "price_corridor", "next_steps", "missing_note",
+           "plot_value_at_stake", "plot_drivers", "plot_targets", "plot_price_corridor", "plot_dashboard"]
+
+ACTION_COLORS = {"fix": CLIENT_COLOR, "defend": ACCENT, "stop over-investing": COMPETITOR_COLORS[1]}
+# Data each analysis needs (as in cvkit.config.ANALYSES), for the "run it" next step.
+_NEEDS = {"Value drivers": "a brand survey", "Discrete choice": "conjoint choices or respondent utilities",
+          "Customer lifetime value": "a transaction log",
+          "Segmentation": "a needs battery or conjoint part-worths (plus transactions for value)"}
+
+
+def _money(value: float | None, currency: str) -> str:
+    return "n/a" if value is None else format_currency(value, currency)
+
+
+def _pct(share: float | None, decimals: int = 0) -> str:
+    return "n/a" if share is None else f"{100 * share:.{decimals}f}%"
+
+
+def _interval(est: Estimate, fmt: Any) -> str:
+    if est.low is None or est.high is None:
+        return fmt(est.value)
+    return f"{fmt(est.value)} ({100 * est.level:.0f}% interval {fmt(est.low)} to {fmt(est.high)})"
+
+
+def _level(value: Any) -> str:
+    return str(value).replace("_", " ")
+
+
+# --- target recommendation ------------------------------------------------------------------------------
+
+
+def recommend_targets(attractiveness: pd.DataFrame, *, currency: str = "EUR", max_targets: int = 2,
+                      within: float = 0.8) -> dict[str, str]:
+    """Recommended target segments with the reason for each.
+
+    The most attractive segment is always recommended; a further one only when its score is
+    within ``within`` of the best (a near tie the client should weigh), never more than
+    ``max_targets``. The reason names the criteria on which the segment leads.
+
+    Parameters
+    ----------
+    attractiveness : DataFrame
+        :func:`cvkit.segment.attractiveness_table`: one row per segment with ``segment``,
+        ``share`` and the available criteria (``clv_mean``, ``value_share``, ``nps``, ``wtp``),
+        ``attractiveness`` (0..1).
+    currency : str
+        For the money in the reasons.
+    max_targets : int
+        At most this many targets.
+    within : float
+        A runner-up is recommended when its score is at least ``within`` x the best score.
+
+    Returns
+    -------
+    dict
+        Segment (as text) -> reason, most attractive first; empty when the table is empty.
+    """
+    if not len(attractiveness) or "attractiveness" not in attractiveness:
+        return {}
+    t = attractiveness.sort_values("attractiveness", ascending=False).reset_index(drop=True)
+    best = float(t["attractiveness"].iloc[0])
+    chosen = [0] + [i for i in range(1, min(max_targets, len(t)))
+                    if best > 0 and float(t["attractiveness"].iloc[i]) >= within * best]
+    criteria = {"clv_mean": ("CLV per customer", lambda v: _money(v, currency)),
+                "value_share": ("share of value", _pct), "nps": ("NPS", lambda v: f"{v:+.0f}"),
+                "wtp": ("willingness to pay", lambda v: _money(v, currency)), "share": ("size", _pct)}
+    records = t.to_dict("records")  # row-wise, so integer segment ids stay integers
+    out = {}
+    for i in chosen:
+        row = records[i]
+        leads, facts = [], []
+        for col, (name, fmt) in criteria.items():
+            if col not in t or pd.isna(row[col]):
+                continue
+            facts.append(f"{name} {fmt(row[col])}")
+            if row[col] == t[col].max() and len(t) > 1:
+                leads.append(name)
+        head = (f"most attractive segment (score {row['attractiveness']:.2f})" if i == 0 else
+                f"close runner-up (score {row['attractiveness']:.2f} vs {best:.2f})")
+        lead = f"; leads all segments on {' and '.join(leads)}" if leads else ""
+        out[str(row["segment"])] = f"{head}{lead}: {', '.join(facts)}"
+    return out
+
+
+def target_recommendation(results: EngagementResults, *, currency: str = "EUR") -> pd.DataFrame:
+    """The recommended target segments and why, one row each.
+
+    Falls back to the CLV value tiers when the segmentation did not run (protect the top tier),
+    and returns an empty frame when neither ran.
+
+    Returns
+    -------
+    DataFrame
+        ``segment``, ``name``, ``size_share``, ``clv_mean``, ``value_share``, ``nps``, ``wtp``,
+        ``why``; ``attrs["basis"]`` says what the targets stand on.
+    """
+    cols = ["segment", "name", "size_share", "clv_mean", "value_share", "nps", "wtp", "why"]
+    seg, clv = results.segmentation, results.clv
+    if seg is not None and seg.targets():
+        rows = [{"segment": s.segment, "name": s.name, "size_share": s.size_share, "clv_mean": s.clv_mean,
+                 "value_share": s.value_share, "nps": s.nps, "wtp": s.wtp,
+                 "why": s.target_reason + (f". Traits: {'; '.join(s.key_traits)}" if s.key_traits else "")}
+                for s in seg.targets()]
+        out = pd.DataFrame(rows, columns=cols)
+        out.attrs["basis"] = f"needs-based segmentation ({seg.basis}, k = {seg.k})"
+        return out
+    if clv is not None and clv.by_tier:
+        top = max(clv.by_tier, key=lambda g: g.clv / max(g.customers, 1))
+        out = pd.DataFrame([{"segment": top.group, "name": f"{top.group} of customers by CLV",
+                             "size_share": top.customers / max(clv.n_customers, 1), "clv_mean": top.clv / max(top.customers, 1),
+                             "value_share": top.share, "nps": None, "wtp": None,
+                             "why": (f"holds {_pct(top.share)} of the expected value with "
+                                     f"{_pct(top.customers / max(clv.n_customers, 1))} of the customers: retain them "
+                                     "first. Needs-based targets need the segmentation.")}], columns=cols)
+        out.attrs["basis"] = "CLV value tiers (no needs-based segmentation in this run)"
+        return out
+    out = pd.DataFrame(columns=cols)
+    out.attrs["basis"] = "none: neither the segmentation nor the CLV analysis ran"
+    return out
+
+
+# --- value at stake -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ValueAtStake:
+    """What the customer base is worth and where the value sits.
+
+    Attributes
+    ----------
+    total : Estimate or None
+        Total CLV over the horizon (currency) with its interval.
+    horizon_months : int or None
+    table : DataFrame
+        ``group``, ``customers_share``, ``clv_per_customer``, ``value``, ``low``, ``high``, ``share``
+        (of value, 0..1), ``target``.
+    basis : str
+        What the groups are (needs segments, a customer column, value tiers).
+    top_group : str or None
+        The group holding the largest share of value, and ``top_share`` that share.
+    top20_share : float or None
+        Share of CLV held by the top 20% of customers.
+    note : str
+        How to read the numbers (e.g. scaling from the survey sample).
+    """
+
+    total: Estimate | None
+    horizon_months: int | None
+    table: pd.DataFrame
+    basis: str
+    top_group: str | None
+    top_share: float | None
+    top20_share: float | None
+    note: str = ""
+
+
+def value_at_stake(results: EngagementResults) -> ValueAtStake:
+    """CLV by segment and the share held by the top segment.
+
+    Segments are the needs-based ones when the segmentation linked them to CLV (their share of the
+    sample's value scaled to the CLV total), else the customer column of the CLV analysis (e.g.
+    channel, with bootstrap intervals), else the CLV value tiers.
+    """
+    clv, seg = results.clv, results.segmentation
+    cols = ["group", "customers_share", "clv_per_customer", "value", "low", "high", "share", "target"]
+    total = clv.total if clv is not None else None
+    rows: list[dict[str, Any]] = []
+    basis, note = "", ""
+    if seg is not None and all(s.value_share is not None for s in seg.segments):
+        basis = "needs-based segments"
+        for s in seg.segments:
+            rows.append({"group": f"{s.segment}: {s.name}", "customers_share": s.size_share,
+                         "clv_per_customer": s.clv_mean, "value": total.value * s.value_share if total else None,
+                         "low": None, "high": None, "share": s.value_share, "target": s.target})
+        note = ("Segment shares of value come from the surveyed customers linked to their CLV; the value column "
+                "applies them to the CLV total, assuming the sample is representative of the base.")
+    elif clv is not None and (clv.by_segment or clv.by_tier):
+        groups = clv.by_segment or clv.by_tier
+        basis = f"customers by {clv.segment_column}" if clv.by_segment else "CLV value tiers"
+        for g in groups:
+            rows.append({"group": g.group, "customers_share": g.customers / max(clv.n_customers, 1),
+                         "clv_per_customer": g.clv / max(g.customers, 1), "value": g.clv, "low": g.low,
+                         "high": g.high, "share": g.share, "target": False})
+        note = f"{100 * clv.total.level:.0f}% bootstrap intervals of the models' parameters."
+    table = pd.DataFrame(rows, columns=cols)
+    top_group = top_share = None
+    if len(table) and table["share"].notna().any():
+        table = table.sort_values("share", ascending=False).reset_index(drop=True)
+        top_group, top_share = str(table["group"].iloc[0]), float(table["share"].iloc[0])
+    return ValueAtStake(total=total, horizon_months=clv.horizon_months if clv else None, table=table,
+                        basis=basis or "none", top_group=top_group, top_share=top_share,
+                        top20_share=clv.top20_share if clv else None, note=note)
+
+
+# --- elements of value ----------------------------------------------------------------------------------
+
+
+def element_actions(results: EngagementResults) -> pd.DataFrame:
+    """Elements of value to fix, defend, and stop over-investing in (importance-performance).
+
+    Returns
+    -------
+    DataFrame
+        ``action``, ``element``, ``importance`` (% of R²), ``performance`` (client mean, 0-10),
+        ``gap`` (vs the competitor), ``why``; empty when the value drivers did not run.
+    """
+    cols = ["action", "element", "importance", "performance", "gap", "why"]
+    drv = results.drivers
+    if drv is None:
+        return pd.DataFrame(columns=cols)
+    order = {"fix": 0, "defend": 1, "stop over-investing": 2}
+    rows = [{"action": e.action, "element": e.label, "importance": e.importance, "performance": e.performance,
+             "gap": e.gap, "why": e.reason} for e in sorted(drv.elements, key=lambda e: order[e.action])]
+    out = pd.DataFrame(rows, columns=cols)
+    out.attrs["competitor"] = drv.competitor
+    return out
+
+
+# --- price corridor -------------------------------------------------------------------------------------
+
+
+@dataclass
+class PriceCorridor:
+    """Where the price of the recommended offer can sit.
+
+    ``low`` is the price of the customer's next best alternative (EVE reference value) or, without
+    EVE, the lowest tested price; ``high`` the economic value (EVE: the value-based ceiling) or,
+    without EVE, what respondents would pay for the winning concept's features (conjoint WTP).
+    ``recommended`` is the winning concept's price. ``table`` lists every marker with its source;
+    ``flags`` the red flags.
+    """
+
+    low: float | None
+    high: float | None
+    recommended: float | None
+    table: pd.DataFrame
+    flags: list[str] = field(default_factory=list)
+    concept: dict[str, Any] | None = None
+    wtp: Estimate | None = None
+
+    @property
+    def available(self) -> bool:
+        return len(self.table) > 0
+
+
+def price_corridor(results: EngagementResults, *, currency: str = "EUR") -> PriceCorridor:
+    """The winning concept and its price corridor from the conjoint (WTP) and EVE (value drivers)."""
+    drv, cho = results.drivers, results.choice
+    eve = drv.eve if drv is not None else None
+    rows: list[dict[str, Any]] = []
+    flags: list[str] = []
+    concept, wtp, recommended = None, None, None
+    if eve is not None:
+        rows.append({"marker": "next best alternative (EVE reference value)", "price": eve.reference_value,
+                     "low": None, "high": None, "source": "value drivers"})
+        rows.append({"marker": "economic value (EVE ceiling)", "price": eve.economic_value, "low": None,
+                     "high": None, "source": "value drivers"})
+        if eve.planned_price is not None:
+            rows.append({"marker": "planned price", "price": eve.planned_price, "low": None, "high": None,
+                         "source": "value drivers"})
+            if eve.planned_price > eve.economic_value:
+                flags.append(f"the planned price {_money(eve.planned_price, currency)} is above the economic value "
+                             f"{_money(eve.economic_value, currency)}: a fully informed customer would not pay it")
+    tested = sorted(cho.tested_prices) if cho is not None else []
+    if cho is not None and cho.winning_concept is not None:
+        win = cho.winning_concept
+        concept = {k: v for k, v in win.levels.items() if k != cho.price_attribute}
+        recommended = win.price
+        wtp = cho.concept_wtp(win)
+        if win.price is not None:
+            rows.append({"marker": "winning concept's price (most profitable)", "price": win.price, "low": None,
+                         "high": None, "source": "discrete choice"})
+        if cho.profit_max_price is not None and cho.base_concept is not None:
+            rows.append({"marker": f"profit-maximising fee for {cho.base_concept.name}", "price": cho.profit_max_price,
+                         "low": None, "high": None, "source": "discrete choice"})
+        if wtp is not None:
+            rows.append({"marker": "WTP for the winning features vs the basic levels", "price": wtp.value,
+                         "low": wtp.low, "high": wtp.high, "source": "discrete choice"})
+        if tested and win.price is not None and win.price >= tested[-1]:
+            flags.append(f"the winning price {_money(win.price, currency)} is the highest price tested: the optimum "
+                         "may lie above the tested range, so test higher prices before settling")
+        if cho.converged is False:
+            flags.append("the conjoint's HB sampler did not converge: treat its prices as provisional")
+    low = eve.reference_value if eve is not None else (tested[0] if tested else None)
+    high = eve.economic_value if eve is not None else (wtp.value if wtp is not None else
+                                                       (tested[-1] if tested else None))
+    if recommended is not None and high is not None and recommended > high:
+        flags.append(f"the winning concept's price {_money(recommended, currency)} is above the corridor's ceiling "
+                     f"{_money(high, currency)}")
+    table = pd.DataFrame(rows, columns=["marker", "price", "low", "high", "source"])
+    return PriceCorridor(low=low if rows else None, high=high if rows else None, recommended=recommended, table=table,
+                         flags=flags, concept=concept, wtp=wtp)
+
+
+# --- headline findings ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Finding:
+    """One headline finding and the number behind it."""
+
+    topic: str
+    text: str
+    number: str
+    source: str
+
+
+def headline_findings(results: EngagementResults, *, currency: str = "EUR", n: int = 5) -> list[Finding]:
+    """The ``n`` headline findings, each with the number behind it, from whatever analyses ran.
+
+    Order of priority: what the base is worth, whom to target, loyalty against the competitor,
+    what drives it, the winning offer and its price; the CLV analysis alone adds concentration
+    and activity. Fewer than ``n`` when the evidence does not support more.
+    """
+    found: list[Finding] = []
+    clv, seg, drv, cho = results.clv, results.segmentation, results.drivers, results.choice
+    money = lambda v: _money(v, currency)  # noqa: E731
+    if clv is not None:
+        found.append(Finding("Value at stake", f"Current customers are worth {_interval(clv.total, money)} in "
+                             f"discounted margin over the next {clv.horizon_months} months; the top 20% of customers "
+                             f"hold {_pct(clv.top20_share)} of it.", money(clv.total.value), "Customer lifetime value"))
+    if seg is not None and seg.targets():
+        t = seg.targets()[0]
+        value = f", {_pct(t.value_share)} of the value" if t.value_share is not None else ""
+        found.append(Finding("Whom to target", f"Target segment {t.segment}, \"{t.name}\": {_pct(t.size_share)} of "
+                             f"respondents{value}.", _pct(t.value_share if t.value_share is not None else t.size_share),
+                             "Segmentation"))
+    if drv is not None:
+        nps = _interval(drv.nps, lambda v: f"{v:+.1f}")
+        gap = ""
+        if drv.nps_gap is not None and drv.competitor:
+            real = "a real difference" if drv.nps_gap_significant else "not distinguishable from noise"
+            gap = f", {drv.nps_gap.value:+.1f} points against {drv.competitor} ({real})"
+        found.append(Finding("Loyalty", f"{drv.client_brand}'s NPS is {nps}{gap}.", f"{drv.nps.value:+.1f}",
+                             "Value drivers"))
+        top = drv.top_drivers[:2]
+        fix = drv.actions("fix")
+        fix_text = (f"; fix first: {fix[0].label} ({fix[0].importance:.0f}% of R², rated {fix[0].performance:.1f}/10)"
+                    if fix else "")
+        found.append(Finding("What drives it", f"{' and '.join(d.label for d in top)} drive {drv.outcome.upper() if drv.outcome == 'nps' else drv.outcome} most "
+                             f"({', '.join(f'{d.importance:.0f}%' for d in top)} of the explained variance){fix_text}.",
+                             f"{top[0].importance:.0f}% of R²", "Value drivers"))
+    if cho is not None and cho.winning_concept is not None:
+        win = cho.winning_concept
+        levels = ", ".join(_level(v) for k, v in win.levels.items() if k != cho.price_attribute)
+        price = f" at {money(win.price)}" if win.price is not None else ""
+        found.append(Finding("What to offer", f"The most profitable concept is {levels}{price}: {_pct(win.share)} "
+                             "share of preference in the simulated market.", _pct(win.share), "Discrete choice"))
+    if drv is not None and drv.eve is not None:
+        e = drv.eve
+        vs = f" against a planned {money(e.planned_price)}" if e.planned_price is not None else ""
+        found.append(Finding("What it is worth", f"{e.offer} is worth {money(e.economic_value)} to a fully informed "
+                             f"customer (economic value){vs}.", money(e.economic_value), "Value drivers"))
+    if clv is not None:
+        if clv.mean_p_alive is not None:
+            found.append(Finding("Who is still active", f"On average a customer is still active with probability "
+                                 f"{clv.mean_p_alive:.2f}: {_pct(1 - clv.mean_p_alive)} of the base has likely lapsed.",
+                                 f"{clv.mean_p_alive:.2f}", "Customer lifetime value"))
+        with_cac = [g for g in clv.by_segment if g.clv_to_cac is not None]
+        if with_cac:
+            worst = min(with_cac, key=lambda g: g.clv_to_cac)
+            found.append(Finding("Acquisition", f"{clv.segment_column} {worst.group} returns the least per unit of "
+                                 f"acquisition cost (CLV-to-CAC {worst.clv_to_cac:.1f}).", f"{worst.clv_to_cac:.1f}",
+                                 "Customer lifetime value"))
+    return found[:n]
+
+
+# --- next steps -----------------------------------------------------------------------------------------
+
+
+def missing_note(results: EngagementResults) -> str:
+    """One sentence on which analyses are missing from the run (empty when none)."""
+    parts = []
+    if results.missing:
+        parts.append(f"Not run in this engagement: {', '.join(results.missing)}; the parts of the summary that need "
+                     "them are left out.")
+    if results.without_section:
+        parts.append(f"Results without the structured section (written by an older cvkit): "
+                     f"{', '.join(results.without_section)}; rerun them.")
+    return " ".join(parts)
+
+
+def next_steps(results: EngagementResults, *, currency: str = "EUR", n: int = 6) -> list[str]:
+    """Concrete next steps, most important first, from the findings and what is missing."""
+    steps: list[str] = []
+    seg, drv, cho, clv = results.segmentation, results.drivers, results.choice, results.clv
+    targets = target_recommendation(results, currency=currency)
+    if seg is not None and len(targets):
+        names = " and ".join(f"\"{name}\"" for name in targets["name"])
+        steps.append(f"Build the customer plan around {names}: find them in the CRM with the segmentation's typing "
+                     "tool and size the offer for them.")
+    elif clv is not None and len(targets):
+        steps.append(f"Start a retention programme for the {targets['segment'].iloc[0]} of customers by CLV.")
+    if drv is not None:
+        fix = drv.actions("fix")
+        if fix:
+            steps.append(f"Close the gap on {', '.join(e.label for e in fix[:3])}: important to customers, and "
+                         f"{drv.client_brand} under-performs there.")
+        stop = drv.actions("stop over-investing")
+        if stop:
+            steps.append(f"Review the spend on {', '.join(e.label for e in stop[:3])}: strong, but they do not move "
+                         f"{drv.outcome}; keep whatever is part of the brand promise.")
+    corridor = price_corridor(results, currency=currency)
+    if cho is not None and cho.winning_concept is not None:
+        price = f" at {_money(corridor.recommended, currency)}" if corridor.recommended is not None else ""
+        steps.append(f"Pilot the winning concept{price} with a market test before launch: preference shares "
+                     "overstate real take-up.")
+    for flag in corridor.flags:
+        steps.append(f"Check the price: {flag}.")
+    if clv is not None and clv.total.low is not None and clv.total.high is not None and clv.total.value:
+        width = (clv.total.high - clv.total.low) / 2 / abs(clv.total.value)
+        if width > 0.2:
+            steps.append(f"The CLV interval is ±{width:.0%}: collect more history before budgeting on it.")
+    for title in results.missing + results.without_section:
+        steps.append(f"Run the {title.lower()} analysis (needs {_NEEDS.get(title, 'its data')}) to complete the "
+                     "recommendation.")
+    return steps[:n]
+
+
+# --- figures --------------------------------------------------------------------------------------------
+
+
+def _empty(ax: matplotlib.axes.Axes, title: str, text: str) -> matplotlib.axes.Axes:
+    ax.set_title(title, loc="left")
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, color="0.4", transform=ax.transAxes)
+    ax.set_axis_off()
+    return ax
+
+
+def _ax(ax: matplotlib.axes.Axes | None, size: tuple[float, float]) -> matplotlib.axes.Axes:
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def plot_value_at_stake(stake: ValueAtStake, *, currency: str = "EUR",
+                        ax: matplotlib.axes.Axes | None = None) -> matplotlib.axes.Axes:
+    """Share of value by segment (bars), the targets in the client colour; the total in the title."""
+    ax = _ax(ax, (6, 3.5))
+    title = "Value at stake"
+    if not len(stake.table) or stake.table["share"].isna().all():
+        return _empty(ax, title, "No CLV in this run:\nrun the customer lifetime value analysis")
+    t = stake.table.iloc[::-1]
+    colors = [CLIENT_COLOR if tgt else ACCENT for tgt in t["target"]]
+    ax.barh([str(g)[:32] for g in t["group"]], 100 * t["share"], color=colors)
+    for y, (share, people) in enumerate(zip(t["share"], t["customers_share"])):
+        ax.text(100 * share, y, f" {100 * share:.0f}% of value, {100 * people:.0f}% of customers", va="center",
+                fontsize=8)
+    ax.set_xlim(0, 100 * max(t["share"].max(), 0.01) * 1.9)
+    ax.set_xlabel("share of value (%)")
+    total = f": {format_currency(stake.total.value, currency)} over {stake.horizon_months} months" if stake.total else ""
+    ax.set_title(f"{title}{total}", loc="left")
+    return ax
+
+
+def plot_drivers(results: EngagementResults, *, ax: matplotlib.axes.Axes | None = None,
+                 top: int = 8) -> matplotlib.axes.Axes:
+    """Importance of the elements with an action (fix / defend / stop over-investing), coloured by action."""
+    ax = _ax(ax, (6, 3.5))
+    title = "Elements of value: what to do"
+    drv = results.drivers
+    if drv is None or not drv.elements:
+        return _empty(ax, title, "Value drivers not run:\nno element actions")
+    order = {"fix": 0, "defend": 1, "stop over-investing": 2}
+    elements = sorted(drv.elements, key=lambda e: (order[e.action], -e.importance))[:top][::-1]
+    ax.barh([e.label for e in elements], [e.importance for e in elements],
+            color=[ACTION_COLORS[e.action] for e in elements])
+    for y, e in enumerate(elements):
+        ax.text(e.importance, y, f" {e.action}", va="center", fontsize=8)
+    ax.set_xlim(0, max(e.importance for e in elements) * 1.6)
+    ax.set_xlabel(f"importance (% of R² of {drv.outcome})")
+    ax.set_title(title, loc="left")
+    return ax
+
+
+def plot_targets(results: EngagementResults, *, currency: str = "EUR",
+                 ax: matplotlib.axes.Axes | None = None) -> matplotlib.axes.Axes:
+    """Segments by size (x) and CLV per customer (y), bubble area = share of value; targets in the client colour."""
+    ax = _ax(ax, (6, 3.5))
+    title = "Whom to target"
+    seg = results.segmentation
+    if seg is None:
+        return _empty(ax, title, "Segmentation not run:\nno needs-based targets")
+    has_clv = all(s.clv_mean is not None for s in seg.segments)
+    ys = [s.clv_mean if has_clv else (s.attractiveness or 0) for s in seg.segments]
+    sizes = [600 * (s.value_share if s.value_share is not None else s.size_share) + 40 for s in seg.segments]
+    colors = [CLIENT_COLOR if s.target else COMPETITOR_COLORS[1] for s in seg.segments]
+    ax.scatter([100 * s.size_share for s in seg.segments], ys, s=sizes, c=colors, alpha=0.8, edgecolors="white")
+    for s, y in zip(seg.segments, ys):
+        ax.annotate(f"{s.segment}: {s.name[:28]}", (100 * s.size_share, y), textcoords="offset points",
+                    xytext=(8, 6), fontsize=8)
+    ax.set_xlabel("size (% of respondents)")
+    ax.set_ylabel(f"CLV per customer ({currency})" if has_clv else "attractiveness (0-1)")
+    ax.margins(x=0.35, y=0.3)
+    ax.set_title(f"{title} (red: recommended)", loc="left")
+    return ax
+
+
+def plot_price_corridor(corridor: PriceCorridor, *, currency: str = "EUR",
+                        ax: matplotlib.axes.Axes | None = None) -> matplotlib.axes.Axes:
+    """The corridor as a band, with every price marker (and the WTP interval) on one axis."""
+    ax = _ax(ax, (6, 3.5))
+    title = "Price corridor"
+    if not corridor.available:
+        return _empty(ax, title, "Neither EVE nor the conjoint ran:\nno price evidence")
+    t = corridor.table.iloc[::-1].reset_index(drop=True)
+    if corridor.low is not None and corridor.high is not None:
+        ax.axvspan(min(corridor.low, corridor.high), max(corridor.low, corridor.high), color=ACCENT, alpha=0.12,
+                   label="corridor")
+    for y, row in t.iterrows():
+        if pd.notna(row["low"]) and pd.notna(row["high"]):
+            ax.plot([row["low"], row["high"]], [y, y], color="0.5", lw=2)
+        recommended = corridor.recommended is not None and np.isclose(row["price"], corridor.recommended) \
+            and "winning" in row["marker"]
+        ax.plot(row["price"], y, "o", color=CLIENT_COLOR if recommended else ACCENT, ms=8)
+        ax.text(row["price"], y + 0.22, format_currency(row["price"], currency), ha="center", fontsize=8)
+    ax.set_yticks(range(len(t)), [m[:42] for m in t["marker"]], fontsize=8)
+    ax.set_ylim(-0.6, len(t) - 0.4)
+    ax.set_xlabel(f"price ({currency})")
+    ax.set_title(title, loc="left")
+    return ax
+
+
+def plot_dashboard(results: EngagementResults, *, currency: str = "EUR", client_name: str = "",
+                   fig: matplotlib.figure.Figure | None = None) -> matplotlib.figure.Figure:
+    """One slide-sized figure (16:9): value at stake, whom to target, elements of value, price corridor.
+
+    Panels whose analysis did not run say so instead of staying blank.
+    """
+    if fig is None:
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=(14, 7.9))
+    axes = fig.subplots(2, 2)
+    plot_value_at_stake(value_at_stake(results), currency=currency, ax=axes[0, 0])
+    plot_targets(results, currency=currency, ax=axes[0, 1])
+    plot_drivers(results, ax=axes[1, 0])
+    plot_price_corridor(price_corridor(results, currency=currency), currency=currency, ax=axes[1, 1])
+    fig.suptitle(f"{client_name + ': ' if client_name else ''}the recommendation on one page", x=0.01, ha="left",
+                 fontsize=15, fontweight="bold")
+    fig.tight_layout()
+    return fig
