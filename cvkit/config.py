@@ -25,8 +25,8 @@ from cvkit.data import FileSpec, IntakePolicy
 from cvkit.params import NOTEBOOKS_DIR, check_values, notebook_parameters
 from cvkit.privacy import PrivacyOptions
 
-__all__ = ["Analysis", "ANALYSES", "COMMON_PARAMETERS", "DATA_KINDS", "ConfigError", "Engagement",
-           "load_config", "ReportOptions"]
+__all__ = ["Analysis", "ANALYSES", "OVERVIEW", "SYNTHESIS", "COMMON_PARAMETERS", "DATA_KINDS", "ConfigError",
+           "Engagement", "load_config", "ReportOptions"]
 
 DATA_KINDS = ("customers", "transactions", "survey", "needs", "choice", "utilities")
 
@@ -56,6 +56,8 @@ class Analysis:
 
 
 OVERVIEW = Analysis("overview", "00_engagement_overview.ipynb", "Engagement overview", "overview", ())
+# Runs last, after segmentation, whenever at least one analysis ran: reads their results files.
+SYNTHESIS = Analysis("synthesis", "05_engagement_synthesis.ipynb", "Executive summary", "synthesis", ())
 
 # In run order: segmentation reads the choice and CLV results of the same run.
 ANALYSES: dict[str, Analysis] = {a.key: a for a in (
