@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import cvkit
-from cvkit.config import ANALYSES, DATA_KINDS, OVERVIEW, Analysis, Engagement, load_config
+from cvkit.config import ANALYSES, DATA_KINDS, OVERVIEW, SYNTHESIS, Analysis, Engagement, load_config
 from cvkit.notebook import NOT_GIVEN
 
 __all__ = ["RunError", "NotebookRun", "run_engagement", "run_many", "file_sha256"]
@@ -172,6 +172,8 @@ def _notebook_parameters(analysis: Analysis, cfg: Engagement, build: Path, data_
             params[kind] = data_paths.get(kind, NOT_GIVEN)
     if analysis is OVERVIEW:
         params["intake_dir"] = str(build / "data")
+    elif analysis is SYNTHESIS:
+        params["results_dir"] = str(build)  # the results files the analyses of this run wrote
     else:
         params.update(cfg.analysis_parameters(analysis.key))
         # The notebooks re-read the intake's output: the same rules must apply (e.g. duplicate_rows: keep).
@@ -276,6 +278,9 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
                     runs.append(_carry_over(analysis, final, build, log))
                     continue
                 runs.append(_execute(analysis, cfg, build, data_paths, progress, log))
+            # The executive summary reads every analysis's results, rerun or carried over, so it always reruns.
+            if any(r.status in ("ok", "carried_over") for r in runs if r.analysis != OVERVIEW.key):
+                runs.append(_execute(SYNTHESIS, cfg, build, data_paths, progress, log))
 
             log(f"[{slug}] rendering the deliverable")
             report.render_deliverable(build, cfg, runs)
