@@ -98,14 +98,17 @@ def _derivatives(X, offset, chosen, beta, w, wXc, scores=False):
     P /= den[:, None]
     ll_s = V[np.arange(S), chosen] - np.log(den) - m
     Xbar = np.einsum("sj,sjk->sk", P, X)                  # (S, K) expected attributes
+    # sum_sj p x x' as Y'Y with Y = sqrt(p) x: NumPy hands Y.T @ Y to BLAS syrk (half a gemm).
     if w is None:
         ll = float(ll_s.sum())
         g = wXc - Xbar.sum(axis=0)
-        H = -(X2.T @ (X2 * P.reshape(-1, 1)) - Xbar.T @ Xbar)
+        Y = X2 * np.sqrt(P).reshape(-1, 1)
+        H = -(Y.T @ Y - Xbar.T @ Xbar)
     else:
         ll = float(ll_s @ w)
         g = wXc - w @ Xbar
-        H = -(X2.T @ (X2 * (P * w[:, None]).reshape(-1, 1)) - (Xbar * w[:, None]).T @ Xbar)
+        Y = X2 * np.sqrt(P * w[:, None]).reshape(-1, 1)
+        H = -(Y.T @ Y - (Xbar * w[:, None]).T @ Xbar)
     sc = None
     if scores:
         sc = X[np.arange(S), chosen] - Xbar
