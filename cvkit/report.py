@@ -39,7 +39,8 @@ _HEADING = re.compile(r'<h([1-3]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 
 
 def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str | Path, *, title: str,
-                    client_name: str, analysis_date: str, show_code: bool = False) -> Path:
+                    client_name: str, analysis_date: str, show_code: bool = False, pages_nav: str = "",
+                    pages: str = "") -> Path:
     """Render one executed notebook to a standalone HTML page.
 
     Parameters
@@ -53,6 +54,9 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
     show_code : bool
         False (client version): every code input is hidden. True (analyst
         version): only inputs tagged ``hide-input`` are hidden.
+    pages_nav, pages : str
+        HTML put at the top and at the bottom of the page (the links to the other pages when the
+        page is the deliverable's index).
     """
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
@@ -72,6 +76,8 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
     nb.metadata["title"] = f"{title} | {client_name}"
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     body = body.replace("<!--cvkit-toc-->", _toc(body))
+    # After the table of contents, so the cards' headings stay out of it.
+    body = body.replace("<!--cvkit-pages-nav-->", pages_nav).replace("<!--cvkit-pages-->", pages)
     out = Path(html_path)
     out.write_text(body, encoding="utf-8")
     return out
@@ -85,22 +91,35 @@ def _toc(body: str) -> str:
     return "<ul>" + "".join(items) + "</ul>"
 
 
-def render_index(folder: str | Path, *, client_name: str, analysis_date: str,
-                 pages: Sequence[dict[str, Any]]) -> Path:
-    """Write ``index.html``: one card per analysis page with its status and headline results.
-
-    ``pages`` items have ``title``, ``html`` (file name or None), ``status`` and
-    ``results`` (the analysis's results dict, possibly empty).
-    """
+def _environment() -> Any:
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    env = Environment(loader=FileSystemLoader(str(templates_dir() / "report")),
-                      autoescape=select_autoescape(["html", "j2"]))
+    return Environment(loader=FileSystemLoader(str(templates_dir() / "report")),
+                       autoescape=select_autoescape(["html", "j2"]))
+
+
+def render_index(folder: str | Path, *, client_name: str, analysis_date: str,
+                 pages: Sequence[dict[str, Any]], summary: str | Path | nbformat.NotebookNode | None = None,
+                 show_code: bool = False) -> Path:
+    """Write ``index.html``: the executive summary (when given) and one card per page.
+
+    ``pages`` items have ``title``, ``html`` (file name or None), ``status`` and
+    ``results`` (the analysis's key figures, possibly empty). With ``summary`` (the executed
+    synthesis notebook) the index *is* the executive summary: a line of links to the pages at the
+    top, the cards with their headline figures at the bottom. Without it (no analysis ran), the
+    index is the cards alone.
+    """
+    env = _environment()
+    out = Path(folder) / "index.html"
+    if summary is not None:
+        nav = env.get_template("pages_nav.html.j2").render(pages=pages)
+        cards = env.get_template("pages.html.j2").render(pages=pages, format_value=_format_value)
+        return render_notebook(summary, out, title="Executive summary", client_name=client_name,
+                               analysis_date=analysis_date, show_code=show_code, pages_nav=nav, pages=cards)
     css = (templates_dir() / "report" / "cvkit" / "cvkit.css").read_text(encoding="utf-8")
     text = env.get_template("index.html.j2").render(
         client_name=client_name, analysis_date=analysis_date, run_date=dt.date.today().isoformat(),
         version=cvkit.__version__, pages=pages, css=css, format_value=_format_value)
-    out = Path(folder) / "index.html"
     out.write_text(text, encoding="utf-8")
     return out
 
@@ -116,6 +135,11 @@ def _format_value(entry: dict[str, Any]) -> str:
     elif isinstance(value, dict):
         value = ", ".join(f"{k}: {v}" for k, v in list(value.items())[:4])
     return f"{value} {unit}" if unit else str(value)
+
+
+def _key_figures(raw: dict[str, Any]) -> dict[str, Any]:
+    """The key figures of a results file, in the current layout or the pre-contract flat one."""
+    return raw.get("key_figures", {}) if "schema_version" in raw else raw
 
 
 def readable(column: str) -> str:
@@ -176,14 +200,23 @@ def print_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: float = 1
 
 
 def render_deliverable(build: Path, cfg: Engagement, runs: list[NotebookRun]) -> None:
-    """Render every executed notebook of a run, the index, the workbook and (optionally) PDFs."""
-    from cvkit.config import ANALYSES, OVERVIEW
+    """Render every executed notebook of a run, the index, the workbook and (optionally) PDFs.
 
-    by_key = {OVERVIEW.key: OVERVIEW, **ANALYSES}
+    The synthesis notebook, when it ran, becomes ``index.html``: the deliverable opens on the
+    executive summary.
+    """
+    from cvkit.config import ANALYSES, OVERVIEW, SYNTHESIS
+
+    by_key = {OVERVIEW.key: OVERVIEW, **ANALYSES, SYNTHESIS.key: SYNTHESIS}
     pages = []
+    summary = None
     for run in runs:
         analysis = by_key[run.analysis]
         nb_path = build / "notebooks" / analysis.filename
+        if analysis is SYNTHESIS:
+            if nb_path.exists():
+                summary, run.html = nb_path, "index.html"
+            continue
         entry: dict[str, Any] = {"title": analysis.title, "status": run.status, "html": None, "results": {}}
         if nb_path.exists():
             name = f"{Path(analysis.filename).stem}.html"
@@ -193,9 +226,10 @@ def render_deliverable(build: Path, cfg: Engagement, runs: list[NotebookRun]) ->
             entry["html"] = name
         results = build / "results" / f"{analysis.outputs}.json"
         if results.exists():
-            entry["results"] = json.loads(results.read_text(encoding="utf-8"))
+            entry["results"] = _key_figures(json.loads(results.read_text(encoding="utf-8")))
         pages.append(entry)
-    render_index(build, client_name=cfg.client.name, analysis_date=cfg.analysis_date.isoformat(), pages=pages)
+    render_index(build, client_name=cfg.client.name, analysis_date=cfg.analysis_date.isoformat(), pages=pages,
+                 summary=summary, show_code=cfg.report.show_code)
     write_workbook(build / "tables", build / f"{cfg.client.slug}_tables.xlsx")
     if cfg.report.pdf and chromium_path() is not None:
         pdf_dir = build / "pdf"
