@@ -278,6 +278,14 @@ def _check_files(cfg: Engagement) -> list[str]:
             hint = f" Did you mean '{close[0]}'?" if close else ""
             problems.append(f"data.{kind}: file '{spec.path}' not found (looked in {full.parent}).{hint} "
                             f"Fix: give the path relative to {cfg.config_path.name}'s folder.")
+        elif not Path(spec.path).is_absolute() and not full.resolve().is_relative_to(cfg.base_dir):
+            # A relative path means a file of this engagement: one that escapes the folder (.., or a
+            # symlink, counted where it points to) is how a copied engagement silently reads another
+            # client's data. An absolute path (e.g. a secured data share) is a deliberate choice.
+            problems.append(f"data.{kind}: '{spec.path}' is outside the engagement folder {cfg.base_dir} "
+                            f"(it resolves to {full.resolve()}). Fix: copy the file into the engagement "
+                            "folder (e.g. data/) and give its path relative to it, or give an absolute path "
+                            "if the file is meant to be shared.")
     return problems
 
 
