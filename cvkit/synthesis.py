@@ -10,6 +10,7 @@ All money is in the engagement's currency; shares are 0..1.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,14 @@ def _interval(est: Estimate, fmt: Any) -> str:
 
 def _level(value: Any) -> str:
     return str(value).replace("_", " ")
+
+
+def _wrap(text: str, width: int = 24, lines: int = 2) -> str:
+    return "\n".join(textwrap.wrap(str(text), width, max_lines=lines, placeholder="…"))
+
+
+def _outcome(name: str) -> str:
+    return {"nps": "NPS", "satisfaction": "satisfaction", "overall_value": "overall value"}.get(name, name)
 
 
 # --- target recommendation ------------------------------------------------------------------------------
@@ -344,10 +353,14 @@ def headline_findings(results: EngagementResults, *, currency: str = "EUR", n: i
                              f"discounted margin over the next {clv.horizon_months} months; the top 20% of customers "
                              f"hold {_pct(clv.top20_share)} of it.", money(clv.total.value), "Customer lifetime value"))
     if seg is not None and seg.targets():
-        t = seg.targets()[0]
-        value = f", {_pct(t.value_share)} of the value" if t.value_share is not None else ""
-        found.append(Finding("Whom to target", f"Target segment {t.segment}, \"{t.name}\": {_pct(t.size_share)} of "
-                             f"respondents{value}.", _pct(t.value_share if t.value_share is not None else t.size_share),
+        targets = seg.targets()
+        names = " and ".join(f"{t.segment}, \"{t.name}\"" for t in targets)
+        size = sum(t.size_share for t in targets)
+        shares = [t.value_share for t in targets]
+        value = sum(shares) if all(v is not None for v in shares) else None
+        held = f", and {_pct(value)} of the value" if value is not None else ""
+        found.append(Finding("Whom to target", f"Target segment{'s' if len(targets) > 1 else ''} {names}: "
+                             f"{_pct(size)} of respondents{held}.", _pct(value if value is not None else size),
                              "Segmentation"))
     if drv is not None:
         nps = _interval(drv.nps, lambda v: f"{v:+.1f}")
@@ -361,12 +374,12 @@ def headline_findings(results: EngagementResults, *, currency: str = "EUR", n: i
         fix = drv.actions("fix")
         fix_text = (f"; fix first: {fix[0].label} ({fix[0].importance:.0f}% of R², rated {fix[0].performance:.1f}/10)"
                     if fix else "")
-        found.append(Finding("What drives it", f"{' and '.join(d.label for d in top)} drive {drv.outcome.upper() if drv.outcome == 'nps' else drv.outcome} most "
+        found.append(Finding("What drives it", f"{' and '.join(d.label for d in top)} drive {_outcome(drv.outcome)} most "
                              f"({', '.join(f'{d.importance:.0f}%' for d in top)} of the explained variance){fix_text}.",
                              f"{top[0].importance:.0f}% of R²", "Value drivers"))
     if cho is not None and cho.winning_concept is not None:
         win = cho.winning_concept
-        levels = ", ".join(_level(v) for k, v in win.levels.items() if k != cho.price_attribute)
+        levels = ", ".join(f"{_level(k)} {_level(v)}" for k, v in win.levels.items() if k != cho.price_attribute)
         price = f" at {money(win.price)}" if win.price is not None else ""
         found.append(Finding("What to offer", f"The most profitable concept is {levels}{price}: {_pct(win.share)} "
                              "share of preference in the simulated market.", _pct(win.share), "Discrete choice"))
@@ -423,7 +436,7 @@ def next_steps(results: EngagementResults, *, currency: str = "EUR", n: int = 6)
         stop = drv.actions("stop over-investing")
         if stop:
             steps.append(f"Review the spend on {', '.join(e.label for e in stop[:3])}: strong, but they do not move "
-                         f"{drv.outcome}; keep whatever is part of the brand promise.")
+                         f"{_outcome(drv.outcome)}; keep whatever is part of the brand promise.")
     corridor = price_corridor(results, currency=currency)
     if cho is not None and cho.winning_concept is not None:
         price = f" at {_money(corridor.recommended, currency)}" if corridor.recommended is not None else ""
@@ -468,7 +481,7 @@ def plot_value_at_stake(stake: ValueAtStake, *, currency: str = "EUR",
         return _empty(ax, title, "No CLV in this run:\nrun the customer lifetime value analysis")
     t = stake.table.iloc[::-1]
     colors = [CLIENT_COLOR if tgt else ACCENT for tgt in t["target"]]
-    ax.barh([str(g)[:32] for g in t["group"]], 100 * t["share"], color=colors)
+    ax.barh([_wrap(g) for g in t["group"]], 100 * t["share"], color=colors)
     for y, (share, people) in enumerate(zip(t["share"], t["customers_share"])):
         ax.text(100 * share, y, f" {100 * share:.0f}% of value, {100 * people:.0f}% of customers", va="center",
                 fontsize=8)
@@ -494,7 +507,7 @@ def plot_drivers(results: EngagementResults, *, ax: matplotlib.axes.Axes | None 
     for y, e in enumerate(elements):
         ax.text(e.importance, y, f" {e.action}", va="center", fontsize=8)
     ax.set_xlim(0, max(e.importance for e in elements) * 1.6)
-    ax.set_xlabel(f"importance (% of R² of {drv.outcome})")
+    ax.set_xlabel(f"importance (% of R² of {_outcome(drv.outcome)})")
     ax.set_title(title, loc="left")
     return ax
 
@@ -513,11 +526,11 @@ def plot_targets(results: EngagementResults, *, currency: str = "EUR",
     colors = [CLIENT_COLOR if s.target else COMPETITOR_COLORS[1] for s in seg.segments]
     ax.scatter([100 * s.size_share for s in seg.segments], ys, s=sizes, c=colors, alpha=0.8, edgecolors="white")
     for s, y in zip(seg.segments, ys):
-        ax.annotate(f"{s.segment}: {s.name[:28]}", (100 * s.size_share, y), textcoords="offset points",
-                    xytext=(8, 6), fontsize=8)
+        ax.annotate(_wrap(f"{s.segment}: {s.name}", 22), (100 * s.size_share, y), textcoords="offset points",
+                    xytext=(0, -14), ha="center", va="top", fontsize=8)
     ax.set_xlabel("size (% of respondents)")
     ax.set_ylabel(f"CLV per customer ({currency})" if has_clv else "attractiveness (0-1)")
-    ax.margins(x=0.35, y=0.3)
+    ax.margins(x=0.3, y=0.45)
     ax.set_title(f"{title} (red: recommended)", loc="left")
     return ax
 
@@ -540,7 +553,7 @@ def plot_price_corridor(corridor: PriceCorridor, *, currency: str = "EUR",
             and "winning" in row["marker"]
         ax.plot(row["price"], y, "o", color=CLIENT_COLOR if recommended else ACCENT, ms=8)
         ax.text(row["price"], y + 0.22, format_currency(row["price"], currency), ha="center", fontsize=8)
-    ax.set_yticks(range(len(t)), [m[:42] for m in t["marker"]], fontsize=8)
+    ax.set_yticks(range(len(t)), [_wrap(m, 30) for m in t["marker"]], fontsize=8)
     ax.set_ylim(-0.6, len(t) - 0.4)
     ax.set_xlabel(f"price ({currency})")
     ax.set_title(title, loc="left")

@@ -33,12 +33,27 @@ def test_runs_only_the_clv_analysis_and_keeps_identical_purchases(cdnow_run):
     out = cdnow_run / "outputs" / "cdnow"
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     ran = {nb["notebook"]: nb["status"] for nb in manifest["notebooks"]}
-    assert ran == {"00_engagement_overview.ipynb": "ok", "04_customer_lifetime_value.ipynb": "ok"}
+    assert ran == {"00_engagement_overview.ipynb": "ok", "04_customer_lifetime_value.ipynb": "ok",
+                   "05_engagement_synthesis.ipynb": "ok"}
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "04_customer_lifetime_value.html" in index and "01_value_drivers.html" not in index
     # The 21 same-day identical purchases are kept (policy `keep`), not silently dropped.
     results = json.loads((out / "results" / "clv.json").read_text(encoding="utf-8"))
-    assert results["n_customers"]["value"] == 2357
+    assert results["key_figures"]["n_customers"]["value"] == 2357
+
+
+def test_executive_summary_says_which_analyses_are_missing(cdnow_run):
+    from cvkit.results import load_results
+
+    out = cdnow_run / "outputs" / "cdnow"
+    results = load_results(out)
+    assert results.missing == ["Value drivers", "Discrete choice", "Segmentation"]
+    assert results.clv.n_customers == 2357
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Executive summary" in index
+    assert "Not run in this engagement: Value drivers, Discrete choice, Segmentation" in index
+    assert "Run the segmentation analysis" in index  # a next step
+    assert "data:image/png;base64" in index  # the dashboard, with its "not run" panels
 
 
 def test_calibration_fits_match_the_papers(cdnow_run):

@@ -24,7 +24,7 @@ def test_demo_run_writes_the_whole_deliverable(demo_run: Path, demo_engagement: 
     assert (demo_run / "index.html").exists()
     manifest = json.loads((demo_run / "manifest.json").read_text())
     statuses = {nb["analysis"]: nb["status"] for nb in manifest["notebooks"]}
-    assert statuses == {"overview": "ok", **{key: "ok" for key in ANALYSES}}
+    assert statuses == {"overview": "ok", **{key: "ok" for key in ANALYSES}, "synthesis": "ok"}
     for nb in manifest["notebooks"]:
         assert (demo_run / nb["html"]).exists() and nb["seconds"] > 0
         assert (demo_run / "notebooks" / nb["notebook"]).exists()
@@ -60,6 +60,53 @@ def test_overview_page_shows_the_demo_data_without_code(demo_run: Path):
     index = (demo_run / "index.html").read_text()
     for analysis in ANALYSES.values():
         assert analysis.title in index
+
+
+def test_deliverable_opens_on_the_executive_summary(demo_run: Path):
+    index = (demo_run / "index.html").read_text()
+    assert "<title>Executive summary | Demo Retail</title>" in index
+    # The summary comes first, then the links and headline cards of every page.
+    summary_at = index.index("Headline findings")
+    assert summary_at < index.index('id="the-analyses"')
+    for heading in ("Value at stake", "Whom to target", "Elements of value: fix, defend, stop over-investing",
+                    "The winning concept and its price corridor", "Next steps", "The recommendation on one slide"):
+        assert heading in index, heading
+    for page in ("00_engagement_overview", "01_value_drivers", "02_discrete_choice", "03_segmentation",
+                 "04_customer_lifetime_value"):
+        assert index.count(f'href="{page}.html"') >= 2, page  # the top line of links and the card
+    assert "Every analysis ran." in index and "check_parameters" not in index
+    assert "data:image/png;base64" in index  # the dashboard, embedded
+    assert (demo_run / "figures" / "synthesis" / "dashboard.svg").exists()
+    assert (demo_run / "tables" / "synthesis" / "findings.csv").exists()
+    # The pages link back to it.
+    assert 'href="index.html"' in (demo_run / "01_value_drivers.html").read_text()
+
+
+def test_results_files_follow_the_contract_and_match_the_bundled_demo_results(demo_run: Path):
+    from cvkit.results import demo_results_dir, load_results
+
+    results = load_results(demo_run)
+    assert results.missing == [] and results.without_section == []
+    assert results.clv.total.low <= results.clv.total.value <= results.clv.total.high
+    assert results.segmentation.targets() and results.drivers.actions("fix")
+    assert results.choice.winning_concept.price in results.choice.tested_prices
+    # The synthesis notebook opened on its own reads the bundled copy: it must still be what the demo produces.
+    bundled = load_results(demo_results_dir())
+    for name, found in results.files.items():
+        assert _close(found.section.model_dump(), bundled.files[name].section.model_dump()), (
+            f"results/{name}.json differs from the bundled demo results: refresh them with "
+            "`python -m cvkit.devtools refresh-demo-results`")
+
+
+def _close(a, b) -> bool:
+    """Equal structures with numbers equal to 1e-6 relative (float noise between machines)."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return b == pytest.approx(a, rel=1e-6)
+    return a == b
 
 
 def _failing_notebook(tmp_path: Path) -> Path:
@@ -106,6 +153,8 @@ def test_only_reruns_one_analysis_and_keeps_the_others(demo_run: Path, demo_enga
     statuses = {nb["analysis"]: nb["status"] for nb in manifest["notebooks"]}
     assert statuses["value_drivers"] == "ok" and statuses["overview"] == "ok"
     assert statuses["clv"] == "carried_over" and statuses["segmentation"] == "carried_over"
+    # The executive summary always reruns, on the carried-over results too.
+    assert statuses["synthesis"] == "ok" and "Headline findings" in (final / "index.html").read_text()
     assert (final / "tables" / "clv").exists() == old_clv
     assert (final / "04_customer_lifetime_value.html").exists()
 

@@ -99,7 +99,7 @@ def test_five_findings_each_with_its_number(full):
     assert findings[1].number == "55%" and "Premium" in findings[1].text
     assert "-6.0 points against Rival (a real difference)" in findings[2].text
     assert "fix first: Reduces cost" in findings[3].text
-    assert "same day at €69" in findings[4].text and findings[4].number == "35%"
+    assert "delivery same day at €69" in findings[4].text and findings[4].number == "35%"
 
 
 def test_value_at_stake_by_needs_segment_then_by_customer_column(full):
