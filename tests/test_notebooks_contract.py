@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cvkit.config import ANALYSES, COMMON_PARAMETERS, OVERVIEW
+from cvkit.config import ANALYSES, COMMON_PARAMETERS, OVERVIEW, SYNTHESIS
 from cvkit.params import NOTEBOOKS_DIR, notebook_parameters
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
@@ -16,7 +16,7 @@ COMMON_TYPES = {"client": "str", "client_name": "str", "currency": "str", "analy
 
 def test_every_analysis_has_its_notebook():
     names = {p.name for p in NOTEBOOKS}
-    for analysis in (OVERVIEW, *ANALYSES.values()):
+    for analysis in (OVERVIEW, *ANALYSES.values(), SYNTHESIS):
         assert analysis.notebook in names
 
 

@@ -22,7 +22,9 @@ def test_writes_tables_figures_and_results(tmp_path):
     assert (tmp_path / "figures/clv/curve.png").stat().st_size > 0
     assert (tmp_path / "figures/clv/curve.svg").read_text().startswith("<?xml")
     results = json.loads((tmp_path / "results/clv.json").read_text())
-    assert results == {"total_clv": {"value": 12.5, "unit": "EUR", "label": "Total CLV"}}
+    # The results contract (cvkit.results): key figures beside the (not yet written) structured section.
+    assert results == {"schema_version": 1, "analysis": "clv", "section": None,
+                       "key_figures": {"total_clv": {"value": 12.5, "unit": "EUR", "label": "Total CLV"}}}
     plt.close(fig)
 
 
