@@ -64,6 +64,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _plain_nested(value: Any) -> Any:
+    """:func:`_plain` through lists and plain mappings (nested models clean their own fields)."""
+    if isinstance(value, list):
+        return [_plain_nested(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain_nested(v) for k, v in value.items()}
+    return _plain(value)
+
+
 class _Strict(BaseModel):
     """Unknown fields are refused (a misspelt field fails loudly); numpy values and NaN are accepted."""
 
@@ -73,7 +82,7 @@ class _Strict(BaseModel):
     @classmethod
     def _plain_values(cls, data: Any) -> Any:
         if isinstance(data, Mapping):
-            return {k: ([_plain(x) for x in v] if isinstance(v, list) else _plain(v)) for k, v in data.items()}
+            return {k: _plain_nested(v) for k, v in data.items()}
         return data
 
 

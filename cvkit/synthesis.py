@@ -412,8 +412,9 @@ def missing_note(results: EngagementResults) -> str:
         parts.append(f"Not run in this engagement: {', '.join(results.missing)}; the parts of the summary that need "
                      "them are left out.")
     if results.without_section:
-        parts.append(f"Results without the structured section (written by an older cvkit): "
-                     f"{', '.join(results.without_section)}; rerun them.")
+        parts.append(f"Key figures only, no structured results: {', '.join(results.without_section)} (written by an "
+                     "older cvkit, or the analysis lacked the data for them, e.g. a segmentation without needs "
+                     "or part-worths); rerun with this cvkit to include them.")
     return " ".join(parts)
 
 
