@@ -78,19 +78,20 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cvkit`` console script."""
     args = _parser().parse_args(argv)
-    from cvkit.config import ConfigError
-    from cvkit.data import DataError
-    from cvkit.runner import RunError
-
     try:
+        # Imported inside the try: Ctrl-C while these (slow) imports run is an interrupt like any other.
+        from cvkit.config import ConfigError
+        from cvkit.data import DataError
+        from cvkit.runner import RunError
+
         return _COMMANDS[args.command](args)
-    except (ConfigError, DataError, RunError, FileExistsError, FileNotFoundError, ValueError) as exc:
-        print(f"cvkit {args.command}: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # first: the clause below needs the imports, which may not have happened
         print(f"cvkit {args.command}: interrupted; the previous deliverable is untouched. Rerun the same "
               "command to start again (leftovers are cleaned up automatically).", file=sys.stderr)
         return 130
+    except (ConfigError, DataError, RunError, FileExistsError, FileNotFoundError, ValueError) as exc:
+        print(f"cvkit {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 def _new(args: argparse.Namespace) -> int:

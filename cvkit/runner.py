@@ -340,6 +340,9 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
         cell, reason = _failure_details(exc)
         run.error = reason
         where = f" at cell In [{cell}]" if cell else ""
+        if type(exc).__name__ == "DeadKernelError":
+            reason += (" (the notebook's kernel died: killed, or out of memory). Rerun the same command to start "
+                       "again; leftovers are cleaned up automatically")
         raise RunError(f"{analysis.filename} failed{where}: {reason}", notebook=analysis.filename, cell=cell,
                        partial=out_nb) from exc
     run.seconds = round(time.perf_counter() - t, 2)
