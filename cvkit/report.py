@@ -78,6 +78,8 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
     body = body.replace("<!--cvkit-toc-->", _toc(body))
     # After the table of contents, so the cards' headings stay out of it.
     body = body.replace("<!--cvkit-pages-nav-->", pages_nav).replace("<!--cvkit-pages-->", pages)
+    if pages_nav:  # the page is the index: no "back to all analyses" link to itself
+        body = body.replace('<nav class="cvkit-nav"><a href="index.html">&larr; All analyses</a></nav>', "")
     out = Path(html_path)
     out.write_text(body, encoding="utf-8")
     return out

@@ -74,7 +74,7 @@ def test_deliverable_opens_on_the_executive_summary(demo_run: Path):
     for page in ("00_engagement_overview", "01_value_drivers", "02_discrete_choice", "03_segmentation",
                  "04_customer_lifetime_value"):
         assert index.count(f'href="{page}.html"') >= 2, page  # the top line of links and the card
-    assert "Every analysis ran." in index and "check_parameters" not in index
+    assert "Every analysis ran: Value drivers" in index and "check_parameters" not in index
     assert "data:image/png;base64" in index  # the dashboard, embedded
     assert (demo_run / "figures" / "synthesis" / "dashboard.svg").exists()
     assert (demo_run / "tables" / "synthesis" / "findings.csv").exists()
