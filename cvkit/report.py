@@ -79,7 +79,7 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
     # After the table of contents, so the cards' headings stay out of it.
     body = body.replace("<!--cvkit-pages-nav-->", pages_nav).replace("<!--cvkit-pages-->", pages)
     if pages_nav:  # the page is the index: no "back to all analyses" link to itself
-        body = body.replace('<nav class="cvkit-nav"><a href="index.html">&larr; All analyses</a></nav>', "")
+        body = re.sub(r'<nav class="cvkit-nav">.*?</nav>', "", body, count=1, flags=re.S)
     out = Path(html_path)
     out.write_text(body, encoding="utf-8")
     return out
