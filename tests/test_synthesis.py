@@ -201,3 +201,23 @@ def test_plot_functions_take_and_return_axes(full):
     assert syn.plot_price_corridor(syn.price_corridor(full), ax=ax) is ax
     assert syn.plot_targets(full, ax=ax) is ax
     plt.close(fig)
+
+
+def test_the_stored_summary_renders_as_the_deliverable_index(tmp_path: Path):
+    from cvkit.params import NOTEBOOKS_DIR
+    from cvkit.report import render_index
+
+    pages = [{"title": "Value drivers", "html": "01_value_drivers.html", "status": "ok",
+              "results": {"client_nps": {"value": 29.4, "unit": "points", "label": "NPS of Demo Retail"}}},
+             {"title": "Segmentation", "html": None, "status": "not_run", "results": {}}]
+    index = render_index(tmp_path, client_name="Demo Retail", analysis_date="2026-06-30", pages=pages,
+                         summary=NOTEBOOKS_DIR / "05_engagement_synthesis.ipynb").read_text()
+    assert "<title>Executive summary | Demo Retail</title>" in index
+    nav, findings, cards = (index.index('class="cvkit-pages-nav"'), index.index("Headline findings"),
+                            index.index('id="the-analyses"'))
+    assert nav < findings < cards  # links on top, the summary, then the cards with the headline figures
+    assert index.count('href="01_value_drivers.html"') == 2 and "29.4 points" in index
+    assert 'class="cvkit-card not-run"' in index and "All analyses" not in index
+    # Without a summary (no analysis ran) the index is the cards alone.
+    plain = render_index(tmp_path, client_name="Demo Retail", analysis_date="2026-06-30", pages=pages).read_text()
+    assert "Headline findings" not in plain and 'href="01_value_drivers.html"' in plain
