@@ -213,7 +213,7 @@ def test_the_stored_summary_renders_as_the_deliverable_index(tmp_path: Path):
     index = render_index(tmp_path, client_name="Demo Retail", analysis_date="2026-06-30", pages=pages,
                          summary=NOTEBOOKS_DIR / "05_engagement_synthesis.ipynb").read_text()
     assert "<title>Executive summary | Demo Retail</title>" in index
-    nav, findings, cards = (index.index('class="cvkit-pages-nav"'), index.index("Headline findings"),
+    nav, findings, cards = (index.index('class="cvkit-pages-nav"'), index.index('id="1.-Headline-findings"'),
                             index.index('id="the-analyses"'))
     assert nav < findings < cards  # links on top, the summary, then the cards with the headline figures
     assert index.count('href="01_value_drivers.html"') == 2 and "29.4 points" in index
