@@ -554,14 +554,14 @@ def read_results_file(path: str | Path) -> AnalysisResults:
     except ValidationError as exc:
         raise ResultsError(_explain(exc, str(path))) from None
     if section is not None:
-        # Validated against the analysis's own model (not the union), so errors name the right fields.
-        try:
-            parsed.section = SECTION_MODELS[analysis].model_validate(section) if analysis in SECTION_MODELS else None
-        except ValidationError as exc:
-            raise ResultsError(_explain(exc, f"{path}, section")) from None
         if analysis not in SECTION_MODELS:
             raise ResultsError(f"{path}: has a section but no model exists for analysis {analysis!r}. "
                                f"Fix: sections are defined for {', '.join(SECTION_MODELS)}.")
+        # Validated against the analysis's own model (not the union), so errors name the right fields.
+        try:
+            parsed.section = SECTION_MODELS[analysis].model_validate(section)
+        except ValidationError as exc:
+            raise ResultsError(_explain(exc, f"{path}, section")) from None
     return parsed
 
 
