@@ -1,4 +1,4 @@
-"""The ``cvkit`` command: new, validate, run, demo, params.
+"""The ``cvkit`` command: new, validate, run, demo, params, simulator.
 
 Exit codes: 0 success, 1 the input (config or data) has problems or a run
 failed, 2 wrong command-line usage.
@@ -22,6 +22,7 @@ typical use:
   cvkit validate engagements/acme/engagement.yaml   # check config and data, list every problem
   cvkit run engagements/acme/engagement.yaml        # run it; prints the deliverable's path
   cvkit demo                                        # the demo engagement, end to end
+  cvkit simulator engagements/acme/engagement.yaml  # live market simulator for a client workshop
 """
 
 
@@ -72,6 +73,19 @@ def _parser() -> argparse.ArgumentParser:
                        description="List the parameters a notebook declares (name, type, default, help): the "
                                    "keys its section of engagement.yaml accepts.")
     p.add_argument("notebook", help="notebook path or name, e.g. 04_customer_lifetime_value")
+
+    p = sub.add_parser("simulator", help="serve the live market simulator of a fitted run (client workshops)",
+                       description="Serve the discrete-choice market simulator of the engagement's last run as a "
+                                   "web app on localhost (Voila: no code visible): a dropdown per product "
+                                   "attribute, live shares and revenue, saved scenarios to compare, download "
+                                   "of the scenario table as CSV. It reads the run's saved results in "
+                                   "<output_dir>/<slug>/ and does not re-estimate: run `cvkit run CONFIG` first. "
+                                   "Ctrl-C stops it.")
+    p.add_argument("config", type=Path, metavar="CONFIG", help="engagement.yaml or its folder")
+    p.add_argument("--port", type=int, help="port on localhost (default: a free one)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser; just print the address")
+    p.add_argument("--output-dir", type=Path,
+                   help="root folder of deliverables, as given to `cvkit run --output-dir` (default: the config's)")
     return parser
 
 
@@ -151,7 +165,17 @@ def _params(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"new": _new, "validate": _validate, "run": _run, "demo": _demo, "params": _params}
+def _simulator(args: argparse.Namespace) -> int:
+    from cvkit.app import run_dir_for, serve_simulator
+
+    if args.port is not None and not 0 < args.port < 65536:
+        raise ValueError(f"--port {args.port} is not a TCP port. Fix: give a number between 1 and 65535, or omit it.")
+    run = run_dir_for(args.config, args.output_dir)
+    return serve_simulator(run, port=args.port, open_browser=not args.no_browser)
+
+
+_COMMANDS = {"new": _new, "validate": _validate, "run": _run, "demo": _demo, "params": _params,
+             "simulator": _simulator}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

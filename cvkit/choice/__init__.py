@@ -11,6 +11,8 @@ Typical use::
     Simulator(u).shares([{...}, {...}])     # market simulator
 
 For segmentation: :func:`respondent_partworths` returns zero-centred diffs per respondent in one call.
+A run's simulator is saved with :func:`save_simulator` and served again (``cvkit simulator``) from
+:func:`load_simulator`, without re-estimating.
 """
 
 from cvkit.choice.data import ChoiceData, ChoiceWarning, dense_from_long, prepare, same_position_respondents
@@ -23,6 +25,7 @@ from cvkit.choice.results import (Utilities, importance_summary, importances, pa
 from cvkit.choice.design import design_diagnostics
 from cvkit.choice.plots import (plot_importances, plot_partworth_distributions, plot_partworths, plot_price_curve,
                                plot_shares, plot_trace, plot_wtp)
+from cvkit.choice.saved import SavedSimulator, load_simulator, save_simulator
 from cvkit.choice.simulator import Simulator
 from cvkit.choice.widget import scenario_table, simulator_widget
 from cvkit.choice.spec import ChoiceSpec
@@ -32,5 +35,6 @@ __all__ = ["ChoiceData", "ChoiceSpec", "ChoiceWarning", "dense_from_long", "desi
            "importances", "LatentClassMNL", "MNL", "mnl_loglik", "partworth_table", "plot_importances",
            "plot_partworth_distributions", "plot_partworths", "plot_price_curve", "plot_shares", "plot_trace",
            "plot_wtp", "prepare", "price_slope", "respondent_partworths", "rhat", "same_position_respondents",
+           "SavedSimulator", "save_simulator", "load_simulator",
            "scenario_table", "select_classes", "Simulator", "simulator_widget", "Utilities", "wtp",
            "zero_centered_diffs"]
