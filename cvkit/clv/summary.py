@@ -47,6 +47,8 @@ TimeUnit = Literal["D", "W", "M"]
 
 #: Length of one time unit in days. Months are mean Gregorian months.
 TIME_UNIT_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12.0}
+# 9 decimals (nano-units of currency) and 38 digits: amounts up to 10^29 summed without rounding.
+_EXACT = "decimal(38, 9)"
 _TRUNCATE = {"D": "D", "W": "W", "M": "M"}
 
 
@@ -193,7 +195,10 @@ def summary_expression(
         raise KeyError(f"transaction table has no column(s) {missing}; columns are {list(table.columns)}. "
                        "Fix: pass customer_col/date_col/amount_col naming your columns")
 
-    amount = table[amount_col].cast("float64") if amount_col is not None else ibis.literal(0.0)
+    # Amounts are summed as fixed-point decimals: exact, so the sums do not depend on the order in which
+    # DuckDB's threads combine partial aggregates (float sums did, and two runs differed in the last bits).
+    amount = (table[amount_col].cast("float64").cast(_EXACT) if amount_col is not None
+              else ibis.literal(0, type=_EXACT))
     # The key keeps its own type through the aggregations (hashing integers is much cheaper than
     # strings on 10^8 rows); it becomes a string only on the one-row-per-customer result.
     # Purchases are dated by calendar day: DATE keys are half the size of timestamps in the big
@@ -219,12 +224,12 @@ def summary_expression(
         n_periods=periods.count(),
         n_transactions=periods.n_tx.sum(),
         total_amount=periods.amount.sum(),
-        first_amount=_first_by(periods.amount, periods.p, table),
+        first_amount=_first_by(periods.amount.cast("float64"), periods.p, table),
     )
     end_period = window_end if period == "D" else window_end.truncate(_TRUNCATE[period])
     frequency = (per.n_periods - 1).cast("float64")
     monetary = ibis.ifelse(per.n_periods > 1,
-                           (per.total_amount - per.first_amount) / frequency, 0.0)
+                           (per.total_amount.cast("float64") - per.first_amount) / frequency, 0.0)
     out = per.select(
         customer_id=per.customer_id.cast("string"),
         frequency=frequency,
@@ -242,7 +247,7 @@ def summary_expression(
         hp = hold.group_by(["customer_id", "p"]).aggregate(amount=hold.amount.sum())
         hsum = hp.group_by("customer_id").aggregate(
             frequency_holdout=hp.count().cast("float64"),
-            monetary_value_holdout=hp.amount.mean(),
+            monetary_value_holdout=hp.amount.mean().cast("float64"),
         )
         hsum = hsum.mutate(customer_id=hsum.customer_id.cast("string"))
         out = out.left_join(hsum, "customer_id")
