@@ -314,6 +314,10 @@ def price_corridor(results: EngagementResults, *, currency: str = "EUR") -> Pric
                          "may lie above the tested range, so test higher prices before settling")
         if cho.converged is False:
             flags.append("the conjoint's HB sampler did not converge: treat its prices as provisional")
+    if eve is not None and wtp is not None and wtp.low is not None and wtp.low > eve.economic_value:
+        flags.append(f"respondents value the winning features at {_money(wtp.value, currency)} (interval from "
+                     f"{_money(wtp.low, currency)}), above the EVE economic value {_money(eve.economic_value, currency)}: "
+                     "revisit the EVE differentiation values with the conjoint evidence")
     low = eve.reference_value if eve is not None else (tested[0] if tested else None)
     high = eve.economic_value if eve is not None else (wtp.value if wtp is not None else
                                                        (tested[-1] if tested else None))

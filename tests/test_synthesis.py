@@ -149,8 +149,13 @@ def test_price_corridor_from_eve_and_the_conjoint(full):
     assert set(corridor.table["source"]) == {"value drivers", "discrete choice"}
     # Red flags: a price above the EVE ceiling; a winning price at the top of the tested range.
     flagged = syn.price_corridor(engagement(drivers=drivers(planned_price=95.0), choice=choice(win_price=89.0)))
-    assert any("above the economic value" in f for f in flagged.flags)
+    assert any("planned price €95 is above the economic value" in f for f in flagged.flags)
     assert any("highest price tested" in f for f in flagged.flags)
+    # The conjoint's WTP clearly above the EVE ceiling: the EVE inputs undervalue the offer.
+    low_eve = drivers()
+    low_eve.eve = low_eve.eve.model_copy(update={"differentiation_value": -5.0, "economic_value": 35.0})
+    undervalued = syn.price_corridor(engagement(drivers=low_eve, choice=choice()))
+    assert any(f.startswith("respondents value the winning features at €45 (interval from €38)") for f in undervalued.flags)
     # Without EVE the conjoint alone bounds the corridor; with neither there is no corridor.
     conjoint_only = syn.price_corridor(engagement(choice=choice()))
     assert (conjoint_only.low, conjoint_only.high) == (29, 45.0)
