@@ -8,6 +8,7 @@ test-artifacts/. Its fitted run is a quick latent-class fit on the demo conjoint
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import os
 import re
@@ -157,7 +158,8 @@ def served(fitted_run):
             pytest.fail("Voila did not answer within 60 s")
         yield url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # already gone when start-up failed
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
