@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 # Deterministic in CI: derandomized generation, no example database between runs.
-FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=60,
+FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=40,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                        HealthCheck.data_too_large, HealthCheck.filter_too_much])
 

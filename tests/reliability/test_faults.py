@@ -101,7 +101,7 @@ def test_sigint_at_random_points_keeps_the_previous_deliverable(good, tmp_path):
     config, root, seconds = good
     out = _copy(root, tmp_path)
     before = tree_digest(out / "faulty")
-    for _ in range(3):
+    for _ in range(2):
         delay = RNG.uniform(0.5, 0.8 * seconds)
         proc = _start(config, out)
         time.sleep(delay)
@@ -160,14 +160,17 @@ def test_killed_kernel_is_reported_with_the_notebook_and_how_to_resume(good, tmp
 
 
 def test_notebook_that_raises_names_notebook_cell_and_cvkit_function(tmp_path):
-    # 60 customers are too few for the spend model's bootstrap: a real error raised inside cvkit.clv.
-    config = small_clv_engagement(tmp_path / "eng", slug="raising", customers=60)
+    # A time unit the CLV summary does not know: the error is raised inside cvkit.clv, in the notebook.
+    config = small_clv_engagement(tmp_path / "eng", slug="raising", customers=40)
+    raw = yaml.safe_load(config.read_text())
+    raw["analyses"]["clv"]["time_unit"] = "Q"
+    config.write_text(yaml.safe_dump(raw, sort_keys=False))
     with pytest.raises(RunError) as info:
         run_engagement(config, output_dir=tmp_path / "out", progress=False, log=lambda m: None)
     FIGURES["faults_injected"] += 1
     msg = str(info.value)
     assert msg.startswith("04_customer_lifetime_value.ipynb failed at cell In [")
-    assert "(in cvkit.clv." in msg and "FitError" in msg
+    assert "ValueError: time_unit='Q' is not a time unit" in msg and "(in cvkit.clv.summary._check_unit, line" in msg
     assert info.value.notebook == "04_customer_lifetime_value.ipynb" and info.value.cell
     assert info.value.partial == tmp_path / "out" / ".failed" / "raising" / "04_customer_lifetime_value.ipynb"
     assert info.value.partial.exists()
