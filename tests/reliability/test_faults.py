@@ -102,7 +102,7 @@ def test_sigint_at_random_points_keeps_the_previous_deliverable(good, tmp_path):
     out = _copy(root, tmp_path)
     before = tree_digest(out / "faulty")
     for _ in range(2):
-        delay = RNG.uniform(0.5, 0.8 * seconds)
+        delay = RNG.uniform(1.0, 0.8 * seconds)
         proc = _start(config, out)
         time.sleep(delay)
         kernels = _kernels(proc)
@@ -143,7 +143,7 @@ def test_killed_kernel_is_reported_with_the_notebook_and_how_to_resume(good, tmp
     deadline = time.time() + 60
     while not _kernels(proc) and time.time() < deadline:
         time.sleep(0.1)
-    time.sleep(RNG.uniform(0.5, 2.0))
+    time.sleep(RNG.uniform(0.3, 1.0))
     kernels = _kernels(proc)
     assert kernels, "no kernel started"
     for k in kernels:
