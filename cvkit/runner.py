@@ -322,6 +322,7 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
              log: Callable[[str], None]) -> NotebookRun:
     import papermill as pm
 
+    from cvkit import privacy
     from cvkit.params import notebook_parameters
 
     declared = notebook_parameters(analysis.path)
@@ -331,7 +332,7 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
     log(f"[{cfg.client.slug}] {analysis.filename}")
     t = time.perf_counter()
     try:
-        with inline_figures():
+        with inline_figures(), privacy.key_withheld(cfg.privacy):
             pm.execute_notebook(str(analysis.path), str(out_nb), parameters=params, cwd=str(build),
                                 progress_bar=progress, log_output=False, kernel_name="python3",
                                 execution_timeout=600)  # a stuck cell fails the run instead of hanging it

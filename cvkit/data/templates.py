@@ -179,8 +179,9 @@ def data_dictionary() -> str:
         "pseudonymised. With `pseudonymise_ids: true` every `customer_id` and `respondent_id` is "
         "replaced at intake by a keyed hash (`C-`/`R-` and 16 hex digits of HMAC-SHA256), the same in "
         "every file and every rerun with the same key, so the links between files hold; the key is "
-        "read from the environment variable named by `key_env` and is never written anywhere (the "
-        "manifest keeps an 8-digit fingerprint telling whether two runs used the same key).",
+        "read from the environment variable named by `key_env`, withheld from the notebooks' kernels "
+        "and never written anywhere (the manifest keeps an 8-digit fingerprint telling whether two runs "
+        "used the same key).",
         "",
         "| option | default | meaning |",
         "|---|---|---|",

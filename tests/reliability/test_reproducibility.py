@@ -259,3 +259,23 @@ def test_clv_summary_is_bit_identical_whatever_the_thread_schedule():
         for _ in range(4)}
     FIGURES["reruns_compared"] += 3
     assert len(digests) == 1
+
+
+def test_kernels_do_not_inherit_the_key(tmp_path, monkeypatch):
+    import papermill
+
+    from cvkit.runner import RunError
+
+    seen = []
+
+    def fake_execute(*args, **kwargs):  # where a kernel would start, with this environment
+        seen.append(os.environ.get("CVKIT_RELIABILITY_KEY"))
+        raise RuntimeError("stop here")
+
+    config = small_clv_engagement(tmp_path / "eng", slug="env", customers=10, extra={
+        "privacy": {"pseudonymise_ids": True, "key_env": "CVKIT_RELIABILITY_KEY"}})
+    monkeypatch.setenv("CVKIT_RELIABILITY_KEY", KEY)
+    monkeypatch.setattr(papermill, "execute_notebook", fake_execute)
+    with pytest.raises(RunError, match="stop here"):
+        run_engagement(config, output_dir=tmp_path / "out", progress=False, log=lambda m: None)
+    assert seen == [None] and os.environ["CVKIT_RELIABILITY_KEY"] == KEY
