@@ -191,24 +191,31 @@ def personal_reason(column: str) -> str | None:
 
 
 def _value_reason(values: pd.Series, is_id: bool) -> tuple[str | None, pd.Series]:
-    """Whether text values hold e-mails (any one) or phone numbers (most of them)."""
-    text = values.dropna()
-    if text.empty or not (pd.api.types.is_string_dtype(text) or isinstance(text.dtype, pd.CategoricalDtype)
-                          or text.dtype == object):
-        return None, pd.Series(False, index=values.index)
-    text = values.astype("str").where(values.notna())
-    email = text.str.fullmatch(_EMAIL.pattern).fillna(False).astype(bool)
+    """Whether text values hold e-mails (any one) or phone numbers (most of them).
+
+    Patterns are matched on the distinct values only: a purchase log repeats each customer ID many times.
+    """
+    none = pd.Series(False, index=values.index)
+    filled = values.dropna()
+    if filled.empty or not (pd.api.types.is_string_dtype(filled) or isinstance(filled.dtype, pd.CategoricalDtype)
+                            or filled.dtype == object):
+        return None, none
+    counts = filled.astype("str").value_counts(sort=False)
+    text = pd.Series(counts.index, dtype="str")
+    email = text.str.fullmatch(_EMAIL.pattern).fillna(False).astype(bool).to_numpy()
     if email.any():
-        return "e-mail addresses", email
+        hits = set(text[email])
+        return "e-mail addresses", values.astype("str").isin(hits) & values.notna()
     if is_id:
-        return None, email  # digit IDs look like phone numbers: only e-mails count for IDs
+        return None, none  # digit IDs look like phone numbers: only e-mails count for IDs
     digits = text.str.count(r"\d").fillna(0)
     phone = (text.str.fullmatch(_PHONE.pattern).fillna(False).astype(bool) & digits.between(7, 15)
              & ~text.str.fullmatch(_ISO_DATE.pattern).fillna(False).astype(bool)
-             & text.str.contains(r"[+ ()\-./]", regex=True).fillna(False).astype(bool))
-    if phone.sum() > 0 and phone.sum() >= 0.5 * text.notna().sum():
-        return "phone numbers", phone
-    return None, email & False
+             & text.str.contains(r"[+ ()\-./]", regex=True).fillna(False).astype(bool)).to_numpy()
+    if phone.any() and counts.to_numpy()[phone].sum() >= 0.5 * len(filled):
+        hits = set(text[phone])
+        return "phone numbers", values.astype("str").isin(hits) & values.notna()
+    return None, none
 
 
 def _allowed(column: str, allowed: Iterable[str]) -> bool:

@@ -212,6 +212,16 @@ def test_personal_columns_are_refused_unless_allowed(tmp_path, capsys):
     protect(result, PrivacyOptions())
     [p] = result.problems
     assert p.column == "region" and "holds e-mail addresses" in p.message and list(p.rows) == [1]
+    # So are phone numbers filling a text column, while dates and age bands are not taken for phones.
+    phones = CUSTOMERS.replace("online,", "+44 20 7946 0001,").replace("store,", "(020) 7946-0002,") \
+        .replace("referral,", "+33 1 42 68 53 00,")
+    result = intake({"customers": write(tmp_path, "phones.csv", phones)})
+    protect(result, PrivacyOptions())
+    [p] = result.problems
+    assert p.column == "channel" and "holds phone numbers" in p.message
+    result = intake({"customers": write(tmp_path, "plain.csv", CUSTOMERS)})
+    protect(result, PrivacyOptions())
+    assert result.ok
     # `cvkit validate` applies the same rules.
     eng = tmp_path / "eng"
     config = small_clv_engagement(eng, customers=10)
