@@ -168,7 +168,7 @@ def _biased_sample(demo, rng) -> dict[str, pd.DataFrame]:
     customers = demo.customers
     channel = survey["customer_id"].map(customers.set_index("customer_id")["channel"])
     # Only store customers were invited, and the happier ones answered.
-    keep = (channel == "store") & (survey["nps"] >= rng.integers(4, 8, len(survey)))
+    keep = (channel == "store") & (survey["nps"] >= rng.integers(5, 10, len(survey)))
     return {"survey": survey[keep.to_numpy()].reset_index(drop=True), "customers": customers}
 
 
