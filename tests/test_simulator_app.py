@@ -77,14 +77,17 @@ def test_app_updates_shares_saves_scenarios_and_offers_the_csv(fitted_run):
 
     app = SimulatorApp.from_run(fitted_run[1] / "demo")
     before = app.table()["share"]
-    app._dropdowns[0]["delivery"].value = "same_day"  # what the browser does through the dropdown
+    app.set_level(0, "delivery", "same_day")  # through the dropdown, as in the browser
+    with pytest.raises(ValueError, match="not offered"):
+        app.set_level(0, "delivery", "drone")
     after = app.table()["share"]
     assert after["Demo Plus"] > before["Demo Plus"] + 0.01, "faster delivery should win share"
     assert re.search(r"Demo Plus</td><td class=\"share\">" + f"{100 * after['Demo Plus']:.1f}%", app.shares_html.value)
     app.save_scenario("same-day")
     comp = app.comparison()
     assert set(comp["scenario"]) == {"Base", "same-day"}
-    assert comp.loc[(comp["scenario"] == "same-day") & (comp["product"] == "Demo Plus"), "delivery"].item() == "same_day"
+    saved_row = comp[(comp["scenario"] == "same-day") & (comp["product"] == "Demo Plus")]
+    assert saved_row["delivery"].item() == "same_day"
     csv = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", app.download.value).group(1)).decode()
     pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(csv)), pd.read_csv(io.StringIO(comp.to_csv(index=False))))
     app.reset()
@@ -118,7 +121,8 @@ def test_simulator_command_is_in_the_cli_help(capsys):
 def test_the_demo_run_saves_a_simulator_matching_its_base_scenario(demo_run: Path):
     """The full demo (run once per session for the other end-to-end tests) exports what the app needs."""
     saved = ch.load_simulator(demo_run)
-    base = pd.read_csv(demo_run / "tables" / "choice" / "base_scenario.csv").set_index("product")
+    base = pd.read_csv(demo_run / "tables" / "choice" / "base_scenario.csv",
+                       keep_default_na=False).set_index("product")  # the product "None" is not missing
     shares = 100 * saved.table()["share"]
     # base_scenario.csv holds the run's shares (randomized first choice, seeded): the saved utilities give them back.
     pd.testing.assert_series_equal(shares.round(1), base["share (%)"], check_names=False, atol=0.051)

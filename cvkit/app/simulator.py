@@ -128,6 +128,20 @@ class SimulatorApp:
         return [(_label(x, attribute == spec.price, self.saved.currency), x) for x in levels]
 
     # ------------------------------------------------------------------ state
+    def set_level(self, product: int, attribute: str, level: Any) -> None:
+        """Set a product's level through its dropdown (as a workshop participant would); the app updates.
+
+        Raises
+        ------
+        ValueError
+            When the level is not offered for that attribute.
+        """
+        dd = self._dropdowns[product][attribute]
+        values = [v for _, v in dd.options]
+        if all(str(v) != str(level) for v in values):
+            raise ValueError(f"{attribute} = {level!r} is not offered. Fix: use one of {values}.")
+        dd.value = _match(level, values)
+
     def _set(self, i: int, attribute: str, value: Any) -> None:
         self.products[i][attribute] = value
         self.refresh()
@@ -149,7 +163,7 @@ class SimulatorApp:
             self.message.value = f"<b>Cannot simulate:</b> {html.escape(str(exc))}"
             return
         self.message.value = ""
-        self.shares_html.value = _shares_html(table, self.saved)
+        self.shares_html.value = _shares_html(table, self.saved, self.method)
         fig, axes = plt.subplots(1, 2 if "revenue" in table else 1, figsize=(9, 3.4), squeeze=False)
         _bars(axes[0, 0], 100 * table["share"], self.saved.client_products, "share of preference (%)", "{:.1f}%")
         if "revenue" in table:
@@ -242,7 +256,7 @@ def _match(value: Any, levels: list[Any]) -> Any:
     return levels[0]
 
 
-def _shares_html(table: pd.DataFrame, saved: SavedSimulator) -> str:
+def _shares_html(table: pd.DataFrame, saved: SavedSimulator, method: str) -> str:
     rows = []
     for name, r in table.iterrows():
         cells = [f"<td>{html.escape(str(name))}</td>", f'<td class="share">{100 * r["share"]:.1f}%</td>']
@@ -256,7 +270,7 @@ def _shares_html(table: pd.DataFrame, saved: SavedSimulator) -> str:
         head += f"<th>revenue ({saved.currency}/yr)</th><th>profit ({saved.currency}/yr)</th>"
     return (f'<table class="cvkit-table" style="margin-right:16px"><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table><p><small>{saved.market_size:,.0f} potential customers; "
-            f"{_METHODS.get(saved.method, saved.method)} in the run.</small></p>")
+            f"{_METHODS.get(method, method)}.</small></p>")
 
 
 def _bars(ax, values: pd.Series, client: list[str], title: str, fmt: str) -> None:

@@ -34,7 +34,8 @@ def demo():
 def test_every_case_is_written_with_its_files_and_brief_and_has_a_distinct_answer(cases):
     assert set(cases) == set(FLAWS)
     for name, folder in cases.items():
-        assert sorted(p.name for p in folder.iterdir()) == sorted([f"{k}.csv" for k in FLAWS[name].files] + ["README.md"])
+        expected = [f"{k}.csv" for k in FLAWS[name].files] + ["README.md"]
+        assert sorted(p.name for p in folder.iterdir()) == sorted(expected)
         assert FLAWS[name].story in (folder / "README.md").read_text()
     answers = [f.answer for f in FLAWS.values()]
     assert len(set(answers)) == len(answers) and set(answers) <= set(CONCLUSIONS)
