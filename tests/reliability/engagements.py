@@ -5,7 +5,6 @@ A plain module (not conftest) so tests import the helpers by name.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -68,6 +67,3 @@ def tree_digest(folder: Path, *, hidden: bool = True) -> dict[str, str]:
 def manifest(deliverable: Path) -> dict:
     return json.loads((deliverable / "manifest.json").read_text(encoding="utf-8"))
 
-
-def text_digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()

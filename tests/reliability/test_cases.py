@@ -3,8 +3,9 @@
 ``tests/reliability/cases/NN-name/`` holds ``engagement.yaml`` (its first line says what is broken),
 ``data/``, ``case.yaml`` (the stage that must catch it: ``config``, ``intake`` or ``analysis``) and
 ``expected.txt``: the stage and error type on the first line, then the exact message, with ``{case}``
-standing for the case folder and ``{cases}`` for this corpus folder. Config and intake cases run what ``cvkit validate`` runs; analysis cases run
-the analysis's cvkit entry point on the checked data, as its notebook does.
+standing for the case folder and ``{cases}`` for this corpus folder. Config and intake cases run
+what ``cvkit validate`` runs; analysis cases run the analysis's cvkit entry point on the checked
+data, as its notebook does.
 
 After an intended wording change, rewrite the expected messages with
 ``CVKIT_UPDATE_CASES=1 pytest tests/reliability/test_cases.py`` and review the diff.

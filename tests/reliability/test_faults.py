@@ -25,7 +25,7 @@ import yaml
 
 from cvkit.runner import RunError, run_engagement
 from tests.reliability.conftest import FIGURES
-from tests.reliability.engagements import manifest, small_clv_engagement, tree_digest
+from tests.reliability.engagements import small_clv_engagement, tree_digest
 
 pytestmark = pytest.mark.slow
 

@@ -31,7 +31,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from cvkit.data import SCHEMAS, DataError, element_slugs, load
+from cvkit.data import SCHEMAS, DataError, load
 from tests.reliability.conftest import FIGURES, FUZZ
 
 _ID_CHARS = "ABCXYZabc0123456789-_äéüßÑ"

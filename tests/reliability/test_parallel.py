@@ -10,7 +10,6 @@ code: all of it must arrive in the deliverable as text, never executed.
 from __future__ import annotations
 
 import ast
-import json
 import threading
 import time
 from pathlib import Path
