@@ -165,7 +165,8 @@ class SimulatorApp:
         self.message.value = ""
         self.shares_html.value = _shares_html(table, self.saved, self.method)
         fig, axes = plt.subplots(1, 2 if "revenue" in table else 1, figsize=(9, 3.4), squeeze=False)
-        _bars(axes[0, 0], 100 * table["share"], self.saved.client_products, "share of preference (%)", "{:.1f}%")
+        _bars(axes[0, 0], 100 * table["share"], self.saved.client_products,
+              f"simulated share (%): {_METHODS[self.method]}", "{:.1f}%")
         if "revenue" in table:
             revenue = table["revenue"].drop(index="None", errors="ignore") / 1e3
             _bars(axes[0, 1], revenue, self.saved.client_products,
@@ -202,10 +203,16 @@ class SimulatorApp:
         for name, products in self.scenarios.items():
             t = self.table(products).reset_index()
             t.insert(0, "scenario", name)
-            t["share"] = (100 * t["share"]).round(2)
+            t["share"] = 100 * t["share"]
             frames.append(t)
         out = pd.concat(frames, ignore_index=True)
         return out.rename(columns={"share": "share (%)"})
+
+    def comparison_csv(self, comparison: pd.DataFrame | None = None) -> str:
+        """The scenario table as offered for download: shares to 0.001 points, money to the cent."""
+        comp = self.comparison() if comparison is None else comparison
+        digits = {"share (%)": 3, "price": 2, "unit_cost": 2, "revenue": 2, "profit": 2}
+        return comp.round({k: v for k, v in digits.items() if k in comp}).to_csv(index=False)
 
     def _refresh_scenarios(self) -> None:
         try:
@@ -215,9 +222,9 @@ class SimulatorApp:
             return
         wide = comp.pivot(index="product", columns="scenario", values="share (%)")
         wide = wide.reindex(index=list(dict.fromkeys(comp["product"])), columns=list(self.scenarios))
-        self.compare_html.value = ("<p>Share of preference (%) by scenario</p>"
+        self.compare_html.value = (f"<p>Simulated share (%) by scenario ({_METHODS[self.method]})</p>"
                                    + wide.to_html(float_format=lambda v: f"{v:.1f}", classes="cvkit-table"))
-        csv = comp.to_csv(index=False).encode("utf-8")
+        csv = self.comparison_csv(comp).encode("utf-8")
         href = "data:text/csv;base64," + base64.b64encode(csv).decode("ascii")
         self.download.value = (f'<a download="simulator_scenarios.csv" href="{href}">Download the scenario table '
                                f"(CSV, {len(self.scenarios)} scenarios)</a>")
