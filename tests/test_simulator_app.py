@@ -237,3 +237,35 @@ def test_browser_changes_a_level_and_sees_the_shares_change(served: str, browser
     finally:
         page.close()
     assert (artifacts / "simulator-app.png").stat().st_size > 20_000
+
+
+def test_ctrl_c_stops_voila_and_exits_cleanly(fitted_run, monkeypatch, capsys):
+    """Ctrl-C is how a facilitator stops the app: Voila is terminated and cvkit exits 0 (not "interrupted")."""
+    import cvkit.app.serve as serve
+
+    calls = []
+
+    class FakeVoila:
+        def __init__(self, cmd, env):
+            calls.append(("start", cmd, env[serve.RUN_ENV]))
+            self.waits = 0
+
+        def wait(self, timeout=None):
+            self.waits += 1
+            if self.waits == 1:
+                raise KeyboardInterrupt
+            calls.append(("waited", timeout))
+            return -15
+
+        def terminate(self):
+            calls.append(("terminate",))
+
+    monkeypatch.setattr(serve.subprocess, "Popen", FakeVoila)
+    run = fitted_run[1] / "demo"
+    assert serve.serve_simulator(run, port=8999, open_browser=False, token="t0k") == 0
+    (_, cmd, env_run), *rest = calls
+    assert str(serve.APP_NOTEBOOK) in cmd and "--port=8999" in cmd and "--token=t0k" in cmd
+    assert env_run == str(run.resolve())
+    assert rest == [("terminate",), ("waited", 10)]
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8999/?token=t0k" in out and "stopped" in out

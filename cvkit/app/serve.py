@@ -73,12 +73,12 @@ def voila_command(port: int, token: str, *, open_browser: bool = False) -> list[
 
 def serve_simulator(run_dir: str | Path, *, port: int | None = None, open_browser: bool = True,
                     token: str | None = None) -> int:
-    """Serve the simulator of ``run_dir`` until interrupted (Ctrl-C).
+    """Serve the simulator of ``run_dir`` until interrupted (Ctrl-C, the normal way to stop it).
 
     Returns
     -------
     int
-        Voilà's exit code.
+        Voilà's exit code, or 0 when stopped with Ctrl-C.
     """
     port = port or free_port()
     token = token or secrets.token_urlsafe(16)
@@ -87,10 +87,12 @@ def serve_simulator(run_dir: str | Path, *, port: int | None = None, open_browse
     proc = subprocess.Popen(voila_command(port, token, open_browser=open_browser), env=env)
     try:
         return proc.wait()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Voila got the same Ctrl-C from the terminal; make sure it is gone
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-        raise
+            proc.wait()
+        print("Market simulator stopped.", flush=True)
+        return 0
