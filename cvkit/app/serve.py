@@ -82,7 +82,9 @@ def serve_simulator(run_dir: str | Path, *, port: int | None = None, open_browse
     """
     port = port or free_port()
     token = token or secrets.token_urlsafe(16)
-    env = {**os.environ, RUN_ENV: str(Path(run_dir).resolve())}
+    # The chart is a matplotlib figure sent to the page: the kernel must draw inline whatever MPLBACKEND says.
+    env = {**os.environ, RUN_ENV: str(Path(run_dir).resolve()),
+           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
     print(f"Market simulator of {run_dir}\n  http://127.0.0.1:{port}/?token={token}\nCtrl-C stops it.", flush=True)
     proc = subprocess.Popen(voila_command(port, token, open_browser=open_browser), env=env)
     try:
