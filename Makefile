@@ -44,8 +44,9 @@ test: $(TEST_STAMP) browser
 notebooks: $(RUNTIME_STAMP)
 	$(BIN)/python -m cvkit.devtools execute-notebooks
 
+# JupyterLab refuses to run as root unless told to (containers often are root).
 lab: $(RUNTIME_STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 bench: $(RUNTIME_STAMP)
 	for b in benchmarks/drivers.py benchmarks/choice.py benchmarks/segments.py benchmarks/clv.py; do \

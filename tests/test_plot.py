@@ -30,3 +30,21 @@ def test_currency_axis_formats_ticks():
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert any(label.startswith("£") for label in labels)
     plt.close(fig)
+
+
+def test_date_axis_writes_each_month_once_and_the_year_in_the_offset():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from cvkit.plot import date_axis
+
+    months = pd.date_range("1997-01-01", "1998-06-01", freq="MS")
+    fig, ax = plt.subplots(figsize=(8, 3))
+    ax.bar(months, range(len(months)), width=20)
+    assert date_axis(ax) is ax
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    # Concise labels ("Apr", "1998", ...) instead of full dates that overlap.
+    assert labels and all(len(label) <= 5 for label in labels), labels
+    assert len(labels) <= 10
+    plt.close(fig)

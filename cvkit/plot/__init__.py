@@ -1,7 +1,7 @@
 """House plotting style for every cvkit chart."""
 
 from cvkit.plot.theme import (ACCENT, CLIENT_COLOR, COMPETITOR_COLORS, brand_palette, currency_axis,
-                              format_currency, set_theme)
+                              date_axis, format_currency, set_theme)
 
-__all__ = ["ACCENT", "CLIENT_COLOR", "COMPETITOR_COLORS", "brand_palette", "currency_axis",
+__all__ = ["ACCENT", "CLIENT_COLOR", "COMPETITOR_COLORS", "brand_palette", "currency_axis", "date_axis",
            "format_currency", "set_theme"]

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 
 import matplotlib as mpl
 import matplotlib.axes
+import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
 import seaborn as sns
 
 __all__ = ["CLIENT_COLOR", "COMPETITOR_COLORS", "ACCENT", "set_theme", "brand_palette", "currency_axis",
-           "format_currency"]
+           "date_axis", "format_currency"]
 
 CLIENT_COLOR = "#C8102E"  # the client's colour, everywhere
 COMPETITOR_COLORS = ("#5B6770", "#8FA3B0", "#B8C4CC", "#3E4A52", "#A7A8AA", "#6E7F8D")
@@ -70,4 +71,17 @@ def currency_axis(ax: matplotlib.axes.Axes, currency: str = "EUR", axis: str = "
     """Label an axis's ticks as money in ``currency``; returns ``ax``."""
     fmt = mticker.FuncFormatter(lambda v, _: format_currency(v, currency, decimals))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+    return ax
+
+
+def date_axis(ax: matplotlib.axes.Axes, axis: str = "x") -> matplotlib.axes.Axes:
+    """Readable date ticks whatever the span (months, then the year once); returns ``ax``.
+
+    Matplotlib's default writes a full date under every tick, which overlaps on a monthly
+    series of more than a year.
+    """
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    target.set_major_locator(locator)
+    target.set_major_formatter(mdates.ConciseDateFormatter(locator))
     return ax
