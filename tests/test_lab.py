@@ -2,7 +2,7 @@
 
 A copy of notebook 04 without its stored outputs is opened in JupyterLab (started on a free port with a
 token, settings isolated in a temporary folder), every cell is run from the Run menu, then the `months`
-slider of the what-if panel is moved with the keyboard and the CLV total must change. A screenshot goes
+slider of the what-if panel is moved with the keyboard and the CLV total and its chart must change. A screenshot goes
 to test-artifacts/.
 """
 
@@ -137,6 +137,11 @@ def test_clv_what_if_widget_updates_when_a_slider_moves(lab, browser, artifacts:
         before = result.inner_text()
         months = page.locator(".widget-slider", has=page.locator("label", has_text="months"))
         months.scroll_into_view_if_needed()
+        # The panel's chart: CLV total against the horizon, redrawn on every change.
+        figure = page.locator(".widget-vbox", has=months).locator("img")
+        figure.first.wait_for(state="attached", timeout=30_000)
+        figure_before = figure.first.get_attribute("src")
+        assert figure_before and figure_before.startswith("data:image/png")
         handle = months.locator(".noUi-handle")
         readout_before = months.locator(".widget-readout").inner_text()
         handle.focus()
@@ -149,6 +154,9 @@ def test_clv_what_if_widget_updates_when_a_slider_moves(lab, browser, artifacts:
         assert months.locator(".widget-readout").inner_text() != readout_before
         value = lambda text: float(re.sub(r"[^\d.]", "", text.split(":", 1)[1]))  # noqa: E731
         assert value(after) < value(before), (before, after)
+        page.wait_for_function("""([old]) => { const imgs = Array.from(document.querySelectorAll('.widget-vbox img'));
+                                   return imgs.length > 0 && imgs.every(i => i.src !== old && i.naturalWidth > 0); }""",
+                               arg=[figure_before], timeout=30_000)
         page.screenshot(path=str(artifacts / "lab-clv-what-if.png"), full_page=False)
     except Exception:
         page.screenshot(path=str(artifacts / "lab-clv-what-if-failed.png"), full_page=False)

@@ -281,9 +281,11 @@ def _shares_html(table: pd.DataFrame, saved: SavedSimulator, method: str) -> str
 
 
 def _bars(ax, values: pd.Series, client: list[str], title: str, fmt: str) -> None:
-    from cvkit.plot import ACCENT
+    from cvkit.plot import CLIENT_COLOR, COMPETITOR_COLORS
 
-    colours = [ACCENT if name in client else ("0.75" if name == "None" else "0.45") for name in values.index]
+    # The house palette: the client in its colour, competitors muted, "None" lightest (as in notebook 02).
+    colours = [CLIENT_COLOR if name in client else ("0.75" if name == "None" else COMPETITOR_COLORS[0])
+               for name in values.index]
     ax.barh(list(values.index)[::-1], values.to_numpy()[::-1], color=colours[::-1])
     for y, v in enumerate(values.to_numpy()[::-1]):
         ax.annotate(fmt.format(v), (v, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=9)

@@ -18,6 +18,7 @@ from cvkit.clv.models import (
     ShiftedBetaGeometricModel,
 )
 from cvkit.clv.plot import (
+    plot_clv_by_horizon,
     plot_conditional_expectations,
     plot_frequency_recency_matrix,
     plot_period_transactions,
@@ -61,6 +62,7 @@ __all__ = [
     "expected_spend",
     "lorenz_curve",
     "period_transactions",
+    "plot_clv_by_horizon",
     "plot_conditional_expectations",
     "plot_frequency_recency_matrix",
     "plot_period_transactions",

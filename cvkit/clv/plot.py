@@ -14,10 +14,10 @@ import pandas as pd
 
 from cvkit.clv.models import PurchaseModel
 from cvkit.clv.value import lorenz_curve
-from cvkit.plot import ACCENT, CLIENT_COLOR
+from cvkit.plot import ACCENT, CLIENT_COLOR, currency_axis
 
 __all__ = ["plot_conditional_expectations", "plot_period_transactions", "plot_tracking",
-           "plot_frequency_recency_matrix", "plot_value_concentration"]
+           "plot_frequency_recency_matrix", "plot_value_concentration", "plot_clv_by_horizon"]
 
 _MODEL_COLOR = "0.45"
 
@@ -129,4 +129,35 @@ def plot_value_concentration(values: Any, ax: Any = None, top_share: float = 0.2
     ax.set_ylabel("share of value")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.01)
+    return ax
+
+
+def plot_clv_by_horizon(horizons: Any, totals: Any, horizon: float | None = None, *, currency: str = "EUR",
+                        ax: Any = None) -> Any:
+    """CLV total against the horizon, with the chosen horizon marked (the what-if panel's chart).
+
+    Parameters
+    ----------
+    horizons : array-like, shape (h,)
+        Horizons in months.
+    totals : array-like, shape (h,)
+        Discounted CLV total at each horizon (currency).
+    horizon : float, optional
+        The horizon in use, marked with a dashed line and its value.
+    currency : str
+        ISO 4217 code for the money axis.
+    """
+    ax = _axes(ax, (6.5, 2.8))
+    horizons = np.asarray(horizons, dtype=float)
+    totals = np.asarray(totals, dtype=float)
+    ax.plot(horizons, totals, color=CLIENT_COLOR, lw=2)
+    if horizon is not None:
+        value = float(np.interp(horizon, horizons, totals))
+        ax.axvline(horizon, color=ACCENT, ls="--", lw=1)
+        ax.plot([horizon], [value], "o", color=ACCENT)
+    currency_axis(ax, currency)
+    ax.set_xlabel("horizon (months)")
+    ax.set_ylabel("CLV total")
+    ax.set_xlim(horizons.min(), horizons.max())
+    ax.set_ylim(bottom=0)
     return ax

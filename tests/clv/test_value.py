@@ -124,3 +124,18 @@ def test_charts_return_axes(cdnow, cdnow_log, fitted):
     with pytest.raises(ValueError, match="what must be"):
         clv.plot_frequency_recency_matrix(bg, 39.0, what="clv")
     plt.close("all")
+
+
+def test_clv_by_horizon_chart_marks_the_horizon_in_use(cdnow, fitted):
+    bg, gg = fitted
+    spend = clv.expected_spend(cdnow, gg)
+    horizons = [3, 6, 12, 24]
+    totals = [float(bg.expected_clv(cdnow, monetary_value=spend, horizon_months=h).sum()) for h in horizons]
+    assert totals == sorted(totals)  # more months ahead, more value
+    fig, ax = plt.subplots()
+    assert clv.plot_clv_by_horizon(horizons, totals, 12, currency="USD", ax=ax) is ax
+    curve, line, marker = ax.lines
+    np.testing.assert_allclose(curve.get_ydata(), totals)
+    assert list(line.get_xdata()) == [12, 12] and marker.get_ydata()[0] == pytest.approx(totals[2])
+    assert ax.get_yticklabels() and ax.get_xlabel() == "horizon (months)"
+    plt.close(fig)
