@@ -305,6 +305,6 @@ def _check_analyses(cfg: Engagement) -> list[str]:
         problems += check_values(section.parameters(), declared, f"analyses.{key}")
         if section.enabled and analysis.needs_any and not any(k in given for k in analysis.needs_any):
             need = " or ".join(f"data.{k}" for k in analysis.needs_any)
-            problems.append(f"analyses.{key}: enabled but no input data: give {need}, or set "
+            problems.append(f"analyses.{key}: enabled but no input data. Fix: give {need}, or set "
                             f"analyses.{key}.enabled: false.")
     return problems

@@ -92,7 +92,7 @@ def test_common_parameters_cannot_be_set_per_analysis(engagement):
 def test_enabled_analysis_without_data(engagement):
     _edit(engagement, lambda raw: raw["data"].pop("survey"))
     text = _problems(engagement)
-    assert "analyses.value_drivers: enabled but no input data: give data.survey" in text
+    assert "analyses.value_drivers: enabled but no input data. Fix: give data.survey" in text
 
 
 def test_several_problems_are_reported_together(engagement):
