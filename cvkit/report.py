@@ -128,7 +128,9 @@ def render_index(folder: str | Path, *, client_name: str, analysis_date: str,
 
 def _format_value(entry: dict[str, Any]) -> str:
     value, unit = entry.get("value"), entry.get("unit")
-    if isinstance(value, float):
+    if isinstance(value, bool):  # before int: a bool is an int, and "1" reads as a count
+        value = "yes" if value else "no"
+    elif isinstance(value, float):
         value = f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.3g}"
     elif isinstance(value, int):
         value = f"{value:,}"

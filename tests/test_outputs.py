@@ -57,3 +57,11 @@ def test_names_are_checked(tmp_path):
         out.table(pd.DataFrame({"a": [1]}), "Bad Name")
     with pytest.raises(ValueError, match="lower-case"):
         Outputs(tmp_path, "CLV!")
+
+
+def test_index_cards_write_yes_no_for_flags_and_group_thousands():
+    from cvkit.report import _format_value
+
+    assert _format_value({"value": True, "unit": None}) == "yes"
+    assert _format_value({"value": False, "unit": None}) == "no"
+    assert _format_value({"value": 1500, "unit": "respondents"}) == "1,500 respondents"
