@@ -29,6 +29,24 @@ def demo_run(demo_engagement: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return out / "demo"
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (one per test module, closed after it)."""
+    from cvkit.report import CHROMIUM_FLAGS, chromium_path
+
+    chromium = chromium_path()
+    if chromium is None:
+        pytest.fail("Chromium is not installed: run `make test` (it installs Debian's chromium) or "
+                    "`apt-get install chromium`.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium, headless=True,
+                               args=[f for f in CHROMIUM_FLAGS if f != "--headless"])
+        yield b
+        b.close()
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     """Folder for files a person may want to look at after the run (screenshots, PDFs)."""

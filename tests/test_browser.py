@@ -8,24 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cvkit.report import CHROMIUM_FLAGS, chromium_path
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = chromium_path()
-    if chromium is None:
-        pytest.fail("Chromium is not installed: run `make test` (it installs Debian's chromium) or "
-                    "`apt-get install chromium`.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        flags = [f for f in CHROMIUM_FLAGS if f != "--headless"]
-        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=flags)
-        yield browser
-        browser.close()
 
 
 def _open(browser, path: Path, screenshot: Path) -> dict:

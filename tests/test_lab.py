@@ -89,23 +89,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
             log.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from cvkit.report import CHROMIUM_FLAGS, chromium_path
-
-    chromium = chromium_path()
-    if chromium is None:
-        pytest.fail("Chromium is not installed: run `make test` (it installs Debian's chromium) or "
-                    "`apt-get install chromium`.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium, headless=True,
-                               args=[f for f in CHROMIUM_FLAGS if f != "--headless"])
-        yield b
-        b.close()
-
-
 def test_clv_what_if_widget_updates_when_a_slider_moves(lab, browser, artifacts: Path):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 

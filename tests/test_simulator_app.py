@@ -180,23 +180,6 @@ def served(demo_engagement: Path, demo_run: Path):
             proc.stdout.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from cvkit.report import CHROMIUM_FLAGS, chromium_path
-
-    chromium = chromium_path()
-    if chromium is None:
-        pytest.fail("Chromium is not installed: run `make test` (it installs Debian's chromium) or "
-                    "`apt-get install chromium`.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium, headless=True,
-                               args=[f for f in CHROMIUM_FLAGS if f != "--headless"])
-        yield b
-        b.close()
-
-
 def _share(page, product: str) -> str:
     return page.locator(f'.cvkit-shares tr[data-product="{product}"] td.share').inner_text()
 
