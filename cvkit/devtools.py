@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from cvkit.params import NOTEBOOKS_DIR
-from cvkit.runner import inline_figures
+from cvkit.runner import kernel_environment
 
 
 def execute_notebooks(paths: list[Path] | None = None) -> None:
@@ -22,7 +22,7 @@ def execute_notebooks(paths: list[Path] | None = None) -> None:
     paths = paths or sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
     for path in paths:
         t = time.perf_counter()
-        with inline_figures():
+        with kernel_environment():
             pm.execute_notebook(str(path), str(path), cwd=str(path.parent), progress_bar=False,
                                 kernel_name="python3")
         print(f"{path.name}: {time.perf_counter() - t:.1f} s")

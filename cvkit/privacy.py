@@ -17,12 +17,11 @@ through it. Two rules:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,7 +31,7 @@ from cvkit.data.intake import Intake
 from cvkit.data.readers import normalise_name
 
 __all__ = ["PrivacyOptions", "PrivacyError", "pseudonymise", "pseudonymise_series", "personal_reason",
-           "protect", "read_key", "key_fingerprint", "key_withheld", "ID_NAMESPACES", "MIN_KEY_LENGTH"]
+           "protect", "read_key", "key_fingerprint", "ID_NAMESPACES", "MIN_KEY_LENGTH"]
 
 #: ID columns that are pseudonymised, and the namespace each one's hash is keyed with. survey's
 #: ``customer_id`` shares the customers' namespace so the cross-file link still holds.
@@ -132,21 +131,6 @@ def read_key(options: PrivacyOptions) -> bytes:
             f"can be reversed by trying every ID. Fix: use at least {MIN_KEY_LENGTH} random characters "
             "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`).")
     return key.encode("utf-8")
-
-
-@contextlib.contextmanager
-def key_withheld(options: PrivacyOptions) -> Iterator[None]:
-    """Remove the key's environment variable while notebooks run (kernels inherit the environment).
-
-    The notebooks only ever see pseudonyms; without the key they cannot compute the pseudonym of a
-    guessed ID either.
-    """
-    key = os.environ.pop(options.key_env, None)
-    try:
-        yield
-    finally:
-        if key is not None:
-            os.environ[options.key_env] = key
 
 
 def key_fingerprint(key: bytes) -> str:

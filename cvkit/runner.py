@@ -301,28 +301,34 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
 
 
 @contextlib.contextmanager
-def inline_figures() -> Iterator[None]:
-    """Kernels draw figures into the notebook, whatever MPLBACKEND the caller's shell has.
+def kernel_environment(privacy: Any = None) -> Iterator[None]:
+    """The environment the notebooks' kernels inherit, restored when the block ends.
 
-    The kernel inherits the environment: with ``MPLBACKEND=Agg`` (common on servers and in CI)
-    ``plt.show()`` would draw nothing and the deliverable would have no charts.
+    - ``MPLBACKEND`` is the inline backend whatever the caller's shell sets: with ``Agg`` (common on
+      servers and in CI) ``plt.show()`` would draw nothing and the deliverable would have no charts.
+    - The pseudonymisation key's variable (``privacy.key_env``) is removed: notebooks only ever see
+      pseudonyms, and without the key they cannot compute the pseudonym of a guessed ID either.
+
+    Parameters
+    ----------
+    privacy : cvkit.privacy.PrivacyOptions, optional
+        The engagement's privacy options (``None``: no key to withhold).
     """
-    before = os.environ.get("MPLBACKEND")
+    saved = os.environ.copy()
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    if privacy is not None:
+        os.environ.pop(privacy.key_env, None)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = before
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[str, str], progress: bool,
              log: Callable[[str], None]) -> NotebookRun:
     import papermill as pm
 
-    from cvkit import privacy
     from cvkit.params import notebook_parameters
 
     declared = notebook_parameters(analysis.path)
@@ -332,7 +338,7 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
     log(f"[{cfg.client.slug}] {analysis.filename}")
     t = time.perf_counter()
     try:
-        with inline_figures(), privacy.key_withheld(cfg.privacy):
+        with kernel_environment(cfg.privacy):
             pm.execute_notebook(str(analysis.path), str(out_nb), parameters=params, cwd=str(build),
                                 progress_bar=progress, log_output=False, kernel_name="python3",
                                 execution_timeout=600)  # a stuck cell fails the run instead of hanging it

@@ -163,12 +163,19 @@ def test_kernels_draw_inline_whatever_the_shell_backend(monkeypatch):
     # With MPLBACKEND=Agg inherited by the kernel, plt.show() draws nothing: a deliverable without charts.
     import os
 
-    from cvkit.runner import inline_figures
+    from cvkit.privacy import PrivacyOptions
+    from cvkit.runner import kernel_environment
 
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    with inline_figures():
+    with kernel_environment():
         assert os.environ["MPLBACKEND"] == "module://matplotlib_inline.backend_inline"
     assert os.environ["MPLBACKEND"] == "Agg"
+    # The pseudonymisation key is withheld from kernels too, and restored afterwards.
+    monkeypatch.setenv("CVKIT_PSEUDONYM_KEY", "k" * 32)
+    with kernel_environment(PrivacyOptions(key_env="CVKIT_PSEUDONYM_KEY")):
+        assert "CVKIT_PSEUDONYM_KEY" not in os.environ
+        assert os.environ["MPLBACKEND"] == "module://matplotlib_inline.backend_inline"
+    assert os.environ["CVKIT_PSEUDONYM_KEY"] == "k" * 32 and os.environ["MPLBACKEND"] == "Agg"
 
 
 def test_recover_restores_a_deliverable_left_mid_swap(tmp_path: Path):
