@@ -94,9 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         # Imported inside the try: Ctrl-C while these (slow) imports run is an interrupt like any other.
-        from cvkit.config import ConfigError
+        from cvkit.engagement.config import ConfigError
         from cvkit.data import DataError
-        from cvkit.runner import RunError
+        from cvkit.engagement.runner import RunError
 
         return _COMMANDS[args.command](args)
     except KeyboardInterrupt:  # first: the clause below needs the imports, which may not have happened
@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _new(args: argparse.Namespace) -> int:
-    from cvkit.scaffold import new_engagement
+    from cvkit.engagement.scaffold import new_engagement
 
     config = new_engagement(args.dir, args.client, slug=args.slug, currency=args.currency)
     print(f"Created {config}.\nNext: put the client's files in {args.dir / 'data'} (see README.md there), "
@@ -118,12 +118,12 @@ def _new(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from cvkit.config import load_config
+    from cvkit.engagement.config import load_config
     from cvkit.data import intake
 
     cfg = load_config(args.config)
     result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir)
-    from cvkit.privacy import protect
+    from cvkit.data.privacy import protect
 
     protect(result, cfg.privacy)  # the same personal-data checks as `cvkit run`
     print(f"Engagement: {cfg.client.name} ({cfg.client.slug}), analysis date {cfg.analysis_date}")
@@ -133,7 +133,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from cvkit.runner import run_engagement, run_many
+    from cvkit.engagement.runner import run_engagement, run_many
 
     if len(args.configs) == 1:
         final = run_engagement(args.configs[0], only=args.only, output_dir=args.output_dir)
@@ -148,8 +148,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from cvkit.runner import run_engagement
-    from cvkit.scaffold import DEMO_DATASETS
+    from cvkit.engagement.runner import run_engagement
+    from cvkit.engagement.scaffold import DEMO_DATASETS
 
     config = DEMO_DATASETS[args.dataset](args.dir, seed=args.seed)
     print(f"Demo engagement written to {args.dir}")
@@ -159,7 +159,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _params(args: argparse.Namespace) -> int:
-    from cvkit.params import format_parameters
+    from cvkit.engagement.parameters import format_parameters
 
     print(format_parameters(args.notebook))
     return 0

@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from cvkit.params import NOTEBOOKS_DIR
-from cvkit.runner import kernel_environment
+from cvkit.engagement.parameters import NOTEBOOKS_DIR
+from cvkit.engagement.runner import kernel_environment
 
 
 def execute_notebooks(paths: list[Path] | None = None) -> None:
@@ -29,14 +29,14 @@ def execute_notebooks(paths: list[Path] | None = None) -> None:
 
 
 def refresh_demo_results(run_dir: Path | None = None) -> Path:
-    """Copy a demo run's ``results/*.json`` to the bundled demo results (see ``cvkit.results.demo_results_dir``).
+    """Copy a demo run's ``results/*.json`` to the bundled demo results (see ``cvkit.engagement.results.demo_results_dir``).
 
     Without ``run_dir`` the demo engagement is run first (about three minutes) in a temporary folder.
     """
     import shutil
     import tempfile
 
-    from cvkit.results import demo_results_dir, load_results
+    from cvkit.engagement.results import demo_results_dir, load_results
 
     target = demo_results_dir() / "results"
     with tempfile.TemporaryDirectory(prefix="cvkit-demo-results-") as tmp:

@@ -14,7 +14,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 @pytest.fixture(scope="session")
 def demo_engagement(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh demo engagement folder (config + generated data); returns its engagement.yaml."""
-    from cvkit.scaffold import write_demo_engagement
+    from cvkit.engagement.scaffold import write_demo_engagement
 
     return write_demo_engagement(tmp_path_factory.mktemp("demo-engagement"))
 
@@ -32,7 +32,7 @@ def demo_run(demo_engagement: Path, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium, headless, driven by Playwright (one per test module, closed after it)."""
-    from cvkit.report import CHROMIUM_FLAGS, chromium_path
+    from cvkit.engagement.report import CHROMIUM_FLAGS, chromium_path
 
     chromium = chromium_path()
     if chromium is None:

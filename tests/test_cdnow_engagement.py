@@ -43,7 +43,7 @@ def test_runs_only_the_clv_analysis_and_keeps_identical_purchases(cdnow_run):
 
 
 def test_executive_summary_says_which_analyses_are_missing(cdnow_run):
-    from cvkit.results import load_results
+    from cvkit.engagement.results import load_results
 
     out = cdnow_run / "outputs" / "cdnow"
     results = load_results(out)

@@ -6,8 +6,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cvkit.config import ANALYSES, COMMON_PARAMETERS, OVERVIEW, SYNTHESIS
-from cvkit.params import NOTEBOOKS_DIR, notebook_parameters
+from cvkit.engagement.config import ANALYSES, COMMON_PARAMETERS, OVERVIEW, SYNTHESIS
+from cvkit.engagement.parameters import NOTEBOOKS_DIR, notebook_parameters
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 COMMON_TYPES = {"client": "str", "client_name": "str", "currency": "str", "analysis_date": "str", "seed": "int",

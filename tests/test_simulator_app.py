@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 
 import cvkit.choice as ch
-from cvkit.outputs import Outputs
+from cvkit.engagement.outputs import Outputs
 
 ATTRIBUTES = {"delivery": ["standard", "next_day", "same_day"], "returns": ["paid", "free"],
               "extras": ["none", "streaming", "partner_discounts", "priority_service"], "fee": [29, 49, 69, 89]}
@@ -43,7 +43,7 @@ def fitted_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     Returns ``(engagement.yaml, output root)``; the run is ``<root>/demo``.
     """
     from cvkit.datasets import make_demo
-    from cvkit.scaffold import write_demo_engagement
+    from cvkit.engagement.scaffold import write_demo_engagement
 
     config = write_demo_engagement(tmp_path_factory.mktemp("sim-engagement"))
     root = tmp_path_factory.mktemp("sim-outputs")

@@ -39,7 +39,7 @@ def run_dir_for(config: str | Path, output_dir: str | Path | None = None) -> Pat
         When the run or its choice tables are missing; the message says which command fixes it.
     """
     from cvkit.choice.saved import load_simulator
-    from cvkit.config import load_config
+    from cvkit.engagement.config import load_config
 
     cfg = load_config(config)
     root = Path(output_dir).resolve() if output_dir else cfg.output_root()

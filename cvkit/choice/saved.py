@@ -114,7 +114,7 @@ def save_simulator(out, utilities: Utilities, products: list[Product], *, client
 
     Parameters
     ----------
-    out : cvkit.outputs.Outputs
+    out : cvkit.engagement.outputs.Outputs
         The choice analysis's outputs (nothing is written when it has no output folder).
     utilities : Utilities
         Respondent utilities, level basis, logit scale.

@@ -105,7 +105,7 @@ def data_dictionary() -> str:
     """The data dictionary (``templates/data/README.md``) as Markdown."""
     policy_rows = [f"| `{name}` | `{f.default}` | {f.description} |"
                    for name, f in IntakePolicy.model_fields.items()]
-    from cvkit.privacy import PrivacyOptions  # local: cvkit.privacy imports cvkit.data
+    from cvkit.data.privacy import PrivacyOptions  # local: cvkit.data.privacy imports cvkit.data
 
     privacy_rows = [f"| `{name}` | {_default(f)} | {f.description} |"
                     for name, f in PrivacyOptions.model_fields.items()]

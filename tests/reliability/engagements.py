@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from cvkit.runner import file_sha256
+from cvkit.engagement.runner import file_sha256
 
 
 def small_clv_engagement(folder: Path, *, slug: str = "small", name: str = "Small Client",

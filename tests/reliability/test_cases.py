@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cvkit.config import ConfigError, load_config
+from cvkit.engagement.config import ConfigError, load_config
 from cvkit.data import DataError, intake
-from cvkit.privacy import PrivacyError, protect
+from cvkit.data.privacy import PrivacyError, protect
 from tests.reliability.conftest import FIGURES
 
 CASES = Path(__file__).resolve().parent / "cases"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cvkit.runner import run_engagement
+from cvkit.engagement.runner import run_engagement
 from tests.reliability.conftest import FIGURES
 from tests.reliability.engagements import manifest, tree_digest
 

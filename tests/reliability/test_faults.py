@@ -23,7 +23,7 @@ import psutil
 import pytest
 import yaml
 
-from cvkit.runner import RunError, run_engagement
+from cvkit.engagement.runner import RunError, run_engagement
 from tests.reliability.conftest import FIGURES
 from tests.reliability.engagements import small_clv_engagement, tree_digest
 
@@ -178,10 +178,10 @@ def test_notebook_that_raises_names_notebook_cell_and_cvkit_function(tmp_path):
 
 
 @pytest.mark.parametrize("target, err, reason", [
-    ("cvkit.runner.tempfile.mkdtemp", errno.EROFS, "the output folder is on a read-only file system"),
-    ("cvkit.runner.tempfile.mkdtemp", errno.EACCES, "the output folder is not writable"),
+    ("cvkit.engagement.runner.tempfile.mkdtemp", errno.EROFS, "the output folder is on a read-only file system"),
+    ("cvkit.engagement.runner.tempfile.mkdtemp", errno.EACCES, "the output folder is not writable"),
     ("cvkit.data.intake.Intake.write", errno.ENOSPC, "the disk is full"),
-    ("cvkit.runner._write_manifest", errno.ENOSPC, "the disk is full"),
+    ("cvkit.engagement.runner._write_manifest", errno.ENOSPC, "the disk is full"),
     ("cvkit.data.intake.Intake.write", errno.EDQUOT, "the disk quota is exceeded"),
 ])
 def test_full_or_read_only_disk_stops_before_replacing_good_output(good, tmp_path, monkeypatch, target, err,
@@ -200,7 +200,7 @@ def test_full_or_read_only_disk_stops_before_replacing_good_output(good, tmp_pat
         monkeypatch.setattr(Intake, "write", lambda self, folder: (_ for _ in ()).throw(
             OSError(err, os.strerror(err), str(Path(folder) / "transactions.parquet"))))
     else:
-        import cvkit.runner as runner_module
+        import cvkit.engagement.runner as runner_module
 
         monkeypatch.setattr(runner_module, "_write_manifest", lambda build, *a, **k: (_ for _ in ()).throw(
             OSError(err, os.strerror(err), str(build / "manifest.json"))))

@@ -20,10 +20,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cvkit.config import ConfigError, Engagement, load_config
-from cvkit.notebook import ParameterError, check_parameters
-from cvkit.params import notebook_parameters
-from cvkit.privacy import PrivacyOptions
+from cvkit.engagement.config import ConfigError, Engagement, load_config
+from cvkit.engagement.notebook import ParameterError, check_parameters
+from cvkit.engagement.parameters import notebook_parameters
+from cvkit.data.privacy import PrivacyOptions
 from tests.reliability.conftest import FIGURES, FUZZ
 from tests.reliability.engagements import small_clv_engagement
 

@@ -20,7 +20,7 @@ import psutil
 import pytest
 import yaml
 
-from cvkit.runner import file_sha256, run_many
+from cvkit.engagement.runner import file_sha256, run_many
 from tests.reliability.conftest import FIGURES, MEASURED
 from tests.reliability.engagements import manifest, small_clv_engagement
 

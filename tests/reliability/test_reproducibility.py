@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 from cvkit.data import intake
-from cvkit.privacy import PrivacyError, PrivacyOptions, key_fingerprint, protect, pseudonymise
-from cvkit.runner import file_sha256, run_engagement
+from cvkit.data.privacy import PrivacyError, PrivacyOptions, key_fingerprint, protect, pseudonymise
+from cvkit.engagement.runner import file_sha256, run_engagement
 from tests.reliability.conftest import FIGURES
 from tests.reliability.engagements import manifest, small_clv_engagement, tree_digest
 
@@ -274,7 +274,7 @@ def test_clv_summary_is_bit_identical_whatever_the_thread_schedule():
 def test_kernels_do_not_inherit_the_key(tmp_path, monkeypatch):
     import papermill
 
-    from cvkit.runner import RunError
+    from cvkit.engagement.runner import RunError
 
     seen = []
 

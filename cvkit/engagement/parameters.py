@@ -18,7 +18,7 @@ import nbformat
 
 __all__ = ["NotebookParameter", "notebook_parameters", "check_values", "format_parameters", "NOTEBOOKS_DIR"]
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
 _TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
 

@@ -2,8 +2,8 @@
 
 Besides its tables and figures, every analysis notebook writes one small JSON file,
 ``results/<analysis>.json`` in the run's output folder, through
-:meth:`cvkit.outputs.Outputs.result` (headline key figures, shown on the index cards) and
-:meth:`cvkit.outputs.Outputs.section` (the structured section defined here, validated when it
+:meth:`cvkit.engagement.outputs.Outputs.result` (headline key figures, shown on the index cards) and
+:meth:`cvkit.engagement.outputs.Outputs.section` (the structured section defined here, validated when it
 is written). The synthesis notebook reads them back with :func:`load_results`, so it never
 parses a notebook or a free-form table.
 
@@ -390,7 +390,7 @@ class SegmentationResults(_Strict):
         personas : DataFrame, optional
             :func:`cvkit.segment.persona_cards`: ``segment``, ``name``, ``top_needs``, ``prefers``.
         targets : mapping, optional
-            Segment -> reason, for the recommended targets (:func:`cvkit.synthesis.recommend_targets`).
+            Segment -> reason, for the recommended targets (:func:`cvkit.engagement.synthesis.recommend_targets`).
         """
         cards = {} if personas is None else {str(r["segment"]): r for _, r in personas.iterrows()}
         targets = {str(s): reason for s, reason in (targets or {}).items()}
@@ -501,7 +501,7 @@ def _explain(exc: ValidationError, where: str) -> str:
         shown = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
         lines.append(f"  - {loc or '(top level)'}: {err['msg']}{shown}")
     return (f"{where} does not follow the cvkit results contract:\n" + "\n".join(lines) +
-            "\nFix: rerun the notebook that writes it with this version of cvkit (see the model in cvkit.results).")
+            "\nFix: rerun the notebook that writes it with this version of cvkit (see the model in cvkit.engagement.results).")
 
 
 def validate_section(analysis: str, data: Any, *, where: str | None = None) -> _Strict:
@@ -609,7 +609,7 @@ class EngagementResults:
     @property
     def available(self) -> list[str]:
         """Titles of the analyses with a structured section, in run order."""
-        from cvkit.config import ANALYSES
+        from cvkit.engagement.config import ANALYSES
 
         return [a.title for a in ANALYSES.values() if self._section(a.outputs) is not None]
 
@@ -624,7 +624,7 @@ def demo_results_dir() -> Path:
     Refreshed from a fresh demo run by ``python -m cvkit.devtools refresh-demo-results``; the
     end-to-end test checks they still match what the demo produces.
     """
-    return Path(__file__).resolve().parent / "datasets" / "data" / "demo_results"
+    return Path(__file__).resolve().parents[1] / "datasets" / "data" / "demo_results"
 
 
 def load_results(run_dir: str | Path) -> EngagementResults:
@@ -645,7 +645,7 @@ def load_results(run_dir: str | Path) -> EngagementResults:
     ResultsError
         The folder does not exist, or a results file does not validate (naming file and field).
     """
-    from cvkit.config import ANALYSES
+    from cvkit.engagement.config import ANALYSES
 
     run_dir = Path(run_dir)
     folder = run_dir if run_dir.name == "results" else run_dir / "results"

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cvkit.config import ANALYSES, ConfigError, load_config
-from cvkit.scaffold import render_config, write_demo_engagement
+from cvkit.engagement.config import ANALYSES, ConfigError, load_config
+from cvkit.engagement.scaffold import render_config, write_demo_engagement
 
 
 @pytest.fixture()

@@ -13,7 +13,7 @@ import matplotlib.axes
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from cvkit.notebook import data_path
+from cvkit.engagement.notebook import data_path
 from cvkit.plot import ACCENT, CLIENT_COLOR, brand_palette
 
 __all__ = ["input_files", "excluded_rows", "linkage_table", "plot_transactions_by_month",

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import cvkit
-from cvkit.config import ANALYSES, DATA_KINDS, OVERVIEW, SYNTHESIS, Analysis, Engagement, load_config
-from cvkit.notebook import NOT_GIVEN
+from cvkit.engagement.config import ANALYSES, DATA_KINDS, OVERVIEW, SYNTHESIS, Analysis, Engagement, load_config
+from cvkit.engagement.notebook import NOT_GIVEN
 
 __all__ = ["RunError", "NotebookRun", "run_engagement", "run_many", "file_sha256"]
 
@@ -233,9 +233,10 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
 
     Raises
     ------
-    cvkit.config.ConfigError, cvkit.data.DataError, RunError
+    cvkit.engagement.config.ConfigError, cvkit.data.DataError, RunError
     """
-    from cvkit import privacy, report
+    from cvkit.data import privacy
+    from cvkit.engagement import report
     from cvkit.data import DataError, intake
 
     cfg = load_config(config)
@@ -311,7 +312,7 @@ def kernel_environment(privacy: Any = None) -> Iterator[None]:
 
     Parameters
     ----------
-    privacy : cvkit.privacy.PrivacyOptions, optional
+    privacy : cvkit.data.privacy.PrivacyOptions, optional
         The engagement's privacy options (``None``: no key to withhold).
     """
     saved = os.environ.copy()
@@ -329,7 +330,7 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
              log: Callable[[str], None]) -> NotebookRun:
     import papermill as pm
 
-    from cvkit.params import notebook_parameters
+    from cvkit.engagement.parameters import notebook_parameters
 
     declared = notebook_parameters(analysis.path)
     params = _notebook_parameters(analysis, cfg, build, data_paths, declared)

@@ -2,7 +2,7 @@
 
 A client buys a recommendation (whom to target, what to offer, at what price, and what it is
 worth), not four analyses. These functions read the validated results of a run
-(:func:`cvkit.results.load_results`) and build each part of the executive summary. Each works
+(:func:`cvkit.engagement.results.load_results`) and build each part of the executive summary. Each works
 with whatever analyses ran, and says what is missing instead of failing.
 
 All money is in the engagement's currency; shares are 0..1.
@@ -20,14 +20,14 @@ import numpy as np
 import pandas as pd
 
 from cvkit.plot import ACCENT, CLIENT_COLOR, COMPETITOR_COLORS, format_currency
-from cvkit.results import EngagementResults, Estimate
+from cvkit.engagement.results import EngagementResults, Estimate
 
 __all__ = ["Finding", "ValueAtStake", "PriceCorridor", "recommend_targets", "headline_findings", "value_at_stake",
            "target_recommendation", "element_actions", "price_corridor", "next_steps", "missing_note",
            "plot_value_at_stake", "plot_drivers", "plot_targets", "plot_price_corridor", "plot_dashboard"]
 
 ACTION_COLORS = {"fix": CLIENT_COLOR, "defend": ACCENT, "stop over-investing": COMPETITOR_COLORS[1]}
-# Data each analysis needs (as in cvkit.config.ANALYSES), for the "run it" next step.
+# Data each analysis needs (as in cvkit.engagement.config.ANALYSES), for the "run it" next step.
 _NEEDS = {"Value drivers": "a brand survey", "Discrete choice": "conjoint choices or respondent utilities",
           "Customer lifetime value": "a transaction log",
           "Segmentation": "a needs battery or conjoint part-worths (plus transactions for value)"}

@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from cvkit import synthesis as syn
-from cvkit.results import (AnalysisResults, ChoiceResults, ClvResults, DriversResults, EngagementResults,
+from cvkit.engagement import synthesis as syn
+from cvkit.engagement.results import (AnalysisResults, ChoiceResults, ClvResults, DriversResults, EngagementResults,
                            SegmentationResults)
 
 
@@ -209,8 +209,8 @@ def test_plot_functions_take_and_return_axes(full):
 
 
 def test_the_stored_summary_renders_as_the_deliverable_index(tmp_path: Path):
-    from cvkit.params import NOTEBOOKS_DIR
-    from cvkit.report import render_index
+    from cvkit.engagement.parameters import NOTEBOOKS_DIR
+    from cvkit.engagement.report import render_index
 
     pages = [{"title": "Value drivers", "html": "01_value_drivers.html", "status": "ok",
               "results": {"client_nps": {"value": 29.4, "unit": "points", "label": "NPS of Demo Retail"}}},

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cvkit.outputs import Outputs
-from cvkit.results import (ClvResults, DriversResults, Estimate, ResultsError, SegmentationResults, demo_results_dir,
+from cvkit.engagement.outputs import Outputs
+from cvkit.engagement.results import (ClvResults, DriversResults, Estimate, ResultsError, SegmentationResults, demo_results_dir,
                            load_results, read_results_file, validate_section)
 
 

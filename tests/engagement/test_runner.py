@@ -9,9 +9,9 @@ import nbformat
 import pandas as pd
 import pytest
 
-from cvkit import config as config_module
-from cvkit.config import ANALYSES, Analysis
-from cvkit.runner import RunError, _recover, file_sha256, run_engagement
+from cvkit.engagement import config as config_module
+from cvkit.engagement.config import ANALYSES, Analysis
+from cvkit.engagement.runner import RunError, _recover, file_sha256, run_engagement
 
 pytestmark = pytest.mark.slow
 
@@ -83,7 +83,7 @@ def test_deliverable_opens_on_the_executive_summary(demo_run: Path):
 
 
 def test_results_files_follow_the_contract_and_match_the_bundled_demo_results(demo_run: Path):
-    from cvkit.results import demo_results_dir, load_results
+    from cvkit.engagement.results import demo_results_dir, load_results
 
     results = load_results(demo_run)
     assert results.missing == [] and results.without_section == []
@@ -116,7 +116,7 @@ def _failing_notebook(tmp_path: Path) -> Path:
         nbformat.v4.new_code_cell('client: str = "demo"  # client slug\noutput_dir: str = ""  # output',
                                   metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell("x = 1"),
-        nbformat.v4.new_code_cell("from cvkit.notebook import data_path\ndata_path('survey', 'no-such-file.csv')"),
+        nbformat.v4.new_code_cell("from cvkit.engagement.notebook import data_path\ndata_path('survey', 'no-such-file.csv')"),
     ]
     path = tmp_path / "01_value_drivers.ipynb"
     nbformat.write(nb, path)
@@ -136,7 +136,7 @@ def test_failing_notebook_leaves_previous_deliverable_intact(demo_run: Path, dem
     message = str(info.value)
     # In [4]: the third code cell, after papermill's injected-parameters cell, as the partial notebook shows
     assert "01_value_drivers.ipynb failed at cell In [4]:" in message and info.value.cell == 4
-    assert "FileNotFoundError" in message and "cvkit.notebook.data_path" in message
+    assert "FileNotFoundError" in message and "cvkit.engagement.notebook.data_path" in message
     assert info.value.partial == root / ".failed" / "demo" / "01_value_drivers.ipynb"
     assert info.value.partial.exists() and "partially executed notebook is kept" in message
     assert _tree_digest(root / "demo") == before
@@ -163,8 +163,8 @@ def test_kernels_draw_inline_whatever_the_shell_backend(monkeypatch):
     # With MPLBACKEND=Agg inherited by the kernel, plt.show() draws nothing: a deliverable without charts.
     import os
 
-    from cvkit.privacy import PrivacyOptions
-    from cvkit.runner import kernel_environment
+    from cvkit.data.privacy import PrivacyOptions
+    from cvkit.engagement.runner import kernel_environment
 
     monkeypatch.setenv("MPLBACKEND", "Agg")
     with kernel_environment():
@@ -229,7 +229,7 @@ def _overview_only(folder: Path, demo_engagement: Path, name: str, slug: str) ->
 
 
 def test_two_clients_in_parallel_keep_to_their_own_folders(tmp_path: Path, demo_engagement: Path):
-    from cvkit.runner import run_many
+    from cvkit.engagement.runner import run_many
 
     a = _overview_only(tmp_path / "a", demo_engagement, "Client A", "client-a")
     b = _overview_only(tmp_path / "b", demo_engagement, "Client B", "client-b")

@@ -3,7 +3,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cvkit.params import check_values, format_parameters, notebook_parameters
+from cvkit.engagement.parameters import check_values, format_parameters, notebook_parameters
 
 
 def _notebook(tmp_path: Path, source: str, tags=("parameters",)) -> Path:

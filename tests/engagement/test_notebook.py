@@ -1,6 +1,6 @@
 import pytest
 
-from cvkit.notebook import ParameterError, check_parameters, data_path
+from cvkit.engagement.notebook import ParameterError, check_parameters, data_path
 
 
 def test_valid_parameters_pass_and_are_returned():

@@ -25,8 +25,8 @@ import cvkit
 from cvkit.resources import templates_dir
 
 if TYPE_CHECKING:
-    from cvkit.config import Engagement
-    from cvkit.runner import NotebookRun
+    from cvkit.engagement.config import Engagement
+    from cvkit.engagement.runner import NotebookRun
 
 __all__ = ["render_notebook", "render_index", "write_workbook", "print_pdf", "render_deliverable",
            "REMOVE_CELL_TAGS", "HIDE_INPUT_TAGS", "chromium_path"]
@@ -209,7 +209,7 @@ def render_deliverable(build: Path, cfg: Engagement, runs: list[NotebookRun]) ->
     The synthesis notebook, when it ran, becomes ``index.html``: the deliverable opens on the
     executive summary.
     """
-    from cvkit.config import ANALYSES, OVERVIEW, SYNTHESIS
+    from cvkit.engagement.config import ANALYSES, OVERVIEW, SYNTHESIS
 
     by_key = {OVERVIEW.key: OVERVIEW, **ANALYSES, SYNTHESIS.key: SYNTHESIS}
     pages = []

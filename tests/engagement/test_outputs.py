@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from cvkit.outputs import Outputs
+from cvkit.engagement.outputs import Outputs
 
 
 def test_writes_tables_figures_and_results(tmp_path):
@@ -22,7 +22,7 @@ def test_writes_tables_figures_and_results(tmp_path):
     assert (tmp_path / "figures/clv/curve.png").stat().st_size > 0
     assert (tmp_path / "figures/clv/curve.svg").read_text().startswith("<?xml")
     results = json.loads((tmp_path / "results/clv.json").read_text())
-    # The results contract (cvkit.results): key figures beside the (not yet written) structured section.
+    # The results contract (cvkit.engagement.results): key figures beside the (not yet written) structured section.
     assert results == {"schema_version": 1, "analysis": "clv", "section": None,
                        "key_figures": {"total_clv": {"value": 12.5, "unit": "EUR", "label": "Total CLV"}}}
     plt.close(fig)
@@ -60,7 +60,7 @@ def test_names_are_checked(tmp_path):
 
 
 def test_index_cards_write_yes_no_for_flags_and_group_thousands():
-    from cvkit.report import _format_value
+    from cvkit.engagement.report import _format_value
 
     assert _format_value({"value": True, "unit": None}) == "yes"
     assert _format_value({"value": False, "unit": None}) == "no"

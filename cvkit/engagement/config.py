@@ -22,8 +22,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cvkit.data import FileSpec, IntakePolicy
-from cvkit.params import NOTEBOOKS_DIR, check_values, notebook_parameters
-from cvkit.privacy import PrivacyOptions
+from cvkit.engagement.parameters import NOTEBOOKS_DIR, check_values, notebook_parameters
+from cvkit.data.privacy import PrivacyOptions
 
 __all__ = ["Analysis", "ANALYSES", "OVERVIEW", "SYNTHESIS", "COMMON_PARAMETERS", "DATA_KINDS", "ConfigError",
            "Engagement", "load_config", "ReportOptions"]

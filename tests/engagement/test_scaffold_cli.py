@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from cvkit.cli import main
-from cvkit.scaffold import new_engagement, slugify
+from cvkit.engagement.scaffold import new_engagement, slugify
 
 
 def test_slugify():

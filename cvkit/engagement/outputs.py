@@ -11,7 +11,7 @@ Layout written under ``output_dir``::
 
     tables/<analysis>/<name>.csv
     figures/<analysis>/<name>.png and .svg
-    results/<analysis>.json   (key figures + the structured section: see cvkit.results)
+    results/<analysis>.json   (key figures + the structured section: see cvkit.engagement.results)
 """
 
 from __future__ import annotations
@@ -99,19 +99,19 @@ class Outputs:
     def section(self, data: Any = None, **fields: Any) -> Any:
         """Record the analysis's structured results section, validated against its model now.
 
-        Pass a model instance of :mod:`cvkit.results` (e.g. ``ClvResults.from_tables(...)``), a
+        Pass a model instance of :mod:`cvkit.engagement.results` (e.g. ``ClvResults.from_tables(...)``), a
         mapping, or the fields as keywords. A section that does not follow the contract stops the
         notebook here, naming the field, rather than the synthesis later.
 
         Returns
         -------
-        The validated model (e.g. :class:`cvkit.results.ClvResults`).
+        The validated model (e.g. :class:`cvkit.engagement.results.ClvResults`).
 
         Raises
         ------
-        cvkit.results.ResultsError
+        cvkit.engagement.results.ResultsError
         """
-        from cvkit.results import validate_section
+        from cvkit.engagement.results import validate_section
 
         if data is not None and fields:
             raise TypeError("give the section either as one object or as keywords, not both")
@@ -124,7 +124,7 @@ class Outputs:
     def _write_results(self) -> None:
         if self.root is None:
             return
-        from cvkit.results import SCHEMA_VERSION
+        from cvkit.engagement.results import SCHEMA_VERSION
 
         path = self.root / "results" / f"{self.analysis}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
