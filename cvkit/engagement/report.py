@@ -22,6 +22,7 @@ import nbformat
 import pandas as pd
 
 import cvkit
+from cvkit.engagement.sanitize import csp_meta, neutralise_workbook, restore_frame
 from cvkit.resources import templates_dir
 
 if TYPE_CHECKING:
@@ -34,6 +35,10 @@ __all__ = ["render_notebook", "render_index", "write_workbook", "print_pdf", "re
 REMOVE_CELL_TAGS = frozenset({"parameters", "injected-parameters", "remove-cell"})
 HIDE_INPUT_TAGS = frozenset({"hide-input"})
 REMOVE_OUTPUT_TAGS = frozenset({"remove-output"})
+
+INLINE_SCRIPTS: tuple[str, ...] = ()
+"""The exact text of every inline ``<script>`` cvkit's report templates put in a page: the only scripts
+the pages' Content-Security-Policy lets run (by SHA-256). Add a template's script here."""
 
 _HEADING = re.compile(r'<h([1-3]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 
@@ -71,7 +76,8 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
                               remove_all_outputs_tags=set(REMOVE_OUTPUT_TAGS), enabled=True), enabled=True)
     resources = {"metadata": {"name": title},
                  "cvkit": {"client_name": client_name, "page_title": title, "analysis_date": analysis_date,
-                           "run_date": dt.date.today().isoformat(), "version": cvkit.__version__}}
+                           "run_date": dt.date.today().isoformat(), "version": cvkit.__version__,
+                           "csp_meta": csp_meta(INLINE_SCRIPTS)}}
     nb = nbformat.from_dict(nb)
     nb.metadata["title"] = f"{title} | {client_name}"
     body, _ = exporter.from_notebook_node(nb, resources=resources)
@@ -121,7 +127,8 @@ def render_index(folder: str | Path, *, client_name: str, analysis_date: str,
     css = (templates_dir() / "report" / "cvkit" / "cvkit.css").read_text(encoding="utf-8")
     text = env.get_template("index.html.j2").render(
         client_name=client_name, analysis_date=analysis_date, run_date=dt.date.today().isoformat(),
-        version=cvkit.__version__, pages=pages, css=css, format_value=_format_value)
+        version=cvkit.__version__, pages=pages, css=css, format_value=_format_value,
+        csp_meta=csp_meta(INLINE_SCRIPTS))
     out.write_text(text, encoding="utf-8")
     return out
 
@@ -170,9 +177,10 @@ def write_workbook(tables_dir: str | Path, xlsx_path: str | Path) -> Path | None
                 suffix = f" {i}"
                 name, i = base[:31 - len(suffix)] + suffix, i + 1
             used.add(name.lower())
-            df = pd.read_csv(csv)
+            df = restore_frame(pd.read_csv(csv))  # the data's own text, made inert in the workbook below
             df.columns = [readable(c) for c in df.columns]
             df.to_excel(writer, sheet_name=name, index=False)
+        neutralise_workbook(writer.book)
     return Path(xlsx_path)
 
 
