@@ -22,6 +22,7 @@ import nbformat
 import pandas as pd
 
 import cvkit
+from cvkit.engagement.sanitize import csp_meta, neutralise_workbook, restore_frame
 from cvkit.resources import templates_dir
 
 if TYPE_CHECKING:
@@ -37,6 +38,10 @@ REMOVE_OUTPUT_TAGS = frozenset({"remove-output"})
 # Cells for the analyst only (method internals, file paths, commands, exports): removed from the client
 # version, shown when ``report.show_code`` is true.
 ANALYST_TAGS = frozenset({"analyst"})
+
+INLINE_SCRIPTS: tuple[str, ...] = ()
+"""The exact text of every inline ``<script>`` cvkit's report templates put in a page: the only scripts
+the pages' Content-Security-Policy lets run (by SHA-256). Add a template's script here."""
 
 _HEADING = re.compile(r'<h([1-3]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 
@@ -83,7 +88,8 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
     resources = {"metadata": {"name": title},
                  "cvkit": {"client_name": client_name, "page_title": title, "analysis_date": analysis_date,
                            "run_date": dt.date.today().isoformat(), "version": cvkit.__version__,
-                           "paper": paper_size(locale), "show_code": show_code, "prev": prev, "next": next}}
+                           "paper": paper_size(locale), "show_code": show_code, "prev": prev, "next": next,
+                           "csp_meta": csp_meta(INLINE_SCRIPTS)}}
     nb = nbformat.from_dict(nb)
     nb.metadata["title"] = f"{title} | {client_name}"
     body, _ = exporter.from_notebook_node(nb, resources=resources)
@@ -135,7 +141,8 @@ def render_index(folder: str | Path, *, client_name: str, analysis_date: str,
     css = (templates_dir() / "report" / "cvkit" / "cvkit.css").read_text(encoding="utf-8")
     text = env.get_template("index.html.j2").render(
         client_name=client_name, analysis_date=analysis_date, run_date=dt.date.today().isoformat(),
-        version=cvkit.__version__, pages=pages, css=css, format_value=_format_value)
+        version=cvkit.__version__, pages=pages, css=css, format_value=_format_value,
+        csp_meta=csp_meta(INLINE_SCRIPTS))
     out.write_text(text, encoding="utf-8")
     return out
 
@@ -184,9 +191,10 @@ def write_workbook(tables_dir: str | Path, xlsx_path: str | Path) -> Path | None
                 suffix = f" {i}"
                 name, i = base[:31 - len(suffix)] + suffix, i + 1
             used.add(name.lower())
-            df = pd.read_csv(csv)
+            df = restore_frame(pd.read_csv(csv))  # the data's own text, made inert in the workbook below
             df.columns = [readable(c) for c in df.columns]
             df.to_excel(writer, sheet_name=name, index=False)
+        neutralise_workbook(writer.book)
     return Path(xlsx_path)
 
 
