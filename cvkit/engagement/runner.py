@@ -158,6 +158,7 @@ def _common_parameters(cfg: Engagement, build: Path) -> dict[str, Any]:
         "client": cfg.client.slug,
         "client_name": cfg.client.name,
         "currency": cfg.currency,
+        "locale": cfg.report_locale(),
         "analysis_date": cfg.analysis_date.isoformat(),
         "seed": cfg.seed,
         "output_dir": str(build),
