@@ -94,3 +94,23 @@ def test_campaign_analysis_runs_only_with_its_data(tmp_path):
     config.write_text(text.replace("  campaigns:                       #", "  campaigns:\n    enabled: true  #"))
     with pytest.raises(Exception, match="analyses.campaigns: enabled but no input data"):
         load_config(config)
+
+
+def test_campaigns_on_the_real_cdnow_log(tmp_path):
+    # The zoo engagement's data: an A/A split (no effect) and a planted 10-point lift, responses from the log.
+    from cvkit.data import IntakePolicy, intake
+    from tests.engagements.campaign_data import PLANTED_LIFT, cdnow_campaigns
+
+    cdnow_campaigns(tmp_path, customers=4000, offset=10_000)
+    data = intake({k: tmp_path / f"{f}.csv" for k, f in
+                   (("transactions", "orders"), ("customers", "customers"), ("campaigns", "campaigns"))},
+                  policy=IntakePolicy(duplicate_rows="keep"))
+    frame = cmp.contact_frame(data["campaigns"], transactions=data["transactions"], customers=data["customers"],
+                              segment_column="channel")
+    table = cmp.lift_table(frame, n_boot=300).set_index("campaign_id")
+    aa, planted = table.loc["A/A-1997-07"], table.loc["SPRING-1998"]
+    assert aa["lift_pp_low"] <= 0 <= aa["lift_pp_high"] and not aa["significant"]
+    # An added purchase only creates a response where the customer would not have bought anyway.
+    truth = 100 * PLANTED_LIFT * (1 - planted["rate_control"])
+    assert planted["lift_pp_low"] <= truth <= planted["lift_pp_high"] and planted["significant"]
+    assert cmp.balance_table(frame)["balanced"].all()
