@@ -36,6 +36,7 @@ from cvkit.clv.validation import (
 )
 from cvkit.clv.value import (
     VALUE_TIERS,
+    attach_segment,
     clv_interval,
     customer_value_table,
     expected_spend,
@@ -59,6 +60,7 @@ __all__ = [
     "compare_models",
     "describe_model",
     "clv_interval",
+    "attach_segment",
     "conditional_expectations",
     "customer_value_table",
     "expected_spend",
