@@ -55,7 +55,7 @@ __all__ = ["MixedLogit", "DISTRIBUTIONS"]
 #: Distribution codes and their long names.
 DISTRIBUTIONS = {"n": "normal", "ln": "lognormal", "u": "uniform", "t": "triangular", "f": "fixed"}
 _ALIASES = {**{v: k for k, v in DISTRIBUTIONS.items()}, **{k: k for k in DISTRIBUTIONS}, "tri": "t", "uni": "u"}
-_CHUNK = 1_500_000  # elements of one (respondents x task-alternatives x draws) block: bounds memory
+_CHUNK = 300_000  # elements of one (respondents x task-alternatives x draws) block: bounds memory
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -72,6 +72,19 @@ class _Layout:
     corr: np.ndarray               # coefficient indices of the correlated block
     lognormal: np.ndarray          # bool (K,)
     names: list[str]
+
+    def signed(self) -> np.ndarray:
+        """Positions in theta that enter through their absolute value (spreads, Cholesky diagonal)."""
+        c = len(self.corr)
+        diag = [a == b for a in range(c) for b in range(a + 1)]
+        return np.r_[np.zeros(self.K, bool), np.ones(len(self.uncorr), bool), np.array(diag, bool)]
+
+    def canonical(self, theta: np.ndarray) -> np.ndarray:
+        """The same model with non-negative spreads and Cholesky diagonal (the sign reported)."""
+        th = np.asarray(theta, float).copy()
+        s = self.signed()
+        th[s] = np.abs(th[s])
+        return th
 
     @property
     def n_dims(self) -> int:
@@ -150,14 +163,21 @@ class _Simulator:
         Xp, offset, ch = cd.panel()
         N, T, J, K = Xp.shape
         self.N, self.T, self.J, self.K = N, T, J, K
-        self.X = Xp.reshape(N, T * J, K)
-        self.offset = offset[..., None]                     # (N, T, J, 1)
-        self.has_offset = not np.isfinite(offset).all()
         n_idx, t_idx = np.meshgrid(np.arange(N), np.arange(T), indexing="ij")
-        self.ch_flat = (t_idx * J + ch)                      # (N, T) position in T*J
-        self.Xch = Xp[n_idx, t_idx, ch].sum(axis=1)          # (N, K) sum of chosen rows
+        # Utilities relative to the chosen alternative: P(chosen) = 1 / sum_j exp(V_j - V_chosen), and
+        # d log P / d beta = -sum_j P_j (x_j - x_chosen). No max-subtraction or gather per evaluation.
+        D = Xp - Xp[n_idx, t_idx, ch][:, :, None, :]
+        real_task = np.isfinite(offset).sum(axis=2) > 1        # padded tasks have one available alternative
+        self.mask = None
+        unavailable = ~np.isfinite(offset) & real_task[..., None]
+        if unavailable.any():
+            self.mask = (~unavailable).astype(float).reshape(N, T * J, 1)
+        # a padded task (all D = 0) adds log(J) to -log P in every draw: subtract that constant
+        self.pad_const = (~real_task).sum(axis=1) * np.log(J)  # (N,)
+        self.D = np.ascontiguousarray(D.reshape(N, T * J, K))
         self.E = _shape_draws(E, lay)
         self.lay = lay
+        self.signs = lay.signed()
         self.wtp = wtp_index
         R = E.shape[1]
         self.step = max(1, int(_CHUNK // max(1, T * J * R)))
@@ -167,6 +187,11 @@ class _Simulator:
         """Raw coefficients c (n, R, K) (model space, after exp) and the preference-space beta."""
         lay = self.lay
         K, nu = lay.K, len(lay.uncorr)
+        # Spreads and the Cholesky diagonal enter as |.|: the population distribution is the same for +s
+        # and -s, but with quasi-random draws the two simulated likelihoods differ, so a free sign creates
+        # spurious optima (Electricity: a flipped sd.seas gains 32 log-likelihood points of pure simulation
+        # artefact). mlogit and xlogit report the positive sign.
+        theta = np.where(self.signs, np.abs(theta), theta)
         c = np.broadcast_to(theta[:K], E.shape[:2] + (K,)).copy()
         if nu:
             c[..., lay.uncorr] += theta[K:K + nu] * E[..., :nu]
@@ -199,33 +224,47 @@ class _Simulator:
 
     # ---------------------------------------------------------------- likelihood
     def _block(self, theta: np.ndarray, sl: slice, grad: bool):
-        X, E = self.X[sl], self.E[sl]
-        n = X.shape[0]
+        D, E = self.D[sl], self.E[sl]
+        n = D.shape[0]
         c, beta = self.coefficients(theta, E)
-        V = np.matmul(X, beta.transpose(0, 2, 1)).reshape(n, self.T, self.J, -1)   # (n, T, J, R)
-        if self.has_offset:
-            V = V + self.offset[sl]
-        m = V.max(axis=2, keepdims=True)
-        P = np.exp(V - m)
-        den = P.sum(axis=2, keepdims=True)
-        Vf = V.reshape(n, self.T * self.J, -1)
-        ch = self.ch_flat[sl]
-        v_ch = np.take_along_axis(Vf, ch[..., None], axis=1)                          # (n, T, R)
-        ll_r = (v_ch - m[:, :, 0] - np.log(den[:, :, 0])).sum(axis=1)                  # (n, R)
+        P = np.matmul(D, beta.transpose(0, 2, 1))                     # (n, T*J, R) V_j - V_chosen
+        with np.errstate(over="ignore"):
+            np.exp(P, out=P)
+        if self.mask is not None:
+            P *= self.mask[sl]
+        P4 = P.reshape(n, self.T, self.J, -1)
+        with np.errstate(over="ignore"):
+            den = P4.sum(axis=2)                                      # (n, T, R) = 1 / P(chosen)
+        if np.isfinite(den).all():
+            log_den = np.log(den)
+        else:  # huge utility gaps (e.g. a line-search trial): the stable log-sum-exp, rarely needed
+            P, P4, log_den, den = self._stable(D, beta, sl)
+        ll_r = -log_den.sum(axis=1) + self.pad_const[sl, None]        # (n, R) log prod_t P(chosen)
         top = ll_r.max(axis=1, keepdims=True)
         w = np.exp(ll_r - top)
         sw = w.sum(axis=1, keepdims=True)
         ll_n = top[:, 0] + np.log(sw[:, 0] / ll_r.shape[1])
-        w /= sw                                                                      # conditional weights
+        w /= sw                                                       # conditional weights of the draws
         if not grad:
             return ll_n, w, c, beta, None
-        P /= den
-        Pf = P.reshape(n, self.T * self.J, -1)
-        g = self.Xch[sl][:, None, :] - np.matmul(Pf.transpose(0, 2, 1), X)             # (n, R, K) d ll_r / d beta
+        P4 /= den[:, :, None, :]                                      # probabilities of each alternative
+        g = -np.matmul(P.transpose(0, 2, 1), D)                       # (n, R, K) d log prod_t P / d beta
         g = self._to_c_gradient(g, c)
         if self.lay.lognormal.any():
             g[..., self.lay.lognormal] *= c[..., self.lay.lognormal]
         return ll_n, w, c, beta, self._scores(g, w, E)
+
+    def _stable(self, D, beta, sl):
+        n = D.shape[0]
+        V = np.matmul(D, beta.transpose(0, 2, 1))
+        if self.mask is not None:
+            V = np.where(self.mask[sl] > 0, V, -np.inf)
+        V4 = V.reshape(n, self.T, self.J, -1)
+        m = V4.max(axis=2, keepdims=True)                             # >= 0: the chosen alternative is 0
+        P4 = np.exp(V4 - m)
+        s = P4.sum(axis=2)
+        log_den = m[:, :, 0] + np.log(s)
+        return P4.reshape(V.shape), P4, log_den, s
 
     def _scores(self, g: np.ndarray, w: np.ndarray, E: np.ndarray) -> np.ndarray:
         lay = self.lay
@@ -246,6 +285,8 @@ class _Simulator:
         for start in range(0, self.N, self.step):
             sl = slice(start, min(self.N, start + self.step))
             ll_n, w, c, beta, sc = self._block(theta, sl, grad)
+            if grad:
+                sc[:, self.signs] *= np.where(theta[self.signs] < 0, -1.0, 1.0)
             ll += float(ll_n.sum())
             if grad:
                 scores.append(sc)
@@ -366,7 +407,7 @@ class MixedLogit:
 
         res = optimize.minimize(objective, theta0, jac=True, method="BFGS",
                                 options={"maxiter": self.max_iter, "gtol": self.tol})
-        theta = res.x
+        theta = lay.canonical(res.x)
         ll, g, S, cond = sim.evaluate(theta, extras=True)
         H = _numeric_hessian(lambda th: sim.evaluate(th)[1], theta)
         self._store(train, test, lay, sim, theta, ll, g, S, cond, H, res)
@@ -410,7 +451,8 @@ class MixedLogit:
         self.n_respondents_ = train.n_respondents
         self.n_iter_ = int(res.nit)
         # BFGS may stop on 'precision loss' at the optimum of a simulated likelihood: judge by the gradient
-        self.converged_ = bool(res.success or np.max(np.abs(g)) < 1e-3)
+        free = ~np.isclose(theta, 0.0) | (np.arange(len(theta)) < lay.K)  # a spread at its bound 0 may pull on it
+        self.converged_ = bool(res.success or np.max(np.abs(g[free]), initial=0.0) < 1e-3)
         self.individual_ = pd.DataFrame(cond, index=pd.Index(train.respondent_ids, name="respondent_id"),
                                         columns=self.spec.params)
         self.data_ = train
@@ -505,12 +547,16 @@ class MixedLogit:
 
 
 def _numeric_hessian(grad, theta: np.ndarray) -> np.ndarray:
-    """Hessian by central differences of the analytic gradient, symmetrised."""
+    """Hessian by forward differences of the analytic gradient (P gradient evaluations), symmetrised.
+
+    Steps go up (away from the bound 0 of the spreads); the error is O(step) = 1e-6 relative.
+    """
     P = len(theta)
     H = np.empty((P, P))
+    g0 = grad(theta)
     for i in range(P):
-        h = 1e-5 * max(1.0, abs(theta[i]))
+        h = 1e-6 * max(1.0, abs(theta[i]))
         e = np.zeros(P)
         e[i] = h
-        H[:, i] = (grad(theta + e) - grad(theta - e)) / (2 * h)
+        H[:, i] = (grad(theta + e) - g0) / h
     return (H + H.T) / 2
