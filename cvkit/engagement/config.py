@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cvkit.data import FileSpec, IntakePolicy
 from cvkit.engagement.parameters import NOTEBOOKS_DIR, check_values, notebook_parameters
 from cvkit.data.privacy import PrivacyOptions
+from cvkit.exceptions import ConfigError
 
 __all__ = ["Analysis", "ANALYSES", "OVERVIEW", "SYNTHESIS", "COMMON_PARAMETERS", "DATA_KINDS", "ConfigError",
            "Engagement", "load_config", "ReportOptions"]
@@ -73,16 +73,6 @@ ANALYSES: dict[str, Analysis] = {a.key: a for a in (
     Analysis("campaigns", "06_campaign_response.ipynb", "Campaign response", "campaigns", ("campaigns",),
              when_data=True),
 )}
-
-
-class ConfigError(ValueError):
-    """``engagement.yaml`` is not valid; the message lists every problem with its fix."""
-
-    def __init__(self, path: Path | str, problems: list[str]):
-        self.path = Path(path)
-        self.problems = problems
-        head = f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''} in the engagement config:"
-        super().__init__("\n".join([head] + [f"  - {p}" for p in problems]))
 
 
 class _Strict(BaseModel):
