@@ -118,6 +118,12 @@ def _notebook_parameters(analysis: Analysis, cfg: Engagement, build: Path, data_
     for name, path in upstream.items():
         if name in declared and name not in params and path.exists():
             params[name] = str(path)
+    # One margin for every notebook that values customers: the CLV analysis's (segmentation's CLV
+    # must be the CLV page's, also when it computes CLV itself).
+    clv_config = getattr(cfg.analyses, "clv", None)
+    clv_margin = clv_config.parameters().get("margin") if clv_config is not None else None
+    if "margin" in declared and "margin" not in params and clv_margin is not None:
+        params["margin"] = clv_margin
     return {k: v for k, v in params.items() if k in declared}
 
 
