@@ -25,22 +25,19 @@ __all__ = ["compare_models", "model_loglik", "model_n_params"]
 
 def model_loglik(model: Any) -> float:
     """In-sample log-likelihood of a fitted cvkit choice model (any of the estimators)."""
-    for attr in ("log_likelihood_", "loglik_"):
-        v = getattr(model, attr, None)
-        if v is not None:
-            return float(v)
+    v = getattr(model, "log_likelihood_", None)
+    if v is not None:
+        return float(v)
     raise AttributeError(f"{type(model).__name__} has no log-likelihood. Fix: fit the model first.")
 
 
 def model_n_params(model: Any) -> int:
     """Number of estimated parameters (HB: population means plus one vector per respondent)."""
-    if hasattr(model, "params_"):
-        return int(len(model.params_))
-    if hasattr(model, "n_params_"):
+    if hasattr(model, "n_params_"):  # latent class: C K + C - 1
         return int(model.n_params_)
     if hasattr(model, "beta_"):  # hierarchical Bayes: individual part-worths
         return int(model.beta_.shape[1] * (1 + model.beta_.shape[0]))
-    return int(len(model.coef_))
+    return int(len(model.params_))
 
 
 def compare_models(models: Mapping[str, Any], holdout: ChoiceData | None = None,

@@ -504,7 +504,7 @@ class MixedLogit:
     def fit_statistics(self) -> pd.Series:
         """LL, LL(0), rho-squared, AIC, BIC, sizes, draws and the holdout hit rate."""
         self._check_fitted()
-        return pd.Series({"loglik": self.log_likelihood_, "loglik_null": self.log_likelihood_null_,
+        return pd.Series({"log_likelihood": self.log_likelihood_, "log_likelihood_null": self.log_likelihood_null_,
                           "rho2": self.rho2_, "aic": self.aic_, "bic": self.bic_, "n_parameters": len(self.params_),
                           "n_situations": self.n_obs_, "n_respondents": self.n_respondents_,
                           "n_draws": self.n_draws, "draws": self.draws, "holdout_hit_rate": self.hit_rate_})
@@ -543,7 +543,7 @@ class MixedLogit:
         The population mean (by simulation) and its delta-method covariance
         give intervals for population WTP and part-worths.
         """
-        from cvkit.choice.results import Utilities
+        from cvkit.choice.utilities import Utilities
 
         self._check_fitted()
         T = self.spec.level_map()
