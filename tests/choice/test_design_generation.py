@@ -125,7 +125,7 @@ def test_planted_utilities_are_recovered_within_expected_se():
     u = spec.code(data, none=is_none) @ b + rng.gumbel(size=len(data))
     best = pd.Series(u).groupby([data["respondent_id"], data["task"]]).transform("max").to_numpy()
     data["chosen"] = (u == best).astype(int)
-    est = MNL(spec).fit(data).coef_
+    est = MNL(spec).fit(data).params_
     z = (est.to_numpy() - b) / se.to_numpy()
     assert np.abs(z).max() < 3.5, dict(zip(spec.params, z.round(2)))
 
