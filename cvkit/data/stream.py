@@ -476,7 +476,7 @@ def _is_numeric(sql_type: str) -> bool:
 
 
 class _Columns:
-    """Builds each column's SQL and its checks, mirroring :class:`cvkit.data.load._Checker`."""
+    """Builds each column's SQL and its checks, mirroring :class:`cvkit.data.checker._Checker`."""
 
     def __init__(self, src: _Source, plan: _Plan, policy: IntakePolicy, decimal: str, thousands: str | None,
                  date_format: str | None, config_key: str):
@@ -576,7 +576,7 @@ class _Columns:
                                        f"THEN TRY_CAST(_x{i} AS DOUBLE) END")
             plan.add(2, f"_b{i}", f"({t} IS NOT NULL AND ({n0} IS NULL OR isinf({n0}) OR isnan({n0}))) "
                                   f"OR NOT _ok{i}")
-            from cvkit.data.load import _DECIMAL_COMMA, _GROUPED_NUMBER
+            from cvkit.data.checker import _DECIMAL_COMMA, _GROUPED_NUMBER
             looks = (f"coalesce(regexp_full_match({t}, {_lit(_GROUPED_NUMBER.pattern)}) OR "
                      f"regexp_full_match({t}, {_lit(_DECIMAL_COMMA.pattern)}), false)")
             grouped = plan.flag(3, f"_fg{i}", f"_b{i} AND {looks}", t)
@@ -642,7 +642,7 @@ class _Columns:
 
     # -- dates ----------------------------------------------------------------------------------
     def _date(self, i: int, c: Column, t: str, file_col: str) -> None:
-        from cvkit.data.load import _DATE_SHAPES, _ISO_DATE
+        from cvkit.data.checker import _DATE_SHAPES, _ISO_DATE
 
         plan, col = self.plan, c.name
         if self.typed[col]:
@@ -749,7 +749,7 @@ def stream_load(kind: str, path: str | Path, workdir: str | Path, *, columns: di
     (StreamedTable or None, list of Problem)
         The table is None when the file could not be read or lacks required columns.
     """
-    from cvkit.data.load import _Checker
+    from cvkit.data.checker import _Checker
 
     policy = policy or IntakePolicy()
     label = name or str(path)
