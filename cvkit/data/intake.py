@@ -266,7 +266,7 @@ def intake(files: Mapping[str, str | Path | FileSpec], *, policy: IntakePolicy |
         result.files[kind] = str(path)
         table, problems = _load(kind, path, columns=spec.columns, policy=policy, date_format=spec.date_format,
                                 sheet=spec.sheet, decimal=spec.decimal, thousands=spec.thousands,
-                                attributes=spec.attributes)
+                                attributes=spec.attributes, wide=spec.wide)
         result.problems.extend(problems)
         if table is not None:
             result.tables[kind] = table
@@ -278,7 +278,7 @@ def intake(files: Mapping[str, str | Path | FileSpec], *, policy: IntakePolicy |
 def _read_notes(kind: str, table: LoadedTable) -> list[str]:
     """What the reader had to work out, so the analyst can confirm it."""
     info = table.read_info
-    notes = []
+    notes = [f"{kind}: {n}" for n in info.get("notes", ())]
     if info.get("encoding") in ("cp1252", "latin-1"):
         notes.append(f"{kind}: the file is not UTF-8; it was read as {info['encoding']} (Windows/Latin-1). "
                      "Check that accented characters look right, or save the file as CSV UTF-8.")

@@ -267,6 +267,7 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
             privacy_done = privacy.protect(result, cfg.privacy)
             if not result.ok:
                 raise DataError(result.problems)
+            _resolve_settings(cfg, result, log)
             data_dir = build / "data"
             result.write(data_dir)
             data_paths = {k: str(data_dir / f"{k}.parquet") for k in result.tables}
@@ -299,6 +300,19 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
             raise
     log(f"[{slug}] deliverable: {final / 'index.html'}")
     return final
+
+
+def _resolve_settings(cfg: Engagement, result: Any, log: Callable[[str], None]) -> None:
+    """Analysis settings checked against the data (the same check as `cvkit validate`), before any notebook."""
+    from cvkit.engagement.choice_settings import engagement_choice_settings
+    from cvkit.engagement.config import ConfigError
+
+    settings = engagement_choice_settings(cfg, result)
+    if settings.problems:
+        raise ConfigError(cfg.config_path, settings.problems)
+    for note in settings.notes:
+        log(f"[{cfg.client.slug}] {note}")
+    cfg.resolved = {"discrete_choice": settings.parameters, "segmentation": settings.segmentation}
 
 
 @contextlib.contextmanager
