@@ -1,4 +1,4 @@
-"""Discrete choice (choice-based conjoint): design, MNL / HB / latent-class estimation, results, simulator.
+"""Discrete choice (choice-based conjoint): design, MNL / mixed logit / HB / latent-class estimation, results, simulator.
 
 Typical use::
 
@@ -20,6 +20,7 @@ from cvkit.choice.data import (ChoiceData, ChoiceWarning, dense_from_long, prepa
 from cvkit.choice.diagnostics import ess_bulk, ess_tail, rhat
 from cvkit.choice.hb import HierarchicalBayesMNL
 from cvkit.choice.latent_class import LatentClassMNL, select_classes
+from cvkit.choice.mixed import MixedLogit
 from cvkit.choice.mnl import MNL, fit_mnl_arrays, hit_rate, mnl_loglik
 from cvkit.choice.results import (Utilities, importance_summary, importances, partworth_table, price_slope,
                                   respondent_partworths, wtp, zero_centered_diffs)
@@ -33,7 +34,7 @@ from cvkit.choice.spec import ChoiceSpec
 
 __all__ = ["ChoiceData", "ChoiceSpec", "ChoiceWarning", "dense_from_long", "design_diagnostics", "ess_bulk",
            "ess_tail", "fit_mnl_arrays", "HierarchicalBayesMNL", "hit_rate", "importance_summary",
-           "importances", "LatentClassMNL", "MNL", "mnl_loglik", "partworth_table", "plot_importances",
+           "importances", "LatentClassMNL", "MixedLogit", "MNL", "mnl_loglik", "partworth_table", "plot_importances",
            "plot_partworth_distributions", "plot_partworths", "plot_price_curve", "plot_shares", "plot_trace",
            "plot_wtp", "prepare", "price_slope", "respondent_level_reason", "respondent_partworths", "rhat", "same_position_respondents",
            "SavedSimulator", "save_simulator", "load_simulator",

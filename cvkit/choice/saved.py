@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from cvkit.choice.results import Utilities
+from cvkit.data.formulas import restore_frame
 from cvkit.choice.simulator import Product, Simulator
 from cvkit.choice.spec import ChoiceSpec
 
@@ -160,7 +161,7 @@ def load_simulator(tables_dir: str | Path) -> SavedSimulator:
                                 "(the discrete-choice analysis did not run, or the run predates the simulator "
                                 "export). Fix: run the engagement again with `cvkit run CONFIG`.")
     setup_path = paths[SETUP_TABLE]
-    setup = pd.read_csv(setup_path, dtype=str, keep_default_na=False)
+    setup = restore_frame(pd.read_csv(setup_path, dtype=str, keep_default_na=False))
     if not {"setting", "value"} <= set(setup.columns):
         raise ValueError(f"{setup_path}: expected columns setting, value; found {list(setup.columns)}. Fix: "
                          "rerun the engagement to rewrite it.")
@@ -178,7 +179,7 @@ def load_simulator(tables_dir: str | Path) -> SavedSimulator:
     spec_dict["interactions"] = [tuple(p) for p in spec_dict.get("interactions", [])]
     spec = ChoiceSpec(**spec_dict)
     util_path = paths[UTILITIES_TABLE]
-    table = pd.read_csv(util_path, dtype={"respondent_id": str})
+    table = restore_frame(pd.read_csv(util_path, dtype={"respondent_id": str}))
     absent = [c for c in ["respondent_id", *spec.level_columns] if c not in table.columns]
     if absent:
         raise ValueError(f"{util_path}: column(s) {absent} are missing for the attribute definitions in "

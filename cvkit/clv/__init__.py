@@ -35,6 +35,7 @@ from cvkit.clv.validation import (
 )
 from cvkit.clv.value import (
     VALUE_TIERS,
+    attach_segment,
     clv_interval,
     customer_value_table,
     expected_spend,
@@ -57,6 +58,7 @@ __all__ = [
     "compare_models",
     "describe_model",
     "clv_interval",
+    "attach_segment",
     "conditional_expectations",
     "customer_value_table",
     "expected_spend",

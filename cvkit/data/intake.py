@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from cvkit.data.errors import DataError, Problem
+from cvkit.data.formulas import neutralise_frame
 from cvkit.data.load import MAX_ROWS_SHOWN, LoadedTable, _load
 from cvkit.data.policy import FileSpec, IntakePolicy
 from cvkit.data.schemas import SCHEMAS
@@ -214,7 +215,7 @@ class Intake:
             t.df.to_parquet(target, index=False)
             written[kind] = target
         target = folder / "excluded.csv"
-        self.excluded_rows().to_csv(target, index=False)
+        neutralise_frame(self.excluded_rows()).to_csv(target, index=False)
         written["excluded"] = target
         return written
 

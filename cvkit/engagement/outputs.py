@@ -16,6 +16,7 @@ Layout written under ``output_dir``::
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from pathlib import Path
@@ -25,6 +26,8 @@ import matplotlib
 import matplotlib.axes
 import matplotlib.figure
 import pandas as pd
+
+from cvkit.data.formulas import neutralise_frame
 
 __all__ = ["Outputs"]
 
@@ -66,13 +69,20 @@ class Outputs:
     def table(self, df: pd.DataFrame, name: str, *, index: bool = False) -> pd.DataFrame:
         """Write ``df`` as ``tables/<analysis>/<name>.csv`` and return it unchanged.
 
-        Floats are written with full precision so reruns compare byte for byte.
+        Floats are written with full precision so reruns compare byte for byte. Text cells that a
+        spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR) are written with a
+        leading ``'`` (:func:`cvkit.data.formulas.neutralise_frame`); code reading the CSV back
+        calls :func:`cvkit.data.formulas.restore_frame`. The returned frame is ``df`` unchanged.
         """
         self._check(name, self.tables)
         if self.root is not None:
             path = self.root / "tables" / self.analysis / f"{name}.csv"
             path.parent.mkdir(parents=True, exist_ok=True)
-            df.to_csv(path, index=index, lineterminator="\n")
+            safe = neutralise_frame(df)
+            # The csv module quotes only fields holding "\n" (the line terminator), so a bare "\r" in a
+            # text cell would split the row for every reader: then quote every field.
+            quoting = csv.QUOTE_ALL if _has_carriage_return(safe) else csv.QUOTE_MINIMAL
+            safe.to_csv(path, index=index, lineterminator="\n", quoting=quoting)
             self.tables[name] = path
         return df
 
@@ -131,6 +141,14 @@ class Outputs:
         content = {"schema_version": SCHEMA_VERSION, "analysis": self.analysis,
                    "key_figures": _no_nan(json.loads(json.dumps(self._results, default=_jsonable))), "section": self._section}
         path.write_text(json.dumps(content, indent=2, sort_keys=True, default=_jsonable, allow_nan=False) + "\n")
+
+
+def _has_carriage_return(df: pd.DataFrame) -> bool:
+    names = [*map(str, df.columns), *(map(str, df.index) if df.index.dtype == object else [])]
+    if any("\r" in n for n in names):
+        return True
+    text = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype)]
+    return any(df[c].astype(str).str.contains("\r", regex=False).any() for c in text)
 
 
 def _no_nan(obj: Any) -> Any:

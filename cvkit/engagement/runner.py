@@ -158,6 +158,7 @@ def _common_parameters(cfg: Engagement, build: Path) -> dict[str, Any]:
         "client": cfg.client.slug,
         "client_name": cfg.client.name,
         "currency": cfg.currency,
+        "locale": cfg.report_locale(),
         "analysis_date": cfg.analysis_date.isoformat(),
         "seed": cfg.seed,
         "output_dir": str(build),
@@ -170,14 +171,14 @@ def _notebook_parameters(analysis: Analysis, cfg: Engagement, build: Path, data_
     for kind in DATA_KINDS:
         if kind in declared:
             params[kind] = data_paths.get(kind, NOT_GIVEN)
+    # The notebooks re-read the intake's output: the same rules must apply (e.g. duplicate_rows: keep).
+    params["intake"] = cfg.intake.model_dump(exclude_defaults=True)
     if analysis is OVERVIEW:
         params["intake_dir"] = str(build / "data")
     elif analysis is SYNTHESIS:
         params["results_dir"] = str(build)  # the results files the analyses of this run wrote
     else:
         params.update(cfg.analysis_parameters(analysis.key))
-        # The notebooks re-read the intake's output: the same rules must apply (e.g. duplicate_rows: keep).
-        params["intake"] = cfg.intake.model_dump(exclude_defaults=True)
     # Results of earlier analyses in this run that later notebooks read.
     upstream = {
         "clv_file": build / "tables" / "clv" / "customers.csv",

@@ -23,7 +23,9 @@ __all__ = ["build_inputs", "compute_clv", "resolve_partworths", "respondent_fram
 
 
 def _read_partworths(path: str | Path) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype={"respondent_id": str})
+    from cvkit.data.formulas import restore_frame  # cvkit's own CSV: formula prefixes undone
+
+    df = restore_frame(pd.read_csv(path, dtype={"respondent_id": str}))
     if "respondent_id" not in df.columns:
         raise ValueError(f"part-worth file {str(path)!r} has no 'respondent_id' column; fix: pass the choice "
                          "analysis's respondent_partworths.csv (respondent_id + <attribute>.<level> columns)")
