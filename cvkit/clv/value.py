@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvkit.clv._base import FitError
 from cvkit.clv.models import GammaGammaModel, PurchaseModel
+from cvkit.exceptions import FitError
 
 __all__ = ["expected_spend", "customer_value_table", "clv_interval", "value_concentration", "lorenz_curve",
            "VALUE_TIERS", "attach_segment", "NOT_RECORDED", "NOT_IN_FILE"]
@@ -203,7 +203,7 @@ def clv_interval(
     kw = dict(horizon_months=horizon_months, annual_discount_rate=annual_discount_rate, margin=margin)
     # Customers with identical histories in the same group have identical CLV in every draw:
     # evaluate each distinct (group, x, t_x, T, m) once and weight by its count.
-    from cvkit.clv._base import compress_rows
+    from cvkit.clv.models.base import compress_rows
     (gc, x, t_x, T, m), counts, _ = compress_rows(codes, summary["frequency"], summary["recency"], summary["T"],
                                                   summary["monetary_value"])
     compact = pd.DataFrame({"frequency": x, "recency": t_x, "T": T, "monetary_value": m})

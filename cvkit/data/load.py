@@ -247,6 +247,11 @@ class _Checker:
                 msg += (f" The file has a single column '{file_cols[0][:60]}', so it probably uses a "
                         "delimiter other than , ; tab or |.")
                 fix = "save the file as CSV with comma (or semicolon, tab, |) delimiters."
+            elif self.kind == "choice" and (wide := _looks_wide(raw, file_cols)):
+                ok = False
+                if any(p.message == wide[0] for p in self.problems):
+                    continue  # one explanation for all the long-format columns a wide file lacks
+                msg, fix = wide
             self.problem(msg, fix, column=name)
             ok = False
         free: list[str] = []
@@ -671,6 +676,27 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
                         ignored_columns=ignored, read_info=read_info,
                         row_numbers=(np.flatnonzero(kept) + 1).astype(np.int64))
     return table, chk.problems
+
+
+def _looks_wide(raw: pd.DataFrame, file_cols: list[str]) -> tuple[str, str] | None:
+    """(message, fix) when a choice file is one row per situation: numbered attribute columns, or a
+    column naming the chosen alternative rather than flagging it 0/1."""
+    numbered = sorted({m.group(1) for c in file_cols if (m := re.fullmatch(r"(.+?)_?(\d+)", c))})
+    labels = None
+    for c in file_cols:
+        vals = raw[c].dropna().astype("str").str.strip().unique()[:50]
+        if normalise_name(c) in ("choice", "chosen", "selected", "answer") and len(vals) and \
+                not set(vals) <= {"0", "1", "0.0", "1.0", "true", "false", "TRUE", "FALSE"}:
+            labels = (c, vals[:3])
+            break
+    if labels is None and len(numbered) < 2:
+        return None
+    what = (f"column '{labels[0]}' names the chosen alternative ({', '.join(map(repr, labels[1]))}) instead of "
+            "flagging it 0/1" if labels else f"columns are numbered by alternative ({', '.join(numbered[:4])} ...)")
+    return (f"this looks like one row per choice situation (wide format): {what}.",
+            "do not rename it: describe the layout under data.choice.wide (alternatives: [1, 2, ...], chosen: "
+            f"{labels[0] if labels else '<the column naming the chosen alternative>'}, attributes as "
+            "\"price{alt}\" patterns) and intake reshapes it; see README \"A conjoint as clients export it\".")
 
 
 def _from_wide(chk: "_Checker", raw: pd.DataFrame, wide: WideFormat, columns: dict[str, str],

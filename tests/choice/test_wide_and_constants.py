@@ -80,8 +80,8 @@ def test_constants_coexist_with_effects_coding_and_are_dummy_coded():
     # The same model in dummy coding has the same likelihood and the same constants.
     dummy = ch.ChoiceSpec(spec.to_dict()["attributes"], price="cost", alternatives=spec.alternatives, coding="dummy")
     m2 = ch.MNL(dummy).fit(ch.prepare(df, dummy))
-    assert m2.loglik_ == pytest.approx(m.loglik_, abs=1e-6)
-    assert np.allclose(m2.coef_[["alternative.car", "alternative.air"]], m.coef_[["alternative.car", "alternative.air"]],
+    assert m2.log_likelihood_ == pytest.approx(m.log_likelihood_, abs=1e-6)
+    assert np.allclose(m2.params_[["alternative.car", "alternative.air"]], m.params_[["alternative.car", "alternative.air"]],
                        atol=1e-5)
     # Round trip through the saved-simulator form keeps the constants.
     assert ch.ChoiceSpec(**spec.to_dict()).params == spec.params
@@ -106,3 +106,11 @@ def test_wide_with_undeclared_attributes_says_where_to_list_them(tmp_path):
     t = load("choice", path, columns={"respondent_id": "id"}, attributes=["x"],
              wide=WideFormat(alternatives=[1, 2], chosen="choice"))
     assert t.df.loc[t.df["chosen"], "alternative"].tolist() == ["1", "2"]
+
+
+def test_a_wide_file_read_as_long_is_explained_not_renamed():
+    _, problems = _load("choice", TRAIN, columns={"respondent_id": "id"})
+    assert len(problems) == 1
+    p = problems[0]
+    assert "wide format" in p.message and "'choice1'" in p.message
+    assert "data.choice.wide" in p.fix and "rename column 'choice' to 'chosen'" not in p.fix
