@@ -14,7 +14,7 @@ from cvkit.choice.spec import ASC, ChoiceSpec
 
 __all__ = ["join_words", "study_text", "estimation_text", "coding_text", "wtp_title", "price_unit_text"]
 
-_METHODS = {"hb": "hierarchical Bayes (HB)", "latent_class": "a latent-class logit",
+_METHODS = {"hb": "hierarchical Bayes (HB)", "latent_class": "a latent-class logit", "mixed": "a mixed logit",
             "mnl": "an aggregate multinomial logit (MNL)", "imported utilities": "imported utilities"}
 
 

@@ -213,7 +213,7 @@ def _tasks(given: dict, value: dict, df: pd.DataFrame, out: ChoiceSettings) -> N
         elif per.max() <= 1:
             out.problems.append(f"{KEY}.holdout_task: every respondent answered one task, so holding one out "
                                 "leaves nothing to estimate. Fix: set holdout_task: 0.")
-    if per.max() <= 1 and value.get("method") in ("hb", "latent_class"):
+    if per.max() <= 1 and value.get("method") in ("hb", "latent_class", "mixed"):
         out.notes.append(f"{KEY}.method: {value['method']} needs several tasks per respondent and every respondent "
                          "answered one; the page estimates the aggregate logit (MNL) instead and says why.")
 
