@@ -56,8 +56,8 @@ __all__ = [
 ]
 
 #: Data sets of the demo engagement, in the order they are written.
-DEMO_KINDS: tuple[str, ...] = ("customers", "transactions", "survey", "needs", "choice", "campaigns", "responses",
-                               "maxdiff")
+DEMO_KINDS: tuple[str, ...] = ("customers", "transactions", "survey", "needs", "choice", "maxdiff", "campaigns",
+                               "responses")
 
 ANALYSIS_DATE = pd.Timestamp("2026-06-30")
 ACQUISITION_START = pd.Timestamp("2024-07-01")

@@ -522,3 +522,14 @@ def test_maxdiff_block_has_planted_truths_and_leaves_the_rest_untouched(demo):
     assert np.corrcoef(fit.params_.reindex(truth.index), truth)[0, 1] > 0.95
     top = set(truth.sort_values(ascending=False).index[:5])
     assert len(top & set(maxdiff_counts(md)["item"].head(8))) >= 4
+
+
+def test_maxdiff_does_not_change_the_other_demo_data(demo, monkeypatch):
+    # The MaxDiff block has its own stream: without it every other data set is exactly the same.
+    from cvkit.datasets import demo as module
+
+    monkeypatch.setattr(module, "make_maxdiff", lambda *a: (None, None))
+    without = module.make_demo()
+    for kind in ("customers", "transactions", "survey", "needs", "choice", "campaigns", "responses"):
+        pd.testing.assert_frame_equal(without.data(kind), demo.data(kind))
+    assert without.maxdiff is None and len(demo.maxdiff) == 24_000
