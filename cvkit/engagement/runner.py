@@ -302,6 +302,12 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
     return final
 
 
+# The kernel's own start-up log (ipykernel's "running over TCP without encryption" warning on a
+# local kernel cvkit starts and talks to over loopback) is not for the analyst's terminal; errors
+# still show. Notebook output and warnings from the analysis go to the notebook, not this log.
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
+
+
 @contextlib.contextmanager
 def kernel_environment(privacy: Any = None) -> Iterator[None]:
     """The environment the notebooks' kernels inherit, restored when the block ends.
@@ -343,7 +349,7 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
         with kernel_environment(cfg.privacy):
             pm.execute_notebook(str(analysis.path), str(out_nb), parameters=params, cwd=str(build),
                                 progress_bar=progress, log_output=False, kernel_name="python3",
-                                execution_timeout=600)  # a stuck cell fails the run instead of hanging it
+                                execution_timeout=600, extra_arguments=list(KERNEL_ARGUMENTS))  # a stuck cell fails the run instead of hanging it
     except Exception as exc:
         run.seconds = round(time.perf_counter() - t, 2)
         cell, reason = _failure_details(exc)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cvkit.present import glossary
+from cvkit.present.text import client_text
 from cvkit.present.formats import DASH, Formats, decimals_for, default_locale
 
 __all__ = ["configure", "current", "table", "show", "Table", "prepare", "column_kinds", "NA_NOTE"]
@@ -136,8 +137,8 @@ class Table:
 
     def cell(self, column: str, value: Any) -> str:
         kind = self.kinds[column]
-        if kind == "text" and self.humanise_values:
-            value = glossary.value_label(value)
+        if kind == "text" and self.humanise_values and isinstance(value, str):
+            value = client_text(glossary.value_label(value))
         if kind == "date" and isinstance(value, pd.Timestamp):
             return value.strftime("%Y-%m-%d") if not pd.isna(value) else DASH
         return self.fmt.value(value, kind, self.decimals.get(column))
