@@ -41,7 +41,12 @@ _LAYOUT_JS = r"""() => {
   let right = main.getBoundingClientRect().right;
   for (const el of main.querySelectorAll('img, table, p, h1, h2, h3, li, .jp-OutputArea-output, svg')) {
     const r = el.getBoundingClientRect();
-    if (r.width > 0) right = Math.max(right, r.right);
+    if (r.width === 0) continue;
+    let visible = r.right;  // what a scrolling or clipping container shows of it
+    for (let a = el.parentElement; a && a !== main.parentElement; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== 'visible') visible = Math.min(visible, a.getBoundingClientRect().right);
+    }
+    right = Math.max(right, visible);
   }
   return {tocLeft: t.left, contentRight: right, stacked: false};
 }"""

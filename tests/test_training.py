@@ -16,7 +16,7 @@ import pytest
 from cvkit.training import MODULES, Exercise
 
 TRAINING = Path(__file__).resolve().parent.parent / "notebooks" / "training"
-PAIRS = {m: (next(TRAINING.glob(f"*_{m}_exercise.ipynb")), next(TRAINING.glob(f"*_{m}_solution.ipynb")))
+PAIRS = {m: (next(TRAINING.glob(f"*_{m}_exercise.ipynb")), next((TRAINING / "solutions").glob(f"*_{m}_solution.ipynb")))
          for m in MODULES}
 CHECK_LINE = re.compile(r"^\[(\w+) (\w+)\] (correct|not yet): ", re.M)
 

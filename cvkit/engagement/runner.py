@@ -286,6 +286,9 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
 
             log(f"[{slug}] rendering the deliverable")
             report.render_deliverable(build, cfg, runs)
+            if cfg.report.pdf and report.chromium_path() is None:
+                log(f"[{slug}] PDFs not printed: Chromium is not installed (`sudo apt-get install chromium`, "
+                    "or `make test` which installs it), then rerun")
             changed = [k for k, p in inputs.items() if file_sha256(p) != hashes[k]]
             if changed:
                 raise RunError(f"input files changed while the run was reading them: {', '.join(changed)}. "
@@ -298,7 +301,7 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
             if isinstance(exc, OSError) and (storage := _storage_error(exc, root, final)) is not None:
                 raise storage from exc
             raise
-    log(f"[{slug}] deliverable: {final / 'index.html'}")
+    log(f"[{slug}] done")  # the command prints the deliverable's path, once
     return final
 
 
