@@ -20,7 +20,7 @@ from cvkit.engagement.notebook import data_path
 from cvkit.plot import ACCENT, CLIENT_COLOR, brand_palette
 
 __all__ = ["input_files", "excluded_rows", "linkage_table", "plot_transactions_by_month",
-           "plot_acquisition_by_month", "plot_survey_base", "plot_choice_positions"]
+           "plot_acquisition_by_month", "breakdown_column", "plot_survey_base", "plot_choice_positions"]
 
 KINDS = ("customers", "transactions", "survey", "needs", "choice", "utilities")
 
@@ -126,17 +126,37 @@ def plot_transactions_by_month(transactions: pd.DataFrame, ax: matplotlib.axes.A
     return ax
 
 
+def breakdown_column(customers: pd.DataFrame, preferred: tuple[str, ...] = ("channel", "region", "age_band"),
+                     max_blank: float = 0.5) -> str | None:
+    """The first optional customers column in ``preferred`` that is mostly filled, or None.
+
+    Intake fills an optional column the client's file lacks with NA, so "present" means more
+    than ``1 - max_blank`` of its cells hold a value.
+    """
+    for column in preferred:
+        if column in customers.columns and customers[column].notna().mean() > 1 - max_blank:
+            return column
+    return None
+
+
 def plot_acquisition_by_month(customers: pd.DataFrame, ax: matplotlib.axes.Axes | None = None,
-                              by: str = "channel") -> matplotlib.axes.Axes:
-    """Stacked bars of customers acquired per month, split by ``by`` (e.g. channel), legend outside the bars."""
+                              by: str | None = "channel") -> matplotlib.axes.Axes:
+    """Stacked bars of customers acquired per month, split by ``by`` (e.g. channel), legend outside the bars.
+
+    A ``by`` column that is absent or entirely blank gives one bar per month; blank cells of a
+    partly filled column are counted as "not recorded" rather than dropped. Every category has a
+    colour clearly visible on white.
+    """
     from cvkit.plot import CATEGORY_COLORS, thousands_axis
 
     ax = _ax(ax)
     month = customers["acquisition_date"].dt.to_period("M").astype(str)
-    table = pd.crosstab(month, customers[by]) if by in customers.columns else month.value_counts().sort_index()
-    if isinstance(table, pd.Series):
-        table = table.to_frame("customers")
-    colors = [CATEGORY_COLORS[i % len(CATEGORY_COLORS)] for i in range(table.shape[1])]
+    split = bool(by and by in customers.columns and customers[by].notna().any())
+    if split:
+        table = pd.crosstab(month, customers[by].astype("string").fillna("not recorded"))
+    else:
+        table = month.value_counts().sort_index().to_frame("customers")
+    colors = [CATEGORY_COLORS[i % len(CATEGORY_COLORS)] for i in range(table.shape[1])] if split else [ACCENT]
     bottom = np.zeros(len(table))
     for color, col in zip(colors, table.columns):
         ax.bar(np.arange(len(table)), table[col].to_numpy(), bottom=bottom, width=0.85, color=color,
@@ -146,9 +166,11 @@ def plot_acquisition_by_month(customers: pd.DataFrame, ax: matplotlib.axes.Axes 
     ax.set_ylabel("Customers acquired per month (count)")
     thousands_axis(ax)
     _month_ticks(ax, list(table.index.astype(str)))
-    if table.shape[1] > 1:
+    if split:
         ax.legend(title=str(by).replace("_", " "), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    ax.set_title(f"Customers acquired per month by {str(by).replace('_', ' ')}")
+        ax.set_title(f"Customers acquired per month by {str(by).replace('_', ' ')}")
+    else:
+        ax.set_title("Customers acquired per month")
     return ax
 
 

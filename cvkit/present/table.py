@@ -25,7 +25,7 @@ from cvkit.present.formats import DASH, Formats, decimals_for, default_locale
 __all__ = ["configure", "current", "table", "show", "Table", "prepare", "column_kinds", "NA_NOTE"]
 
 NA_NOTE = f"{DASH} no value: not computed for this row, or its base is below the minimum."
-_INTERVAL_COLUMNS = {"lower", "upper", "low", "high", "se", "lower_95", "upper_95", "p10", "p90", "sd"}
+_INTERVAL_COLUMNS = {"lower", "upper", "low", "high", "se", "p10", "p90", "sd"}
 # Inline so a table reads the same in JupyterLab as on a page (the page's stylesheet repeats it).
 _STYLE = ("<style>table.cvkit-table{border-collapse:collapse;font-size:13px;margin:8px 0;width:auto;"
           "max-width:100%;table-layout:auto}"
