@@ -200,13 +200,15 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
             inputs = {k: cfg.data_path(k) for k in cfg.data.given()}
             hashes = {k: file_sha256(p) for k, p in inputs.items()}
             log(f"[{slug}] intake: {', '.join(inputs) or 'no data files'}")
-            result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir)
+            # Transaction logs are checked out of core into the build folder (never held in memory).
+            result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir, workdir=build / ".intake")
             # Pseudonymise IDs and refuse personal columns before anything is written for the notebooks.
             privacy_done = privacy.protect(result, cfg.privacy)
             if not result.ok:
                 raise DataError(result.problems)
             data_dir = build / "data"
             result.write(data_dir)
+            shutil.rmtree(build / ".intake", ignore_errors=True)
             data_paths = {k: str(data_dir / f"{k}.parquet") for k in result.tables}
             (build / "notebooks").mkdir()
 
