@@ -305,7 +305,7 @@ def _build() -> dict[str, Schema]:
         used_by=("02_discrete_choice", "03_segmentation"),
     )
     return {s.kind: s for s in (customers, transactions, survey, needs, choice, utilities,
-                                *_campaign_schemas(), _subscriptions())}
+                                *_campaign_schemas(), _subscriptions(), _maxdiff())}
 
 
 def _campaign_schemas() -> tuple[Schema, Schema]:
@@ -382,5 +382,30 @@ def _subscriptions() -> Schema:
     )
 
 
+def _maxdiff() -> Schema:
+    return Schema(
+        kind="maxdiff",
+        one_row_per="respondent x task x item shown",
+        description=("MaxDiff (best-worst scaling) answers in long format: one row per item shown in each "
+                     "task, the most important marked best = 1 and the least important worst = 1. Items "
+                     "are free text; for the elements of value use the element slugs (e.g. saves_time) "
+                     "so notebook 01 ranks the elements from the MaxDiff."),
+        columns=(
+            Column("respondent_id", "id", example="R00042", description="MaxDiff respondent identifier."),
+            Column("version", "int", required=False, nullable=True, min=1, example="3",
+                   description="Questionnaire version of the design (optional)."),
+            Column("task", "int", min=0, example="5", description="MaxDiff task number (1, 2, ...)."),
+            Column("item", "str", example="saves_time", description="Item shown in the task."),
+            Column("best", "bool", example="0",
+                   description="1 for the item chosen as most important in the task, else 0; exactly one per task."),
+            Column("worst", "bool", example="1",
+                   description="1 for the item chosen as least important in the task, else 0; exactly one per task."),
+        ),
+        key=("respondent_id", "task", "item"),
+        used_by=("01_value_drivers", "03_segmentation"),
+    )
+
+
 SCHEMAS: dict[str, Schema] = _build()
 """The schema of each data set, by kind."""
+

@@ -29,7 +29,7 @@ __all__ = ["Analysis", "ANALYSES", "OVERVIEW", "SYNTHESIS", "COMMON_PARAMETERS",
            "Engagement", "load_config", "ReportOptions"]
 
 DATA_KINDS = ("customers", "transactions", "survey", "needs", "choice", "utilities", "campaigns", "responses",
-              "subscriptions")
+              "subscriptions", "maxdiff")
 
 # Parameters the runner fills for every notebook; they are not part of an analysis section.
 COMMON_PARAMETERS = ("client", "client_name", "currency", "locale", "analysis_date", "seed", "output_dir")
@@ -95,6 +95,7 @@ class DataFiles(_Strict):
     campaigns: FileSpec | None = None
     responses: FileSpec | None = None
     subscriptions: FileSpec | None = None
+    maxdiff: FileSpec | None = None
 
     @field_validator("*", mode="before")
     @classmethod
