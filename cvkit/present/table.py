@@ -162,8 +162,9 @@ class Table:
         styler.set_table_attributes('class="cvkit-table cvkit-wide"' if wide else 'class="cvkit-table"')
         classes = ["num" if k not in ("text", "id", "bool", "date") else "txt" for k in self.kinds.values()]
         styler.set_td_classes(pd.DataFrame([classes] * len(text), index=text.index, columns=text.columns))
-        styler.set_table_styles([{"selector": f"th.col{i}", "props": [("text-align", "right")]}
-                                 for i, c in enumerate(classes) if c == "num"], overwrite=False)
+        # Headers aligned with their column (the page's notebook stylesheet right-aligns every header).
+        styler.set_table_styles([{"selector": f"th.col{i}", "props": [("text-align", "right" if c == "num" else "left")]}
+                                 for i, c in enumerate(classes)], overwrite=False)
         styler.format(escape="html")
         if self.caption:
             styler.set_caption(html.escape(self.caption))
