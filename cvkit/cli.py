@@ -147,10 +147,20 @@ def _validate(args: argparse.Namespace) -> int:
     from cvkit.data.privacy import protect
 
     protect(result, cfg.privacy)  # the same personal-data checks as `cvkit run`
+    from cvkit.engagement.choice_settings import engagement_choice_settings
+
+    # Analysis settings against the data: the check `cvkit run` makes before any notebook starts.
+    settings = engagement_choice_settings(cfg, result) if result.ok else None
     print(f"Engagement: {cfg.client.name} ({cfg.client.slug}), analysis date {cfg.analysis_date}")
     print("Analyses enabled: " + (", ".join(a.key for a in cfg.enabled_analyses()) or "none"))
     print(result.report())
-    return 0 if result.ok else 1
+    if settings is not None:
+        for note in settings.notes:
+            print(f"Note: {note}")
+        if settings.problems:
+            print(f"\n{len(settings.problems)} problem(s) in the analysis settings:")
+            print("\n".join(f"  - {p}" for p in settings.problems))
+    return 0 if result.ok and not (settings and settings.problems) else 1
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -73,8 +73,12 @@ def plot_importances(summary: pd.DataFrame, ax=None):
     return ax
 
 
-def plot_wtp(table: pd.DataFrame, currency: str = "EUR", ax=None):
-    """Willingness to pay per upgrade with its interval (``table`` from :func:`cvkit.choice.wtp`)."""
+def plot_wtp(table: pd.DataFrame, currency: str = "EUR", ax=None, unit: str | None = None):
+    """Willingness to pay per upgrade with its interval (``table`` from :func:`cvkit.choice.wtp`).
+
+    ``unit`` is what one unit of the price attribute is (e.g. ``"cents/kWh"``); when it is not the
+    currency itself the ticks are plain numbers and the axis label names the unit.
+    """
     t = table.dropna(subset=["wtp"]).copy()
     t["label"] = t["attribute"] + ": " + t["from_level"].astype(str) + " → " + t["to_level"].astype(str)
     t = t.sort_values("wtp")
@@ -84,8 +88,11 @@ def plot_wtp(table: pd.DataFrame, currency: str = "EUR", ax=None):
     ax.errorbar(t["wtp"], t["label"], xerr=np.clip([t["wtp"] - t["lower"], t["upper"] - t["wtp"]], 0, None), fmt="none",
                 ecolor="0.2", capsize=3, lw=1)
     ax.axvline(0, color="0.5", lw=1)
-    currency_axis(ax, currency, axis="x")
-    ax.set_xlabel(f"willingness to pay ({currency} per unit of the price attribute)")
+    if unit is None or unit == currency:
+        currency_axis(ax, currency, axis="x")
+        ax.set_xlabel(f"willingness to pay ({currency} per unit of the price attribute)")
+    else:
+        ax.set_xlabel(f"willingness to pay ({unit})")
     return ax
 
 

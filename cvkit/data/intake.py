@@ -321,7 +321,7 @@ def intake(files: Mapping[str, str | Path | FileSpec], *, policy: IntakePolicy |
         if should_stream(kind, path, sheet=spec.sheet):
             table, problems = stream_load(kind, path, _workdir(result, workdir) / kind, **options)
         else:
-            table, problems = _load(kind, path, sheet=spec.sheet, **options)
+            table, problems = _load(kind, path, sheet=spec.sheet, wide=spec.wide, **options)
         result.problems.extend(problems)
         if table is not None:
             result.tables[kind] = table
@@ -347,7 +347,7 @@ def _workdir(result: Intake, workdir: str | Path | None) -> Path:
 def _read_notes(kind: str, table: LoadedTable | StreamedTable) -> list[str]:
     """What the reader had to work out, so the analyst can confirm it."""
     info = table.read_info
-    notes = []
+    notes = [f"{kind}: {n}" for n in info.get("notes", ())]
     if info.get("encoding") in ("cp1252", "latin-1"):
         notes.append(f"{kind}: the file is not UTF-8; it was read as {info['encoding']} (Windows/Latin-1). "
                      "Check that accented characters look right, or save the file as CSV UTF-8.")

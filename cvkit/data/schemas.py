@@ -272,9 +272,12 @@ def _build() -> dict[str, Schema]:
                      "in each task, attribute columns free (any other column is an attribute)."),
         columns=(
             Column("respondent_id", "id", example="R00042", description="Conjoint respondent identifier."),
-            Column("task", "int", min=0, example="3", description="Choice task number (1, 2, ...)."),
-            Column("alternative", "int", min=0, example="2",
-                   description="Alternative number within the task (1, 2, ...; the none row included)."),
+            Column("task", "int", required=False, min=0, example="3",
+                   description=("Choice task number (1, 2, ...); optional when every respondent answered "
+                                "one task (then 1).")),
+            Column("alternative", "id", example="2",
+                   description=("Alternative within the task: a number (1, 2, ...; the none row included) or "
+                                "the label of a labelled alternative (train, car, ...).")),
             Column("none", "bool", required=False, example="0",
                    description=("1 for the 'none of these' alternative (its attribute cells are empty), "
                                 "else 0; optional when the design has no none option.")),

@@ -206,9 +206,9 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
             privacy_done = privacy.protect(result, cfg.privacy)
             if not result.ok:
                 raise DataError(result.problems)
+            _resolve_settings(cfg, result, log)
             data_dir = build / "data"
             result.write(data_dir)
-            shutil.rmtree(build / ".intake", ignore_errors=True)
             data_paths = {k: str(data_dir / f"{k}.parquet") for k in result.tables}
             (build / "notebooks").mkdir()
 
@@ -234,6 +234,7 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
                                "Fix: make sure nothing else writes to the engagement's data files, then rerun.")
             _write_manifest(build, cfg, runs, inputs, hashes, result, started, time.perf_counter() - t0,
                             privacy=privacy_done, final=final, log=log)
+            shutil.rmtree(build / ".intake", ignore_errors=True)  # streamed intake's scratch
             _swap(build, final)
         except BaseException as exc:
             _keep_partial(build, root, slug, runs, exc)
@@ -242,6 +243,19 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
             raise
     log(f"[{slug}] done")  # the command prints the deliverable's path, once
     return final
+
+
+def _resolve_settings(cfg: Engagement, result: Any, log: Callable[[str], None]) -> None:
+    """Analysis settings checked against the data (the same check as `cvkit validate`), before any notebook."""
+    from cvkit.engagement.choice_settings import engagement_choice_settings
+    from cvkit.engagement.config import ConfigError
+
+    settings = engagement_choice_settings(cfg, result)
+    if settings.problems:
+        raise ConfigError(cfg.config_path, settings.problems)
+    for note in settings.notes:
+        log(f"[{cfg.client.slug}] {note}")
+    cfg.resolved = {"discrete_choice": settings.parameters, "segmentation": settings.segmentation}
 
 
 # The kernel's own start-up log (ipykernel's "running over TCP without encryption" warning on a
