@@ -53,7 +53,24 @@ from cvkit.clv.summary import (
     summary_expression,
 )
 
+from cvkit.clv.contractual import (
+    SubscriptionAnalysis,
+    analyse_participation,
+    analyse_subscriptions,
+    participation_summary,
+    plot_survival_fit,
+    subscription_lifetimes,
+    survivor_table,
+)
+
 __all__ = [
+    "SubscriptionAnalysis",
+    "analyse_participation",
+    "analyse_subscriptions",
+    "participation_summary",
+    "plot_survival_fit",
+    "subscription_lifetimes",
+    "survivor_table",
     "TIME_UNIT_DAYS",
     "VALUE_TIERS",
     "MODELS",

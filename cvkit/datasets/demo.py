@@ -44,6 +44,7 @@ import pandas as pd
 import cvkit
 from cvkit.datasets import _demo_params as P
 from cvkit.datasets.demo_campaigns import make_campaigns
+from cvkit.datasets.demo_subscriptions import make_subscriptions
 from cvkit.resources import load_elements
 
 __all__ = [
@@ -55,7 +56,8 @@ __all__ = [
 ]
 
 #: Data sets of the demo engagement, in the order they are written.
-DEMO_KINDS: tuple[str, ...] = ("customers", "transactions", "survey", "needs", "choice", "campaigns", "responses")
+DEMO_KINDS: tuple[str, ...] = ("customers", "transactions", "survey", "needs", "choice", "campaigns", "responses",
+                                 "subscriptions")
 
 ANALYSIS_DATE = pd.Timestamp("2026-06-30")
 ACQUISITION_START = pd.Timestamp("2024-07-01")
@@ -244,6 +246,8 @@ class DemoEngagement:
     campaigns: pd.DataFrame | None = None
     responses: pd.DataFrame | None = None
     campaign_truth: dict[str, Any] | None = None
+    # A yearly delivery pass whose churn is Fader & Hardie's (2007) data (cvkit.datasets.demo_subscriptions).
+    subscriptions: pd.DataFrame | None = None
 
     def data(self, kind: str) -> pd.DataFrame:
         """The data set of that kind (one of :data:`DEMO_KINDS`)."""
@@ -291,7 +295,7 @@ class DemoEngagement:
         return paths
 
 
-_MONEY_COLUMNS = ("amount", "acquisition_cost", "contact_cost")  # EUR, written with exactly 2 decimals
+_MONEY_COLUMNS = ("amount", "acquisition_cost", "contact_cost", "price")  # EUR, written with exactly 2 decimals
 _WHOLE_COLUMNS = ("fee",)                         # whole EUR, written without decimals
 
 
@@ -663,7 +667,7 @@ def make_demo(seed: int = 2026) -> DemoEngagement:
     campaigns, responses, campaign_truth = make_campaigns(customers, transactions, int(seed))
     return DemoEngagement(customers=customers, transactions=transactions, survey=survey,
                           needs=needs, choice=choice, truth=truth, seed=seed, campaigns=campaigns,
-                          responses=responses, campaign_truth=campaign_truth)
+                          responses=responses, campaign_truth=campaign_truth, subscriptions=make_subscriptions())
 
 
 def _cache_root() -> Path:
@@ -683,7 +687,7 @@ def _fingerprint(seed: int) -> str:
     """
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for f in (here / "demo.py", here / "_demo_params.py", here / "demo_campaigns.py"):
+    for f in (here / "demo.py", here / "_demo_params.py", here / "demo_campaigns.py", here / "demo_subscriptions.py"):
         h.update(f.read_bytes())
     h.update(load_elements()["element"].str.cat(sep=",").encode())
     h.update(f"numpy={np.__version__};pandas={pd.__version__};seed={seed}".encode())

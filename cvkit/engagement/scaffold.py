@@ -76,7 +76,7 @@ def write_demo_engagement(folder: str | Path, seed: int = 2026) -> Path:
                          analysis_date=dt.date.fromisoformat(str(demo.analysis_date)[:10]),
                          currency=demo.currency, seed=seed)
     # The demo has a campaign history too: switch on the template's commented-out campaign data sets.
-    for kind in ("campaigns", "responses"):
+    for kind in ("campaigns", "responses", "subscriptions"):
         text = text.replace(f"  # {kind}: data/{kind}.csv  ", f"  {kind}: data/{kind}.csv    ")
     config.write_text(text, encoding="utf-8")
     return config
