@@ -27,7 +27,7 @@ from cvkit.resources import templates_dir
 
 if TYPE_CHECKING:
     from cvkit.engagement.config import Engagement
-    from cvkit.engagement.runner import NotebookRun
+    from cvkit.engagement.manifest import NotebookRun
 
 __all__ = ["render_notebook", "render_index", "write_workbook", "print_pdf", "render_deliverable",
            "REMOVE_CELL_TAGS", "HIDE_INPUT_TAGS", "ANALYST_TAGS", "chromium_path"]

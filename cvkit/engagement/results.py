@@ -386,7 +386,7 @@ class SegmentationResults(_Strict):
         personas : DataFrame, optional
             :func:`cvkit.segment.persona_cards`: ``segment``, ``name``, ``top_needs``, ``prefers``.
         targets : mapping, optional
-            Segment -> reason, for the recommended targets (:func:`cvkit.engagement.synthesis.recommend_targets`).
+            Segment -> reason, for the recommended targets (:func:`cvkit.segment.recommend_targets`).
         """
         cards = {} if personas is None else {str(r["segment"]): r for _, r in personas.iterrows()}
         targets = {str(s): reason for s, reason in (targets or {}).items()}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["build_inputs", "compute_clv", "resolve_partworths", "respondent_frame"]
+__all__ = ["build_inputs", "compute_clv", "resolve_clv", "resolve_partworths", "respondent_frame"]
 
 
 def _read_partworths(path: str | Path) -> pd.DataFrame:
@@ -211,7 +211,8 @@ def build_inputs(*, needs: pd.DataFrame | None, partworths: pd.DataFrame | None,
     return data, blocks, notes
 
 
-def compute_clv(transactions: pd.DataFrame, observation_end: str, *, horizon_months: float = 12.0) -> pd.DataFrame:
+def compute_clv(transactions: pd.DataFrame, observation_end: str, *, horizon_months: float = 12.0,
+                margin: float = 0.30) -> pd.DataFrame:
     """Customer value table when the CLV analysis's table is not passed (notebook run on its own).
 
     Uses the public cvkit.clv path: :func:`cvkit.clv.summarize` (weeks), BG/NBD
@@ -221,11 +222,36 @@ def compute_clv(transactions: pd.DataFrame, observation_end: str, *, horizon_mon
     -------
     DataFrame
         As ``tables/clv/customers.csv`` (``customer_id``, ``clv`` (currency, next
-        ``horizon_months``), ``p_alive``, ``value_tier``, ...).
+        ``horizon_months``, at ``margin``: the same value as the CLV analysis), ``p_alive``,
+        ``value_tier``, ...).
     """
     from cvkit.clv import BetaGeoModel, GammaGammaModel, customer_value_table, summarize
 
     summary = summarize(transactions, time_unit="W", observation_end=observation_end)
     purchases = BetaGeoModel().fit(summary)
     spend = GammaGammaModel().fit(summary[summary["frequency"] > 0])
-    return customer_value_table(summary, purchases, spend, horizon_months=horizon_months)
+    return customer_value_table(summary, purchases, spend, horizon_months=horizon_months, margin=margin)
+
+
+def resolve_clv(clv_file: str = "", transactions: pd.DataFrame | None = None, observation_end: str = "", *,
+                margin: float = 0.30, horizon_months: float = 12.0) -> pd.DataFrame | None:
+    """The customer value table segments are valued with: the CLV analysis's, else computed here, else None.
+
+    Parameters
+    ----------
+    clv_file : str
+        ``tables/clv/customers.csv`` of this run ("" when the CLV analysis did not run).
+    transactions : DataFrame, optional
+        The log, to compute CLV with :func:`compute_clv` when there is no ``clv_file``.
+    observation_end : str
+        Last day of the log (YYYY-MM-DD).
+    margin, horizon_months : float
+        As the CLV analysis uses them (the engagement's ``analyses.clv.margin``).
+    """
+    if clv_file:
+        from cvkit.data.formulas import restore_frame
+
+        return restore_frame(pd.read_csv(clv_file, dtype={"customer_id": str}))
+    if transactions is not None:
+        return compute_clv(transactions, observation_end, horizon_months=horizon_months, margin=margin)
+    return None
