@@ -67,7 +67,8 @@ def plot_tracking(table: pd.DataFrame, calibration_end: Any = None, ax: Any = No
 
 def plot_frequency_recency_matrix(model: PurchaseModel, T: float, *, what: str = "prob_alive",
                                   horizon: float | None = None, max_frequency: int | None = None,
-                                  ax: Any = None) -> Any:
+                                  ax: Any = None, time_unit: str | None = None,
+                                  horizon_label: str | None = None) -> Any:
     """Heat map of P(alive) or expected purchases over frequency x recency for customers of age ``T``.
 
     Parameters
@@ -83,6 +84,10 @@ def plot_frequency_recency_matrix(model: PurchaseModel, T: float, *, what: str =
     max_frequency : int, optional
         Largest frequency shown; default about the 99th percentile of a
         customer base of age T under the model (at least 10).
+    time_unit : str, optional
+        Name of the model's time unit ("weeks") for the axis titles.
+    horizon_label : str, optional
+        How the colour bar names the horizon ("12 months"); default the horizon rounded, in ``time_unit``.
     """
     ax = axes_or_new(ax, (7, 5))
     if max_frequency is None:
@@ -93,18 +98,20 @@ def plot_frequency_recency_matrix(model: PurchaseModel, T: float, *, what: str =
     R = np.where(F == 0, 0.0, R)
     if what == "prob_alive":
         Z = model.prob_alive(F.ravel(), R.ravel(), np.full(F.size, T)).reshape(F.shape)
-        label = "P(alive)"
+        label = "P(active)"
         vmin, vmax = 0, 1
     elif what == "expected_purchases":
         h = T if horizon is None else horizon
         Z = model.predict_purchases(h, F.ravel(), R.ravel(), np.full(F.size, T)).reshape(F.shape)
-        label = f"expected purchases in next {h:g}"
+        span = horizon_label or f"{h:.0f} {time_unit or 'periods'}"
+        label = f"expected purchases, next {span}"
         vmin, vmax = 0, None
     else:
         raise ValueError("what must be 'prob_alive' or 'expected_purchases'")
     mesh = ax.pcolormesh(rec, freq, Z, cmap="Blues", vmin=vmin, vmax=vmax, shading="nearest")
     ax.figure.colorbar(mesh, ax=ax, label=label)
-    ax.set_xlabel("recency (age at last purchase)")
+    unit = f", {time_unit}" if time_unit else ""
+    ax.set_xlabel(f"recency (age at last purchase{unit})")
     ax.set_ylabel("repeat purchases (frequency)")
     return ax
 

@@ -168,6 +168,11 @@ class _Checker:
                 msg += (f" The file has a single column '{file_cols[0][:60]}', so it probably uses a "
                         "delimiter other than , ; tab or |.")
                 fix = "save the file as CSV with comma (or semicolon, tab, |) delimiters."
+            elif self.kind == "choice" and (wide := _looks_wide(raw, file_cols)):
+                ok = False
+                if any(p.message == wide[0] for p in self.problems):
+                    continue  # one explanation for all the long-format columns a wide file lacks
+                msg, fix = wide
             self.problem(msg, fix, column=name)
             ok = False
         free: list[str] = []
@@ -197,9 +202,11 @@ class _Checker:
                     free.append(a)
                     continue
                 dym = _did_you_mean(a, unmatched)
-                self.problem(f"column '{a}' (listed in attributes) is not in the file"
+                where = ("analyses.discrete_choice.attributes" if self.kind == "choice"
+                         else f"{self.config_key}.attributes")
+                self.problem(f"column '{a}' (listed in {where}) is not in the file"
                              + (f"; did you mean '{dym}'?" if dym else "."),
-                             f"correct {self.config_key}.attributes; the file's other columns are: "
+                             f"correct {where}; the file's other columns are: "
                              f"{_quote_list(unmatched, 12)}.", column=a)
                 ok = False
             ignored = [c for c in unmatched if c not in free]
@@ -409,3 +416,24 @@ def _clean(s: pd.Series) -> pd.Series:
         t = s.astype("str").where(s.notna()).str.strip()
         return t.mask(t == "")
     return s
+
+
+def _looks_wide(raw: pd.DataFrame, file_cols: list[str]) -> tuple[str, str] | None:
+    """(message, fix) when a choice file is one row per situation: numbered attribute columns, or a
+    column naming the chosen alternative rather than flagging it 0/1."""
+    numbered = sorted({m.group(1) for c in file_cols if (m := re.fullmatch(r"(.+?)_?(\d+)", c))})
+    labels = None
+    for c in file_cols:
+        vals = raw[c].dropna().astype("str").str.strip().unique()[:50]
+        if normalise_name(c) in ("choice", "chosen", "selected", "answer") and len(vals) and \
+                not set(vals) <= {"0", "1", "0.0", "1.0", "true", "false", "TRUE", "FALSE"}:
+            labels = (c, vals[:3])
+            break
+    if labels is None and len(numbered) < 2:
+        return None
+    what = (f"column '{labels[0]}' names the chosen alternative ({', '.join(map(repr, labels[1]))}) instead of "
+            "flagging it 0/1" if labels else f"columns are numbered by alternative ({', '.join(numbered[:4])} ...)")
+    return (f"this looks like one row per choice situation (wide format): {what}.",
+            "do not rename it: describe the layout under data.choice.wide (alternatives: [1, 2, ...], chosen: "
+            f"{labels[0] if labels else '<the column naming the chosen alternative>'}, attributes as "
+            "\"price{alt}\" patterns) and intake reshapes it; see README \"A conjoint as clients export it\".")

@@ -20,9 +20,10 @@ import pandas as pd
 
 from cvkit.data.errors import DataError, Problem
 from cvkit.data.policy import IntakePolicy
-from cvkit.data.readers import read_table
+from cvkit.data.readers import normalise_name, read_table
 from cvkit.data.checker import MAX_ROWS_SHOWN, _Checker, _clean, _did_you_mean, _quote_list
 from cvkit.data.schemas import SCHEMAS, Column, Schema
+from cvkit.data.wide import WideFormat, wide_columns, wide_to_long
 
 __all__ = ["load", "LoadedTable", "MAX_ROWS_SHOWN"]
 
@@ -101,7 +102,7 @@ class LoadedTable:
 def load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
          policy: IntakePolicy | None = None, name: str | None = None, date_format: str | None = None,
          sheet: str | None = None, decimal: str = ".", thousands: str | None = None,
-         attributes: Sequence[str] | None = None) -> LoadedTable:
+         attributes: Sequence[str] | None = None, wide: WideFormat | None = None) -> LoadedTable:
     """Read one data file, check it against its schema and return it in canonical form.
 
     Parameters
@@ -133,6 +134,9 @@ def load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
         ``choice``: the attribute columns; ``utilities``: the level columns.
         Default: every column that is not a fixed column of the schema. When
         given, other columns are ignored (e.g. a design ``Version`` column).
+    wide : WideFormat, optional
+        ``choice`` only: the file has one row per choice situation laid out as
+        described; it is reshaped to one row per alternative first.
 
     Returns
     -------
@@ -153,7 +157,7 @@ def load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
     """
     table, problems = _load(kind, path, columns=columns, policy=policy, name=name,
                             date_format=date_format, sheet=sheet, decimal=decimal, thousands=thousands,
-                            attributes=attributes)
+                            attributes=attributes, wide=wide)
     if problems:
         raise DataError(problems)
     assert table is not None
@@ -163,7 +167,8 @@ def load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
 def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
           policy: IntakePolicy | None = None, name: str | None = None, date_format: str | None = None,
           sheet: str | None = None, decimal: str = ".", thousands: str | None = None,
-          attributes: Sequence[str] | None = None, config_key: str | None = None) -> tuple[LoadedTable | None, list[Problem]]:
+          attributes: Sequence[str] | None = None, config_key: str | None = None,
+          wide: WideFormat | None = None) -> tuple[LoadedTable | None, list[Problem]]:
     """Like :func:`load` but returns ``(table, problems)`` instead of raising.
 
     ``table`` is None when the file could not be read or lacks required
@@ -191,6 +196,9 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
     chk = _Checker(kind, label, policy, decimal, thousands, date_format, config_key or f"data.{kind}")
     schema = chk.schema
     expected = set(schema.names) | set(columns.values()) | set(attributes or ())
+    if wide is not None and kind == "choice":
+        attributes = list(attributes or wide.attributes)
+        expected |= {c for cs in wide_columns(wide, attributes).values() for c in cs}
     try:
         raw = read_table(path, sheet=sheet, expected_columns=expected)
     except DataError as exc:
@@ -198,6 +206,10 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
             return None, [dataclasses.replace(p, file=label) for p in exc.problems]
         return None, list(exc.problems)
     read_info = dict(raw.attrs)
+    if wide is not None and kind == "choice":
+        raw, columns = _from_wide(chk, raw, wide, columns, attributes, read_info)
+        if raw is None:
+            return None, chk.problems
     chk.from_excel = read_info.get("format") == "excel"
     resolved = chk.resolve_columns(raw, columns, read_info, attributes)
     if resolved is None:
@@ -241,6 +253,10 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
     for c in schema.columns:
         if c.name not in out and not c.required:
             out[c.name] = _empty(c, n)
+    if kind == "choice" and "task" not in chosen:
+        # No task column: one choice situation per respondent (e.g. a revealed-preference mode choice).
+        out["task"] = pd.Series(1, index=raw.index, dtype="Int64")
+        read_info.setdefault("notes", []).append("no task column: every respondent answered one choice task.")
 
     free_out: dict[str, pd.Series] = {}
     for f in free:
@@ -288,6 +304,38 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
                         ignored_columns=ignored, read_info=read_info,
                         row_numbers=(np.flatnonzero(kept) + 1).astype(np.int64))
     return table, chk.problems
+
+
+def _from_wide(chk: "_Checker", raw: pd.DataFrame, wide: WideFormat, columns: dict[str, str],
+               attributes: list[str], read_info: dict[str, Any]) -> tuple[pd.DataFrame | None, dict[str, str]]:
+    """Reshape a wide choice file to the long format (``data.choice.wide``); columns then have canonical names."""
+    key = f"{chk.config_key}.wide"
+    if not attributes:
+        chk.problem("the wide layout needs the attribute names.",
+                    "list them in analyses.discrete_choice.attributes (or give "
+                    f"{key}.attributes: {{attribute: \"column{{alt}}\"}}).")
+        return None, columns
+    resp = columns.get("respondent_id")
+    if resp is None:
+        by_norm = {normalise_name(str(c)): str(c) for c in raw.columns}
+        resp = by_norm.get("respondent_id")
+    if resp is None:
+        read_info.setdefault("notes", []).append(
+            "the wide file has no respondent column (map one in data.choice.columns.respondent_id), so every "
+            "row is taken as its own respondent answering one task.")
+    long, problems = wide_to_long(raw, wide, attributes, resp, where=key)
+    for message, fix, column in problems:
+        chk.problem(message, fix, column=column)
+    if problems:
+        return None, columns
+    read_info.setdefault("notes", []).append(
+        f"read in wide format: {len(raw):,} rows, "
+        + (f"{n_kept:,} kept by data.choice.wide.keep, " if (n_kept := long[['respondent_id', 'task']]
+                                                               .drop_duplicates().shape[0]) != len(raw) else "")
+        + f"became {len(long):,} rows, one per available alternative ({', '.join(wide.labels())}).")
+    long.attrs = read_info
+    rest = {k: v for k, v in columns.items() if k not in ("respondent_id", "task", "alternative", "chosen")}
+    return long, rest
 
 
 def _load_streamed(kind: str, path: str | Path, **kwargs: Any) -> tuple[LoadedTable | None, list[Problem]]:

@@ -200,13 +200,16 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
             inputs = {k: cfg.data_path(k) for k in cfg.data.given()}
             hashes = {k: file_sha256(p) for k, p in inputs.items()}
             log(f"[{slug}] intake: {', '.join(inputs) or 'no data files'}")
-            result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir)
+            # Transaction logs are checked out of core into the build folder (never held in memory).
+            result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir, workdir=build / ".intake")
             # Pseudonymise IDs and refuse personal columns before anything is written for the notebooks.
             privacy_done = privacy.protect(result, cfg.privacy)
             if not result.ok:
                 raise DataError(result.problems)
+            _resolve_settings(cfg, result, log)
             data_dir = build / "data"
             result.write(data_dir)
+            shutil.rmtree(build / ".intake", ignore_errors=True)
             data_paths = {k: str(data_dir / f"{k}.parquet") for k in result.tables}
             (build / "notebooks").mkdir()
 
@@ -223,6 +226,9 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
 
             log(f"[{slug}] rendering the deliverable")
             report.render_deliverable(build, cfg, runs)
+            if cfg.report.pdf and report.chromium_path() is None:
+                log(f"[{slug}] PDFs not printed: Chromium is not installed (`sudo apt-get install chromium`, "
+                    "or `make test` which installs it), then rerun")
             changed = [k for k, p in inputs.items() if file_sha256(p) != hashes[k]]
             if changed:
                 raise RunError(f"input files changed while the run was reading them: {', '.join(changed)}. "
@@ -235,8 +241,27 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
             if isinstance(exc, OSError) and (storage := _storage_error(exc, root, final)) is not None:
                 raise storage from exc
             raise
-    log(f"[{slug}] deliverable: {final / 'index.html'}")
+    log(f"[{slug}] done")  # the command prints the deliverable's path, once
     return final
+
+
+def _resolve_settings(cfg: Engagement, result: Any, log: Callable[[str], None]) -> None:
+    """Analysis settings checked against the data (the same check as `cvkit validate`), before any notebook."""
+    from cvkit.engagement.choice_settings import engagement_choice_settings
+    from cvkit.engagement.config import ConfigError
+
+    settings = engagement_choice_settings(cfg, result)
+    if settings.problems:
+        raise ConfigError(cfg.config_path, settings.problems)
+    for note in settings.notes:
+        log(f"[{cfg.client.slug}] {note}")
+    cfg.resolved = {"discrete_choice": settings.parameters, "segmentation": settings.segmentation}
+
+
+# The kernel's own start-up log (ipykernel's "running over TCP without encryption" warning on a
+# local kernel cvkit starts and talks to over loopback) is not for the analyst's terminal; errors
+# still show. Notebook output and warnings from the analysis go to the notebook, not this log.
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
 
 
 @contextlib.contextmanager
@@ -280,7 +305,7 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
         with kernel_environment(cfg.privacy):
             pm.execute_notebook(str(analysis.path), str(out_nb), parameters=params, cwd=str(build),
                                 progress_bar=progress, log_output=False, kernel_name="python3",
-                                execution_timeout=600)  # a stuck cell fails the run instead of hanging it
+                                execution_timeout=600, extra_arguments=list(KERNEL_ARGUMENTS))  # a stuck cell fails the run instead of hanging it
     except Exception as exc:
         run.seconds = round(time.perf_counter() - t, 2)
         cell, reason = _failure_details(exc)

@@ -356,6 +356,6 @@ def value_label(value: object) -> object:
         return value
     if value in VALUE_LABELS:
         return VALUE_LABELS[value]
-    if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", value):
+    if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", value) or re.fullmatch(r"[a-z][a-z0-9_]*\.[A-Za-z0-9_]+", value):
         return humanise(value)
     return value

@@ -66,13 +66,16 @@ def resolve_partworths(*, partworths_file: str = "", utilities: str | Path | Non
     source : str
         Where they came from, in words (shown in the notebook).
     """
+    if partworths_file == "none":  # the engagement says: no part-worths in this segmentation
+        return None, "not used (partworths_file: none in engagement.yaml): the needs battery is used alone"
     if partworths_file:
-        return _read_partworths(partworths_file), f"read from {Path(partworths_file).name} (the choice analysis)"
+        return _unless_constant(_read_partworths(partworths_file),
+                                f"read from {Path(partworths_file).name} (the choice analysis)")
     if utilities is not None:
         from cvkit.data import load
 
         df = load("utilities", utilities).df
-        return df, f"read from the utilities file {Path(utilities).name}"
+        return _unless_constant(df, f"read from the utilities file {Path(utilities).name}")
     if choice is not None:
         try:
             from cvkit import choice as choice_mod
@@ -85,6 +88,9 @@ def resolve_partworths(*, partworths_file: str = "", utilities: str | Path | Non
         from cvkit.data import load
 
         df = load("choice", choice).df
+        reason = choice_mod.respondent_level_reason(df)
+        if reason:  # HB on one task each would return the population mean for everyone
+            return None, f"not estimated: {reason}; the segmentation uses the needs battery alone"
         if not attributes:
             skip = {"respondent_id", "task", "alternative", "none", "chosen"}
             attributes = {c: sorted(df[c].dropna().unique().tolist()) for c in df.columns if c not in skip}
@@ -95,6 +101,15 @@ def resolve_partworths(*, partworths_file: str = "", utilities: str | Path | Non
         note = "" if secs <= max_seconds else f" (took {secs:.0f} s, over the {max_seconds:.0f} s budget)"
         return pw, f"estimated here from the choice data with cvkit.choice.respondent_partworths{note}"
     return None, "not available: the engagement has no conjoint data; the needs battery is used alone"
+
+
+def _unless_constant(df: pd.DataFrame, source: str) -> tuple[pd.DataFrame | None, str]:
+    """The part-worths, or None with the reason when every respondent has the same values (aggregate logit)."""
+    num = df.drop(columns=["respondent_id"], errors="ignore").select_dtypes("number")
+    if len(df) > 1 and bool((num.nunique(dropna=True) <= 1).all()):
+        return None, (f"{source}, but every respondent has the same part-worths (an aggregate model such as "
+                      "MNL), which cannot separate segments; the needs battery is used alone")
+    return df, source
 
 
 def respondent_frame(index: pd.Index, *, survey: pd.DataFrame | None = None, customers: pd.DataFrame | None = None,
