@@ -428,7 +428,7 @@ class ContractualResults(_Strict):
         """From :func:`cvkit.clv.contractual.analyse_subscriptions`."""
         by = analysis.by_cohort.set_index("cohort")
         cohorts = [SubscriptionCohort(cohort=str(r.cohort), subscribers=int(r.subscribers), alpha=r.sbg_alpha, beta=r.sbg_beta,
-                                      median_lifetime=r.median_lifetime if math.isfinite(r.median_lifetime) else None,
+                                      median_lifetime=r.median_lifetime if r.median_lifetime < float("inf") else None,
                                       active=int(by["active"].get(r.cohort, 0)),
                                       residual_value=float(by["residual_value"].get(r.cohort, 0.0)))
                    for r in analysis.parameters.itertuples()]
