@@ -26,7 +26,6 @@ STILL_LONG: dict[str, set[str]] = {
     "clv/value.py": {"clv_interval"},
     "data/templates.py": {"data_dictionary"},
     "data/privacy.py": {"protect"},
-    "data/wide.py": {"wide_to_long"},
 }
 
 
