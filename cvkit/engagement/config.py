@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cvkit.data import FileSpec, IntakePolicy
+from cvkit.data.schemas import DATA_KINDS as DATA_SET_KINDS
 from cvkit.engagement.parameters import NOTEBOOKS_DIR, check_values, notebook_parameters
 from cvkit.data.privacy import PrivacyOptions
 from cvkit.exceptions import ConfigError
@@ -28,8 +29,7 @@ from cvkit.exceptions import ConfigError
 __all__ = ["Analysis", "ANALYSES", "OVERVIEW", "SYNTHESIS", "COMMON_PARAMETERS", "DATA_KINDS", "ConfigError",
            "Engagement", "load_config", "ReportOptions"]
 
-DATA_KINDS = ("customers", "transactions", "survey", "needs", "choice", "utilities", "campaigns", "responses",
-              "subscriptions", "maxdiff")
+DATA_KINDS = DATA_SET_KINDS  # the one list: cvkit.data.schemas.DATA_KINDS
 
 # Parameters the runner fills for every notebook; they are not part of an analysis section.
 COMMON_PARAMETERS = ("client", "client_name", "currency", "locale", "analysis_date", "seed", "output_dir")

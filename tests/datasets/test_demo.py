@@ -31,6 +31,7 @@ COLUMNS = {
                "none", "chosen"],
     "campaigns": ["customer_id", "campaign_id", "source_code", "group", "contact_date", "channel", "contact_cost"],
     "responses": ["customer_id", "campaign_id", "date", "amount"],
+    "subscriptions": ["customer_id", "subscription_id", "start_date", "end_date", "plan", "price", "billing_period"],
     "maxdiff": ["respondent_id", "version", "task", "item", "best", "worst"],
 }
 
