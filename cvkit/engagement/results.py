@@ -34,6 +34,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cvkit.engagement.strict import Strict, explain
 from cvkit.exceptions import ResultsError
 from cvkit.jsonable import plain_nested as _plain_nested
 
@@ -47,10 +48,8 @@ SCHEMA_VERSION = 1
 ACTIONS = ("fix", "defend", "stop over-investing")
 
 
-class _Strict(BaseModel):
+class _Strict(Strict):
     """Unknown fields are refused (a misspelt field fails loudly); numpy values and NaN are accepted."""
-
-    model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
@@ -647,12 +646,12 @@ class AnalysisResults(BaseModel):
 
 
 def _explain(exc: ValidationError, where: str) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
+    def describe(loc: list[str], err: dict[str, Any]) -> str:
         got = err.get("input")
         shown = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
-        lines.append(f"  - {loc or '(top level)'}: {err['msg']}{shown}")
+        return f"  - {'.'.join(loc) or '(top level)'}: {err['msg']}{shown}"
+
+    lines = explain(exc, describe)
     return (f"{where} does not follow the cvkit results contract:\n" + "\n".join(lines) +
             "\nFix: rerun the notebook that writes it with this version of cvkit (see the model in cvkit.engagement.results).")
 
