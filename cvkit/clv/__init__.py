@@ -33,6 +33,7 @@ from cvkit.clv.validation import (
     period_transactions,
     tracking,
 )
+from cvkit.clv.diagnostics import choose_model
 from cvkit.clv.value import (
     VALUE_TIERS,
     attach_segment,
@@ -56,6 +57,7 @@ __all__ = [
     "VALUE_TIERS",
     "MODELS",
     "compare_models",
+    "choose_model",
     "describe_model",
     "clv_interval",
     "attach_segment",

@@ -219,7 +219,11 @@ def load_config(path: str | Path) -> Engagement:
     except ValidationError as exc:
         raise ConfigError(path, _explain(exc, raw)) from None
     cfg.config_path = path.resolve()
+    from cvkit.engagement.checks import check_analysis_files
+
     problems = _check_files(cfg) + _check_analyses(cfg)
+    if not problems:
+        problems = check_analysis_files(cfg)
     if problems:
         raise ConfigError(path, problems)
     return cfg
