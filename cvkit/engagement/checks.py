@@ -2,15 +2,14 @@
 
 :func:`load_config` checks the config on its own (keys, types, files of ``data:``). What can only be
 checked with the data in hand is here: the CLV calibration window lies inside the log, the segment
-column exists and is filled, files named by analysis options resolve from the engagement folder,
-columns a client may send that cvkit cannot honour (``weights``) are refused. ``cvkit validate``
+column exists and is filled, constant or collinear drivers, columns a client may send that cvkit cannot honour (``weights``) are refused. ``cvkit validate``
 and ``cvkit run`` call the same :func:`check_against_data`, so a clean validate means run does not
-stop on a config or data problem. Every message names the key as written in ``engagement.yaml``.
+stop on a config or data problem. (Files named by analysis options are checked with the config:
+:func:`cvkit.engagement.config.check_analysis_files`.) Every message names the key as written in ``engagement.yaml``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -18,57 +17,16 @@ import pandas as pd
 from cvkit.engagement.config import ANALYSES, Engagement
 from cvkit.engagement.parameters import notebook_parameters
 
-__all__ = ["FILE_PARAMETERS", "MOSTLY_BLANK", "analysis_settings", "check_against_data", "check_analysis_files",
-           "resolve_analysis_files"]
-
-#: Analysis options that name a file: relative paths resolve from the engagement folder.
-FILE_PARAMETERS: dict[str, tuple[str, ...]] = {"segmentation": ("rfm_rules", "partworths_file", "clv_file")}
+__all__ = ["MOSTLY_BLANK", "analysis_settings", "check_against_data"]
 
 #: A column with more than this share of blank cells cannot break results down.
 MOSTLY_BLANK = 0.5
-
-# Values of a file option that mean "no file" (the notebook then uses its default or skips).
-_NO_FILE = ("", "none")
 
 
 def analysis_settings(cfg: Engagement, key: str) -> dict[str, Any]:
     """The notebook's defaults overlaid with the engagement's settings for analysis ``key``."""
     defaults = {name: p.default for name, p in notebook_parameters(ANALYSES[key].path).items()}
     return {**defaults, **cfg.analysis_parameters(key)}
-
-
-def check_analysis_files(cfg: Engagement) -> list[str]:
-    """Files named by analysis options exist (relative to the engagement folder); one problem per miss."""
-    problems = []
-    for key, names in FILE_PARAMETERS.items():
-        section = cfg.analysis_parameters(key)
-        for name in names:
-            value = section.get(name)
-            if not isinstance(value, str) or value.strip().lower() in _NO_FILE:
-                continue
-            path = Path(value) if Path(value).is_absolute() else cfg.base_dir / value
-            if not path.is_file():
-                problems.append(f"analyses.{key}.{name}: file '{value}' not found (looked in {path.parent}). "
-                                f"Fix: give its path relative to {cfg.config_path.name}'s folder, or remove the key "
-                                "to use the default.")
-    return problems
-
-
-def resolve_analysis_files(cfg: Engagement) -> dict[str, dict[str, Path]]:
-    """Absolute paths of the files analysis options name: {analysis: {option: path}} (none/"" left out).
-
-    The notebooks run in the run's build folder, so a relative path must be resolved here, from the
-    engagement folder, before it is handed to them.
-    """
-    out: dict[str, dict[str, Path]] = {}
-    for key, names in FILE_PARAMETERS.items():
-        section = cfg.analysis_parameters(key)
-        for name in names:
-            value = section.get(name)
-            if isinstance(value, str) and value.strip().lower() not in _NO_FILE:
-                path = Path(value) if Path(value).is_absolute() else cfg.base_dir / value
-                out.setdefault(key, {})[name] = path.resolve()
-    return out
 
 
 def check_against_data(cfg: Engagement, tables: dict[str, Any]) -> list[str]:

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import cvkit
-from cvkit.engagement.checks import check_against_data, resolve_analysis_files
+from cvkit.engagement.checks import check_against_data
 from cvkit.engagement.config import (ANALYSES, DATA_KINDS, OVERVIEW, SYNTHESIS, Analysis, ConfigError, Engagement,
-                                     load_config)
+                                     load_config, resolve_analysis_files)
 from cvkit.engagement.notebook import NOT_GIVEN
 
 __all__ = ["RunError", "NotebookRun", "run_engagement", "run_many", "file_sha256"]
