@@ -203,7 +203,7 @@ def bench_mnl(python: Path, work: Path) -> None:
     np.linalg.inv(-fit.hessian)  # standard errors, as the anchors report them
     cv_arrays = time.perf_counter() - t
     print(f"cvkit: {cv_arrays:.3f} s from long arrays (as xlogit gets them), {cv_total:.3f} s from the "
-          f"DataFrame with all input checks, clustered SEs and fit statistics; LL {m.loglik_:.2f}")
+          f"DataFrame with all input checks, clustered SEs and fit statistics; LL {m.log_likelihood_:.2f}")
     raw = str(HERE.parent / "cvkit" / "datasets" / "data" / "electricity.csv.gz")
     payload = {"kind": "electricity", "path": raw, "vars": ELEC_VARS}
     for name, script in (("xlogit", XLOGIT), ("larch", LARCH), ("biogeme", BIOGEME)):
@@ -212,7 +212,7 @@ def bench_mnl(python: Path, work: Path) -> None:
         except Exception as exc:  # report and continue: one broken anchor must not hide the others
             print(f"{name}: failed ({str(exc).strip().splitlines()[-1][:200]})")
             continue
-        diff = np.max(np.abs(np.array(r["coef"]) - m.coef_.to_numpy()))
+        diff = np.max(np.abs(np.array(r["coef"]) - m.params_.to_numpy()))
         print(ratio_line(f"Electricity MNL vs {name}", cv_arrays, name, r["seconds"],
                          target=1.0 if name == "xlogit" else None) + f"  (max |coef diff| {diff:.1e})")
 
@@ -225,7 +225,7 @@ def bench_mnl(python: Path, work: Path) -> None:
     fit = fit_mnl_arrays(X, avail, chosen)
     np.linalg.inv(-fit.hessian)
     cv = time.perf_counter() - t
-    print(f"cvkit: {cv:.3f} s ({fit.n_iter} Newton iterations), LL {fit.loglik:.2f}")
+    print(f"cvkit: {cv:.3f} s ({fit.n_iter} Newton iterations), LL {fit.log_likelihood:.2f}")
     payload = {"kind": "synthetic", "path": str(path)}
     for name, script in (("xlogit", XLOGIT), ("larch", LARCH)):
         try:
@@ -251,7 +251,7 @@ def bench_hb() -> None:
         t = time.perf_counter()
         hb = HierarchicalBayesMNL(spec, iterations=20_000, chains=chains, seed=2026).fit(cd)
         sec = time.perf_counter() - t
-        s = hb.summary_
+        s = hb.summary()
         verdict = "PASS" if sec < 60 else "FAIL"
         print(f"HB 20,000 iterations x {chains} chain(s): {sec:.1f} s (target < 60 s: {verdict}); "
               f"max R-hat {s['rhat'].max():.3f}, min bulk ESS {s['ess_bulk'].min():.0f}, "

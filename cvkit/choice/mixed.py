@@ -45,9 +45,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from cvkit._threads import one_blas_thread
 from cvkit.choice.data import ChoiceData, prepare
 from cvkit.choice.draws import DRAW_KINDS, make_draws
-from cvkit.choice.mnl import fit_mnl_arrays, hit_rate, split_holdout
+from cvkit.choice.base import ChoiceEstimator
+from cvkit.choice.mnl import fit_mnl_arrays
+from cvkit.estimator import check_is_fitted
 from cvkit.choice.spec import ChoiceSpec, as_spec
 
 __all__ = ["MixedLogit", "DISTRIBUTIONS"]
@@ -56,10 +59,6 @@ __all__ = ["MixedLogit", "DISTRIBUTIONS"]
 DISTRIBUTIONS = {"n": "normal", "ln": "lognormal", "u": "uniform", "t": "triangular", "f": "fixed"}
 _ALIASES = {**{v: k for k, v in DISTRIBUTIONS.items()}, **{k: k for k in DISTRIBUTIONS}, "tri": "t", "uni": "u"}
 _CHUNK = 300_000  # elements of one (respondents x task-alternatives x draws) block: bounds memory
-
-
-class NotFittedError(ValueError, AttributeError):
-    """The model is used before ``fit`` (replaced by cvkit.exceptions' once it lands)."""
 
 
 @dataclass
@@ -175,16 +174,30 @@ class _Simulator:
         # a padded task (all D = 0) adds log(J) to -log P in every draw: subtract that constant
         self.pad_const = (~real_task).sum(axis=1) * np.log(J)  # (N,)
         self.D = np.ascontiguousarray(D.reshape(N, T * J, K))
-        self.E = _shape_draws(E, lay)
         self.lay = lay
         self.signs = lay.signed()
         self.wtp = wtp_index
+        self.Eu, self.Ec = self._split_draws(_shape_draws(E, lay))
         R = E.shape[1]
         self.step = max(1, int(_CHUNK // max(1, T * J * R)))
 
+    def _split_draws(self, E: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Draws (n, R, D) -> uncorrelated draws scattered to their coefficient rows (n, K, R) and the
+        correlated block (n, Dc, R): coefficients come out as (n, K, R), the layout the products want."""
+        lay = self.lay
+        nu = len(lay.uncorr)
+        Eu = np.zeros((E.shape[0], lay.K, E.shape[1]))
+        Eu[:, lay.uncorr, :] = E[..., :nu].transpose(0, 2, 1)
+        return Eu, np.ascontiguousarray(E[..., nu:].transpose(0, 2, 1))
+
     # ---------------------------------------------------------------- coefficients
     def coefficients(self, theta: np.ndarray, E: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Raw coefficients c (n, R, K) (model space, after exp) and the preference-space beta."""
+        """Coefficients for shaped draws E (n, R, D): model-space c and preference-space beta, (n, R, K)."""
+        c, beta = self._coefficients(theta, *self._split_draws(E))
+        return c.transpose(0, 2, 1), beta.transpose(0, 2, 1)
+
+    def _coefficients(self, theta: np.ndarray, Eu: np.ndarray, Ec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Model-space coefficients c (n, K, R) (after exp) and preference-space beta (n, K, R)."""
         lay = self.lay
         K, nu = lay.K, len(lay.uncorr)
         # Spreads and the Cholesky diagonal enter as |.|: the population distribution is the same for +s
@@ -192,42 +205,40 @@ class _Simulator:
         # spurious optima (Electricity: a flipped sd.seas gains 32 log-likelihood points of pure simulation
         # artefact). mlogit and xlogit report the positive sign.
         theta = np.where(self.signs, np.abs(theta), theta)
-        c = np.broadcast_to(theta[:K], E.shape[:2] + (K,)).copy()
-        if nu:
-            c[..., lay.uncorr] += theta[K:K + nu] * E[..., :nu]
+        spread = np.zeros(K)
+        spread[lay.uncorr] = theta[K:K + nu]
+        c = theta[:K, None] + spread[:, None] * Eu
         if len(lay.corr):
-            L = _chol(theta[K + nu:], len(lay.corr))
-            c[..., lay.corr] += E[..., nu:] @ L.T
+            c[:, lay.corr, :] += np.matmul(_chol(theta[K + nu:], len(lay.corr)), Ec)
         if lay.lognormal.any():
-            c[..., lay.lognormal] = np.exp(c[..., lay.lognormal])
+            c[:, lay.lognormal, :] = np.exp(c[:, lay.lognormal, :])
         return c, self._to_beta(c)
 
     def _to_beta(self, c: np.ndarray) -> np.ndarray:
         if self.wtp is None:
             return c
-        a = c[..., self.wtp:self.wtp + 1]
-        beta = c * a
-        beta[..., self.wtp] = -a[..., 0]
+        a = c[:, self.wtp, :]
+        beta = c * a[:, None, :]
+        beta[:, self.wtp, :] = -a
         return beta
 
     def _to_c_gradient(self, g: np.ndarray, c: np.ndarray) -> np.ndarray:
-        """Chain rule from d/d beta to d/d c (WTP space)."""
+        """Chain rule from d/d beta to d/d c in WTP space (arrays (n, K, R))."""
         if self.wtp is None:
             return g
         p = self.wtp
-        a = c[..., p]
-        gc = g * a[..., None]
+        gc = g * c[:, p, :][:, None, :]
         mask = np.ones(self.K, bool)
         mask[p] = False
-        gc[..., p] = (g[..., mask] * c[..., mask]).sum(-1) - g[..., p]
+        gc[:, p, :] = (g[:, mask, :] * c[:, mask, :]).sum(axis=1) - g[:, p, :]
         return gc
 
     # ---------------------------------------------------------------- likelihood
     def _block(self, theta: np.ndarray, sl: slice, grad: bool):
-        D, E = self.D[sl], self.E[sl]
+        D = self.D[sl]
         n = D.shape[0]
-        c, beta = self.coefficients(theta, E)
-        P = np.matmul(D, beta.transpose(0, 2, 1))                     # (n, T*J, R) V_j - V_chosen
+        c, beta = self._coefficients(theta, self.Eu[sl], self.Ec[sl])
+        P = np.matmul(D, beta)                                        # (n, T*J, R) V_j - V_chosen
         with np.errstate(over="ignore"):
             np.exp(P, out=P)
         if self.mask is not None:
@@ -248,15 +259,16 @@ class _Simulator:
         if not grad:
             return ll_n, w, c, beta, None
         P4 /= den[:, :, None, :]                                      # probabilities of each alternative
-        g = -np.matmul(P.transpose(0, 2, 1), D)                       # (n, R, K) d log prod_t P / d beta
+        # (n, K, R) d log prod_t P / d beta; as (P'D)' because this product order is ~10x faster in NumPy
+        g = -np.matmul(P.transpose(0, 2, 1), D).transpose(0, 2, 1)
         g = self._to_c_gradient(g, c)
         if self.lay.lognormal.any():
-            g[..., self.lay.lognormal] *= c[..., self.lay.lognormal]
-        return ll_n, w, c, beta, self._scores(g, w, E)
+            g[:, self.lay.lognormal, :] *= c[:, self.lay.lognormal, :]
+        return ll_n, w, c, beta, self._scores(g, w, sl)
 
     def _stable(self, D, beta, sl):
         n = D.shape[0]
-        V = np.matmul(D, beta.transpose(0, 2, 1))
+        V = np.matmul(D, beta)
         if self.mask is not None:
             V = np.where(self.mask[sl] > 0, V, -np.inf)
         V4 = V.reshape(n, self.T, self.J, -1)
@@ -266,32 +278,32 @@ class _Simulator:
         log_den = m[:, :, 0] + np.log(s)
         return P4.reshape(V.shape), P4, log_den, s
 
-    def _scores(self, g: np.ndarray, w: np.ndarray, E: np.ndarray) -> np.ndarray:
+    def _scores(self, g: np.ndarray, w: np.ndarray, sl: slice) -> np.ndarray:
+        """Per-respondent derivatives of log L_n: draw-weighted d/d mean, spread, Cholesky element."""
         lay = self.lay
-        nu = len(lay.uncorr)
-        gw = g * w[..., None]
-        parts = [gw.sum(axis=1)]
-        if nu:
-            parts.append((gw[..., lay.uncorr] * E[..., :nu]).sum(axis=1))
+        gw = g * w[:, None, :]
+        parts = [gw.sum(axis=2)]
+        if len(lay.uncorr):
+            parts.append((gw[:, lay.uncorr, :] * self.Eu[sl][:, lay.uncorr, :]).sum(axis=2))
         if len(lay.corr):
-            M = np.einsum("nra,nrb->nab", gw[..., lay.corr], E[..., nu:])
+            M = np.matmul(gw[:, lay.corr, :], self.Ec[sl].transpose(0, 2, 1))    # (n, Dc, Dc)
             a, b = np.tril_indices(len(lay.corr))
             parts.append(M[:, a, b])
         return np.concatenate(parts, axis=1)
 
     def evaluate(self, theta: np.ndarray, grad: bool = True, extras: bool = False):
         """Simulated log-likelihood, gradient, per-respondent scores (N, P), conditional means (N, K)."""
+        # blocks of respondents bound the memory (and stay in cache); threads over blocks were tried and
+        # lost on a loaded 2-core machine
+        blocks = [slice(s, min(self.N, s + self.step)) for s in range(0, self.N, self.step)]
         ll, scores, cond = 0.0, [], []
-        for start in range(0, self.N, self.step):
-            sl = slice(start, min(self.N, start + self.step))
-            ll_n, w, c, beta, sc = self._block(theta, sl, grad)
-            if grad:
-                sc[:, self.signs] *= np.where(theta[self.signs] < 0, -1.0, 1.0)
+        for ll_n, w, c, beta, sc in (self._block(theta, sl, grad) for sl in blocks):
             ll += float(ll_n.sum())
             if grad:
+                sc[:, self.signs] *= np.where(theta[self.signs] < 0, -1.0, 1.0)
                 scores.append(sc)
             if extras:
-                cond.append(np.einsum("nr,nrk->nk", w, beta))
+                cond.append(np.einsum("nr,nkr->nk", w, beta))
         S = np.concatenate(scores) if grad else None
         return ll, (S.sum(axis=0) if grad else None), S, (np.concatenate(cond) if extras else None)
 
@@ -302,7 +314,7 @@ def _chol(v: np.ndarray, k: int) -> np.ndarray:
     return L
 
 
-class MixedLogit:
+class MixedLogit(ChoiceEstimator):
     """Mixed logit (random-parameters logit) by maximum simulated likelihood, panel by respondent.
 
     Parameters
@@ -387,8 +399,7 @@ class MixedLogit:
         -------
         self
         """
-        cd = data if isinstance(data, ChoiceData) else prepare(data, self.spec)
-        train, test = split_holdout(cd, holdout)
+        train, test = self._start_fit(data, holdout)
         params = self.spec.params
         lay = _layout(params, self.spec, self.random, self.correlated)
         self.layout_ = lay
@@ -405,11 +416,12 @@ class MixedLogit:
             ll, g, _, _ = sim.evaluate(th)
             return -ll, -g
 
-        res = optimize.minimize(objective, theta0, jac=True, method="BFGS",
-                                options={"maxiter": self.max_iter, "gtol": self.tol})
-        theta = lay.canonical(res.x)
-        ll, g, S, cond = sim.evaluate(theta, extras=True)
-        H = _numeric_hessian(lambda th: sim.evaluate(th)[1], theta)
+        with one_blas_thread():
+            res = optimize.minimize(objective, theta0, jac=True, method="BFGS",
+                                    options={"maxiter": self.max_iter, "gtol": self.tol})
+            theta = lay.canonical(res.x)
+            ll, g, S, cond = sim.evaluate(theta, extras=True)
+            H = _numeric_hessian(lambda th: sim.evaluate(th)[1], theta)
         self._store(train, test, lay, sim, theta, ll, g, S, cond, H, res)
         return self
 
@@ -451,19 +463,18 @@ class MixedLogit:
         self.n_respondents_ = train.n_respondents
         self.n_iter_ = int(res.nit)
         # BFGS may stop on 'precision loss' at the optimum of a simulated likelihood: judge by the gradient
-        free = ~np.isclose(theta, 0.0) | (np.arange(len(theta)) < lay.K)  # a spread at its bound 0 may pull on it
-        self.converged_ = bool(res.success or np.max(np.abs(g[free]), initial=0.0) < 1e-3)
+        # Newton decrement g'(-H)^-1 g: what a further Newton step could still add to the log-likelihood
+        # (scale-free, unlike the gradient; BFGS may stop on 'precision loss' at the optimum)
+        self.decrement_ = float(g @ cov @ g) if np.isfinite(cov).all() else np.inf
+        self.converged_ = bool(self.decrement_ < 1e-3)
         self.individual_ = pd.DataFrame(cond, index=pd.Index(train.respondent_ids, name="respondent_id"),
                                         columns=self.spec.params)
-        self.data_ = train
         self._sim = sim
-        self.holdout_ = test
-        self.hit_rate_ = None if test is None else hit_rate(self.predict_proba(test), test.chosen)
+        self.hit_rate_ = self._holdout_hit_rate()
 
     # ------------------------------------------------------------------ results
     def _check_fitted(self) -> None:
-        if not hasattr(self, "params_"):
-            raise NotFittedError("This MixedLogit is not fitted yet. Fix: call fit(data) first.")
+        check_is_fitted(self, "params_")
 
     def summary(self, level: float | None = None, robust: bool = False) -> pd.DataFrame:
         """Estimates table: estimate, se, z, p-value, the ``level`` interval (lower, upper) and robust_se.
@@ -487,7 +498,7 @@ class MixedLogit:
     def fit_statistics(self) -> pd.Series:
         """LL, LL(0), rho-squared, AIC, BIC, sizes, draws and the holdout hit rate."""
         self._check_fitted()
-        return pd.Series({"loglik": self.log_likelihood_, "loglik_null": self.log_likelihood_null_,
+        return pd.Series({"log_likelihood": self.log_likelihood_, "log_likelihood_null": self.log_likelihood_null_,
                           "rho2": self.rho2_, "aic": self.aic_, "bic": self.bic_, "n_parameters": len(self.params_),
                           "n_situations": self.n_obs_, "n_respondents": self.n_respondents_,
                           "n_draws": self.n_draws, "draws": self.draws, "holdout_hit_rate": self.hit_rate_})
@@ -509,8 +520,7 @@ class MixedLogit:
 
         Respondents not in the estimation data get the population mean.
         """
-        self._check_fitted()
-        cd = data if isinstance(data, ChoiceData) else prepare(data, self.spec, check_variation=False)
+        cd = self._prepared(data)
         idx = pd.Series(np.arange(len(self.individual_)), index=self.individual_.index).reindex(
             cd.respondent_ids).to_numpy()
         pop = self.population_mean().to_numpy()
@@ -526,7 +536,7 @@ class MixedLogit:
         The population mean (by simulation) and its delta-method covariance
         give intervals for population WTP and part-worths.
         """
-        from cvkit.choice.results import Utilities
+        from cvkit.choice.utilities import Utilities
 
         self._check_fitted()
         T = self.spec.level_map()

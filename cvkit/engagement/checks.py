@@ -46,8 +46,8 @@ def check_against_data(cfg: Engagement, tables: dict[str, Any]) -> list[str]:
         problems += _weights_column(tx)
     if "value_drivers" in enabled and tables.get("survey") is not None:
         problems += _drivers(cfg, tables["survey"].df)
-    if "clv" in enabled and tx is not None and not tx.df.empty:
-        problems += _clv_window(cfg, tx.df)
+    if "clv" in enabled and tx is not None:
+        problems += _clv_window(cfg, tx)
         problems += _segment_column(cfg, tables.get("customers"))
     return problems
 
@@ -63,9 +63,15 @@ def _weights_column(tx: Any) -> list[str]:
             "as its weight), or drop the column if it means something else."]
 
 
-def _clv_window(cfg: Engagement, tx: pd.DataFrame) -> list[str]:
+def _clv_window(cfg: Engagement, tx: Any) -> list[str]:
+    from cvkit.engagement.flags import customer_dates
+
+    per_customer = customer_dates(tx)  # out of core for a streamed log: one row per customer comes back
+    if per_customer.empty:
+        return []
     settings = analysis_settings(cfg, "clv")
-    first, last = tx["date"].min().normalize(), tx["date"].max().normalize()
+    first = per_customer["first"].min().normalize()
+    last = _last_day(tx)
     end = pd.Timestamp(cfg.analysis_date)
     span = f"the transaction log runs from {first.date()} to {last.date()}"
     if end <= first:
@@ -86,7 +92,7 @@ def _clv_window(cfg: Engagement, tx: pd.DataFrame) -> list[str]:
     if cal_end >= end:
         return [f"{key}: {value} leaves no holdout period before analysis_date {end.date()}. Fix: set "
                 f"analyses.clv.calibration_end to a date before {end.date()} ({span})."]
-    if (tx.groupby("customer_id")["date"].nunique() > 1).sum() == 0:
+    if (per_customer["days"] > 1).sum() == 0:
         return [f"analyses.clv: no customer buys on two different days in the whole log ({span}), so the purchase "
                 "models have no repeat purchases to learn from. Fix: give a longer log, or set "
                 "analyses.clv.enabled: false."]
@@ -94,12 +100,30 @@ def _clv_window(cfg: Engagement, tx: pd.DataFrame) -> list[str]:
         return [f"{key}: {value} puts the whole holdout after the last transaction ({span}, analysis_date "
                 f"{end.date()}), so there is nothing to check the forecasts against. Fix: set analysis_date to "
                 f"{last.date()} (the end of the log), or analyses.clv.calibration_end before it."]
-    calibration = tx.loc[tx["date"] <= cal_end]
-    repeaters = int((calibration.groupby("customer_id")["date"].nunique() > 1).sum())
-    if repeaters == 0:
+    if _repeat_buyers_before(tx, cal_end) == 0:
         return [f"{key}: {value}: no customer buys twice before the calibration end, so the purchase models "
                 f"cannot be fitted ({span}). Fix: move analyses.clv.calibration_end later."]
     return []
+
+
+def _last_day(tx: Any) -> pd.Timestamp:
+    from cvkit.engagement.flags import _last_date
+
+    return _last_date(tx).normalize()
+
+
+def _repeat_buyers_before(tx: Any, cal_end: pd.Timestamp) -> int:
+    """Customers with purchases on two or more days up to ``cal_end`` (inclusive)."""
+    if hasattr(tx, "sql"):
+        import duckdb
+
+        cut = cal_end + pd.Timedelta(days=1)
+        query = (f"SELECT count(*) FROM (SELECT customer_id FROM {tx.sql()} WHERE date < TIMESTAMP '{cut}' "
+                 "GROUP BY customer_id HAVING count(DISTINCT CAST(date AS DATE)) > 1)")
+        return int(duckdb.sql(query).fetchone()[0])
+    df = tx.df if hasattr(tx, "df") else tx
+    part = df.loc[df["date"] < cal_end + pd.Timedelta(days=1)]
+    return int((part.groupby("customer_id")["date"].apply(lambda d: d.dt.normalize().nunique()) > 1).sum())
 
 
 def _segment_column(cfg: Engagement, customers: Any) -> list[str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,12 +23,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cvkit.data import FileSpec, IntakePolicy
 from cvkit.engagement.parameters import NOTEBOOKS_DIR, check_values, notebook_parameters
 from cvkit.data.privacy import PrivacyOptions
+from cvkit.exceptions import ConfigError
 
 __all__ = ["Analysis", "ANALYSES", "OVERVIEW", "SYNTHESIS", "COMMON_PARAMETERS", "DATA_KINDS", "ConfigError",
            "Engagement", "load_config", "ReportOptions", "FILE_PARAMETERS", "check_analysis_files",
            "resolve_analysis_files"]
 
-DATA_KINDS = ("customers", "transactions", "survey", "needs", "choice", "utilities")
+DATA_KINDS = ("customers", "transactions", "survey", "needs", "choice", "utilities", "campaigns", "responses",
+              "subscriptions", "maxdiff")
 
 #: Analysis options that name a file: relative paths resolve from the engagement folder.
 FILE_PARAMETERS: dict[str, tuple[str, ...]] = {"segmentation": ("rfm_rules", "partworths_file", "clv_file")}
@@ -50,6 +51,9 @@ class Analysis:
     title: str        # page title in the deliverable
     outputs: str      # Outputs analysis name (tables/<outputs>/...)
     needs_any: tuple[str, ...]  # at least one of these data sets must be given
+    # Runs only when its data are given, unless `enabled:` is set explicitly (an engagement without a
+    # contact history does not have to switch the campaign analysis off).
+    when_data: bool = False
 
     @property
     def path(self) -> Path:
@@ -73,17 +77,9 @@ ANALYSES: dict[str, Analysis] = {a.key: a for a in (
     Analysis("clv", "04_customer_lifetime_value.ipynb", "Customer lifetime value", "clv", ("transactions",)),
     Analysis("segmentation", "03_segmentation.ipynb", "Segmentation", "segment", ("needs", "choice", "utilities",
                                                                                  "transactions")),
+    Analysis("campaigns", "06_campaign_response.ipynb", "Campaign response", "campaigns", ("campaigns",),
+             when_data=True),
 )}
-
-
-class ConfigError(ValueError):
-    """``engagement.yaml`` is not valid; the message lists every problem with its fix."""
-
-    def __init__(self, path: Path | str, problems: list[str]):
-        self.path = Path(path)
-        self.problems = problems
-        head = f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''} in the engagement config:"
-        super().__init__("\n".join([head] + [f"  - {p}" for p in problems]))
 
 
 class _Strict(BaseModel):
@@ -103,11 +99,18 @@ class DataFiles(_Strict):
     needs: FileSpec | None = None
     choice: FileSpec | None = None
     utilities: FileSpec | None = None
+    campaigns: FileSpec | None = None
+    responses: FileSpec | None = None
+    subscriptions: FileSpec | None = None
+    maxdiff: FileSpec | None = None
 
     @field_validator("*", mode="before")
     @classmethod
     def _path_shorthand(cls, value: Any) -> Any:
-        # `transactions: data/transactions.csv` is shorthand for `{path: data/transactions.csv}`.
+        # `transactions: data/transactions.csv` is shorthand for `{path: data/transactions.csv}`;
+        # `choice: none` (or an empty value) says the engagement has no such data set.
+        if isinstance(value, str) and value.strip().lower() in ("none", ""):
+            return None
         return {"path": value} if isinstance(value, str) else value
 
     def given(self) -> dict[str, FileSpec]:
@@ -130,6 +133,7 @@ class Analyses(_Strict):
     discrete_choice: AnalysisSection = AnalysisSection()
     clv: AnalysisSection = AnalysisSection()
     segmentation: AnalysisSection = AnalysisSection()
+    campaigns: AnalysisSection = AnalysisSection()
 
 
 class ReportOptions(_Strict):
@@ -155,6 +159,9 @@ class Engagement(_Strict):
 
     # Set by load_config, not read from YAML.
     config_path: Path | None = Field(default=None, exclude=True)
+    # Analysis parameters resolved against the data after intake (analysis key -> name -> value);
+    # see cvkit.engagement.choice_settings. Passed to the notebooks over what the YAML says.
+    resolved: dict[str, dict[str, Any]] = Field(default_factory=dict, exclude=True)
 
     @property
     def base_dir(self) -> Path:
@@ -186,12 +193,22 @@ class Engagement(_Strict):
     def enabled_analyses(self, only: list[str] | None = None) -> list[Analysis]:
         out = []
         for key, analysis in ANALYSES.items():
-            if getattr(self.analyses, key).enabled and (not only or key in only):
+            if self.is_enabled(key) and (not only or key in only):
                 out.append(analysis)
         return out
 
+    def is_enabled(self, key: str) -> bool:
+        """Whether analysis ``key`` runs: its ``enabled`` key, or for a data-driven analysis left unset,
+        whether its data are given."""
+        section: AnalysisSection = getattr(self.analyses, key)
+        analysis = ANALYSES[key]
+        if analysis.when_data and "enabled" not in section.model_fields_set:
+            given = self.data.given()
+            return any(k in given for k in analysis.needs_any)
+        return section.enabled
+
     def analysis_parameters(self, key: str) -> dict[str, Any]:
-        return getattr(self.analyses, key).parameters()
+        return {**getattr(self.analyses, key).parameters(), **self.resolved.get(key, {})}
 
 
 def load_config(path: str | Path) -> Engagement:
@@ -226,7 +243,7 @@ def load_config(path: str | Path) -> Engagement:
     except ValidationError as exc:
         raise ConfigError(path, _explain(exc, raw)) from None
     cfg.config_path = path.resolve()
-    problems = _check_files(cfg) + _check_analyses(cfg)
+    problems = _check_files(cfg) + _check_analyses(cfg) + _one_attribute_list(cfg)
     if not problems:
         problems = check_analysis_files(cfg)
     if problems:
@@ -315,13 +332,35 @@ def _check_files(cfg: Engagement) -> list[str]:
     return problems
 
 
+def _one_attribute_list(cfg: Engagement) -> list[str]:
+    """``analyses.discrete_choice.attributes`` is the engagement's one attribute list; intake reads those columns.
+
+    ``data.choice.attributes`` (the columns intake keeps) defaults to it; when both are
+    written they must name the same attributes.
+    """
+    spec = cfg.data.choice
+    declared = cfg.analyses.discrete_choice.parameters().get("attributes")
+    if spec is None or not isinstance(declared, dict):
+        return []
+    names = [str(a) for a in declared]
+    if spec.attributes is None:
+        spec.attributes = names
+        return []
+    if sorted(spec.attributes) != sorted(names):
+        return [f"data.choice.attributes {spec.attributes} and analyses.discrete_choice.attributes {names} name "
+                "different attributes. Fix: delete data.choice.attributes; the attribute list (with levels) "
+                "lives in analyses.discrete_choice.attributes and intake reads those columns."]
+    return []
+
+
 def _check_analyses(cfg: Engagement) -> list[str]:
     problems = []
     given = cfg.data.given()
     for key, analysis in ANALYSES.items():
         section: AnalysisSection = getattr(cfg.analyses, key)
+        enabled = cfg.is_enabled(key)
         if not analysis.path.exists():
-            if not section.enabled:
+            if not enabled:
                 continue
             problems.append(f"analyses.{key}: notebook {analysis.notebook} is missing from cvkit's notebooks/ "
                             "folder. Fix: reinstall cvkit from its repository.")
@@ -329,7 +368,7 @@ def _check_analyses(cfg: Engagement) -> list[str]:
         declared = {name: p for name, p in notebook_parameters(analysis.path).items()
                     if name not in COMMON_PARAMETERS and name not in DATA_KINDS and name != "intake"}
         problems += check_values(section.parameters(), declared, f"analyses.{key}")
-        if section.enabled and analysis.needs_any and not any(k in given for k in analysis.needs_any):
+        if enabled and analysis.needs_any and not any(k in given for k in analysis.needs_any):
             need = " or ".join(f"data.{k}" for k in analysis.needs_any)
             problems.append(f"analyses.{key}: enabled but no input data. Fix: give {need}, or set "
                             f"analyses.{key}.enabled: false.")

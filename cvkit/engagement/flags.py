@@ -23,7 +23,7 @@ import pandas as pd
 
 from cvkit.clv import diagnostics
 
-__all__ = ["RedFlag", "data_flags", "clv_flags", "clv_page_flags", "rfm_alive_flag", "rfm_alive_reconciliation",
+__all__ = ["RedFlag", "customer_dates", "data_flags", "clv_flags", "clv_page_flags", "rfm_alive_flag", "rfm_alive_reconciliation",
            "lapsed_segments", "overview_flags", "run_flags", "to_markdown", "THIN_REPEAT_BUYERS", "THIN_CUSTOMERS"]
 
 #: Fewer repeat buyers than this and the purchase models' parameters are poorly pinned down.
@@ -62,14 +62,37 @@ def _and(names: tuple[str, ...] | list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def data_flags(tables: dict[str, pd.DataFrame], *, analysis_date: Any = None,
+def customer_dates(transactions: Any) -> pd.DataFrame:
+    """Per customer: first purchase date (``first``) and distinct purchase days (``days``).
+
+    ``transactions`` is a DataFrame, a :class:`cvkit.data.LoadedTable`, or a streamed table
+    (:class:`cvkit.data.stream.StreamedTable`), which is aggregated by DuckDB on its Parquet file so the
+    log itself is never read into memory (one row per customer comes back).
+    """
+    if hasattr(transactions, "sql"):
+        from cvkit.data.stream import duckdb_connection
+
+        con = duckdb_connection(getattr(transactions, "workdir", None))
+        try:
+            return con.sql(f"SELECT customer_id, min(date) AS first, count(DISTINCT CAST(date AS DATE)) AS days "
+                           f"FROM {transactions.sql()} GROUP BY customer_id ORDER BY customer_id").df()
+        finally:
+            con.close()
+    df = transactions.df if hasattr(transactions, "df") else transactions
+    day = df["date"].dt.normalize()
+    out = df.assign(_day=day).groupby("customer_id", sort=True).agg(first=("date", "min"), days=("_day", "nunique"))
+    return out.reset_index()
+
+
+def data_flags(tables: dict[str, Any], *, analysis_date: Any = None,
                clv: dict[str, Any] | None = None) -> list[RedFlag]:
     """Red flags knowable from the checked data (and the CLV settings) before any model runs.
 
     Parameters
     ----------
-    tables : dict of str to DataFrame
-        The intake's canonical tables by data set (``transactions``, ``customers``, ...).
+    tables : dict of str to DataFrame or loaded table
+        The intake's canonical tables by data set (``transactions``, ``customers``, ...); a streamed
+        transaction log is aggregated out of core (:func:`customer_dates`).
     analysis_date : date-like, optional
         End of observation; default the last transaction date.
     clv : dict, optional
@@ -81,20 +104,33 @@ def data_flags(tables: dict[str, pd.DataFrame], *, analysis_date: Any = None,
     """
     flags: list[RedFlag] = []
     tx = tables.get("transactions")
-    if tx is None or tx.empty:
+    if tx is None:
         return flags
-    start = tx["date"].min()
-    end = pd.Timestamp(analysis_date) if analysis_date is not None else tx["date"].max()
+    per_customer = customer_dates(tx)
+    if per_customer.empty:
+        return flags
+    start = per_customer["first"].min()
+    end = pd.Timestamp(analysis_date) if analysis_date is not None else _last_date(tx)
     if clv is not None:
         flags += _history_flag(start, end, clv)
-    first = tx.groupby("customer_id")["date"].min()
+    first = per_customer.set_index("customer_id")["first"]
     customers = tables.get("customers")
+    customers = customers.df if hasattr(customers, "df") else customers
     if customers is not None and "acquisition_date" in customers.columns:
         acquired = customers.set_index("customer_id")["acquisition_date"].dropna()
         first = acquired.combine_first(first) if not acquired.empty else first
     flags += _censoring_flag(first, start, end)
-    flags += _thin_flags(tx)
+    flags += _thin_flags(per_customer)
     return flags
+
+
+def _last_date(transactions: Any) -> pd.Timestamp:
+    if hasattr(transactions, "sql"):
+        import duckdb
+
+        return pd.Timestamp(duckdb.sql(f"SELECT max(date) FROM {transactions.sql()}").fetchone()[0])
+    df = transactions.df if hasattr(transactions, "df") else transactions
+    return df["date"].max()
 
 
 def _history_flag(start: pd.Timestamp, end: pd.Timestamp, clv: dict[str, Any]) -> list[RedFlag]:
@@ -126,8 +162,8 @@ def _censoring_flag(first: pd.Series, start: pd.Timestamp, end: pd.Timestamp) ->
     return [RedFlag("left_censored", "overview", "The log starts after many customers were acquired", detail)]
 
 
-def _thin_flags(tx: pd.DataFrame) -> list[RedFlag]:
-    days = tx.groupby("customer_id")["date"].nunique()
+def _thin_flags(per_customer: pd.DataFrame) -> list[RedFlag]:
+    days = per_customer["days"]
     n, repeat = len(days), int((days > 1).sum())
     flags = []
     if repeat < THIN_REPEAT_BUYERS or n < THIN_CUSTOMERS:
@@ -256,7 +292,7 @@ def clv_page_flags(*, tx: pd.DataFrame, summary: pd.DataFrame, end: Any, horizon
 
     models = models or clv.MODELS
     flags = _history_flag(tx["date"].min(), pd.Timestamp(end), {"horizon_months": horizon_months})
-    flags += _thin_flags(tx)
+    flags += _thin_flags(customer_dates(tx))
     history_units = float(summary["T"].max())
     unseen = max(1.0, round(history_units / 2))
     one_time = diagnostics.one_time_buyers_alive(summary, purchase_model, unseen=unseen)

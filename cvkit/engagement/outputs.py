@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ class Outputs:
         self.root = Path(output_dir) if str(output_dir) else None
         self.tables: dict[str, Path] = {}
         self.figures: dict[str, Path] = {}
+        self.files: dict[str, Path] = {}
         self._results: dict[str, Any] = {}
         self._section: dict[str, Any] | None = None
         self._flags: list[dict[str, str]] = []
@@ -100,6 +102,30 @@ class Outputs:
                 fig.savefig(folder / f"{name}.png", dpi=150, bbox_inches="tight", metadata={"Software": None})
                 fig.savefig(folder / f"{name}.svg", bbox_inches="tight", metadata={"Date": None})
             self.figures[name] = folder / f"{name}.png"
+
+    def file(self, name: str, write: Callable[..., Any], **options: Any) -> Path | None:
+        """Write a file that is not a table (e.g. the typing tool) as ``tables/<analysis>/<name>``.
+
+        ``write(path, **options)`` writes it; nothing is written (and None returned) when
+        writing is disabled. ``name`` is lower-case letters, digits and '_' plus an extension.
+        """
+        stem, dot, ext = name.rpartition(".")
+        if not dot or not ext.isalnum():
+            raise ValueError(f"file name {name!r} needs an extension, e.g. 'typing_tool.xlsx'")
+        self._check(stem, {})
+        if name in self.files:
+            raise ValueError(f"{self.analysis}: output {name!r} was already written by this notebook")
+        if self.root is None:
+            return None
+        path = self.root / "tables" / self.analysis / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(path, **options)
+        self.files[name] = path
+        return path
+
+    def text(self, name: str, text: str) -> Path | None:
+        """Write ``text`` (UTF-8) as ``tables/<analysis>/<name>`` (see :meth:`file`)."""
+        return self.file(name, lambda path: path.write_text(text, encoding="utf-8"))
 
     def result(self, key: str, value: Any, *, unit: str | None = None, label: str | None = None) -> Any:
         """Record one key figure (number, string, list or dict) for the results file."""

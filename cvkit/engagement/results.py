@@ -36,20 +36,16 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cvkit.exceptions import ResultsError
+
 __all__ = ["SCHEMA_VERSION", "ResultsError", "KeyFigure", "Estimate", "Driver", "ElementAction", "EconomicValue",
            "DriversResults", "AttributeImportance", "LevelWTP", "Concept", "ChoiceResults", "SegmentRow",
-           "SegmentationResults", "ValueGroup", "ClvResults", "AnalysisResults", "EngagementResults",
+           "SegmentationResults", "ValueGroup", "ClvResults", "CampaignRow", "TargetingAdvice", "UpliftCheck",
+           "NextTest", "CampaignResults", "AnalysisResults", "EngagementResults",
            "SECTION_MODELS", "load_results", "read_results_file", "validate_section", "demo_results_dir"]
 
 SCHEMA_VERSION = 1
 ACTIONS = ("fix", "defend", "stop over-investing")
-
-
-class ResultsError(ValueError):
-    """A results file (or a section a notebook writes) does not follow the contract.
-
-    The message names the file, the field and the fix.
-    """
 
 
 def _plain(value: Any) -> Any:
@@ -204,9 +200,9 @@ class DriversResults(_Strict):
             csat = Estimate(value=row["csat_pct"], low=row.get("csat_low"), high=row.get("csat_high"), n=int(row["n"]))
         drivers = []
         for r in importance.head(top).itertuples():
-            share, low, high = r.share_of_r2_pct, r.share_of_r2_pct_low, r.share_of_r2_pct_high
-            if pd.isna(low) and hasattr(r, "relative_weight_pct_low"):  # sampled Shapley: the RW interval stands in
-                low, high = r.relative_weight_pct_low, r.relative_weight_pct_high
+            share, low, high = r.share_of_r2_pct, r.share_of_r2_pct_lower, r.share_of_r2_pct_upper
+            if pd.isna(low) and hasattr(r, "relative_weight_pct_lower"):  # sampled Shapley: the RW interval stands in
+                low, high = r.relative_weight_pct_lower, r.relative_weight_pct_upper
             ok = pd.notna(low) and pd.notna(high) and low <= share <= high
             drivers.append(Driver(driver=slug.get(str(r.driver), str(r.driver)), label=str(r.driver), importance=share,
                                   low=low if ok else None, high=high if ok else None))
@@ -391,7 +387,7 @@ class SegmentationResults(_Strict):
         personas : DataFrame, optional
             :func:`cvkit.segment.persona_cards`: ``segment``, ``name``, ``top_needs``, ``prefers``.
         targets : mapping, optional
-            Segment -> reason, for the recommended targets (:func:`cvkit.engagement.synthesis.recommend_targets`).
+            Segment -> reason, for the recommended targets (:func:`cvkit.segment.recommend_targets`).
         """
         cards = {} if personas is None else {str(r["segment"]): r for _, r in personas.iterrows()}
         targets = {str(s): reason for s, reason in (targets or {}).items()}
@@ -469,6 +465,133 @@ class ClvResults(_Strict):
                    by_segment=groups(by_segment))
 
 
+# --- campaign response --------------------------------------------------------------------------------
+
+
+class CampaignRow(_Strict):
+    """One campaign: contacted against control, lift with its interval, and what it was worth."""
+
+    campaign_id: str
+    source_code: str | None = None
+    channel: str | None = None
+    contacted: int = Field(ge=0)
+    control: int = Field(ge=0)
+    rate_contacted: float | None = Field(None, description="Response rate of the contacted customers, 0..1.")
+    rate_control: float | None = Field(None, description="Response rate of the control group, 0..1.")
+    lift_pp: Estimate = Field(description="Absolute lift in percentage points, Newcombe interval.")
+    relative_lift: Estimate | None = Field(None, description="Lift as a share of the control rate, Katz interval.")
+    incremental_responders: float | None = None
+    incremental_margin: Estimate = Field(description="Incremental margin (currency), bootstrap interval.")
+    cost: float = Field(ge=0, description="Cost of the contacts (currency).")
+    net_value: float | None = Field(None, description="Incremental margin minus cost (currency).")
+    roi: float | None = Field(None, description="Net value per unit of cost.")
+    cost_per_incremental_response: float | None = None
+    p_adjusted: float | None = Field(None, ge=0, le=1, description="Holm-adjusted p-value across the campaigns.")
+    significant: bool = False
+    balanced: bool | None = Field(None, description="Contacted and control alike before the campaign "
+                                                    "(all standardised differences within 0.1).")
+
+
+class TargetingAdvice(_Strict):
+    """Contact, stop, or test again: one decision for a campaign and customer group."""
+
+    campaign_id: str
+    group: str
+    advice: Literal["contact", "stop", "test again", "too few customers"]
+    net_per_contact: float | None = None
+    reason: str
+
+
+class UpliftCheck(_Strict):
+    """Honest (out-of-fold) validation of a campaign's two-model uplift ranking."""
+
+    campaign_id: str
+    qini_coefficient: float
+    top_vs_rest_pp: float = Field(description="Observed lift in the top 30% by predicted uplift minus the rest.")
+
+
+class NextTest(_Strict):
+    """Control group the next test needs to detect ``lift_pp`` over ``base_rate``."""
+
+    base_rate: float = Field(ge=0, le=1)
+    lift_pp: float
+    contacted: int = Field(ge=1)
+    control_needed: float | None = Field(None, description="Customers; None when no control size suffices.")
+    power: float = 0.8
+
+
+class CampaignResults(_Strict):
+    """Section of ``results/campaigns.json`` (notebook 06)."""
+
+    window_days: int = Field(gt=0)
+    margin: float = Field(ge=0, le=1)
+    segment_column: str | None = None
+    campaigns: list[CampaignRow] = Field(min_length=1)
+    net_value: float = Field(description="Net value of all campaigns: incremental margin minus cost (currency).")
+    targeting_gain: float = Field(0.0, ge=0, description="Net loss on the groups advised 'stop' (currency): what "
+                                                        "targeting would have saved.")
+    best: str | None = None
+    worst: str | None = None
+    advice: list[TargetingAdvice] = Field(default_factory=list)
+    uplift: list[UpliftCheck] = Field(default_factory=list)
+    next_test: NextTest | None = None
+
+    def campaign(self, campaign_id: str) -> CampaignRow | None:
+        return next((c for c in self.campaigns if c.campaign_id == campaign_id), None)
+
+    @classmethod
+    def from_tables(cls, *, lift: pd.DataFrame, advice: pd.DataFrame, balance: pd.DataFrame | None = None,
+                    uplift: Mapping[str, Any] | None = None, next_test: Mapping[str, Any] | None = None,
+                    window_days: int, margin: float, segment_column: str | None = None,
+                    level: float = 0.95) -> CampaignResults:
+        """Build the section from notebook 06's tables.
+
+        Parameters
+        ----------
+        lift : DataFrame
+            :func:`cvkit.campaigns.lift_table` by campaign, plus optional ``source_code`` and ``channel``.
+        advice : DataFrame
+            :func:`cvkit.campaigns.targeting_advice` of the campaign x segment table (``campaign_id``,
+            ``segment``, ``advice``, ``net_per_contact``, ``reason``, ``net_value``).
+        balance : DataFrame, optional
+            :func:`cvkit.campaigns.balance_table`.
+        uplift : mapping, optional
+            Campaign -> :class:`cvkit.campaigns.UpliftValidation`.
+        next_test : mapping, optional
+            Fields of :class:`NextTest`.
+        """
+        balanced = {} if balance is None or balance.empty else balance.groupby("campaign_id")["balanced"].all().to_dict()
+
+        def est(r: Any, name: str) -> Estimate:
+            return Estimate(value=getattr(r, name), low=getattr(r, f"{name}_low"), high=getattr(r, f"{name}_high"),
+                            level=level)
+
+        rows = []
+        for r in lift.itertuples():
+            rel = est(r, "relative_lift") if pd.notna(r.relative_lift) else None
+            rows.append(CampaignRow(
+                campaign_id=str(r.campaign_id), source_code=getattr(r, "source_code", None),
+                channel=getattr(r, "channel", None), contacted=int(r.contacted), control=int(r.control),
+                rate_contacted=r.rate_contacted, rate_control=r.rate_control, lift_pp=est(r, "lift_pp"),
+                relative_lift=rel, incremental_responders=r.incremental_responders,
+                incremental_margin=est(r, "incremental_margin"), cost=r.cost, net_value=r.net_value, roi=r.roi,
+                cost_per_incremental_response=r.cost_per_incremental_response, p_adjusted=r.p_adjusted,
+                significant=bool(r.significant), balanced=balanced.get(r.campaign_id)))
+        ranked = lift.dropna(subset=["net_value"]).sort_values("net_value")
+        stop = advice[advice["advice"] == "stop"]
+        gain = float(-stop["net_value"].clip(upper=0).sum()) if "net_value" in stop.columns else 0.0
+        return cls(window_days=window_days, margin=margin, segment_column=segment_column or None, campaigns=rows,
+                   net_value=float(lift["net_value"].sum()), targeting_gain=gain,
+                   best=str(ranked["campaign_id"].iloc[-1]) if len(ranked) else None,
+                   worst=str(ranked["campaign_id"].iloc[0]) if len(ranked) > 1 else None,
+                   advice=[TargetingAdvice(campaign_id=str(r.campaign_id), group=str(r.segment), advice=r.advice,
+                                           net_per_contact=r.net_per_contact, reason=r.reason)
+                           for r in advice.itertuples()],
+                   uplift=[UpliftCheck(campaign_id=str(k), qini_coefficient=v.qini_coefficient,
+                                       top_vs_rest_pp=v.top_vs_rest_pp) for k, v in (uplift or {}).items()],
+                   next_test=NextTest(**next_test) if next_test else None)
+
+
 # --- the files -----------------------------------------------------------------------------------------
 
 SECTION_MODELS: dict[str, type[_Strict]] = {
@@ -476,6 +599,7 @@ SECTION_MODELS: dict[str, type[_Strict]] = {
     "choice": ChoiceResults,
     "segment": SegmentationResults,
     "clv": ClvResults,
+    "campaigns": CampaignResults,
 }
 
 
@@ -486,7 +610,7 @@ class AnalysisResults(BaseModel):
     schema_version: int = SCHEMA_VERSION
     analysis: str
     key_figures: dict[str, KeyFigure] = Field(default_factory=dict)
-    section: DriversResults | ChoiceResults | SegmentationResults | ClvResults | None = None
+    section: DriversResults | ChoiceResults | SegmentationResults | ClvResults | CampaignResults | None = None
     # Red flags computed from the data by the page (cvkit.engagement.flags.RedFlag as dicts).
     red_flags: list[dict[str, str]] = Field(default_factory=list)
 
@@ -610,6 +734,10 @@ class EngagementResults:
         return self._section("clv")
 
     @property
+    def campaigns(self) -> CampaignResults | None:
+        return self._section("campaigns")
+
+    @property
     def available(self) -> list[str]:
         """Titles of the analyses with a structured section, in run order."""
         from cvkit.engagement.config import ANALYSES
@@ -659,7 +787,8 @@ def load_results(run_dir: str | Path) -> EngagementResults:
     for analysis in ANALYSES.values():
         path = folder / f"{analysis.outputs}.json"
         if not path.exists():
-            out.missing.append(analysis.title)
+            if not analysis.when_data:  # an analysis that runs only with its data is not "missing" without them
+                out.missing.append(analysis.title)
             continue
         out.files[analysis.outputs] = read_results_file(path)
         if out.files[analysis.outputs].section is None:

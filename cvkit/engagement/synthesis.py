@@ -21,8 +21,10 @@ import pandas as pd
 
 from cvkit.plot import ACCENT, CLIENT_COLOR, COMPETITOR_COLORS, format_currency
 from cvkit.engagement.results import EngagementResults, Estimate
+from cvkit.segment.targets import recommend_targets
 
 __all__ = ["Finding", "ValueAtStake", "PriceCorridor", "recommend_targets", "headline_findings", "value_at_stake",
+           "campaign_finding", "campaign_table",
            "target_recommendation", "element_actions", "price_corridor", "next_steps", "missing_note",
            "plot_value_at_stake", "plot_drivers", "plot_targets", "plot_price_corridor", "plot_dashboard"]
 
@@ -30,7 +32,8 @@ ACTION_COLORS = {"fix": CLIENT_COLOR, "defend": ACCENT, "stop over-investing": C
 # Data each analysis needs (as in cvkit.engagement.config.ANALYSES), for the "run it" next step.
 _NEEDS = {"Value drivers": "a brand survey", "Discrete choice": "conjoint choices or respondent utilities",
           "Customer lifetime value": "a transaction log",
-          "Segmentation": "a needs battery or conjoint part-worths (plus transactions for value)"}
+          "Segmentation": "a needs battery or conjoint part-worths (plus transactions for value)",
+          "Campaign response": "a campaign contact history with control groups"}
 
 
 def _money(value: float | None, currency: str) -> str:
@@ -59,60 +62,7 @@ def _outcome(name: str) -> str:
     return {"nps": "NPS", "satisfaction": "satisfaction", "overall_value": "overall value"}.get(name, name)
 
 
-# --- target recommendation ------------------------------------------------------------------------------
-
-
-def recommend_targets(attractiveness: pd.DataFrame, *, currency: str = "EUR", max_targets: int = 2,
-                      within: float = 0.8) -> dict[str, str]:
-    """Recommended target segments with the reason for each.
-
-    The most attractive segment is always recommended; a further one only when its score is
-    within ``within`` of the best (a near tie the client should weigh), never more than
-    ``max_targets``. The reason names the criteria on which the segment leads.
-
-    Parameters
-    ----------
-    attractiveness : DataFrame
-        :func:`cvkit.segment.attractiveness_table`: one row per segment with ``segment``,
-        ``share`` and the available criteria (``clv_mean``, ``value_share``, ``nps``, ``wtp``),
-        ``attractiveness`` (0..1).
-    currency : str
-        For the money in the reasons.
-    max_targets : int
-        At most this many targets.
-    within : float
-        A runner-up is recommended when its score is at least ``within`` x the best score.
-
-    Returns
-    -------
-    dict
-        Segment (as text) -> reason, most attractive first; empty when the table is empty.
-    """
-    if not len(attractiveness) or "attractiveness" not in attractiveness:
-        return {}
-    t = attractiveness.sort_values("attractiveness", ascending=False).reset_index(drop=True)
-    best = float(t["attractiveness"].iloc[0])
-    chosen = [0] + [i for i in range(1, min(max_targets, len(t)))
-                    if best > 0 and float(t["attractiveness"].iloc[i]) >= within * best]
-    criteria = {"clv_mean": ("CLV per customer", lambda v: _money(v, currency)),
-                "value_share": ("share of value", _pct), "nps": ("NPS", lambda v: f"{v:+.0f}"),
-                "wtp": ("willingness to pay", lambda v: _money(v, currency)), "share": ("size", _pct)}
-    records = t.to_dict("records")  # row-wise, so integer segment ids stay integers
-    out = {}
-    for i in chosen:
-        row = records[i]
-        leads, facts = [], []
-        for col, (name, fmt) in criteria.items():
-            if col not in t or pd.isna(row[col]):
-                continue
-            facts.append(f"{name} {fmt(row[col])}")
-            if row[col] == t[col].max() and len(t) > 1:
-                leads.append(name)
-        head = (f"most attractive segment (score {row['attractiveness']:.2f})" if i == 0 else
-                f"close runner-up (score {row['attractiveness']:.2f} vs {best:.2f})")
-        lead = f"; leads all segments on {' and '.join(leads)}" if leads else ""
-        out[str(row["segment"])] = f"{head}{lead}: {', '.join(facts)}"
-    return out
+# --- target recommendation (the rule itself is cvkit.segment.recommend_targets) ----------------------------
 
 
 def target_recommendation(results: EngagementResults, *, currency: str = "EUR") -> pd.DataFrame:
@@ -342,6 +292,40 @@ class Finding:
     source: str
 
 
+def campaign_finding(results: EngagementResults, *, currency: str = "EUR") -> Finding | None:
+    """The campaigns' net value (incremental margin minus cost), best and worst campaign; None without campaigns."""
+    cam = results.campaigns
+    if cam is None:
+        return None
+    money = lambda v: _money(v, currency)  # noqa: E731
+    text = (f"Against their control groups, the {len(cam.campaigns)} campaigns returned {money(cam.net_value)} net "
+            "(incremental margin minus contact cost)")
+    best, worst = cam.campaign(cam.best or ""), cam.campaign(cam.worst or "")
+    if best is not None:
+        text += f"; best {best.campaign_id} ({money(best.net_value)}, lift {best.lift_pp.value:+.1f} points)"
+    if worst is not None:
+        text += f", worst {worst.campaign_id} ({money(worst.net_value)})"
+    if cam.targeting_gain > 0:
+        text += f"; not contacting the groups where the contact lost money would have saved {money(cam.targeting_gain)}"
+    return Finding("Campaigns", text + ".", money(cam.net_value), "Campaign response")
+
+
+def campaign_table(results: EngagementResults) -> pd.DataFrame:
+    """The campaigns best first: lift with interval, incremental margin, cost, net value, ROI, significance.
+
+    Empty (with the columns) when the campaign analysis did not run.
+    """
+    cols = ["campaign_id", "lift_pp", "lift_low", "lift_high", "significant", "incremental_margin", "cost",
+            "net_value", "roi", "balanced"]
+    cam = results.campaigns
+    if cam is None:
+        return pd.DataFrame(columns=cols)
+    rows = [{"campaign_id": c.campaign_id, "lift_pp": c.lift_pp.value, "lift_low": c.lift_pp.low,
+             "lift_high": c.lift_pp.high, "significant": c.significant, "incremental_margin": c.incremental_margin.value,
+             "cost": c.cost, "net_value": c.net_value, "roi": c.roi, "balanced": c.balanced} for c in cam.campaigns]
+    return pd.DataFrame(rows, columns=cols).sort_values("net_value", ascending=False, ignore_index=True)
+
+
 def headline_findings(results: EngagementResults, *, currency: str = "EUR", n: int = 5) -> list[Finding]:
     """The ``n`` headline findings, each with the number behind it, from whatever analyses ran.
 
@@ -387,6 +371,8 @@ def headline_findings(results: EngagementResults, *, currency: str = "EUR", n: i
         price = f" at {money(win.price)}" if win.price is not None else ""
         found.append(Finding("What to offer", f"The most profitable concept is {levels}{price}: {_pct(win.share)} "
                              "share of preference in the simulated market.", _pct(win.share), "Discrete choice"))
+    if (campaign := campaign_finding(results, currency=currency)) is not None:
+        found.append(campaign)
     if drv is not None and drv.eve is not None:
         e = drv.eve
         vs = f" against a planned {money(e.planned_price)}" if e.planned_price is not None else ""
@@ -447,6 +433,7 @@ def next_steps(results: EngagementResults, *, currency: str = "EUR", n: int = 6)
         price = f" at {_money(corridor.recommended, currency)}" if corridor.recommended is not None else ""
         steps.append(f"Pilot the winning concept{price} with a market test before launch: preference shares "
                      "overstate real take-up.")
+    steps += _campaign_steps(results)
     for flag in corridor.flags:
         steps.append(f"Check the price: {flag}.")
     if clv is not None and clv.total.low is not None and clv.total.high is not None and clv.total.value:
@@ -457,6 +444,24 @@ def next_steps(results: EngagementResults, *, currency: str = "EUR", n: int = 6)
         steps.append(f"Run the {title.lower()} analysis (needs {_NEEDS.get(title, 'its data')}) to complete the "
                      "recommendation.")
     return steps[:n]
+
+
+def _campaign_steps(results: EngagementResults) -> list[str]:
+    cam = results.campaigns
+    if cam is None:
+        return []
+    steps = []
+    contact = [f"{a.campaign_id} to {a.group}" for a in cam.advice if a.advice == "contact"]
+    stop = [f"{a.campaign_id} to {a.group}" for a in cam.advice if a.advice == "stop"]
+    if contact or stop:
+        parts = ([f"repeat {', '.join(contact[:4])}"] if contact else []) + (
+            [f"stop {', '.join(stop[:4])}"] if stop else [])
+        steps.append(f"Target the next campaigns by response, not by habit: {'; '.join(parts)}.")
+    nt = cam.next_test
+    if nt is not None and nt.control_needed is not None:
+        steps.append(f"Keep a control group of at least {nt.control_needed:,.0f} customers per campaign of "
+                     f"{nt.contacted:,} contacts, to detect a lift of {nt.lift_pp:.1f} points.")
+    return steps
 
 
 # --- figures --------------------------------------------------------------------------------------------

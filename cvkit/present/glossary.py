@@ -114,7 +114,6 @@ low|Low|number
 low_base|Below minimum base|bool
 low_needs|Weaker needs|text
 lower|Low|number
-lower_95|95% low|number
 marker|Price marker|text
 mean|Mean|number
 mean_frequency|Repeat purchases per customer|number
@@ -172,8 +171,8 @@ rel_price|Relative price|number
 rel_quality|Relative quality|number
 relative_weight|Relative weight|share
 relative_weight_pct|Relative weight|pct
-relative_weight_pct_high|Relative weight, 95% high|pct
-relative_weight_pct_low|Relative weight, 95% low|pct
+relative_weight_pct_lower|Relative weight, 95% low|pct
+relative_weight_pct_upper|Relative weight, 95% high|pct
 repeat_customers|Repeat customers|count
 repeat_rate|Repeat rate|share
 respondent_id|Respondent|id
@@ -213,7 +212,6 @@ total|Total|number
 upgraded_share|Share after upgrade|pct
 base_share|Base share|pct
 upper|High|number
-upper_95|95% high|number
 utility_diff|Utility difference|number
 value|Value|money
 value_gap|Value gap|number
@@ -229,8 +227,8 @@ share_high|Share rating high|share
 share_total|Share of all|share
 share_found|Share found|share
 share_of_r2_pct|Share of R²|pct
-share_of_r2_pct_high|Share of R², 95% high|pct
-share_of_r2_pct_low|Share of R², 95% low|pct
+share_of_r2_pct_lower|Share of R², 95% low|pct
+share_of_r2_pct_upper|Share of R², 95% high|pct
 shapley|Shapley value|number
 shapley_mc_se_pct|Shapley sampling error|pct
 missing_nps|NPS missing|share
@@ -272,7 +270,7 @@ VALUE_LABELS = {
 }
 
 _SUFFIXES = (  # (suffix, label pattern, kind or None to keep the base column's kind)
-    ("_pct_low", "{}, 95% low", "pct"), ("_pct_high", "{}, 95% high", "pct"), ("_pct", "{}", "pct"),
+    ("_pct_lower", "{}, 95% low", "pct"), ("_pct_upper", "{}, 95% high", "pct"), ("_pct", "{}", "pct"),
     ("_low", "{}, 95% low", None), ("_high", "{}, 95% high", None), ("_lower", "{}, low", None),
     ("_upper", "{}, high", None), ("_se", "{}, SE", None), ("_share", "{}, share", "share"),
     ("_median", "{}, median", None), ("_mean", "{}, mean", None), ("_total", "{}, total", None),
@@ -358,6 +356,6 @@ def value_label(value: object) -> object:
         return value
     if value in VALUE_LABELS:
         return VALUE_LABELS[value]
-    if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", value):
+    if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", value) or re.fullmatch(r"[a-z][a-z0-9_]*\.[A-Za-z0-9_]+", value):
         return humanise(value)
     return value

@@ -19,12 +19,13 @@ import numpy as np
 import pandas as pd
 
 from cvkit.present import glossary
+from cvkit.present.text import client_text
 from cvkit.present.formats import DASH, Formats, decimals_for, default_locale
 
 __all__ = ["configure", "current", "table", "show", "Table", "prepare", "column_kinds", "NA_NOTE"]
 
 NA_NOTE = f"{DASH} no value: not computed for this row, or its base is below the minimum."
-_INTERVAL_COLUMNS = {"lower", "upper", "low", "high", "se", "lower_95", "upper_95", "p10", "p90", "sd"}
+_INTERVAL_COLUMNS = {"lower", "upper", "low", "high", "se", "p10", "p90", "sd"}
 # Inline so a table reads the same in JupyterLab as on a page (the page's stylesheet repeats it).
 _STYLE = ("<style>table.cvkit-table{border-collapse:collapse;font-size:13px;margin:8px 0;width:auto;"
           "max-width:100%;table-layout:auto}"
@@ -136,8 +137,8 @@ class Table:
 
     def cell(self, column: str, value: Any) -> str:
         kind = self.kinds[column]
-        if kind == "text" and self.humanise_values:
-            value = glossary.value_label(value)
+        if kind == "text" and self.humanise_values and isinstance(value, str):
+            value = client_text(glossary.value_label(value))
         if kind == "date" and isinstance(value, pd.Timestamp):
             return value.strftime("%Y-%m-%d") if not pd.isna(value) else DASH
         return self.fmt.value(value, kind, self.decimals.get(column))
@@ -157,7 +158,7 @@ class Table:
         styler = text.style.hide(axis="index")
         # Deterministic ids: stored notebooks and pages do not change when nothing changed.
         styler.set_uuid(hashlib.sha1(text.to_csv().encode()).hexdigest()[:8])
-        wide = len(text.columns) > 9 or sum(len(str(c)) for c in text.columns) > 140
+        wide = self.estimated_width(text) > 100  # characters: more than an A4 portrait page holds at 8 pt
         styler.set_table_attributes('class="cvkit-table cvkit-wide"' if wide else 'class="cvkit-table"')
         classes = ["num" if k not in ("text", "id", "bool", "date") else "txt" for k in self.kinds.values()]
         styler.set_td_classes(pd.DataFrame([classes] * len(text), index=text.index, columns=text.columns))
@@ -167,6 +168,17 @@ class Table:
         if self.caption:
             styler.set_caption(html.escape(self.caption))
         return styler
+
+    @staticmethod
+    def estimated_width(text: pd.DataFrame) -> int:
+        """Rough printed width in characters: per column the longer of its longest header word and its
+        longest cell (text cells wrap at about 22 characters), plus cell padding."""
+        total = 0
+        for col in text.columns:
+            head = max((len(w) for w in str(col).split()), default=0)
+            cells = text[col].astype(str).str.len().max() if len(text) else 0
+            total += max(head, min(int(cells or 0), 22)) + 2
+        return total
 
     def to_html(self) -> str:
         body = self.styler().to_html()

@@ -101,13 +101,13 @@ def test_fixed_coefficients_equal_mnl_in_both_spaces(small):
     mnl = MNL(spec).fit(df)
     pref = MixedLogit(spec, random="f", n_draws=5).fit(df)
     wtp = MixedLogit(spec, random="f", n_draws=5, wtp_space=True).fit(df)
-    assert pref.log_likelihood_ == pytest.approx(mnl.loglik_, abs=1e-6)
-    assert wtp.log_likelihood_ == pytest.approx(mnl.loglik_, abs=1e-6)
-    np.testing.assert_allclose(pref.params_.to_numpy(), mnl.coef_.to_numpy(), atol=1e-4)
+    assert pref.log_likelihood_ == pytest.approx(mnl.log_likelihood_, abs=1e-6)
+    assert wtp.log_likelihood_ == pytest.approx(mnl.log_likelihood_, abs=1e-6)
+    np.testing.assert_allclose(pref.params_.to_numpy(), mnl.params_.to_numpy(), atol=1e-4)
     # WTP space: the price scale is minus the price coefficient, each WTP the ratio to it
-    alpha = -mnl.coef_["price"]
+    alpha = -mnl.params_["price"]
     assert wtp.params_["price"] == pytest.approx(alpha, rel=1e-4)
-    assert wtp.params_["b.p"] == pytest.approx(mnl.coef_["b.p"] / alpha, rel=1e-3)
+    assert wtp.params_["b.p"] == pytest.approx(mnl.params_["b.p"] / alpha, rel=1e-3)
 
 
 def _fast_cbc(spec: ChoiceSpec, beta: np.ndarray, n_tasks: int, n_concepts: int, seed: int) -> pd.DataFrame:
@@ -139,7 +139,7 @@ def test_planted_normal_tastes_are_recovered():
         got = abs(est[k]) if k.startswith("sd.") else est[k]
         assert abs(got - v) < 3.5 * se[k], (k, got, v, se[k])
     # the mixed model fits the heterogeneous choices better than the MNL
-    assert m.log_likelihood_ > MNL(spec).fit(df).loglik_ + 10
+    assert m.log_likelihood_ > MNL(spec).fit(df).log_likelihood_ + 10
     # conditional means track the planted individual tastes
     assert np.corrcoef(m.individual_["a.x"], beta[:, 0])[0, 1] > 0.5
 
