@@ -120,7 +120,7 @@ def _repeat_buyers_before(tx: Any, cal_end: pd.Timestamp) -> int:
         cut = cal_end + pd.Timedelta(days=1)
         query = (f"SELECT count(*) FROM (SELECT customer_id FROM {tx.sql()} WHERE date < TIMESTAMP '{cut}' "
                  "GROUP BY customer_id HAVING count(DISTINCT CAST(date AS DATE)) > 1)")
-        return int(duckdb.sql(query).fetchone()[0])
+        return int(duckdb.sql(query).fetchall()[0][0])
     df = tx.df if hasattr(tx, "df") else tx
     part = df.loc[df["date"] < cal_end + pd.Timedelta(days=1)]
     return int((part.groupby("customer_id")["date"].apply(lambda d: d.dt.normalize().nunique()) > 1).sum())

@@ -128,7 +128,7 @@ def _last_date(transactions: Any) -> pd.Timestamp:
     if hasattr(transactions, "sql"):
         import duckdb
 
-        return pd.Timestamp(duckdb.sql(f"SELECT max(date) FROM {transactions.sql()}").fetchone()[0])
+        return pd.Timestamp(duckdb.sql(f"SELECT max(date) FROM {transactions.sql()}").fetchall()[0][0])
     df = transactions.df if hasattr(transactions, "df") else transactions
     return df["date"].max()
 
