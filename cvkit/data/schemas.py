@@ -35,7 +35,7 @@ from typing import Literal
 
 from cvkit.resources import load_elements
 
-__all__ = ["Column", "Schema", "SCHEMAS", "ColumnType", "element_slugs"]
+__all__ = ["Column", "Schema", "SCHEMAS", "DATA_KINDS", "ColumnType", "element_slugs"]
 
 ColumnType = Literal["id", "str", "category", "date", "float", "int", "bool"]
 
@@ -407,5 +407,8 @@ def _maxdiff() -> Schema:
 
 
 SCHEMAS: dict[str, Schema] = _build()
+
+DATA_KINDS: tuple[str, ...] = tuple(SCHEMAS)
+"""Every kind of data set an engagement can have, in the order the config and the deliverable list them."""
 """The schema of each data set, by kind."""
 

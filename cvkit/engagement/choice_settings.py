@@ -241,11 +241,27 @@ def _products(value: dict, attrs: dict, out: ChoiceSettings) -> None:
                                         "Fix: use a value inside it.")
             elif str(_plain(x)) not in {str(_plain(v)) for v in lv}:
                 out.problems.append(f"{where}.{a}: {x!r} is not a level of {a} {lv}. Fix: use one of them.")
+    _costs_and_directions(value, attrs, out)
     names = [p.get("name") for p in value.get("products") or [] if isinstance(p, dict)]
     for n in value.get("client_products") or []:
         if n not in names:
             out.problems.append(f"{KEY}.client_products: {n!r} is not the name of a product ({names}). Fix: use "
                                 "one of them.")
+
+
+def _costs_and_directions(value: dict, attrs: dict, out: ChoiceSettings) -> None:
+    """``unit_costs`` keys are ``base`` or ``<attribute>.<level>``; ``preference_directions`` name attributes."""
+    levels = {f"{a}.{str(_plain(x))}" for a, lv in attrs.items() for x in (lv or [])}
+    for k in value.get("unit_costs") or {}:
+        if k != "base" and k not in levels:
+            out.problems.append(f"{KEY}.unit_costs.{k}: not 'base' nor an <attribute>.<level> of this study. Fix: "
+                                f"use e.g. {sorted(levels)[:3]}.")
+    for a, d in (value.get("preference_directions") or {}).items():
+        if a not in attrs:
+            out.problems.append(f"{KEY}.preference_directions.{a}: not one of the attributes {list(attrs)}. Fix: "
+                                "use their names.")
+        elif d not in ("increasing", "decreasing"):
+            out.problems.append(f"{KEY}.preference_directions.{a}: {d!r}. Fix: use increasing or decreasing.")
 
 
 def engagement_choice_settings(cfg: Any, result: Any) -> ChoiceSettings:

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cvkit.data import FileSpec, IntakePolicy
+from cvkit.data.schemas import DATA_KINDS as DATA_SET_KINDS
 from cvkit.engagement.parameters import NOTEBOOKS_DIR, check_values, notebook_parameters
 from cvkit.data.privacy import PrivacyOptions
 from cvkit.exceptions import ConfigError
@@ -29,8 +30,7 @@ __all__ = ["Analysis", "ANALYSES", "OVERVIEW", "SYNTHESIS", "COMMON_PARAMETERS",
            "Engagement", "load_config", "ReportOptions", "FILE_PARAMETERS", "check_analysis_files",
            "resolve_analysis_files"]
 
-DATA_KINDS = ("customers", "transactions", "survey", "needs", "choice", "utilities", "campaigns", "responses",
-              "subscriptions", "maxdiff")
+DATA_KINDS = DATA_SET_KINDS  # the one list: cvkit.data.schemas.DATA_KINDS
 
 #: Analysis options that name a file: relative paths resolve from the engagement folder.
 FILE_PARAMETERS: dict[str, tuple[str, ...]] = {"segmentation": ("rfm_rules", "partworths_file", "clv_file")}

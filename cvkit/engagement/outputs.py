@@ -29,6 +29,7 @@ import matplotlib.figure
 import pandas as pd
 
 from cvkit.data.formulas import neutralise_frame
+from cvkit.jsonable import json_default, plain_nested
 
 __all__ = ["Outputs"]
 
@@ -175,9 +176,9 @@ class Outputs:
         path = self.root / "results" / f"{self.analysis}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         content = {"schema_version": SCHEMA_VERSION, "analysis": self.analysis,
-                   "key_figures": _no_nan(json.loads(json.dumps(self._results, default=_jsonable))), "section": self._section,
+                   "key_figures": plain_nested(json.loads(json.dumps(self._results, default=json_default))), "section": self._section,
                    "red_flags": self._flags}
-        path.write_text(json.dumps(content, indent=2, sort_keys=True, default=_jsonable, allow_nan=False) + "\n")
+        path.write_text(json.dumps(content, indent=2, sort_keys=True, default=json_default, allow_nan=False) + "\n")
 
 
 def _has_carriage_return(df: pd.DataFrame) -> bool:
@@ -186,24 +187,3 @@ def _has_carriage_return(df: pd.DataFrame) -> bool:
         return True
     text = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype)]
     return any(df[c].astype(str).str.contains("\r", regex=False).any() for c in text)
-
-
-def _no_nan(obj: Any) -> Any:
-    """NaN (not valid JSON) as null."""
-    if isinstance(obj, float) and obj != obj:
-        return None
-    if isinstance(obj, dict):
-        return {k: _no_nan(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_no_nan(v) for v in obj]
-    return obj
-
-
-def _jsonable(obj: Any) -> Any:
-    if hasattr(obj, "item"):
-        return obj.item()
-    if hasattr(obj, "isoformat"):
-        return obj.isoformat()
-    if isinstance(obj, (set, tuple)):
-        return list(obj)
-    raise TypeError(f"cannot store {type(obj).__name__} in a results file")

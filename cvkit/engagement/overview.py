@@ -16,13 +16,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from cvkit.data.schemas import DATA_KINDS
 from cvkit.engagement.notebook import data_path
 from cvkit.plot import ACCENT, CLIENT_COLOR, brand_palette
 
 __all__ = ["input_files", "excluded_rows", "linkage_table", "plot_transactions_by_month",
            "plot_acquisition_by_month", "breakdown_column", "plot_survey_base", "plot_choice_positions"]
 
-KINDS = ("customers", "transactions", "survey", "needs", "choice", "utilities")
+KINDS = DATA_KINDS
 
 
 def input_files(**values: str) -> dict[str, Path]:

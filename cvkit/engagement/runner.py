@@ -221,7 +221,6 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
                 raise ConfigError(cfg.config_path, mismatches)
             data_dir = build / "data"
             result.write(data_dir)
-            shutil.rmtree(build / ".intake", ignore_errors=True)
             data_paths = {k: str(data_dir / f"{k}.parquet") for k in result.tables}
             (build / "notebooks").mkdir()
 
@@ -249,6 +248,7 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
                                "Fix: make sure nothing else writes to the engagement's data files, then rerun.")
             _write_manifest(build, cfg, runs, inputs, hashes, result, started, time.perf_counter() - t0,
                             privacy=privacy_done, final=final, log=log)
+            shutil.rmtree(build / ".intake", ignore_errors=True)  # streamed intake's scratch
             _swap(build, final)
         except BaseException as exc:
             _keep_partial(build, root, slug, runs, exc)

@@ -20,6 +20,8 @@ Typical use::
 from cvkit.maxdiff.analysis import (MaxDiffHB, MaxDiffLogit, check_maxdiff, expand_best_worst, maxdiff_counts,
                                     probability_scores, score_table, turf)
 from cvkit.maxdiff.design import design_balance, maxdiff_design
+from cvkit.maxdiff.report import fit_maxdiff, needs_from_scores, plot_scores
 
 __all__ = ["maxdiff_design", "design_balance", "maxdiff_counts", "expand_best_worst", "check_maxdiff",
-           "MaxDiffLogit", "MaxDiffHB", "probability_scores", "score_table", "turf"]
+           "MaxDiffLogit", "MaxDiffHB", "probability_scores", "score_table", "turf", "fit_maxdiff", "plot_scores",
+           "needs_from_scores"]

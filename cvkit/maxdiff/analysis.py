@@ -297,7 +297,8 @@ def turf(appeal: pd.DataFrame, *, max_items: int = 5, weights: np.ndarray | None
     -------
     DataFrame
         ``size``, ``items`` (tuple), ``reach`` (share reached by at least one
-        item) and ``frequency`` (mean number of appealing items per respondent).
+        item) and ``items_appealing`` (TURF's "frequency": mean number of the
+        portfolio's items that appeal to a respondent).
     """
     A = appeal.to_numpy(bool)
     names = list(appeal.columns)
@@ -314,5 +315,6 @@ def turf(appeal: pd.DataFrame, *, max_items: int = 5, weights: np.ndarray | None
         scored.sort(key=lambda r: (-r[0], -r[1]))
         best_prev = scored[0][2]
         for reach, freq, c in scored[:top]:
-            rows.append({"size": size, "items": tuple(names[i] for i in c), "reach": reach, "frequency": freq})
+            rows.append({"size": size, "items": tuple(names[i] for i in c), "reach": reach,
+                         "items_appealing": freq})
     return pd.DataFrame(rows)

@@ -158,12 +158,13 @@ class Table:
         styler = text.style.hide(axis="index")
         # Deterministic ids: stored notebooks and pages do not change when nothing changed.
         styler.set_uuid(hashlib.sha1(text.to_csv().encode()).hexdigest()[:8])
-        wide = self.estimated_width(text) > 100  # characters: more than an A4 portrait page holds at 8 pt
+        wide = self.estimated_width(text) > 80  # characters: more than an A4 portrait column holds at 8 pt
         styler.set_table_attributes('class="cvkit-table cvkit-wide"' if wide else 'class="cvkit-table"')
         classes = ["num" if k not in ("text", "id", "bool", "date") else "txt" for k in self.kinds.values()]
         styler.set_td_classes(pd.DataFrame([classes] * len(text), index=text.index, columns=text.columns))
-        styler.set_table_styles([{"selector": f"th.col{i}", "props": [("text-align", "right")]}
-                                 for i, c in enumerate(classes) if c == "num"], overwrite=False)
+        # Headers aligned with their column (the page's notebook stylesheet right-aligns every header).
+        styler.set_table_styles([{"selector": f"th.col{i}", "props": [("text-align", "right" if c == "num" else "left")]}
+                                 for i, c in enumerate(classes)], overwrite=False)
         styler.format(escape="html")
         if self.caption:
             styler.set_caption(html.escape(self.caption))

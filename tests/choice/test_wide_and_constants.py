@@ -114,3 +114,14 @@ def test_a_wide_file_read_as_long_is_explained_not_renamed():
     p = problems[0]
     assert "wide format" in p.message and "'choice1'" in p.message
     assert "data.choice.wide" in p.fix and "rename column 'choice' to 'chosen'" not in p.fix
+
+
+def test_design_diagnostics_leave_out_continuous_attributes_and_constants():
+    t = load("choice", MODECANADA, columns={"respondent_id": "case", "alternative": "alt", "chosen": "choice"},
+             attributes=["cost", "ivt", "freq"])
+    df = t.df.assign(band=np.where(t.df["freq"] > 5, "often", "rarely"))
+    spec = ch.ChoiceSpec({"cost": [5, 50, 270], "ivt": [24, 290, 700], "band": ["rarely", "often"]}, price="cost",
+                         linear=["cost", "ivt"], alternatives=["train", "car", "bus", "air"])
+    d = ch.design_diagnostics(df, spec)
+    assert set(d["balance"]["attribute"]) == {"band"}  # cost/ivt levels are display points; constants no design
+    assert list(d["overlap"]["attribute"]) == ["band"]

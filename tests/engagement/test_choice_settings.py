@@ -110,3 +110,54 @@ def test_validate_reports_settings_problems_with_the_users_key(tmp_path, capsys)
     assert main(["validate", cfg]) == 1
     out = capsys.readouterr().out
     assert "analyses.discrete_choice.products[0].speed: 'warp' is not a level" in out
+
+
+def _zoo_spec(name: str):
+    """The zoo engagement's choice data after intake and the ChoiceSpec notebook 02 builds from its settings."""
+    import cvkit.choice as ch
+    from cvkit.data import intake
+    from cvkit.engagement.choice_settings import engagement_choice_settings
+
+    cfg = load_config(f"tests/engagements/{name}/engagement.yaml")
+    result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir)
+    assert result.ok, result.report()
+    p = {**DEFAULTS, **engagement_choice_settings(cfg, result).parameters}
+    df = result["choice"]
+    price = p["price_attribute"] or None
+    linear = [a for a in p["linear"] if a != price] + ([price] if price and p["price_linear"] else [])
+    labels = list(pd.unique(df["alternative"].astype(str))) if p["alternative_constants"] else None
+    spec = ch.ChoiceSpec(p["attributes"], price=price, linear=linear, none=p["none_option"], coding=p["coding"],
+                         alternatives=labels)
+    return df, spec, p
+
+
+def test_electricity_engagement_reproduces_trains_published_logit():
+    import cvkit.choice as ch
+
+    df, spec, p = _zoo_spec("electricity")
+    assert p["method"] == "mnl" and p["price_unit"] == "cents/kWh" and not p["none_option"]
+    m = ch.MNL(spec).fit(ch.prepare(df, spec))
+    published = {"pf": -0.6252, "cl": -0.1083, "loc": 1.4422, "wk": 0.9955, "tod": -5.4628, "seas": -5.8400}
+    for name, value in published.items():
+        assert m.params_[name] == pytest.approx(value, abs=6e-4), name
+    assert m.log_likelihood_ == pytest.approx(-4958.65, abs=0.01)
+    # WTP for the local utility in the price's own unit: Train's 2.3 cents/kWh.
+    w = ch.wtp(m.utilities()).set_index("attribute").loc["loc"]
+    assert w["wtp"] == pytest.approx(1.4422 / 0.6252, rel=2e-3)
+
+
+def test_wide_and_labelled_zoo_engagements_build_their_specification():
+    df, spec, _ = _zoo_spec("swissmetro")
+    assert spec.alternatives == ["train", "swissmetro", "car"] and spec.coding == "effects"
+    assert set(spec.params) >= {"alternative.swissmetro", "alternative.car", "time", "cost", "headway"}
+    df, spec, p = _zoo_spec("train_data")
+    assert spec.coding == "dummy" and "comfort.1" in spec.params and "alternative.2" in spec.params
+    assert p["products"][0]["alternative"] == "1"
+
+
+def test_unit_costs_and_directions_name_real_levels():
+    given = {"attributes": {"speed": ["slow", "fast"], "price": None}, "unit_costs": {"base": 1, "speed.warp": 2},
+             "preference_directions": {"sped": "increasing", "price": "down"}}
+    text = "\n".join(resolve_choice_settings(given, DEFAULTS, _long(), currency="EUR").problems)
+    assert "unit_costs.speed.warp" in text and "preference_directions.sped" in text
+    assert "preference_directions.price: 'down'" in text

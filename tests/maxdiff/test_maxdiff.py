@@ -130,3 +130,22 @@ def test_bad_answers_are_clear_errors(planted):
         maxdiff_counts(bad)
     with pytest.raises(DataError, match="missing"):
         maxdiff_counts(df.drop(columns="worst"))
+
+
+def test_report_helpers(planted):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cvkit.maxdiff import fit_maxdiff, needs_from_scores, plot_scores
+
+    items, _, _, df = planted
+    model = fit_maxdiff(df, method="logit")
+    ax = plot_scores(model.scores(), labels={items[0]: "First item"}, top=5)
+    assert len(ax.patches) == 5 and ax.get_yticklabels()[0].get_text() in ("First item", items[0])
+    scores = pd.DataFrame(probability_scores(np.array([[1.0, 0.0, -1.0], [0.0, 2.0, 0.0]]), 3),
+                          index=pd.Index(["a", "b"], name="respondent_id"), columns=["x", "y", "z"])
+    needs = needs_from_scores(scores)
+    assert list(needs.columns) == ["respondent_id", "imp_x", "imp_y", "imp_z"]
+    assert needs[["imp_x", "imp_y", "imp_z"]].max(axis=1).eq(10).all()
+    with pytest.raises(ValueError, match="Fix"):
+        fit_maxdiff(df, method="probit")
