@@ -79,6 +79,9 @@ def customer_dates(transactions: Any) -> pd.DataFrame:
         finally:
             con.close()
     df = transactions.df if hasattr(transactions, "df") else transactions
+    if df.empty:
+        return pd.DataFrame({"customer_id": pd.Series(dtype=str), "first": pd.Series(dtype="datetime64[ns]"),
+                             "days": pd.Series(dtype="int64")})
     day = df["date"].dt.normalize()
     out = df.assign(_day=day).groupby("customer_id", sort=True).agg(first=("date", "min"), days=("_day", "nunique"))
     return out.reset_index()
