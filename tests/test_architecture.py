@@ -73,6 +73,24 @@ def test_analyses_never_import_the_engagement_machinery(analysis):
     assert not offenders, f"analysis modules import cvkit.engagement: {offenders}"
 
 
+FOUNDATIONS = ("cvkit.exceptions", "cvkit.estimator", "cvkit.jsonable", "cvkit._threads", "cvkit.resources")
+SHARED_TOOLS = ("cvkit.data", "cvkit.metrics", "cvkit.plot", "cvkit.present")
+
+
+def _in(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def test_foundations_and_shared_tools_stay_below_the_analyses():
+    # The layer table of CONTRIBUTING.md: foundations import only foundations; shared tools import
+    # only foundations and each other.
+    bad = {m: sorted(t for t in targets if not _in(t, FOUNDATIONS)) for m, targets in GRAPH.items()
+           if _in(m, FOUNDATIONS)}
+    bad.update({m: sorted(t for t in targets if not _in(t, FOUNDATIONS + SHARED_TOOLS)) for m, targets in GRAPH.items()
+                if _in(m, SHARED_TOOLS)})
+    assert not {m: t for m, t in bad.items() if t}
+
+
 def _cycles() -> list[list[str]]:
     """Strongly connected components with more than one module (Tarjan, iterative)."""
     index: dict[str, int] = {}

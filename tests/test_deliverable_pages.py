@@ -94,3 +94,15 @@ def test_workbook_contents_frozen_headers_and_number_formats(demo_run: Path):
                     assert cell.number_format != "General", f"{ws.title}!{cell.coordinate}: no number format"
                 if isinstance(cell.value, str):
                     assert not cell.value.lstrip().startswith(("{", "[")), f"{ws.title}!{cell.coordinate}: JSON"
+
+
+def test_every_table_column_has_a_glossary_label(demo_run: Path):
+    """One glossary for every column cvkit emits: no snake_case identifier without a client label."""
+    import pandas as pd
+
+    from cvkit.present import glossary
+
+    names = {c for f in (demo_run / "tables").glob("*/*.csv") for c in pd.read_csv(f, nrows=0).columns}
+    assert len(names) > 100
+    unknown = sorted(n for n in names if not glossary.known(n))
+    assert not unknown, f"add these to cvkit/present/glossary.py: {unknown}"

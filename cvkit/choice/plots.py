@@ -7,19 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from cvkit.plot import ACCENT, CLIENT_COLOR, COMPETITOR_COLORS, currency_axis
+from cvkit.plot.axes import axes_or_new
 
 __all__ = ["plot_partworths", "plot_importances", "plot_wtp", "plot_partworth_distributions", "plot_trace",
            "plot_shares", "plot_price_curve"]
 
 
 def _ax(ax, size=(8.0, 4.5)):
-    if ax is None:
-        _, ax = plt.subplots(figsize=size)
+    ax = axes_or_new(ax, size)
     return ax
 
 

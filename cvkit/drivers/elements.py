@@ -25,6 +25,7 @@ from cvkit.data.errors import DataError, Problem
 from cvkit.drivers.kda import check_ratings
 from cvkit.metrics import nps as _nps
 from cvkit.resources import load_elements
+from cvkit.plot.axes import axes_or_new
 
 __all__ = ["LEVELS", "LEVEL_NAMES", "element_scores", "high_score_counts", "high_scores_vs_nps",
            "plot_pyramid", "plot_high_scores_vs_nps", "element_labels"]
@@ -189,8 +190,7 @@ def plot_high_scores_vs_nps(table: pd.DataFrame, client: str, ax: matplotlib.axe
     Axes
     """
     from cvkit.plot import brand_palette
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.5))
+    ax = axes_or_new(ax, (7, 4.5))
     pal = brand_palette(table["brand"], client)
     for _, r in table.iterrows():
         ax.errorbar(r["n_high"], r["nps"], yerr=[[r["nps"] - r["nps_low"]], [r["nps_high"] - r["nps"]]],
@@ -274,8 +274,7 @@ def plot_pyramid(scores: pd.DataFrame, client: str, competitor: str | None = Non
     widest = max(len(els) for _, els, _ in rows)
     tile_w, tile_h, gap_y = 1.0, 1.35, 0.7
     block = len(rows) * tile_h + gap_y  # one brand's pyramid, stacked vertically
-    if ax is None:
-        _, ax = plt.subplots(figsize=(11, 4.6 * len(panel) + 0.6))
+    ax = axes_or_new(ax, (11, 4.6 * len(panel) + 0.6))
     for p_i, brand in enumerate(panel):
         y0 = (len(panel) - 1 - p_i) * block  # the client on top
         for row, (lv, els, named) in enumerate(rows):

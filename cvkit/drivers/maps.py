@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import matplotlib.axes
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from cvkit.data.errors import DataError, Problem
 from cvkit.drivers.kda import KeyDriverAnalysis, check_ratings
 from cvkit.metrics import EVEResult
+from cvkit.plot.axes import axes_or_new
 
 __all__ = ["QUADRANTS", "importance_performance", "plot_importance_performance", "gap_table",
            "plot_gaps", "value_map", "plot_value_map", "plot_eve", "action_table", "survey_base", "plot_nps"]
@@ -125,8 +125,7 @@ def plot_importance_performance(table: pd.DataFrame, ax: matplotlib.axes.Axes | 
     Axes
     """
     from cvkit.plot import CLIENT_COLOR, COMPETITOR_COLORS
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 6))
+    ax = axes_or_new(ax, (9, 6))
     ic, pc = table.attrs.get("importance_cut"), table.attrs.get("performance_cut")
     has_comp = "competitor_performance" in table
     if has_comp:
@@ -240,8 +239,7 @@ def plot_gaps(gaps: pd.DataFrame, competitor: str | None = None, ax: matplotlib.
     g = gaps.loc[list(order)] if order is not None else gaps
     if top:
         g = g.head(top)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.3 * len(g) + 1.2))
+    ax = axes_or_new(ax, (8, 0.3 * len(g) + 1.2))
     y = np.arange(len(g))[::-1]
     colours = [CLIENT_COLOR if v >= 0 else COMPETITOR_COLORS[0] for v in g[col]]
     ax.barh(y, g[col], color=colours)
@@ -334,8 +332,7 @@ def plot_value_map(table: pd.DataFrame, client: str, ax: matplotlib.axes.Axes | 
     Axes
     """
     from cvkit.plot import brand_palette
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 6))
+    ax = axes_or_new(ax, (6.5, 6))
     pal = brand_palette(table["brand"], client)
     lo = float(min(table["rel_price"].min(), table["rel_quality"].min())) - 0.08
     hi = float(max(table["rel_price"].max(), table["rel_quality"].max())) + 0.08
@@ -385,8 +382,7 @@ def plot_eve(eve: EVEResult, currency: str = "EUR", ax: matplotlib.axes.Axes | N
     """
     from cvkit.plot import ACCENT, CLIENT_COLOR, COMPETITOR_COLORS, currency_axis, format_currency
     t = eve.table()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(max(6, 1.4 * len(t)), 4.5))
+    ax = axes_or_new(ax, (max(6, 1.4 * len(t)), 4.5))
     running = 0.0
     for i, r in t.iterrows():
         if r["kind"] in ("reference", "total"):
@@ -521,8 +517,7 @@ def plot_nps(table: pd.DataFrame, client: str, ax: matplotlib.axes.Axes | None =
     Axes
     """
     from cvkit.plot import brand_palette
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.5 * len(table) + 1.6))
+    ax = axes_or_new(ax, (7, 0.5 * len(table) + 1.6))
     palette = brand_palette(table[brand_col].astype(str), client)
     shown = table.dropna(subset=["value"]).sort_values("value")
     hidden = [str(b) for b in table.loc[table["value"].isna(), brand_col]]

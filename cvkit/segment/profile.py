@@ -22,10 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import matplotlib.axes
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from cvkit.plot.axes import axes_or_new
 
 __all__ = ["SegmentProfile", "profile_segments", "adjust_pvalues", "crosstab", "plot_profile_heatmap",
            "pretty_name"]
@@ -351,8 +352,7 @@ def plot_profile_heatmap(profile: SegmentProfile, top: int = 20, ax: matplotlib.
     order = g.abs().max(axis=1).sort_values(ascending=False).index[:top]
     g, sig = g.loc[order], sig.loc[order].fillna(False).astype(bool)
     annot = g.round(1).astype(str) + np.where(sig, "*", "")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(1.6 + 1.2 * g.shape[1], 0.32 * len(g) + 1.5))
+    ax = axes_or_new(ax, (1.6 + 1.2 * g.shape[1], 0.32 * len(g) + 1.5))
     lim = max(float(np.nanmax(np.abs(g.to_numpy()))), 0.5)
     # Symmetric limits put g = 0 at white (seaborn's center= triggers a matplotlib deprecation).
     sns.heatmap(g, annot=annot.to_numpy(), fmt="", cmap="RdBu_r", vmin=-lim, vmax=lim, ax=ax,

@@ -26,7 +26,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import matplotlib.axes
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
@@ -34,6 +33,7 @@ from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, silhou
 
 from cvkit._threads import single_threaded
 from cvkit.segment.models import SegmentModel
+from cvkit.plot.axes import axes_or_new
 
 __all__ = ["KSelection", "choose_k", "bootstrap_stability"]
 
@@ -339,8 +339,7 @@ def plot_k_selection(selection: KSelection, ax: matplotlib.axes.Axes | None = No
     -------
     Axes
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.5))
+    ax = axes_or_new(ax, (8, 4.5))
     t = selection.table
     styles = {"kmeans": "-", "gmm": "--", "ward": ":"}
     colors = {"silhouette": "#1F6E8C", "calinski_harabasz": "#5B6770", "stability": "#C8102E", "bic": "#8FA3B0"}
