@@ -28,7 +28,6 @@ STILL_LONG: dict[str, set[str]] = {
     "data/privacy.py": {"protect"},
     "metrics.py": {"by_group"},
     "drivers/importance.py": {"weighted_corr"},
-    "data/wide.py": {"wide_to_long"},
 }
 
 

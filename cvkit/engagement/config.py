@@ -24,6 +24,7 @@ from cvkit.data import FileSpec, IntakePolicy
 from cvkit.data.schemas import DATA_KINDS as DATA_SET_KINDS
 from cvkit.engagement.parameters import NOTEBOOKS_DIR, check_values, notebook_parameters
 from cvkit.data.privacy import PrivacyOptions
+from cvkit.engagement.strict import Strict, explain
 from cvkit.exceptions import ConfigError
 
 __all__ = ["Analysis", "ANALYSES", "OVERVIEW", "SYNTHESIS", "COMMON_PARAMETERS", "DATA_KINDS", "ConfigError",
@@ -82,17 +83,15 @@ ANALYSES: dict[str, Analysis] = {a.key: a for a in (
 )}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
-class ClientSpec(_Strict):
+class ClientSpec(Strict):
     name: str = Field(min_length=1, description="Client name as shown in the deliverable.")
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
                       description="Short lower-case id used for folder names (letters, digits, - and _).")
 
 
-class DataFiles(_Strict):
+class DataFiles(Strict):
     customers: FileSpec | None = None
     transactions: FileSpec | None = None
     survey: FileSpec | None = None
@@ -128,7 +127,7 @@ class AnalysisSection(BaseModel):
         return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in (self.model_extra or {}).items()}
 
 
-class Analyses(_Strict):
+class Analyses(Strict):
     value_drivers: AnalysisSection = AnalysisSection()
     discrete_choice: AnalysisSection = AnalysisSection()
     clv: AnalysisSection = AnalysisSection()
@@ -136,12 +135,12 @@ class Analyses(_Strict):
     campaigns: AnalysisSection = AnalysisSection()
 
 
-class ReportOptions(_Strict):
+class ReportOptions(Strict):
     show_code: bool = Field(False, description="Show code cells in the deliverable (analyst version).")
     pdf: bool = Field(True, description="Also print the deliverable to PDF when Chromium is installed.")
 
 
-class Engagement(_Strict):
+class Engagement(Strict):
     """The validated content of ``engagement.yaml``."""
 
     client: ClientSpec
@@ -252,26 +251,20 @@ def load_config(path: str | Path) -> Engagement:
 
 
 def _explain(exc: ValidationError, raw: dict) -> list[str]:
-    problems = []
-    for err in exc.errors():
-        loc = [str(p) for p in err["loc"]]
-        # pydantic reports union members separately (e.g. data.survey.FileSpec.path); keep the user's path.
-        loc = [p for p in loc if p not in {"FileSpec", "function-before[_path_shorthand(), nullable[FileSpec]]"}
-               and not p.startswith("function-")]
+    def describe(loc: list[str], err: dict[str, Any]) -> str:
         key = ".".join(loc)
-        value = _lookup(raw, loc)
         if err["type"] == "extra_forbidden":
             parent_model = _model_at(loc[:-1])
             known = list(parent_model.model_fields) if parent_model else []
             known = [k for k in known if k != "config_path"]
             close = difflib.get_close_matches(loc[-1], known, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
-            problems.append(f"{key}: unknown key.{hint} Fix: remove it or use one of {', '.join(known)}.")
-        elif err["type"] == "missing":
-            problems.append(f"{key}: required key is missing. Fix: add `{loc[-1]}:` (see templates/engagement.yaml).")
-        else:
-            problems.append(f"{key}: {value!r} is not valid ({err['msg']}). Fix: {_fix_for(loc)}")
-    return problems
+            return f"{key}: unknown key.{hint} Fix: remove it or use one of {', '.join(known)}."
+        if err["type"] == "missing":
+            return f"{key}: required key is missing. Fix: add `{loc[-1]}:` (see templates/engagement.yaml)."
+        return f"{key}: {_lookup(raw, loc)!r} is not valid ({err['msg']}). Fix: {_fix_for(loc)}"
+
+    return explain(exc, describe)
 
 
 def _lookup(raw: Any, loc: list[str]) -> Any:
