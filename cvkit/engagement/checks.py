@@ -150,8 +150,8 @@ def _segment_column(cfg: Engagement, customers: Any) -> list[str]:
 def _drivers(cfg: Engagement, survey: pd.DataFrame) -> list[str]:
     """Constant or perfectly collinear drivers stop the key driver analysis: say so at validate."""
     from cvkit import drivers as drv
-    from cvkit.data import DataError
     from cvkit.drivers.importance import check_correlation
+    from cvkit.exceptions import DataError, FitError
 
     settings = analysis_settings(cfg, "value_drivers")
     names = list(settings.get("drivers") or [e for e in drv.element_labels() if e in survey.columns])
@@ -161,7 +161,10 @@ def _drivers(cfg: Engagement, survey: pd.DataFrame) -> list[str]:
     corr = survey[names].astype(float).corr().to_numpy()
     try:
         check_correlation(corr, names)
-    except DataError as exc:
-        return [f"data.survey ({'analyses.value_drivers.drivers' if settings.get('drivers') else 'the driver columns'}"
-                f"): {p.message} Fix: {p.fix}." for p in exc.problems]
+    except (DataError, FitError) as exc:
+        where = "analyses.value_drivers.drivers" if settings.get("drivers") else "the driver columns"
+        problems = getattr(exc, "problems", None)
+        if problems:
+            return [f"data.survey ({where}): {p.message} Fix: {p.fix}." for p in problems]
+        return [f"data.survey ({where}): {exc}"]
     return []
