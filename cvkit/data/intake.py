@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from cvkit.data.errors import DataError, Problem
+from cvkit.data import limits
 from cvkit.data.formulas import neutralise_frame
 from cvkit.data.load import MAX_ROWS_SHOWN, LoadedTable, _load
 from cvkit.data.policy import FileSpec, IntakePolicy
@@ -199,8 +200,11 @@ class Intake:
         if self.problems:
             raise DataError(self.problems)
 
-    def write(self, folder: str | Path) -> dict[str, Path]:
+    def write(self, folder: str | Path, *, relative_to: str | Path | None = None) -> dict[str, Path]:
         """Write each table as ``<folder>/<kind>.parquet`` and the exclusions as ``excluded.csv``.
+
+        With ``relative_to`` (the engagement folder) the ``file`` column of ``excluded.csv`` holds
+        paths relative to it, so the deliverable carries no absolute path (nor a user name).
 
         Returns
         -------
@@ -215,9 +219,19 @@ class Intake:
             t.df.to_parquet(target, index=False)
             written[kind] = target
         target = folder / "excluded.csv"
-        neutralise_frame(self.excluded_rows()).to_csv(target, index=False)
+        rows = self.excluded_rows()
+        if relative_to is not None and len(rows):
+            rows["file"] = [portable_path(f, relative_to) for f in rows["file"]]
+        neutralise_frame(rows).to_csv(target, index=False)
         written["excluded"] = target
         return written
+
+
+def portable_path(path: str | Path, base: str | Path) -> str:
+    """``path`` relative to ``base`` (with ``..`` when outside it), as POSIX text; for outputs."""
+    import os
+
+    return Path(os.path.relpath(Path(path).resolve(), Path(base).resolve())).as_posix()
 
 
 def _as_spec(value: str | Path | FileSpec | Mapping) -> FileSpec:
@@ -265,9 +279,10 @@ def intake(files: Mapping[str, str | Path | FileSpec], *, policy: IntakePolicy |
         if base is not None and not path.is_absolute():
             path = base / path
         result.files[kind] = str(path)
-        table, problems = _load(kind, path, columns=spec.columns, policy=policy, date_format=spec.date_format,
-                                sheet=spec.sheet, decimal=spec.decimal, thousands=spec.thousands,
-                                attributes=spec.attributes)
+        with limits.using(policy.limits):  # the engagement's file limits for the readers
+            table, problems = _load(kind, path, columns=spec.columns, policy=policy, date_format=spec.date_format,
+                                    sheet=spec.sheet, decimal=spec.decimal, thousands=spec.thousands,
+                                    attributes=spec.attributes)
         result.problems.extend(problems)
         if table is not None:
             result.tables[kind] = table
@@ -283,6 +298,10 @@ def _read_notes(kind: str, table: LoadedTable) -> list[str]:
     if info.get("encoding") in ("cp1252", "latin-1"):
         notes.append(f"{kind}: the file is not UTF-8; it was read as {info['encoding']} (Windows/Latin-1). "
                      "Check that accented characters look right, or save the file as CSV UTF-8.")
+    if info.get("blank_columns"):
+        cols = ", ".join(f"'{c}'" for c in info["blank_columns"])
+        notes.append(f"{kind}: column(s) {cols} are empty in every row and were left out, as if not asked. If "
+                     "they should hold ratings, check the export (or the column mapping in engagement.yaml).")
     if info.get("header_row", 1) > 1:
         where = f"sheet '{info['sheet']}' row" if info.get("format") == "excel" else "line"
         notes.append(f"{kind}: the header is on {where} {info['header_row']}; the rows above it were skipped "

@@ -22,7 +22,8 @@ import pandas as pd
 
 from cvkit.data.errors import DataError, Problem
 from cvkit.data.policy import IntakePolicy
-from cvkit.data.readers import normalise_name, read_table
+from cvkit.data.limits import excerpt
+from cvkit.data.readers import excel_row, normalise_name, read_table
 from cvkit.data.schemas import SCHEMAS, Column, Schema
 
 __all__ = ["load", "LoadedTable", "MAX_ROWS_SHOWN"]
@@ -147,6 +148,7 @@ class _Checker:
         self.problems: list[Problem] = []
         self.reason: pd.Series | None = None  # first exclusion reason per row (NA = kept)
         self.from_excel = False
+        self.excel_rows: list[tuple[int, int]] = []  # set for a workbook: data row -> Excel row
 
     # -- problem / exclusion bookkeeping ------------------------------------------------------
     def problem(self, message: str, fix: str, column: str | None = None,
@@ -155,10 +157,24 @@ class _Checker:
         n: int | None = None
         if mask is not None:
             idx = np.flatnonzero(np.asarray(mask, dtype=bool))
-            rows = tuple(int(i) + 1 for i in idx[:MAX_ROWS_SHOWN])
+            rows = tuple(self.row_number(int(i)) for i in idx[:MAX_ROWS_SHOWN])
             n = int(idx.size)
         self.problems.append(Problem(file=self.label, message=message, fix=fix, column=column,
-                                     rows=rows, n_rows=n))
+                                     rows=rows, n_rows=n, row_label="Excel rows" if self.excel_rows else "rows"))
+
+    def row_numbers(self, idx: np.ndarray) -> np.ndarray:
+        """:meth:`row_number` of many data rows at once (int64)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        if not self.excel_rows:
+            return idx + 1
+        starts = np.array([b[0] for b in self.excel_rows], dtype=np.int64)
+        rows = np.array([b[1] for b in self.excel_rows], dtype=np.int64)
+        pos = np.searchsorted(starts, idx, side="right") - 1
+        return (rows[pos] + idx - starts[pos]).astype(np.int64)
+
+    def row_number(self, i: int) -> int:
+        """Row number shown to the analyst for data row ``i`` (0-based): the Excel row for a workbook."""
+        return excel_row(self.excel_rows, i) if self.excel_rows else i + 1
 
     def flag(self, mask: pd.Series, action: str, reason: str, message: str, fix: str,
              column: str | None = None) -> None:
@@ -175,7 +191,8 @@ class _Checker:
 
     def examples(self, values: pd.Series, mask: pd.Series, limit: int = 3) -> str:
         bad = values[mask].head(limit)
-        return ", ".join(f"'{v}' (row {i + 1})" for i, v in bad.items())
+        what = "Excel row" if self.excel_rows else "row"
+        return ", ".join(f"{excerpt(v)} ({what} {self.row_number(int(i))})" for i, v in bad.items())
 
     # -- columns ------------------------------------------------------------------------------
     def resolve_columns(self, raw: pd.DataFrame, mapping: dict[str, str], read_info: dict[str, Any],
@@ -410,6 +427,22 @@ class _Checker:
                   col)
         return parsed
 
+    def check_future(self, parsed: pd.Series, shown: pd.Series, col: str) -> pd.Series:
+        """Flag dates after the analysis date (``intake.future_dates``); a wrong date or a late export."""
+        as_of = self.policy.as_of
+        if as_of is None or not pd.api.types.is_datetime64_any_dtype(parsed):
+            return parsed
+        first_after = pd.Timestamp(as_of) + pd.Timedelta(days=1)  # any time on the analysis date itself is fine
+        if getattr(parsed.dt, "tz", None) is not None:
+            first_after = first_after.tz_localize(parsed.dt.tz)
+        future = parsed.notna() & (parsed >= first_after)
+        self.flag(future, self.policy.future_dates, f"{col} after the analysis date",
+                  f"{int(future.sum())} date(s) after the analysis date {as_of.isoformat()}: "
+                  f"{self.examples(shown, future)}.",
+                  f"correct these dates, set analysis_date later if the data really runs past it, or set "
+                  f"intake.future_dates: exclude to drop these rows (they are listed in excluded.csv).", col)
+        return parsed
+
     def to_bool(self, s: pd.Series, col: str) -> pd.Series:
         if pd.api.types.is_bool_dtype(s) and not s.isna().any():
             return s.astype(bool)
@@ -432,7 +465,7 @@ class _Checker:
             out = s if _is_text(s) else _clean(s.astype("str").where(s.notna()))
             return out.astype("category") if c.dtype == "category" else out
         if c.dtype == "date":
-            return self.to_date(s, c.name)
+            return self.check_future(self.to_date(s, c.name), s, c.name)
         if c.dtype == "bool":
             return self.to_bool(s, c.name)
         num, bad = self.to_number(s, c.name)
@@ -564,6 +597,7 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
         return None, list(exc.problems)
     read_info = dict(raw.attrs)
     chk.from_excel = read_info.get("format") == "excel"
+    chk.excel_rows = list(read_info.get("excel_rows") or [])
     resolved = chk.resolve_columns(raw, columns, read_info, attributes)
     if resolved is None:
         return None, chk.problems
@@ -591,6 +625,13 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
                         f"fill the column (or map the right column in {chk.config_key}.columns.{cname}).",
                         column=cname)
             complete = False
+    # A rating column of the group (an element of value) empty in every row was not asked: it is left
+    # out as if absent (and said so), never passed on to fail in a chart or a model.
+    blank = [c.name for c in schema.group if c.name in empty_cols]
+    if blank:
+        fixed_present = [c for c in fixed_present if c.name not in blank]
+        text = text.drop(columns=blank)
+        read_info["blank_columns"] = blank
 
     for c in fixed_present:
         s = text[c.name]
@@ -646,12 +687,12 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
     excluded = text.loc[~kept].copy()
     excluded = excluded.astype("str").where(excluded.notna())
     excluded.insert(0, "reason", chk.reason[~kept].astype("str"))
-    excluded.insert(0, "row", (np.flatnonzero(~kept) + 1).astype(np.int64))
+    excluded.insert(0, "row", chk.row_numbers(np.flatnonzero(~kept)))
     excluded = excluded.reset_index(drop=True)
     table = LoadedTable(kind=kind, source=str(path), df=df.loc[kept].reset_index(drop=True),
                         excluded=excluded, columns_found=[c.name for c in fixed_present] + free,
                         ignored_columns=ignored, read_info=read_info,
-                        row_numbers=(np.flatnonzero(kept) + 1).astype(np.int64))
+                        row_numbers=chk.row_numbers(np.flatnonzero(kept)))
     return table, chk.problems
 
 

@@ -205,10 +205,22 @@ def print_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: float = 1
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="cvkit-chromium-") as profile:
-        subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
-                        f"--print-to-pdf={pdf_path}", Path(html_path).resolve().as_uri()],
-                       check=True, capture_output=True, timeout=timeout)
+        # Chromium turns a relative link into an absolute file:// URL in the PDF (the build folder and
+        # the user name): print a copy whose links to other files are plain text; #anchors stay.
+        html_path = Path(html_path)
+        printable = html_path.with_name(f".print-{html_path.name}")
+        printable.write_text(_LOCAL_LINK.sub(r"<a\1\3>", html_path.read_text(encoding="utf-8")), encoding="utf-8")
+        try:
+            subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+                            f"--print-to-pdf={pdf_path}", printable.resolve().as_uri()],
+                           check=True, capture_output=True, timeout=timeout)
+        finally:
+            printable.unlink(missing_ok=True)
     return Path(pdf_path)
+
+
+# An <a> whose href is neither a #fragment nor an http(s) address: a link to another file of the deliverable.
+_LOCAL_LINK = re.compile(r'<a(\s[^>]*?)?\s+href="(?!#|https?:)([^"]*)"([^>]*)>', re.I)
 
 
 def render_deliverable(build: Path, cfg: Engagement, runs: list[NotebookRun]) -> None:
