@@ -31,8 +31,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from anchors import ensure_env, ratio_line, run_anchor  # noqa: E402
 
-from cvkit.choice import (MNL, ChoiceSpec, HierarchicalBayesMNL, Simulator, Utilities,  # noqa: E402
-                          dense_from_long, prepare)
+from cvkit.choice import (MNL, ChoiceSpec, HierarchicalBayesMNL, MixedLogit, Simulator,  # noqa: E402
+                          Utilities, dense_from_long, prepare)
 from cvkit.choice.mnl import fit_mnl_arrays  # noqa: E402
 from cvkit.datasets.electricity import ELECTRICITY_ATTRIBUTES, load_electricity  # noqa: E402
 
@@ -130,6 +130,53 @@ print(json.dumps({"seconds": sec, "coef": [float(values[f"B_{v}"]) for v in name
                   "loglik": float(res.final_log_likelihood)}))
 '''
 
+XLOGIT_MIXED = r'''
+import json, sys, time, warnings
+import numpy as np, pandas as pd
+warnings.filterwarnings("ignore")
+from xlogit import MixedLogit
+p = json.load(sys.stdin)
+df = pd.read_csv(p["path"])
+names = p["vars"]
+X, y = df[names].to_numpy(float), df["choice"].astype(str).str.upper().eq("TRUE").to_numpy()
+t = time.perf_counter()
+m = MixedLogit()
+m.fit(X=X, y=y, varnames=names, alts=df["alt"].to_numpy(), ids=df["chid"].to_numpy(), panels=df["id"].to_numpy(),
+      randvars={v: "n" for v in names}, n_draws=p["n_draws"], halton=True, init_coeff=np.array(p["start"]),
+      verbose=0)
+sec = time.perf_counter() - t
+print(json.dumps({"seconds": sec, "coef": [float(c) for c in m.coeff_], "loglik": float(m.loglikelihood),
+                  "names": list(m.coeff_names)}))
+'''
+
+
+def bench_mixed(python: Path, draws: tuple[int, ...] = (100, 600)) -> None:
+    print("\n== Mixed logit: Electricity, 6 normal coefficients, panel by respondent, Halton draws ==")
+    df = load_electricity()
+    # draws go to respondents in data order in all three tools (mlogit, xlogit, cvkit): padded ids keep it
+    df["respondent_id"] = df["respondent_id"].astype(int).map("{:04d}".format)
+    spec = ChoiceSpec({a: None for a in ELEC_VARS})
+    raw = str(HERE.parent / "cvkit" / "datasets" / "data" / "electricity.csv.gz")
+    cd = prepare(df, spec)
+    for R in draws:
+        model = MixedLogit(spec, random="n", n_draws=R, draws="halton")
+        start = model._start(cd, __import__("cvkit.choice.mixed", fromlist=["_layout"])._layout(
+            spec.params, spec, "n", False), None)
+        t = time.perf_counter()
+        model.fit(cd, start=start)
+        sec = time.perf_counter() - t
+        print(f"cvkit R={R}: {sec:.2f} s ({model.n_iter_} BFGS iterations, SEs included), "
+              f"LL {model.log_likelihood_:.3f}")
+        try:
+            r = run_anchor(python, XLOGIT_MIXED, {"path": raw, "vars": ELEC_VARS, "n_draws": R,
+                                                  "start": start.tolist()})
+        except Exception as exc:
+            print(f"xlogit: failed ({str(exc).strip().splitlines()[-1][:200]})")
+            continue
+        gap = abs(r["loglik"] - model.log_likelihood_)
+        print(ratio_line(f"Electricity mixed logit R={R} vs xlogit", sec, "xlogit", r["seconds"], target=2.0)
+              + f"  |LL gap| {gap:.4f} ({'PASS' if gap < 0.01 else 'FAIL'} at 0.01; xlogit LL {r['loglik']:.3f})")
+
 
 def synthetic(S: int = 100_000, J: int = 4, K: int = 8, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
@@ -156,7 +203,7 @@ def bench_mnl(python: Path, work: Path) -> None:
     np.linalg.inv(-fit.hessian)  # standard errors, as the anchors report them
     cv_arrays = time.perf_counter() - t
     print(f"cvkit: {cv_arrays:.3f} s from long arrays (as xlogit gets them), {cv_total:.3f} s from the "
-          f"DataFrame with all input checks, clustered SEs and fit statistics; LL {m.loglik_:.2f}")
+          f"DataFrame with all input checks, clustered SEs and fit statistics; LL {m.log_likelihood_:.2f}")
     raw = str(HERE.parent / "cvkit" / "datasets" / "data" / "electricity.csv.gz")
     payload = {"kind": "electricity", "path": raw, "vars": ELEC_VARS}
     for name, script in (("xlogit", XLOGIT), ("larch", LARCH), ("biogeme", BIOGEME)):
@@ -165,7 +212,7 @@ def bench_mnl(python: Path, work: Path) -> None:
         except Exception as exc:  # report and continue: one broken anchor must not hide the others
             print(f"{name}: failed ({str(exc).strip().splitlines()[-1][:200]})")
             continue
-        diff = np.max(np.abs(np.array(r["coef"]) - m.coef_.to_numpy()))
+        diff = np.max(np.abs(np.array(r["coef"]) - m.params_.to_numpy()))
         print(ratio_line(f"Electricity MNL vs {name}", cv_arrays, name, r["seconds"],
                          target=1.0 if name == "xlogit" else None) + f"  (max |coef diff| {diff:.1e})")
 
@@ -178,7 +225,7 @@ def bench_mnl(python: Path, work: Path) -> None:
     fit = fit_mnl_arrays(X, avail, chosen)
     np.linalg.inv(-fit.hessian)
     cv = time.perf_counter() - t
-    print(f"cvkit: {cv:.3f} s ({fit.n_iter} Newton iterations), LL {fit.loglik:.2f}")
+    print(f"cvkit: {cv:.3f} s ({fit.n_iter} Newton iterations), LL {fit.log_likelihood:.2f}")
     payload = {"kind": "synthetic", "path": str(path)}
     for name, script in (("xlogit", XLOGIT), ("larch", LARCH)):
         try:
@@ -204,7 +251,7 @@ def bench_hb() -> None:
         t = time.perf_counter()
         hb = HierarchicalBayesMNL(spec, iterations=20_000, chains=chains, seed=2026).fit(cd)
         sec = time.perf_counter() - t
-        s = hb.summary_
+        s = hb.summary()
         verdict = "PASS" if sec < 60 else "FAIL"
         print(f"HB 20,000 iterations x {chains} chain(s): {sec:.1f} s (target < 60 s: {verdict}); "
               f"max R-hat {s['rhat'].max():.3f}, min bulk ESS {s['ess_bulk'].min():.0f}, "
@@ -241,6 +288,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; anchors from {python.parent.parent.name}\n")
     with tempfile.TemporaryDirectory() as tmp:
         bench_mnl(python, Path(tmp))
+    bench_mixed(python)
     bench_hb()
     bench_simulator()
 

@@ -10,7 +10,7 @@ from cvkit.engagement.config import ANALYSES, COMMON_PARAMETERS, OVERVIEW, SYNTH
 from cvkit.engagement.parameters import NOTEBOOKS_DIR, notebook_parameters
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
-COMMON_TYPES = {"client": "str", "client_name": "str", "currency": "str", "analysis_date": "str", "seed": "int",
+COMMON_TYPES = {"client": "str", "client_name": "str", "currency": "str", "locale": "str", "analysis_date": "str", "seed": "int",
                 "output_dir": "str"}
 
 

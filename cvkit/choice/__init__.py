@@ -1,4 +1,4 @@
-"""Discrete choice (choice-based conjoint): design, MNL / HB / latent-class estimation, results, simulator.
+"""Discrete choice (choice-based conjoint): design, MNL / mixed logit / HB / latent-class estimation, results, simulator.
 
 Typical use::
 
@@ -15,13 +15,16 @@ A run's simulator is saved with :func:`save_simulator` and served again (``cvkit
 :func:`load_simulator`, without re-estimating.
 """
 
-from cvkit.choice.data import ChoiceData, ChoiceWarning, dense_from_long, prepare, same_position_respondents
+from cvkit.choice.data import ChoiceData, dense_from_long, prepare, same_position_respondents
 from cvkit.choice.diagnostics import ess_bulk, ess_tail, rhat
 from cvkit.choice.hb import HierarchicalBayesMNL
 from cvkit.choice.latent_class import LatentClassMNL, select_classes
+from cvkit.choice.mixed import MixedLogit
 from cvkit.choice.mnl import MNL, fit_mnl_arrays, hit_rate, mnl_loglik
-from cvkit.choice.results import (Utilities, importance_summary, importances, partworth_table, price_slope,
-                                  respondent_partworths, wtp, zero_centered_diffs)
+from cvkit.choice.base import ChoiceEstimator
+from cvkit.choice.partworths import respondent_partworths
+from cvkit.choice.utilities import (Utilities, importance_summary, importances, partworth_table, price_slope, wtp,
+                                    zero_centered_diffs)
 from cvkit.choice.design import design_diagnostics
 from cvkit.choice.plots import (plot_importances, plot_partworth_distributions, plot_partworths, plot_price_curve,
                                plot_shares, plot_trace, plot_wtp)
@@ -29,10 +32,11 @@ from cvkit.choice.saved import SavedSimulator, load_simulator, save_simulator
 from cvkit.choice.simulator import Simulator
 from cvkit.choice.widget import scenario_table, simulator_widget
 from cvkit.choice.spec import ChoiceSpec
+from cvkit.exceptions import ChoiceWarning
 
-__all__ = ["ChoiceData", "ChoiceSpec", "ChoiceWarning", "dense_from_long", "design_diagnostics", "ess_bulk",
+__all__ = ["ChoiceData", "ChoiceEstimator", "ChoiceSpec", "ChoiceWarning", "dense_from_long", "design_diagnostics", "ess_bulk",
            "ess_tail", "fit_mnl_arrays", "HierarchicalBayesMNL", "hit_rate", "importance_summary",
-           "importances", "LatentClassMNL", "MNL", "mnl_loglik", "partworth_table", "plot_importances",
+           "importances", "LatentClassMNL", "MixedLogit", "MNL", "mnl_loglik", "partworth_table", "plot_importances",
            "plot_partworth_distributions", "plot_partworths", "plot_price_curve", "plot_shares", "plot_trace",
            "plot_wtp", "prepare", "price_slope", "respondent_partworths", "rhat", "same_position_respondents",
            "SavedSimulator", "save_simulator", "load_simulator",

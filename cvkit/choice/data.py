@@ -16,14 +16,11 @@ import pandas as pd
 
 from cvkit.choice.spec import ChoiceSpec, level_key
 from cvkit.data.errors import DataError, Problem
+from cvkit.exceptions import ChoiceWarning
 
 __all__ = ["ChoiceData", "prepare", "ChoiceWarning", "same_position_respondents", "dense_from_long"]
 
 REQUIRED = ("respondent_id", "task", "alternative", "chosen")
-
-
-class ChoiceWarning(UserWarning):
-    """Something in the choice data or a result deserves the analyst's attention."""
 
 
 @dataclass

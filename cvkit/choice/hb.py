@@ -53,35 +53,18 @@ import time
 import numpy as np
 import pandas as pd
 
-from cvkit.choice.data import ChoiceData, prepare
+from cvkit.choice.base import ChoiceEstimator
+from cvkit.choice.data import ChoiceData
 from cvkit.choice.diagnostics import ess_bulk, ess_tail, rhat
-from cvkit.choice.mnl import hit_rate, split_holdout
 from cvkit.choice.spec import ChoiceSpec, as_spec
+from cvkit.choice.hb_sampler import PanelDesign, Sampler, SamplerSettings, respondent_loglik
+from cvkit.choice.utilities import Utilities
+from cvkit.estimator import check_is_fitted
 
 __all__ = ["HierarchicalBayesMNL"]
 
 
-def _internal_transform(cd: ChoiceData) -> np.ndarray:
-    """``A`` with ``beta = A @ gamma`` for the centred/scaled internal design ``X @ A``."""
-    spec = cd.spec
-    K = spec.n_params
-    A = np.eye(K)
-    real = cd.avail & ~cd.is_none
-    for a in spec.linear:
-        k = spec.params.index(a)
-        col = cd.X[..., k][real]
-        c = col.mean() if spec.none else 0.0
-        s = col.std() or 1.0
-        # X'_k = (X_k + c * X_none) / s: centring relative to the none row; the
-        # constant -c/s it drops is equal for all alternatives of a task.
-        M = np.eye(K)
-        if spec.none:
-            M[K - 1, k] = c
-        A = A @ M @ np.diag(np.where(np.arange(K) == k, 1 / s, 1.0))
-    return A
-
-
-class HierarchicalBayesMNL:
+class HierarchicalBayesMNL(ChoiceEstimator):
     """Hierarchical-Bayes MNL estimated by Gibbs sampling with Metropolis steps.
 
     Parameters
@@ -113,15 +96,22 @@ class HierarchicalBayesMNL:
     beta_ : DataFrame (N, K)
         Posterior mean part-worths per respondent (index respondent_id).
     beta_draws_ : ndarray, shape (chains * respondent_draws, N, K)
-    loglik_trace_ : ndarray, shape (chains, iterations)
+    params_, se_ : Series (K,)
+        Posterior mean and sd of the population mean ``b`` (per unit of the coded columns).
+    cov_ : DataFrame (K, K)
+        Posterior covariance of ``b``.
+    log_likelihood_ : float
+        Log-likelihood at the respondents' posterior-mean part-worths.
+    converged_ : bool
+        :meth:`is_converged` at its defaults (R-hat < 1.1, bulk ESS > 100).
+    n_obs_ : int
+        Choice situations used.
+    log_likelihood_trace_ : ndarray, shape (chains, iterations)
         Total log-likelihood at every iteration (for trace plots).
     step_size_, acceptance_ : ndarray, shape (chains,)
         Final jump size and post-burn-in acceptance rate per chain.
     shift_acceptance_ : ndarray, shape (chains,)
         Acceptance rate of the joint shift move of ``b`` and all ``beta_i``.
-    summary_ : DataFrame
-        Population means: posterior mean, sd, 2.5/97.5% quantiles, R-hat, bulk
-        and tail ESS, and the mean of ``diag(W)`` (heterogeneity).
     rlh_ : Series (N,)
         Root likelihood per respondent at the posterior mean: the geometric
         mean choice probability (chance = 1 / alternatives).
@@ -138,21 +128,30 @@ class HierarchicalBayesMNL:
                  prior_variance: float = 1.0, target_acceptance: float = 0.30, respondent_draws: int = 100,
                  **spec_options):
         self.spec = as_spec(spec, **spec_options)
-        self.iterations = int(iterations)
-        self.burn_in = self.iterations // 2 if burn_in is None else int(burn_in)
-        if prior_df <= 1:
-            raise ValueError(f"prior_df={prior_df} must exceed 1 so the prior covariance has a mean. Fix: use the "
-                             "default 5.")
-        if not 0 <= self.burn_in < self.iterations:
-            raise ValueError(f"burn_in={self.burn_in} must be between 0 and iterations-1={self.iterations - 1}. "
-                             "Fix: lower burn_in or raise iterations.")
-        self.thin = max(1, int(thin))
-        self.chains = int(chains)
+        self.iterations = iterations
+        self.burn_in = burn_in
+        self.thin = thin
+        self.chains = chains
         self.seed = seed
         self.prior_df = prior_df
         self.prior_variance = prior_variance
         self.target_acceptance = target_acceptance
         self.respondent_draws = respondent_draws
+
+    def _settings(self) -> SamplerSettings:
+        """The sampler settings, validated (``burn_in`` None is half the iterations)."""
+        iterations = int(self.iterations)
+        burn_in = iterations // 2 if self.burn_in is None else int(self.burn_in)
+        if self.prior_df <= 1:
+            raise ValueError(f"prior_df={self.prior_df} must exceed 1 so the prior covariance has a mean. Fix: use "
+                             "the default 5.")
+        if not 0 <= burn_in < iterations:
+            raise ValueError(f"burn_in={burn_in} must be between 0 and iterations-1={iterations - 1}. "
+                             "Fix: lower burn_in or raise iterations.")
+        return SamplerSettings(iterations=iterations, burn_in=burn_in, thin=max(1, int(self.thin)),
+                               chains=int(self.chains), respondent_draws=int(self.respondent_draws),
+                               prior_df=self.prior_df, prior_variance=self.prior_variance,
+                               target_acceptance=self.target_acceptance)
 
     def fit(self, data: pd.DataFrame | ChoiceData, *, holdout=None) -> "HierarchicalBayesMNL":
         """Run the sampler.
@@ -168,212 +167,91 @@ class HierarchicalBayesMNL:
         -------
         self
         """
-        cd = data if isinstance(data, ChoiceData) else prepare(data, self.spec)
-        train, test = split_holdout(cd, holdout)
-        self.data_ = train
-        rng = np.random.default_rng(self.seed)
-        A = _internal_transform(train)
-        Xp, offset, ch = train.panel()
-        N, T, J, K = Xp.shape
-        Xi = Xp @ A                                            # internal design (N, T, J, K)
-        # Alternative-major layout (N, J*T, K) so the per-alternative slices of the
-        # utilities are contiguous: max and sum over J become J cheap elementwise ops.
-        XJ = np.ascontiguousarray(Xi.transpose(0, 2, 1, 3).reshape(N, J * T, K))
-        offJ = np.ascontiguousarray(offset.transpose(0, 2, 1))  # (N, J, T)
-        n_idx, t_idx = np.meshgrid(np.arange(N), np.arange(T), indexing="ij")
-        xc_sum = Xi[n_idx, t_idx, ch].sum(axis=1)               # (N, K): sum of chosen rows
-        C = self.chains
-
-        # Utilities in float32: half the memory traffic of float64 in the hot loop; a
-        # respondent's log-likelihood (12 tasks) is still accurate to ~1e-5, far below what
-        # changes a Metropolis decision.
-        XJ32 = XJ.astype(np.float32)
-        offJ32 = offJ.astype(np.float32)
-        ones_T = np.ones(T, np.float32)
-
-        def loglik(beta: np.ndarray) -> np.ndarray:
-            # beta (C, N, K) -> (C, N); one batched mat-vec for all chains and respondents.
-            V = np.matmul(XJ32[None], beta.astype(np.float32)[..., None]).reshape(C, N, J, T)
-            V += offJ32
-            m = V[:, :, 0].copy()
-            for a in range(1, J):
-                np.maximum(m, V[:, :, a], out=m)
-            V -= m[:, :, None, :]
-            np.exp(V, out=V)
-            tot = V[:, :, 0].copy()
-            for a in range(1, J):
-                tot += V[:, :, a]
-            # sums over the short task axis as a mat-vec (BLAS), much faster than a reduction
-            lse = (np.log(tot) + m) @ ones_T
-            return np.einsum("nk,cnk->cn", xc_sum, beta) - lse
-
-        nu0 = K + self.prior_df
-        S0 = (nu0 - K - 1) * self.prior_variance * np.eye(K)
-        beta = rng.normal(0.0, 0.3, size=(C, N, K))
-        b = beta.mean(axis=1)
-        W = np.repeat((self.prior_variance * np.eye(K))[None], C, axis=0)
-        # Proposal shape per respondent: (H_i + W^-1)^-1, with H_i the respondent's logit information
-        # at the pooled MNL estimate (Rossi, Allenby & McCulloch 2005, rhierMnlRwMixture). It follows
-        # each respondent's own posterior shape, so beta_i and hence b mix far faster than with the
-        # same rho * chol(W) step for everyone. Refreshed with the current W during burn-in, then frozen
-        # so the kept draws come from a fixed Metropolis kernel.
-        H = _respondent_information(Xi, offset, ch, train, A)
-        rho = np.full(C, 2.38 / np.sqrt(K))
-        tail = max(1, self.burn_in // 4)
-        log_rho_sum = np.zeros(C)
-        Lp = _proposal_roots(H, W)
-        Lb = np.linalg.cholesky(np.linalg.inv(H.sum(axis=0)))  # pooled-information scale for the shift move
-        rho_b = np.full(C, 2.38 / np.sqrt(K))
-        shift_hist: list[np.ndarray] = []
-        shift_accepted = np.zeros(C)
-        rho_w = np.full(C, 0.05)
-        scale_hist: list[np.ndarray] = []
-        ll = loglik(beta)
-        kept = (self.iterations - self.burn_in) // self.thin
-        b_draws = np.empty((C, kept, K))
-        W_draws = np.empty((C, kept, K, K))
-        ll_trace = np.empty((C, self.iterations))
-        r_every = max(1, (self.iterations - self.burn_in) // max(1, self.respondent_draws))
-        beta_draws = []
-        beta_sum = np.zeros((C, N, K))
-        n_sum = 0
-        accepted = np.zeros(C)
+        settings = self._settings()
+        train, _ = self._start_fit(data, holdout)
+        design = PanelDesign(train, settings.chains)
+        sampler = Sampler(design, train, settings, np.random.default_rng(self.seed))
         t0 = time.perf_counter()
-        j = 0
-        for it in range(self.iterations):
-            L = np.linalg.cholesky(W)                           # (C, K, K)
-            Linv = np.linalg.inv(L)
-            LT, LinvT = L.transpose(0, 2, 1), Linv.transpose(0, 2, 1)
-            # --- Metropolis step for every respondent of every chain
-            if it < self.burn_in and it % 10 == 0 and it > 0:
-                Lp = _proposal_roots(H, W)
-            z = rng.standard_normal((C, N, 1, K))
-            prop = beta + rho[:, None, None] * (z @ Lp.transpose(0, 1, 3, 2))[:, :, 0, :]
-            ll_prop = loglik(prop)
-            d_old = (beta - b[:, None, :]) @ LinvT
-            d_new = (prop - b[:, None, :]) @ LinvT
-            log_ratio = ll_prop - ll - 0.5 * ((d_new * d_new).sum(-1) - (d_old * d_old).sum(-1))
-            acc = np.log(rng.random((C, N))) < log_ratio
-            beta = np.where(acc[..., None], prop, beta)
-            ll = np.where(acc, ll_prop, ll)
-            rate = acc.mean(axis=1)
-            if it < self.burn_in:
-                rho = np.where(rate > self.target_acceptance, rho * 1.1, rho * 0.9)
-                # The +-10% rule makes rho wander around the target; freeze it at the geometric
-                # mean over the last quarter of burn-in rather than at a random end point.
-                if it >= self.burn_in - tail:
-                    log_rho_sum += np.log(rho)
-                if it == self.burn_in - 1:
-                    rho = np.exp(log_rho_sum / tail)
-            else:
-                accepted += rate
-            # --- Gibbs: population mean
-            bbar = beta.mean(axis=1)
-            b = bbar + (rng.standard_normal((C, 1, K)) @ LT)[:, 0] / np.sqrt(N)
-            # --- Interweaving shift move (Yu & Meng 2011): update b in the non-centred
-            # parametrisation beta_i = b + eta_i with every eta_i fixed, i.e. shift all
-            # respondents together. With few tasks per respondent the centred Gibbs step
-            # above moves b by only ~sqrt(W/N) per iteration; this step moves it on the
-            # scale of the data's information about the mean. Flat prior on b, eta's prior
-            # unchanged: the acceptance ratio is the likelihood ratio.
-            delta = rho_b[:, None] * (rng.standard_normal((C, K)) @ Lb.T)
-            shifted = beta + delta[:, None, :]
-            ll_shift = loglik(shifted)
-            acc_b = np.log(rng.random(C)) < ll_shift.sum(axis=1) - ll.sum(axis=1)
-            beta = np.where(acc_b[:, None, None], shifted, beta)
-            ll = np.where(acc_b[:, None], ll_shift, ll)
-            b = np.where(acc_b[:, None], b + delta, b)
-            if it < self.burn_in:
-                shift_hist.append(acc_b)
-                if len(shift_hist) == 20:  # adapt the shift size on batches of 20 moves
-                    r = np.mean(shift_hist, axis=0)
-                    rho_b = np.where(r > self.target_acceptance, rho_b * 1.2, rho_b / 1.2)
-                    shift_hist = []
-            else:
-                shift_accepted += acc_b
-            # --- Gibbs: population covariance, inverse-Wishart by Bartlett decomposition
-            D = beta - b[:, None, :]
-            S = S0[None] + D.transpose(0, 2, 1) @ D
-            W = _inv_wishart(rng, nu0 + N, S)
-            # --- Interweaving scale move: W -> s^2 W in the non-centred parametrisation
-            # (beta_i = b + chol(W) eta_i, eta fixed), i.e. every respondent's deviation from b
-            # scaled by s. Log-normal random walk on s; the ratio has the likelihood, the
-            # inverse-Wishart prior and the Jacobian s^(K(K+1)) of W -> s^2 W.
-            log_s = rho_w * rng.standard_normal(C)
-            sc = np.exp(log_s)
-            scaled = b[:, None, :] + sc[:, None, None] * (beta - b[:, None, :])
-            ll_scaled = loglik(scaled)
-            tr_term = np.trace(S0[None] @ np.linalg.inv(W), axis1=1, axis2=2)
-            log_prior = -(nu0 + K + 1) * K * log_s - 0.5 * tr_term * (np.exp(-2 * log_s) - 1)
-            log_r = ll_scaled.sum(axis=1) - ll.sum(axis=1) + log_prior + K * (K + 1) * log_s
-            acc_w = np.log(rng.random(C)) < log_r
-            beta = np.where(acc_w[:, None, None], scaled, beta)
-            ll = np.where(acc_w[:, None], ll_scaled, ll)
-            W = np.where(acc_w[:, None, None], (sc ** 2)[:, None, None] * W, W)
-            if it < self.burn_in:
-                scale_hist.append(acc_w)
-                if len(scale_hist) == 20:
-                    r = np.mean(scale_hist, axis=0)
-                    rho_w = np.where(r > self.target_acceptance, rho_w * 1.2, rho_w / 1.2)
-                    scale_hist = []
-            ll_trace[:, it] = ll.sum(axis=1)
-            if it >= self.burn_in:
-                beta_sum += beta
-                n_sum += 1
-                k_it = it - self.burn_in
-                if k_it % self.thin == self.thin - 1 and j < kept:
-                    b_draws[:, j] = b
-                    W_draws[:, j] = W
-                    j += 1
-                if k_it % r_every == r_every - 1 and len(beta_draws) < self.respondent_draws:
-                    beta_draws.append(beta.copy())
+        sampler.run()
         self.seconds_ = time.perf_counter() - t0
-        # back to the units of the coded columns: beta = A gamma, W = A W A'
-        self.A_ = A
-        self.b_draws_ = b_draws[:, :j] @ A.T
-        self.W_draws_ = A[None, None] @ W_draws[:, :j] @ A.T[None, None]
-        beta_mean = (beta_sum / max(n_sum, 1)).mean(axis=0) @ A.T
-        names = self.spec.params
-        ids = pd.Index(train.respondent_ids, name="respondent_id")
-        self.beta_ = pd.DataFrame(beta_mean, index=ids, columns=names)
-        bd = np.stack(beta_draws, axis=1) if beta_draws else np.empty((C, 0, N, K))
-        self.beta_draws_ = bd.reshape(-1, N, K) @ A.T
-        self.loglik_trace_ = ll_trace
-        self.step_size_ = rho
-        self.acceptance_ = accepted / max(1, self.iterations - self.burn_in)
-        self.shift_acceptance_ = shift_accepted / max(1, self.iterations - self.burn_in)
-        self.summary_ = self._summarise()
-        # respondent fit at the posterior mean
-        ll_i = _respondent_loglik(Xp, offset, ch, beta_mean)
-        n_tasks = np.bincount(train.resp, minlength=N)
-        ll0 = -np.bincount(train.resp, weights=np.log(train.avail.sum(axis=1)), minlength=N)
-        self.rlh_ = pd.Series(np.exp(ll_i / n_tasks), index=ids, name="rlh")
-        self.percent_certainty_ = pd.Series(1 - ll_i / ll0, index=ids, name="percent_certainty")
-        self.loglik_ = float(ll_i.sum())
-        self.hit_rate_ = None
-        self.holdout_ = test
-        if test is not None:
-            self.hit_rate_ = hit_rate(self.predict_proba(test), test.chosen)
+        self.burn_in_ = settings.burn_in
+        self._store_draws(sampler, design, train)
+        self._store_fit(sampler, design, train)
+        self.hit_rate_ = self._holdout_hit_rate()
         return self
 
-    def _summarise(self) -> pd.DataFrame:
+    def _store_draws(self, sampler: Sampler, design: PanelDesign, train: ChoiceData) -> None:
+        """Draws back in the units of the coded columns: ``beta = A gamma``, ``W = A W A'``."""
+        A, j = design.A, sampler.j
+        N, K = sampler.N, sampler.K
+        self.A_ = A
+        self.b_draws_ = sampler.b_draws[:, :j] @ A.T
+        self.W_draws_ = A[None, None] @ sampler.W_draws[:, :j] @ A.T[None, None]
+        beta_mean = (sampler.beta_sum / max(sampler.n_sum, 1)).mean(axis=0) @ A.T
+        ids = pd.Index(train.respondent_ids, name="respondent_id")
+        self.beta_ = pd.DataFrame(beta_mean, index=ids, columns=self.spec.params)
+        bd = np.stack(sampler.beta_draws, axis=1) if sampler.beta_draws else np.empty((sampler.C, 0, N, K))
+        self.beta_draws_ = bd.reshape(-1, N, K) @ A.T
+        self.log_likelihood_trace_ = sampler.ll_trace
+        self.step_size_ = sampler.rho
+        post = max(1, sampler.s.iterations - sampler.s.burn_in)
+        self.acceptance_ = sampler.accepted / post
+        self.shift_acceptance_ = sampler.shift_accepted / post
+
+    def _store_fit(self, sampler: Sampler, design: PanelDesign, train: ChoiceData) -> None:
+        """Population estimates, convergence and the respondents' fit at the posterior mean."""
         names = self.spec.params
+        flat = self.b_draws_.reshape(-1, self.b_draws_.shape[-1])
+        self.params_ = pd.Series(flat.mean(axis=0), index=names, name="estimate")
+        self.se_ = pd.Series(flat.std(axis=0, ddof=1), index=names, name="se")
+        self.cov_ = pd.DataFrame(np.atleast_2d(np.cov(flat, rowvar=False)), index=names, columns=names)
+        N = sampler.N
+        ll_i = respondent_loglik(design.Xp, design.offset, design.ch, self.beta_.to_numpy())
+        n_tasks = np.bincount(train.resp, minlength=N)
+        ll0 = -np.bincount(train.resp, weights=np.log(train.avail.sum(axis=1)), minlength=N)
+        ids = self.beta_.index
+        self.rlh_ = pd.Series(np.exp(ll_i / n_tasks), index=ids, name="rlh")
+        self.percent_certainty_ = pd.Series(1 - ll_i / ll0, index=ids, name="percent_certainty")
+        self.log_likelihood_ = float(ll_i.sum())
+        self.n_obs_ = train.n_situations
+        self.converged_ = self.is_converged()
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Population means: posterior mean and sd, the ``level`` interval, convergence, heterogeneity.
+
+        Parameters
+        ----------
+        level : float
+            Coverage of the central posterior interval (0.95 = 95%).
+
+        Returns
+        -------
+        DataFrame
+            Index: parameters. Columns ``estimate`` (posterior mean), ``se`` (posterior sd),
+            ``lower``, ``upper`` (posterior quantiles), ``rhat``, ``ess_bulk``, ``ess_tail`` and
+            ``heterogeneity_sd`` (square root of the mean of ``diag(W)``); ``attrs["level"]``.
+        """
+        check_is_fitted(self, "params_")
         d = self.b_draws_
         flat = d.reshape(-1, d.shape[-1])
+        # rounded so level=0.95 asks for exactly the 2.5% and 97.5% quantiles (0.5 - 0.475 is 0.025 + 2e-17)
+        lower_q, upper_q = round(0.5 - level / 2, 12), round(0.5 + level / 2, 12)
         rows = []
-        for k, name in enumerate(names):
+        for k, name in enumerate(self.spec.params):
             x = d[..., k]
             ok = x.shape[1] >= 4
-            rows.append({"parameter": name, "mean": flat[:, k].mean(), "sd": flat[:, k].std(ddof=1),
-                         "lower": np.quantile(flat[:, k], 0.025), "upper": np.quantile(flat[:, k], 0.975),
+            rows.append({"parameter": name, "estimate": flat[:, k].mean(), "se": flat[:, k].std(ddof=1),
+                         "lower": np.quantile(flat[:, k], lower_q), "upper": np.quantile(flat[:, k], upper_q),
                          "rhat": rhat(x) if ok else np.nan, "ess_bulk": ess_bulk(x) if ok else np.nan,
                          "ess_tail": ess_tail(x) if ok else np.nan,
                          "heterogeneity_sd": np.sqrt(self.W_draws_[..., k, k].mean())})
-        return pd.DataFrame(rows).set_index("parameter")
+        out = pd.DataFrame(rows).set_index("parameter")
+        out.attrs["level"] = level
+        return out
 
-    def converged(self, rhat_max: float = 1.1, ess_min: float = 100.0) -> bool:
+    def is_converged(self, rhat_max: float = 1.1, ess_min: float = 100.0) -> bool:
         """True when every population mean has R-hat below ``rhat_max`` and bulk ESS above ``ess_min``."""
-        s = self.summary_
+        s = self.summary()
         return bool((s["rhat"] < rhat_max).all() and (s["ess_bulk"] > ess_min).all())
 
     def predict_proba(self, data: pd.DataFrame | ChoiceData) -> np.ndarray:
@@ -381,7 +259,7 @@ class HierarchicalBayesMNL:
 
         Respondents not in the estimation data get the population mean.
         """
-        cd = data if isinstance(data, ChoiceData) else prepare(data, self.spec, check_variation=False)
+        cd = self._prepared(data)
         pos = pd.Series(np.arange(len(self.beta_)), index=self.beta_.index)
         idx = pos.reindex(cd.respondent_ids).to_numpy()
         betas = np.where(np.isnan(idx)[:, None], self.b_draws_.reshape(-1, self.b_draws_.shape[-1]).mean(0),
@@ -396,54 +274,9 @@ class HierarchicalBayesMNL:
 
         The population mean draws give posterior intervals for WTP and part-worths.
         """
-        from cvkit.choice.results import Utilities
-
+        check_is_fitted(self, "params_")
         T = self.spec.level_map()
         values = self.beta_.to_numpy() @ T.T
         pop = self.b_draws_.reshape(-1, T.shape[1]) @ T.T
         return Utilities(self.spec, pd.DataFrame(values, index=self.beta_.index, columns=self.spec.level_columns),
                          draws=pop, respondent_draws=self.beta_draws_ @ T.T, source="hb")
-
-
-def _respondent_information(Xi, offset, ch, cd, A) -> np.ndarray:
-    """Logit information matrix of each respondent (N, K, K) at the pooled MNL estimate (internal units)."""
-    from cvkit.choice.mnl import fit_mnl_arrays
-
-    pooled = fit_mnl_arrays(cd.X, cd.avail, cd.chosen, max_iter=50, checks=False).beta
-    gamma = np.linalg.solve(A, pooled)
-    V = np.einsum("ntjk,k->ntj", Xi, gamma) + offset
-    P = np.exp(V - V.max(axis=-1, keepdims=True))
-    P /= P.sum(axis=-1, keepdims=True)
-    Xbar = np.einsum("ntj,ntjk->ntk", P, Xi)
-    return np.einsum("ntj,ntjk,ntjl->nkl", P, Xi, Xi) - np.einsum("ntk,ntl->nkl", Xbar, Xbar)
-
-
-def _proposal_roots(H: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """Cholesky roots (C, N, K, K) of (H_i + W_c^-1)^-1."""
-    prec = H[None] + np.linalg.inv(W)[:, None]
-    return np.linalg.cholesky(np.linalg.inv(prec))
-
-
-def _respondent_loglik(Xp, offset, ch, beta):
-    N, T, J, K = Xp.shape
-    V = np.einsum("ntjk,nk->ntj", Xp, beta) + offset
-    m = V.max(axis=-1)
-    lse = np.log(np.exp(V - m[..., None]).sum(-1)) + m
-    n_idx, t_idx = np.meshgrid(np.arange(N), np.arange(T), indexing="ij")
-    return (V[n_idx, t_idx, ch] - lse).sum(axis=1)
-
-
-def _inv_wishart(rng: np.random.Generator, df: float, scale: np.ndarray) -> np.ndarray:
-    """Draws from InvWishart(df, scale) for a stack of scale matrices (C, K, K).
-
-    If ``Q ~ Wishart(df, scale^-1)`` then ``Q^-1 ~ InvWishart(df, scale)``;
-    Q = (L A)(L A)' is drawn with Bartlett's decomposition (Smith & Hocking 1972),
-    L = chol(scale^-1), A lower triangular with chi and normal entries.
-    """
-    C, K, _ = scale.shape
-    Lc = np.linalg.cholesky(np.linalg.inv(scale))
-    Aw = np.tril(rng.standard_normal((C, K, K)), -1)
-    idx = np.arange(K)
-    Aw[:, idx, idx] = np.sqrt(rng.chisquare(df - idx, size=(C, K)))
-    Minv = np.linalg.inv(Lc @ Aw)
-    return Minv.transpose(0, 2, 1) @ Minv

@@ -22,14 +22,17 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
+from cvkit.choice.base import ChoiceEstimator
 from cvkit.choice.data import ChoiceData, prepare
-from cvkit.choice.mnl import _offset, _probs, fit_mnl_arrays, hit_rate, split_holdout
+from cvkit.choice.mnl import _offset, _probs, fit_mnl_arrays
 from cvkit.choice.spec import ChoiceSpec, as_spec
+from cvkit.choice.utilities import Utilities
+from cvkit.estimator import check_is_fitted
 
 __all__ = ["LatentClassMNL", "select_classes"]
 
 
-class LatentClassMNL:
+class LatentClassMNL(ChoiceEstimator):
     """Latent-class MNL (finite mixture of conditional logits).
 
     Parameters
@@ -46,7 +49,7 @@ class LatentClassMNL:
 
     Attributes
     ----------
-    coef_ : DataFrame (C, K)
+    params_ : DataFrame (C, K)
         Class part-worths (coded parameters), classes ordered by size.
     class_sizes_ : Series (C,)
         Class shares (sum to 1).
@@ -54,8 +57,12 @@ class LatentClassMNL:
         Posterior membership probabilities per respondent.
     classes_ : Series (N,)
         Most likely class per respondent (0-based, by size).
-    loglik_, aic_, bic_, caic_ : float
+    log_likelihood_, aic_, bic_, caic_ : float
         BIC/CAIC use the number of respondents.
+    converged_ : bool
+        The best start's EM stopped on the tolerance before ``max_iter``.
+    n_obs_ : int
+        Respondents used (the units of the mixture).
     n_params_ : int
         ``C K + C - 1``.
     starts_ : DataFrame
@@ -66,11 +73,9 @@ class LatentClassMNL:
     def __init__(self, spec: ChoiceSpec | dict, *, n_classes: int = 3, n_starts: int = 5, max_iter: int = 300,
                  tol: float = 1e-7, seed: int = 0, **spec_options):
         self.spec = as_spec(spec, **spec_options)
-        if n_classes < 1:
-            raise ValueError(f"n_classes must be at least 1, got {n_classes}.")
-        self.n_classes = int(n_classes)
-        self.n_starts = int(n_starts)
-        self.max_iter = int(max_iter)
+        self.n_classes = n_classes
+        self.n_starts = n_starts
+        self.max_iter = max_iter
         self.tol = tol
         self.seed = seed
 
@@ -81,9 +86,9 @@ class LatentClassMNL:
         -------
         self
         """
-        cd = data if isinstance(data, ChoiceData) else prepare(data, self.spec)
-        train, test = split_holdout(cd, holdout)
-        self.data_ = train
+        if self.n_classes < 1:
+            raise ValueError(f"n_classes must be at least 1, got {self.n_classes}.")
+        train, test = self._start_fit(data, holdout)
         rng = np.random.default_rng(self.seed)
         best = None
         lls = []
@@ -99,19 +104,21 @@ class LatentClassMNL:
         C, K = beta.shape
         labels = [f"class_{c + 1}" for c in range(C)]
         ids = pd.Index(train.respondent_ids, name="respondent_id")
-        self.coef_ = pd.DataFrame(beta, index=labels, columns=self.spec.params)
+        self.params_ = pd.DataFrame(beta, index=labels, columns=self.spec.params)
         self.class_sizes_ = pd.Series(pi, index=labels, name="share")
         self.posterior_ = pd.DataFrame(h, index=ids, columns=labels)
         self.classes_ = pd.Series(h.argmax(axis=1), index=ids, name="class")
-        self.loglik_ = float(ll)
+        self.log_likelihood_ = float(ll)
         self.n_params_ = C * K + C - 1
         n = train.n_respondents
         self.aic_ = -2 * ll + 2 * self.n_params_
         self.bic_ = -2 * ll + self.n_params_ * np.log(n)
         self.caic_ = -2 * ll + self.n_params_ * (np.log(n) + 1)
         self.n_iter_ = n_iter
-        self.starts_ = pd.DataFrame({"start": range(self.n_starts), "loglik": lls})
-        self.hit_rate_ = None if test is None else hit_rate(self.predict_proba(test), test.chosen)
+        self.converged_ = bool(n_iter < self.max_iter)
+        self.n_obs_ = n
+        self.starts_ = pd.DataFrame({"start": range(self.n_starts), "log_likelihood": lls})
+        self.hit_rate_ = self._holdout_hit_rate()
         return self
 
     def _em(self, cd: ChoiceData, h: np.ndarray):
@@ -151,30 +158,30 @@ class LatentClassMNL:
     def predict_proba(self, data: pd.DataFrame | ChoiceData) -> np.ndarray:
         """Choice probabilities (S, J): class probabilities mixed with each respondent's posterior
         membership (class shares for respondents not in the estimation data)."""
-        cd = data if isinstance(data, ChoiceData) else prepare(data, self.spec, check_variation=False)
+        cd = self._prepared(data)
         post = self.posterior_.reindex(cd.respondent_ids)
         post = post.fillna(self.class_sizes_).to_numpy()
         offset = _offset(cd.avail)
         P = np.zeros(cd.avail.shape)
-        for c in range(len(self.coef_)):
-            Pc, _, _ = _probs(cd.X, offset, self.coef_.iloc[c].to_numpy())
+        for c in range(len(self.params_)):
+            Pc, _, _ = _probs(cd.X, offset, self.params_.iloc[c].to_numpy())
             P += post[cd.resp, c][:, None] * Pc
         return P
 
     def utilities(self):
         """Respondent part-worths as posterior-weighted class part-worths (:class:`Utilities`)."""
-        from cvkit.choice.results import Utilities
-
+        check_is_fitted(self, "params_")
         T = self.spec.level_map()
-        B = self.posterior_.to_numpy() @ self.coef_.to_numpy()
+        B = self.posterior_.to_numpy() @ self.params_.to_numpy()
         return Utilities(self.spec, pd.DataFrame(B @ T.T, index=self.posterior_.index,
                                                  columns=self.spec.level_columns), source="latent_class")
 
     def class_partworths(self) -> pd.DataFrame:
         """Part-worths per class in the level basis, with the class share (classes as columns)."""
+        check_is_fitted(self, "params_")
         T = self.spec.level_map()
-        out = pd.DataFrame((self.coef_.to_numpy() @ T.T).T, index=self.spec.level_columns,
-                           columns=self.coef_.index)
+        out = pd.DataFrame((self.params_.to_numpy() @ T.T).T, index=self.spec.level_columns,
+                           columns=self.params_.index)
         out.loc["share"] = self.class_sizes_.to_numpy()
         return out
 
@@ -187,7 +194,7 @@ def select_classes(spec: ChoiceSpec | dict, data: pd.DataFrame | ChoiceData, cla
     Returns
     -------
     table : DataFrame
-        ``n_classes``, ``loglik``, ``n_params``, ``aic``, ``bic``, ``caic``,
+        ``n_classes``, ``log_likelihood``, ``n_params``, ``aic``, ``bic``, ``caic``,
         smallest class share, and ``selected``.
     model : LatentClassMNL
         The selected model.
@@ -198,7 +205,7 @@ def select_classes(spec: ChoiceSpec | dict, data: pd.DataFrame | ChoiceData, cla
     cd = data if isinstance(data, ChoiceData) else prepare(data, spec)
     models = {c: LatentClassMNL(spec, n_classes=c, n_starts=n_starts if c > 1 else 1, seed=seed).fit(cd)
               for c in classes}
-    table = pd.DataFrame([{"n_classes": c, "loglik": m.loglik_, "n_params": m.n_params_, "aic": m.aic_,
+    table = pd.DataFrame([{"n_classes": c, "log_likelihood": m.log_likelihood_, "n_params": m.n_params_, "aic": m.aic_,
                            "bic": m.bic_, "caic": m.caic_, "smallest_class": float(m.class_sizes_.min())}
                           for c, m in models.items()])
     k = int(table[criterion].to_numpy().argmin())

@@ -20,11 +20,14 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from cvkit.choice.data import ChoiceData, prepare
+from cvkit.choice.base import ChoiceEstimator, hit_rate, split_holdout
+from cvkit.choice.data import ChoiceData
 from cvkit.choice.spec import ChoiceSpec, as_spec
-from cvkit.data.errors import DataError, Problem
+from cvkit.choice.utilities import Utilities
+from cvkit.estimator import check_is_fitted
+from cvkit.exceptions import FitError
 
-__all__ = ["MNL", "MNLFit", "fit_mnl_arrays", "mnl_loglik"]
+__all__ = ["MNL", "MNLFit", "fit_mnl_arrays", "mnl_loglik", "hit_rate", "split_holdout"]
 
 
 @dataclass
@@ -32,7 +35,7 @@ class MNLFit:
     """Raw result of :func:`fit_mnl_arrays`."""
 
     beta: np.ndarray
-    loglik: float
+    log_likelihood: float
     gradient: np.ndarray
     hessian: np.ndarray
     scores: np.ndarray | None
@@ -151,7 +154,7 @@ def fit_mnl_arrays(X: np.ndarray, avail: np.ndarray, chosen: np.ndarray, *,
 
     Raises
     ------
-    cvkit.data.DataError
+    cvkit.exceptions.FitError
         When the parameters are not identified (collinear columns) or the
         choices are perfectly separated (the likelihood has no maximum).
     """
@@ -199,12 +202,12 @@ def _check_identified(H: np.ndarray, names: list[str]) -> None:
     ev, vec = np.linalg.eigh(-H)
     if ev[0] <= 1e-10 * max(ev[-1], 1e-300):
         involved = [names[k] for k in np.flatnonzero(np.abs(vec[:, 0]) > 0.1)]
-        raise DataError(Problem(
-            "choice data", f"the parameters {involved} are not identified: their columns are collinear "
-            "(or constant within every task), so the data cannot tell their effects apart.",
+        raise FitError(
+            f"choice data: the parameters {involved} are not identified: their columns are collinear "
+            "(or constant within every task), so the data cannot tell their effects apart. Fix: "
             "drop one of them, or check that the design varies these attributes independently "
             "(an attribute constant within every task, e.g. a respondent characteristic, needs an "
-            "interaction with an attribute that varies)."))
+            "interaction with an attribute that varies).")
 
 
 def _check_separation(X, avail, beta, ll, converged, names) -> None:
@@ -216,15 +219,15 @@ def _check_separation(X, avail, beta, ll, converged, names) -> None:
     size = np.abs(beta) * spread
     diverging = [names[k] for k in np.flatnonzero(size > 30)]
     if diverging or not converged and not np.isfinite(ll):
-        raise DataError(Problem(
-            "choice data", f"perfect separation: the choices are (almost) perfectly predicted by {diverging}, "
+        raise FitError(
+            f"choice data: perfect separation: the choices are (almost) perfectly predicted by {diverging}, "
             f"so their estimates run off to infinity (log-likelihood {ll:.3g}). Typical causes: a level that is "
-            "never or always chosen, or a dominant alternative in every task.",
+            "never or always chosen, or a dominant alternative in every task. Fix: "
             "check the level counts in the design diagnostics, merge or drop the level, collect more varied "
-            "tasks, or use hierarchical Bayes (its prior keeps the estimates finite)."))
+            "tasks, or use hierarchical Bayes (its prior keeps the estimates finite).")
 
 
-class MNL:
+class MNL(ChoiceEstimator):
     """Aggregate conditional logit (one set of part-worths for everyone).
 
     Parameters
@@ -241,18 +244,20 @@ class MNL:
 
     Attributes
     ----------
-    coef_ : Series (K,)
+    params_ : Series (K,)
         Estimates, logit utility per unit of the coded column.
     cov_, robust_cov_ : DataFrame (K, K)
         Classical (inverse Hessian) and respondent-clustered sandwich covariance
         (with the G/(G-1) small-sample factor, as Stata and R sandwich do).
     se_, robust_se_ : Series (K,)
-    loglik_, loglik_null_ : float
+    log_likelihood_, log_likelihood_null_ : float
         At the estimates and with all coefficients 0 (equal shares).
     rho2_, rho2_adj_ : float
         McFadden's rho-squared ``1 - LL/LL0`` and its adjusted version ``1 - (LL-K)/LL0``.
     aic_, bic_ : float
         ``-2LL + 2K`` and ``-2LL + K ln(S)`` (S situations).
+    n_obs_ : int
+        Choice situations used (= ``n_situations_``).
     n_situations_, n_respondents_, n_iter_ : int
     converged_ : bool
     hit_rate_ : float or None
@@ -281,15 +286,13 @@ class MNL:
         -------
         self
         """
-        cd = data if isinstance(data, ChoiceData) else prepare(data, self.spec)
-        train, test = split_holdout(cd, holdout)
-        self.data_ = train
+        train, test = self._start_fit(data, holdout)
         w = None if weights is None else np.asarray(weights, float)[train.resp]
         fit = fit_mnl_arrays(train.X, train.avail, train.chosen, weights=w, tol=self.tol,
                              max_iter=self.max_iter, names=self.spec.params, scores=True)
         names = self.spec.params
         K = len(names)
-        self.coef_ = pd.Series(fit.beta, index=names, name="estimate")
+        self.params_ = pd.Series(fit.beta, index=names, name="estimate")
         cov = np.linalg.inv(-fit.hessian)
         G = train.n_respondents
         meat = np.zeros((G, K))
@@ -300,19 +303,18 @@ class MNL:
         self.robust_cov_ = pd.DataFrame(robust, index=names, columns=names)
         self.se_ = pd.Series(np.sqrt(np.diag(cov)), index=names, name="se")
         self.robust_se_ = pd.Series(np.sqrt(np.diag(robust)), index=names, name="robust_se")
-        self.loglik_ = fit.loglik
+        self.log_likelihood_ = fit.log_likelihood
         nalt = train.avail.sum(axis=1)
-        self.loglik_null_ = float(-(np.log(nalt) if w is None else np.log(nalt) * w).sum())
-        self.rho2_ = 1 - self.loglik_ / self.loglik_null_
-        self.rho2_adj_ = 1 - (self.loglik_ - K) / self.loglik_null_
-        self.aic_ = -2 * self.loglik_ + 2 * K
-        self.bic_ = -2 * self.loglik_ + K * np.log(train.n_situations)
-        self.n_situations_ = train.n_situations
+        self.log_likelihood_null_ = float(-(np.log(nalt) if w is None else np.log(nalt) * w).sum())
+        self.rho2_ = 1 - self.log_likelihood_ / self.log_likelihood_null_
+        self.rho2_adj_ = 1 - (self.log_likelihood_ - K) / self.log_likelihood_null_
+        self.aic_ = -2 * self.log_likelihood_ + 2 * K
+        self.bic_ = -2 * self.log_likelihood_ + K * np.log(train.n_situations)
+        self.n_obs_ = self.n_situations_ = train.n_situations
         self.n_respondents_ = train.n_respondents
         self.n_iter_ = fit.n_iter
         self.converged_ = fit.converged
-        self.hit_rate_ = None if test is None else hit_rate(self.predict_proba(test), test.chosen)
-        self.holdout_ = test
+        self.hit_rate_ = self._holdout_hit_rate()
         return self
 
     def summary(self, level: float = 0.95, robust: bool = False) -> pd.DataFrame:
@@ -324,25 +326,36 @@ class MNL:
             Coverage of the interval (0.95 = 95%).
         robust : bool
             Use the respondent-clustered standard errors.
+
+        Returns
+        -------
+        DataFrame
+            Index: parameters. Columns ``estimate``, ``se``, ``z``, ``p_value``, ``lower``,
+            ``upper``, ``robust_se``; ``attrs["level"]``.
         """
+        check_is_fitted(self, "params_")
         se = self.robust_se_ if robust else self.se_
-        z = self.coef_ / se
+        z = self.params_ / se
         q = stats.norm.ppf(0.5 + level / 2)
-        return pd.DataFrame({"estimate": self.coef_, "se": se, "z": z, "p_value": 2 * stats.norm.sf(np.abs(z)),
-                             "lower": self.coef_ - q * se, "upper": self.coef_ + q * se,
-                             "robust_se": self.robust_se_})
+        out = pd.DataFrame({"estimate": self.params_, "se": se, "z": z, "p_value": 2 * stats.norm.sf(np.abs(z)),
+                            "lower": self.params_ - q * se, "upper": self.params_ + q * se,
+                            "robust_se": self.robust_se_})
+        out.attrs["level"] = level
+        return out
 
     def fit_statistics(self) -> pd.Series:
         """LL, LL(0), rho-squared, adjusted rho-squared, AIC, BIC, sizes and hit rate."""
-        return pd.Series({"loglik": self.loglik_, "loglik_null": self.loglik_null_, "rho2": self.rho2_,
+        check_is_fitted(self, "params_")
+        return pd.Series({"log_likelihood": self.log_likelihood_, "log_likelihood_null": self.log_likelihood_null_,
+                          "rho2": self.rho2_,
                           "rho2_adj": self.rho2_adj_, "aic": self.aic_, "bic": self.bic_,
-                          "n_parameters": len(self.coef_), "n_situations": self.n_situations_,
+                          "n_parameters": len(self.params_), "n_situations": self.n_situations_,
                           "n_respondents": self.n_respondents_, "holdout_hit_rate": self.hit_rate_})
 
     def predict_proba(self, data: pd.DataFrame | ChoiceData) -> np.ndarray:
         """Choice probabilities, shape (S, J) (0 for padded alternatives)."""
-        cd = data if isinstance(data, ChoiceData) else prepare(data, self.spec, check_variation=False)
-        P, _, _ = _probs(cd.X, _offset(cd.avail), self.coef_.to_numpy())
+        cd = self._prepared(data)
+        P, _, _ = _probs(cd.X, _offset(cd.avail), self.params_.to_numpy())
         return P
 
     def utilities(self):
@@ -351,34 +364,10 @@ class MNL:
         Population uncertainty is the classical covariance, so WTP intervals are
         delta-method intervals.
         """
-        from cvkit.choice.results import Utilities
-
+        check_is_fitted(self, "params_")
         T = self.spec.level_map()
         ids = self.data_.respondent_ids
-        values = np.tile(T @ self.coef_.to_numpy(), (len(ids), 1))
+        values = np.tile(T @ self.params_.to_numpy(), (len(ids), 1))
         return Utilities(self.spec, pd.DataFrame(values, columns=self.spec.level_columns,
                                                  index=pd.Index(ids, name="respondent_id")),
-                         mean=T @ self.coef_.to_numpy(), cov=T @ self.cov_.to_numpy() @ T.T, source="mnl")
-
-
-def split_holdout(cd: ChoiceData, holdout) -> tuple[ChoiceData, ChoiceData | None]:
-    """Split situations into estimation and holdout parts.
-
-    ``holdout`` is ``None`` (no holdout), a boolean array over situations, or
-    a collection of task labels (e.g. ``[12]`` keeps task 12 of everyone out).
-    """
-    if holdout is None:
-        return cd, None
-    h = np.asarray(holdout)
-    mask = h if h.dtype == bool and h.shape == (cd.n_situations,) else np.isin(cd.task, h)
-    if not mask.any():
-        raise ValueError(f"holdout {holdout!r} selects no task (task labels are e.g. {sorted(set(cd.task))[:5]}). "
-                         "Fix: give task labels that exist in the data.")
-    if mask.all():
-        raise ValueError("holdout selects every task, leaving nothing to estimate on. Fix: hold out fewer tasks.")
-    return cd.subset(~mask), cd.subset(mask)
-
-
-def hit_rate(P: np.ndarray, chosen: np.ndarray) -> float:
-    """Share of situations whose chosen alternative has the highest probability."""
-    return float(np.mean(P.argmax(axis=1) == chosen))
+                         mean=T @ self.params_.to_numpy(), cov=T @ self.cov_.to_numpy() @ T.T, source="mnl")

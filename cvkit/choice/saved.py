@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvkit.choice.results import Utilities
+from cvkit.choice.utilities import Utilities
 from cvkit.data.formulas import restore_frame
 from cvkit.choice.simulator import Product, Simulator
 from cvkit.choice.spec import ChoiceSpec

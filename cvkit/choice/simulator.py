@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from cvkit.choice.results import Utilities
+from cvkit.choice.utilities import Utilities
 from cvkit.choice.spec import level_key
 
 __all__ = ["Simulator", "Product"]
@@ -371,7 +371,7 @@ class Simulator:
                 "extrapolated": bool(np.isfinite(p_star) and not (lv.min() <= p_star <= lv.max()))}
 
     def _linear_price_slope(self) -> np.ndarray:
-        from cvkit.choice.results import price_slope
+        from cvkit.choice.utilities import price_slope
         return price_slope(self.spec, self.U)
 
     # ------------------------------------------------------------------ search

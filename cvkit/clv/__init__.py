@@ -7,8 +7,9 @@ discrete-time :class:`BetaGeoBetaBinomModel` and the contractual
 :class:`ShiftedBetaGeometricModel`.
 """
 
-from cvkit.clv._base import ConvergenceWarning, FitError, compress_rows
 from cvkit.clv.models import (
+    LikelihoodModel,
+    compress_rows,
     BetaGeoBetaBinomModel,
     BetaGeoModel,
     GammaGammaModel,
@@ -35,6 +36,7 @@ from cvkit.clv.validation import (
 )
 from cvkit.clv.value import (
     VALUE_TIERS,
+    attach_segment,
     clv_interval,
     customer_value_table,
     expected_spend,
@@ -42,6 +44,7 @@ from cvkit.clv.value import (
     value_concentration,
 )
 from cvkit.clv.spark import spark_backend
+from cvkit.exceptions import ConvergenceWarning, FitError
 from cvkit.clv.summary import (
     TIME_UNIT_DAYS,
     calibration_holdout_split,
@@ -57,6 +60,7 @@ __all__ = [
     "compare_models",
     "describe_model",
     "clv_interval",
+    "attach_segment",
     "conditional_expectations",
     "customer_value_table",
     "expected_spend",
@@ -75,6 +79,7 @@ __all__ = [
     "ConvergenceWarning",
     "FitError",
     "GammaGammaModel",
+    "LikelihoodModel",
     "ModifiedBetaGeoModel",
     "ParetoNBDModel",
     "PurchaseModel",

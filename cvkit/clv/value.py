@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvkit.clv._base import FitError
 from cvkit.clv.models import GammaGammaModel, PurchaseModel
+from cvkit.exceptions import FitError
 
 __all__ = ["expected_spend", "customer_value_table", "clv_interval", "value_concentration", "lorenz_curve",
-           "VALUE_TIERS"]
+           "VALUE_TIERS", "attach_segment", "NOT_RECORDED", "NOT_IN_FILE"]
 
 #: Tier labels by CLV rank: the top 20%, the next 30% and the bottom half.
 VALUE_TIERS = ("top 20%", "next 30%", "bottom 50%")
@@ -203,7 +203,7 @@ def clv_interval(
     kw = dict(horizon_months=horizon_months, annual_discount_rate=annual_discount_rate, margin=margin)
     # Customers with identical histories in the same group have identical CLV in every draw:
     # evaluate each distinct (group, x, t_x, T, m) once and weight by its count.
-    from cvkit.clv._base import compress_rows
+    from cvkit.clv.models.base import compress_rows
     (gc, x, t_x, T, m), counts, _ = compress_rows(codes, summary["frequency"], summary["recency"], summary["T"],
                                                   summary["monetary_value"])
     compact = pd.DataFrame({"frequency": x, "recency": t_x, "T": T, "monetary_value": m})
@@ -238,3 +238,57 @@ def clv_interval(
     lo, hi = np.quantile(sims, [(1 - level) / 2, (1 + level) / 2], axis=0)
     return pd.DataFrame({"group": names, "customers": sizes, "clv": point, "se": sims.std(axis=0, ddof=1),
                          "lower": lo, "upper": hi})
+
+
+#: Label of customers whose segment cell is blank in the customers file.
+NOT_RECORDED = "not recorded"
+#: Label of customers of the log that the customers file does not list.
+NOT_IN_FILE = "not in customers file"
+
+
+def attach_segment(values: pd.DataFrame, customers: pd.DataFrame, column: str) -> tuple[pd.DataFrame, list[str]]:
+    """Join a customers column (and acquisition cost) to the customer value table, labelling the gaps.
+
+    Customers of the log absent from the customers file and customers whose cell is blank are
+    different facts, so they get different labels (:data:`NOT_IN_FILE`, :data:`NOT_RECORDED`)
+    instead of one "unknown"; a categorical column (as Parquet stores labels) is read as text.
+
+    Parameters
+    ----------
+    values : DataFrame
+        One row per customer with ``customer_id`` (the CLV table).
+    customers : DataFrame
+        The customers file, one row per customer.
+    column : str
+        The customers column to break value down by.
+
+    Returns
+    -------
+    (DataFrame, list of str)
+        ``values`` with ``column`` (text, gaps labelled) and ``acquisition_cost`` (float, NaN when
+        not given), and one sentence per kind of gap found (empty when there is none).
+
+    Raises
+    ------
+    ValueError
+        When ``column`` is not a column of ``customers``.
+    """
+    if column not in customers.columns:
+        raise ValueError(f"segment_column = {column!r} is not a column of the customers file "
+                         f"(columns: {', '.join(map(str, customers.columns))}). Fix: set it to one of them or to ''.")
+    side = pd.DataFrame({"customer_id": customers["customer_id"].astype(str),
+                         column: customers[column].astype("string"),
+                         "acquisition_cost": (pd.to_numeric(customers["acquisition_cost"], errors="coerce")
+                                              if "acquisition_cost" in customers.columns else np.nan)})
+    joined = values.merge(side, on="customer_id", how="left", indicator=True)
+    absent = joined["_merge"].eq("left_only")
+    blank = ~absent & joined[column].isna()
+    joined[column] = joined[column].mask(absent, NOT_IN_FILE).fillna(NOT_RECORDED).astype(str)
+    notes = []
+    if absent.any():
+        notes.append(f"{int(absent.sum()):,} customers of the log are not in the customers file: "
+                     f"shown as '{NOT_IN_FILE}'.")
+    if blank.any():
+        notes.append(f"{int(blank.sum()):,} customers have no {column.replace('_', ' ')} recorded: "
+                     f"shown as '{NOT_RECORDED}'.")
+    return joined.drop(columns="_merge"), notes

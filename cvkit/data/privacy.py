@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cvkit.data.errors import Problem
 from cvkit.data.intake import Intake
 from cvkit.data.readers import normalise_name
+from cvkit.exceptions import PrivacyError
 
 __all__ = ["PrivacyOptions", "PrivacyError", "pseudonymise", "pseudonymise_series", "personal_reason",
            "protect", "read_key", "key_fingerprint", "ID_NAMESPACES", "MIN_KEY_LENGTH"]
@@ -76,10 +77,6 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 # plain digit runs (which are also what numeric IDs look like) are not taken for phones.
 _PHONE = re.compile(r"(\+|00)?\(?\d{1,4}\)?([ .\-/]?\(?\d{1,4}\)?){2,6}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ].*)?")
-
-
-class PrivacyError(ValueError):
-    """Pseudonymisation was asked for but cannot be done (no key, a weak key, a hash collision)."""
 
 
 class PrivacyOptions(BaseModel):

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from cvkit._threads import one_blas_thread
-from cvkit.data.errors import DataError, Problem
+from cvkit.exceptions import DataError, FitError, Problem
 
 __all__ = [
     "weighted_corr", "subset_r2", "shapley_from_subsets", "shapley_exact", "shapley_sampled",
@@ -161,6 +161,8 @@ def check_correlation(R: np.ndarray, names: Sequence[str], *, tol: float = 1e-10
     Raises
     ------
     DataError
+        A correlation is undefined (no respondent answered both).
+    FitError
         Naming the constant drivers, or the set of drivers that are linearly
         dependent (with the combination), with the fix.
     """
@@ -169,9 +171,8 @@ def check_correlation(R: np.ndarray, names: Sequence[str], *, tol: float = 1e-10
     diag_nan = np.isnan(np.diag(R))
     if diag_nan.any():
         bad = [names[i] for i in np.flatnonzero(diag_nan)]
-        raise DataError(Problem("drivers", f"driver(s) {bad} have no variance (every respondent gave the "
-                                "same rating), so they cannot explain anything.",
-                                "drop them from the driver list", column=bad[0]))
+        raise FitError(f"drivers, column {bad[0]!r}: driver(s) {bad} have no variance (every respondent gave "
+                       "the same rating), so they cannot explain anything. Fix: drop them from the driver list")
     if np.isnan(R).any():
         i, j = np.argwhere(np.isnan(R))[0]
         raise DataError(Problem("drivers", f"the correlation of {names[i]!r} and {names[j]!r} is undefined "
@@ -184,10 +185,10 @@ def check_correlation(R: np.ndarray, names: Sequence[str], *, tol: float = 1e-10
         lead = involved[np.argmax(np.abs(v[involved]))]
         terms = " ".join(f"{'+' if -v[i] / v[lead] >= 0 else '-'} {abs(v[i] / v[lead]):.3g}*{names[i]}"
                          for i in involved if i != lead)
-        raise DataError(Problem(
-            "drivers", f"drivers {[names[i] for i in involved]} are perfectly collinear "
+        raise FitError(
+            f"drivers: drivers {[names[i] for i in involved]} are perfectly collinear "
             f"(standardised: {names[lead]} = {terms.lstrip('+ ')}), so their separate effects cannot be "
-            "estimated.", f"drop one of them (e.g. {names[lead]!r}) or combine them into one index"))
+            f"estimated. Fix: drop one of them (e.g. {names[lead]!r}) or combine them into one index")
 
 
 def bootstrap_counts(n: int, n_boot: int, rng: np.random.Generator, clusters: np.ndarray | None = None

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from cvkit._threads import one_blas_thread
-from cvkit.data.errors import DataError, Problem
+from cvkit.estimator import check_is_fitted
+from cvkit.exceptions import DataError, FitError, Problem
 from cvkit.drivers.importance import (bootstrap_counts, check_correlation, relative_weights, shapley_exact,
                                       shapley_sampled, standardized_betas, weighted_corr)
 
@@ -63,6 +64,24 @@ def check_ratings(df: pd.DataFrame, columns: Sequence[str], scale: tuple[float, 
     return problems
 
 
+def _check_columns(df, outcome, drivers, weights, cluster, driver_scale, outcome_scale) -> None:
+    """The driver list is well formed and every column exists with ratings on scale (else DataError)."""
+    if not drivers:
+        raise ValueError("drivers is empty; fix: give at least one driver column")
+    if len(set(drivers)) != len(drivers):
+        dup = sorted({d for d in drivers if drivers.count(d) > 1})
+        raise ValueError(f"drivers {dup} are listed twice; fix: list each driver once")
+    if outcome in drivers:
+        raise ValueError(f"the outcome {outcome!r} is also in the driver list; fix: remove it from drivers")
+    problems = check_ratings(df, drivers, driver_scale) + check_ratings(df, [outcome], outcome_scale)
+    for extra in (weights, cluster):
+        if extra is not None and extra not in df.columns:
+            problems.append(Problem("survey", f"column {extra!r} is not in the data.",
+                                    "pass an existing column or None"))
+    if problems:
+        raise DataError(problems)
+
+
 class KeyDriverAnalysis:
     """Derived importance of driver ratings for an outcome, with bootstrap intervals.
 
@@ -99,7 +118,7 @@ class KeyDriverAnalysis:
         One row per driver (index = driver name), sorted by Shapley value:
         ``shapley`` (R^2 units), ``shapley_pct`` (% of R^2), ``relative_weight``,
         ``relative_weight_pct``, ``beta``, ``correlation``, each measure with
-        ``_low``/``_high`` interval bounds (and ``shapley_pct_low``... for the % shares), ``sign`` (+1/-1 from the full
+        ``_lower``/``_upper`` interval bounds at ``level`` (and ``shapley_pct_lower``... for the % shares), ``sign`` (+1/-1 from the full
         regression), ``rank`` and, when sampled, ``shapley_mc_se``.
     r2_ : float
         R^2 of the full regression.
@@ -122,19 +141,21 @@ class KeyDriverAnalysis:
                  exact_limit: int = 20, n_permutations: int = 4000, boot_shapley_limit: int = 12,
                  driver_scale: tuple[float, float] | None = (0, 10),
                  outcome_scale: tuple[float, float] | None = (0, 10), seed: int | None = None):
-        if missing not in ("listwise", "pairwise"):
-            raise ValueError(f"missing={missing!r} is unknown; fix: use 'listwise' or 'pairwise'")
-        if not 0 < level < 1:
-            raise ValueError(f"level={level} must be between 0 and 1, e.g. 0.95")
-        if exact_limit > 22:
-            raise ValueError(f"exact_limit={exact_limit} would need 2**{exact_limit} subset regressions "
-                             "(memory grows as 2**p); use at most 22 (above, Shapley values are sampled)")
-        self.n_boot, self.level, self.missing = int(n_boot), level, missing
+        self.n_boot, self.level, self.missing = n_boot, level, missing
         self.exact_limit, self.n_permutations = exact_limit, n_permutations
         self.boot_shapley_limit = boot_shapley_limit
         self.driver_scale, self.outcome_scale, self.seed = driver_scale, outcome_scale, seed
 
     # ------------------------------------------------------------------ fitting
+    def _check_settings(self) -> None:
+        if self.missing not in ("listwise", "pairwise"):
+            raise ValueError(f"missing={self.missing!r} is unknown; fix: use 'listwise' or 'pairwise'")
+        if not 0 < self.level < 1:
+            raise ValueError(f"level={self.level} must be between 0 and 1, e.g. 0.95")
+        if self.exact_limit > 22:
+            raise ValueError(f"exact_limit={self.exact_limit} would need 2**{self.exact_limit} subset regressions "
+                             "(memory grows as 2**p); use at most 22 (above, Shapley values are sampled)")
+
     def fit(self, df: pd.DataFrame, outcome: str, drivers: Sequence[str], *, weights: str | None = None,
             cluster: str | None = None) -> KeyDriverAnalysis:
         """Estimate the importances.
@@ -160,25 +181,29 @@ class KeyDriverAnalysis:
         Raises
         ------
         DataError
-            Missing columns, ratings out of scale, no usable rows, fewer
-            respondents than drivers, constant or perfectly collinear drivers.
+            Missing columns, ratings out of scale, bad weights, no usable rows.
+        FitError
+            Fewer responses than drivers + 2, a constant outcome or driver, perfectly collinear
+            drivers, an outcome computed from the drivers: the importances cannot be estimated.
         """
+        self._check_settings()
         drivers = list(drivers)
-        if not drivers:
-            raise ValueError("drivers is empty; fix: give at least one driver column")
-        if len(set(drivers)) != len(drivers):
-            dup = sorted({d for d in drivers if drivers.count(d) > 1})
-            raise ValueError(f"drivers {dup} are listed twice; fix: list each driver once")
-        if outcome in drivers:
-            raise ValueError(f"the outcome {outcome!r} is also in the driver list; fix: remove it from drivers")
-        problems = check_ratings(df, drivers, self.driver_scale) + check_ratings(df, [outcome], self.outcome_scale)
-        for extra in (weights, cluster):
-            if extra is not None and extra not in df.columns:
-                problems.append(Problem("survey", f"column {extra!r} is not in the data.",
-                                        "pass an existing column or None"))
-        if problems:
-            raise DataError(problems)
+        _check_columns(df, outcome, drivers, weights, cluster, self.driver_scale, self.outcome_scale)
+        data, w, clusters, counts = self._usable_rows(df, outcome, drivers, weights, cluster)
+        notes = []
+        p = len(drivers)
+        if counts["used"] < 10 * p:
+            notes.append(f"only {counts['used']} responses for {p} drivers (< 10 per driver): importances "
+                         "are unstable, read the intervals")
+        R = self._correlations(data, w, outcome, drivers, counts)
+        rng = np.random.default_rng(self.seed)
+        imp, r2, mc_se = self._point_estimates(R, drivers, rng, notes)
+        boot_r2 = self._add_intervals(imp, data, w, clusters, rng, notes) if self.n_boot > 0 else None
+        self._store(imp, r2, mc_se, boot_r2, counts, R, notes, outcome, drivers)
+        return self
 
+    def _usable_rows(self, df, outcome, drivers, weights, cluster):
+        """The rows the analysis uses (outcome present, weight > 0, complete drivers if listwise)."""
         data = df[drivers + [outcome]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
         w = np.ones(len(df)) if weights is None else pd.to_numeric(df[weights], errors="coerce").to_numpy(float)
         if np.any(~np.isfinite(w)) or np.any(w < 0):
@@ -205,37 +230,38 @@ class KeyDriverAnalysis:
                                     f"{counts['missing_drivers']} miss a driver).",
                                     "check the outcome column, or use missing='pairwise'", column=outcome))
         if counts["used"] < p + 2:
-            raise DataError(Problem("survey", f"only {counts['used']} usable responses for {p} drivers; a "
-                                    f"regression needs at least {p + 2} (and about 10 per driver to be stable).",
-                                    "use fewer drivers (e.g. the pyramid level scores) or collect more responses"))
-        notes = []
-        if counts["used"] < 10 * p:
-            notes.append(f"only {counts['used']} responses for {p} drivers (< 10 per driver): importances "
-                         "are unstable, read the intervals")
+            raise FitError(f"survey: only {counts['used']} usable responses for {p} drivers; a regression needs "
+                           f"at least {p + 2} (and about 10 per driver to be stable). Fix: use fewer drivers "
+                           "(e.g. the pyramid level scores) or collect more responses")
+        return data, w, clusters, counts
 
+    def _correlations(self, data, w, outcome, drivers, counts) -> np.ndarray:
+        """The (weighted, listwise or pairwise) correlation matrix, drivers then outcome, checked."""
         R, npairs = weighted_corr(data, w, pairwise=self.missing == "pairwise")
         counts["min_pairwise_n"] = int(npairs.min())
         check_correlation(R[:-1, :-1], drivers)
         if np.isnan(R[-1, -1]):
-            raise DataError(Problem("survey", f"the outcome {outcome!r} has no variance (everyone gave the "
-                                    "same answer), so there is nothing to explain.",
-                                    "choose an outcome respondents answered differently", column=outcome))
+            raise FitError(f"survey, column {outcome!r}: the outcome has no variance (everyone gave the same "
+                           "answer), so there is nothing to explain. Fix: choose an outcome respondents answered "
+                           "differently")
         if np.isnan(R[-1]).any():
             bad = [drivers[i] for i in np.flatnonzero(np.isnan(R[-1, :-1]))]
             raise DataError(Problem("survey", f"no response has both the outcome and driver(s) {bad}.",
                                     "drop these drivers", column=outcome))
         smallest = np.linalg.eigvalsh(R)[0]
         if smallest < -1e-10:
-            raise DataError(Problem("survey", "the pairwise correlation matrix is not positive definite "
-                                    "(too much missing data in different places).",
-                                    "use missing='listwise' or drop the drivers with most missing values"))
+            raise FitError("survey: the pairwise correlation matrix is not positive definite (too much missing "
+                           "data in different places). Fix: use missing='listwise' or drop the drivers with most "
+                           "missing values")
         if smallest < 1e-12:
-            raise DataError(Problem("survey", f"the outcome {outcome!r} is an exact linear combination of the "
-                                    "drivers (R^2 = 1): it is probably computed from them.",
-                                    "use an outcome measured separately (e.g. likelihood to recommend)",
-                                    column=outcome))
+            raise FitError(f"survey, column {outcome!r}: the outcome is an exact linear combination of the "
+                           "drivers (R^2 = 1): it is probably computed from them. Fix: use an outcome measured "
+                           "separately (e.g. likelihood to recommend)")
+        return R
 
-        rng = np.random.default_rng(self.seed)
+    def _point_estimates(self, R, drivers, rng, notes) -> tuple[pd.DataFrame, float, np.ndarray | None]:
+        """Shapley (exact or sampled), relative weights, betas and correlations; R^2; the Shapley MC SE."""
+        p = len(drivers)
         self.shapley_method_ = "exact" if p <= self.exact_limit else "sampled"
         beta = standardized_betas(R)
         r2 = float(beta @ R[:-1, -1])
@@ -246,34 +272,42 @@ class KeyDriverAnalysis:
             notes.append(f"{p} drivers > exact limit {self.exact_limit}: Shapley values estimated from "
                          f"{self.n_permutations} random orders (Monte Carlo SE in shapley_mc_se, at most "
                          f"{np.max(mc_se):.1e})")
-        point = {"shapley": shap, "relative_weight": relative_weights(R), "beta": beta,
-                 "correlation": R[:-1, -1]}
-
         imp = pd.DataFrame(index=pd.Index(drivers, name="driver"))
-        for k, v in point.items():
-            imp[k] = v
-        boot_r2 = None
-        if self.n_boot > 0:
-            boot, boot_r2, note = self._bootstrap(data, w, clusters, p, rng)
-            notes += note
-            alpha = (1 - self.level) / 2
-            nan = (np.full(p, np.nan), np.full(p, np.nan))
-            for k, v in boot.items():
-                lo, hi = np.quantile(v, [alpha, 1 - alpha], axis=0) if v is not None else nan
-                imp[f"{k}_low"], imp[f"{k}_high"] = lo, hi
-                if k in ("shapley", "relative_weight"):
-                    # The % of R^2 interval comes from each resample's own shares, not from dividing
-                    # the share interval by the point R^2.
-                    lo, hi = (np.quantile(100 * v / boot_r2[:, None], [alpha, 1 - alpha], axis=0)
-                              if v is not None else nan)
-                    imp[f"{k}_pct_low"], imp[f"{k}_pct_high"] = lo, hi
+        imp["shapley"] = shap
+        imp["relative_weight"] = relative_weights(R)
+        imp["beta"] = beta
+        imp["correlation"] = R[:-1, -1]
+        return imp, r2, mc_se
+
+    def _add_intervals(self, imp, data, w, clusters, rng, notes) -> np.ndarray:
+        """Bootstrap percentile intervals (``<measure>_lower``/``_upper``) added to ``imp``; R^2 per resample."""
+        p = len(imp)
+        boot, boot_r2, note = self._bootstrap(data, w, clusters, p, rng)
+        notes += note
+        alpha = (1 - self.level) / 2
+        nan = (np.full(p, np.nan), np.full(p, np.nan))
+        for k, v in boot.items():
+            lo, hi = np.quantile(v, [alpha, 1 - alpha], axis=0) if v is not None else nan
+            imp[f"{k}_lower"], imp[f"{k}_upper"] = lo, hi
+            if k in ("shapley", "relative_weight"):
+                # The % of R^2 interval comes from each resample's own shares, not from dividing
+                # the share interval by the point R^2.
+                lo, hi = (np.quantile(100 * v / boot_r2[:, None], [alpha, 1 - alpha], axis=0)
+                          if v is not None else nan)
+                imp[f"{k}_pct_lower"], imp[f"{k}_pct_upper"] = lo, hi
+        return boot_r2
+
+    def _store(self, imp, r2, mc_se, boot_r2, counts, R, notes, outcome, drivers) -> None:
+        """Shares of R^2, signs and ranks; the fitted attributes."""
+        p = len(drivers)
         for k in ("shapley", "relative_weight"):
             imp[f"{k}_pct"] = 100 * imp[k] / r2
         if mc_se is not None:
             imp["shapley_mc_se"] = mc_se
-        imp["sign"] = np.where(beta < 0, -1, 1)
+        imp["sign"] = np.where(imp["beta"].to_numpy() < 0, -1, 1)
         imp = imp.sort_values("shapley", ascending=False)
         imp["rank"] = np.arange(1, p + 1)
+        imp.attrs["level"] = self.level
         self.importance_ = imp
         self.r2_ = r2
         if boot_r2 is not None:
@@ -282,10 +316,10 @@ class KeyDriverAnalysis:
         else:
             self.r2_ci_ = (np.nan, np.nan)
         self.counts_ = counts
+        self.n_obs_ = counts["used"]
         self.corr_ = pd.DataFrame(R, index=drivers + [outcome], columns=drivers + [outcome])
         self.notes_ = notes
         self.outcome_, self.drivers_ = outcome, drivers
-        return self
 
     def _bootstrap(self, data, w, clusters, p, rng):
         counts = bootstrap_counts(len(data), self.n_boot, rng, clusters)
@@ -311,13 +345,12 @@ class KeyDriverAnalysis:
 
     # ------------------------------------------------------------------ presentation
     def _check_fitted(self) -> None:
-        if not hasattr(self, "importance_"):
-            raise RuntimeError("KeyDriverAnalysis is not fitted yet; call .fit(df, outcome, drivers) first")
+        check_is_fitted(self, "importance_")
 
     def summary(self, labels: dict[str, str] | None = None) -> pd.DataFrame:
         """Readable table: rank, share of R^2 (%) with interval, relative weight (%) with interval, beta, sign.
 
-        Interval columns (``*_pct_low``/``*_pct_high``) are present when the analysis was
+        Interval columns (``*_pct_lower``/``*_pct_upper`` at ``attrs["level"]``) are present when the analysis was
         bootstrapped; the Shapley ones are empty above ``boot_shapley_limit`` drivers.
 
         Parameters
@@ -333,9 +366,9 @@ class KeyDriverAnalysis:
             "share_of_r2_pct": imp["shapley_pct"].to_numpy(),
         })
         for k, name in (("shapley", "share_of_r2"), ("relative_weight", "relative_weight")):
-            if f"{k}_pct_low" in imp:
-                out[f"{name}_pct_low"] = imp[f"{k}_pct_low"].to_numpy()
-                out[f"{name}_pct_high"] = imp[f"{k}_pct_high"].to_numpy()
+            if f"{k}_pct_lower" in imp:
+                out[f"{name}_pct_lower"] = imp[f"{k}_pct_lower"].to_numpy()
+                out[f"{name}_pct_upper"] = imp[f"{k}_pct_upper"].to_numpy()
             if k == "shapley":
                 out["relative_weight_pct"] = imp["relative_weight_pct"].to_numpy()
         if "shapley_mc_se" in imp:
@@ -345,6 +378,7 @@ class KeyDriverAnalysis:
         out["beta"] = imp["beta"].to_numpy()
         out["correlation"] = imp["correlation"].to_numpy()
         out["sign"] = np.where(imp["sign"].to_numpy() > 0, "+", "-")
+        out.attrs["level"] = self.level
         return out
 
     def plot(self, ax: matplotlib.axes.Axes | None = None, *, measure: str = "shapley", top: int | None = 15,
@@ -379,8 +413,8 @@ class KeyDriverAnalysis:
         y = np.arange(len(imp))[::-1]
         pct = 100 * imp[measure] / self.r2_
         ax.barh(y, pct, color=color or ACCENT)
-        if f"{measure}_pct_low" in imp and imp[f"{measure}_pct_low"].notna().all():
-            lo, hi = imp[f"{measure}_pct_low"], imp[f"{measure}_pct_high"]
+        if f"{measure}_pct_lower" in imp and imp[f"{measure}_pct_lower"].notna().all():
+            lo, hi = imp[f"{measure}_pct_lower"], imp[f"{measure}_pct_upper"]
             ax.errorbar(pct, y, xerr=[pct - lo, hi - pct], fmt="none", ecolor="black", elinewidth=1, capsize=2)
         ax.set_yticks(y, names)
         ax.set_xlabel(f"share of explained variance (% of R² = {self.r2_:.2f})")
@@ -448,8 +482,7 @@ class DriverTree:
         -------
         Axes
         """
-        if not hasattr(self, "table_"):
-            raise RuntimeError("DriverTree is not fitted yet; call .fit(...) first")
+        check_is_fitted(self, "table_")
         from cvkit.plot import ACCENT
         lab = labels or {}
         meds = list(self.branches_)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cvkit.data import FileSpec, IntakePolicy, limits
 from cvkit.engagement.parameters import NOTEBOOKS_DIR, check_values, notebook_parameters
 from cvkit.data.privacy import PrivacyOptions
+from cvkit.exceptions import ConfigError
 
 __all__ = ["Analysis", "ANALYSES", "OVERVIEW", "SYNTHESIS", "COMMON_PARAMETERS", "DATA_KINDS", "ConfigError",
            "Engagement", "load_config", "ReportOptions"]
@@ -31,7 +31,7 @@ __all__ = ["Analysis", "ANALYSES", "OVERVIEW", "SYNTHESIS", "COMMON_PARAMETERS",
 DATA_KINDS = ("customers", "transactions", "survey", "needs", "choice", "utilities")
 
 # Parameters the runner fills for every notebook; they are not part of an analysis section.
-COMMON_PARAMETERS = ("client", "client_name", "currency", "analysis_date", "seed", "output_dir")
+COMMON_PARAMETERS = ("client", "client_name", "currency", "locale", "analysis_date", "seed", "output_dir")
 
 
 @dataclass(frozen=True)
@@ -67,16 +67,6 @@ ANALYSES: dict[str, Analysis] = {a.key: a for a in (
     Analysis("segmentation", "03_segmentation.ipynb", "Segmentation", "segment", ("needs", "choice", "utilities",
                                                                                  "transactions")),
 )}
-
-
-class ConfigError(ValueError):
-    """``engagement.yaml`` is not valid; the message lists every problem with its fix."""
-
-    def __init__(self, path: Path | str, problems: list[str]):
-        self.path = Path(path)
-        self.problems = problems
-        head = f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''} in the engagement config:"
-        super().__init__("\n".join([head] + [f"  - {p}" for p in problems]))
 
 
 class _Strict(BaseModel):
@@ -140,6 +130,8 @@ class Engagement(_Strict):
 
     client: ClientSpec
     currency: str = Field("EUR", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code.")
+    locale: str | None = Field(None, description="Locale of numbers, money and paper size, e.g. en_GB, de_DE, "
+                               "en_US (Letter paper for US/CA); empty: English in the currency's region.")
     analysis_date: dt.date
     seed: int = 2026
     data: DataFiles
@@ -160,6 +152,21 @@ class Engagement(_Strict):
     def data_path(self, kind: str) -> Path | None:
         spec = getattr(self.data, kind)
         return None if spec is None else (self.base_dir / spec.path).resolve()
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str | None) -> str | None:
+        if value:
+            from cvkit.present import Formats
+
+            Formats(value)  # raises ValueError naming the fix
+        return value
+
+    def report_locale(self) -> str:
+        """The locale pages, tables and PDFs use: ``locale`` or the currency's default."""
+        from cvkit.present import default_locale
+
+        return self.locale or default_locale(self.currency)
 
     def output_root(self) -> Path:
         return (self.base_dir / self.output_dir).resolve()

@@ -38,7 +38,7 @@ _OWN_TOP = {"index.html", "manifest.json", MARKER, "notebooks", "tables", "figur
 
 
 def _run_error(message: str) -> Exception:
-    from cvkit.engagement.runner import RunError
+    from cvkit.exceptions import RunError
 
     return RunError(message)
 

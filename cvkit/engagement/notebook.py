@@ -19,15 +19,13 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from cvkit.exceptions import ParameterError
+
 __all__ = ["check_parameters", "data_path", "ParameterError"]
 
 # Names IPython and Jupyter put in the user namespace by themselves.
 _IPYTHON_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "open"}
 _SIMPLE = (str, int, float, bool, list, dict, tuple, type(None))
-
-
-class ParameterError(ValueError):
-    """A notebook parameter is unknown or has the wrong type."""
 
 
 def check_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from cvkit.engagement.notebook import data_path
 from cvkit.plot import ACCENT, CLIENT_COLOR, brand_palette
 
 __all__ = ["input_files", "excluded_rows", "linkage_table", "plot_transactions_by_month",
-           "plot_acquisition_by_month", "plot_survey_base", "plot_choice_positions"]
+           "plot_acquisition_by_month", "breakdown_column", "plot_survey_base", "plot_choice_positions"]
 
 KINDS = ("customers", "transactions", "survey", "needs", "choice", "utilities")
 
@@ -105,17 +105,40 @@ def plot_transactions_by_month(transactions: pd.DataFrame, ax: matplotlib.axes.A
     return ax
 
 
+def breakdown_column(customers: pd.DataFrame, preferred: tuple[str, ...] = ("channel", "region", "age_band"),
+                     max_blank: float = 0.5) -> str | None:
+    """The first optional customers column in ``preferred`` that is mostly filled, or None.
+
+    Intake fills an optional column the client's file lacks with NA, so "present" means more
+    than ``1 - max_blank`` of its cells hold a value.
+    """
+    for column in preferred:
+        if column in customers.columns and customers[column].notna().mean() > 1 - max_blank:
+            return column
+    return None
+
+
 def plot_acquisition_by_month(customers: pd.DataFrame, ax: matplotlib.axes.Axes | None = None,
-                              by: str = "channel") -> matplotlib.axes.Axes:
-    """Stacked bars of customers acquired per month, split by ``by`` (e.g. channel)."""
+                              by: str | None = "channel") -> matplotlib.axes.Axes:
+    """Stacked bars of customers acquired per month, split by ``by`` (e.g. channel).
+
+    A ``by`` column that is absent or entirely blank gives one bar per month; blank cells of a
+    partly filled column are counted as "not recorded" rather than dropped.
+    """
     ax = _ax(ax)
     month = customers["acquisition_date"].dt.to_period("M").astype(str)
-    table = pd.crosstab(month, customers[by]) if by in customers.columns else month.value_counts().sort_index()
-    table.plot(kind="bar", stacked=True, ax=ax, width=0.85, colormap="Blues_r" if by else None)
+    if by and by in customers.columns and customers[by].notna().any():
+        groups = customers[by].astype("string").fillna("not recorded")
+        table = pd.crosstab(month, groups)
+        table.plot(kind="bar", stacked=True, ax=ax, width=0.85, colormap="Blues_r")
+        ax.set_title(f"Customers acquired per month by {by.replace('_', ' ')}")
+    else:
+        counts = month.value_counts().sort_index()
+        ax.bar(counts.index, counts.to_numpy(), width=0.85, color=ACCENT)
+        ax.set_title("Customers acquired per month")
     ax.set_xlabel("")
     ax.set_ylabel("Customers acquired")
     ax.tick_params(axis="x", rotation=90, labelsize=8)
-    ax.set_title(f"Customers acquired per month by {by}")
     return ax
 
 

@@ -30,11 +30,14 @@ if TYPE_CHECKING:
     from cvkit.engagement.runner import NotebookRun
 
 __all__ = ["render_notebook", "render_index", "write_workbook", "print_pdf", "render_deliverable",
-           "REMOVE_CELL_TAGS", "HIDE_INPUT_TAGS", "chromium_path"]
+           "REMOVE_CELL_TAGS", "HIDE_INPUT_TAGS", "ANALYST_TAGS", "chromium_path"]
 
 REMOVE_CELL_TAGS = frozenset({"parameters", "injected-parameters", "remove-cell"})
 HIDE_INPUT_TAGS = frozenset({"hide-input"})
 REMOVE_OUTPUT_TAGS = frozenset({"remove-output"})
+# Cells for the analyst only (method internals, file paths, commands, exports): removed from the client
+# version, shown when ``report.show_code`` is true.
+ANALYST_TAGS = frozenset({"analyst"})
 
 INLINE_SCRIPTS: tuple[str, ...] = ()
 """The exact text of every inline ``<script>`` cvkit's report templates put in a page: the only scripts
@@ -45,7 +48,8 @@ _HEADING = re.compile(r'<h([1-3]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 
 def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str | Path, *, title: str,
                     client_name: str, analysis_date: str, show_code: bool = False, pages_nav: str = "",
-                    pages: str = "") -> Path:
+                    pages: str = "", locale: str = "en_IE", prev: dict[str, str] | None = None,
+                    next: dict[str, str] | None = None) -> Path:  # noqa: A002 - the page after this one
     """Render one executed notebook to a standalone HTML page.
 
     Parameters
@@ -62,7 +66,13 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
     pages_nav, pages : str
         HTML put at the top and at the bottom of the page (the links to the other pages when the
         page is the deliverable's index).
+    locale : str
+        The engagement's locale: A4 pages unless it is a US or Canadian one (Letter).
+    prev, next : dict, optional
+        ``{"title": ..., "html": ...}`` of the pages before and after this one in the deliverable.
     """
+    from cvkit.present import paper_size
+
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
@@ -71,12 +81,14 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
     exporter.exclude_input = not show_code
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
+    remove = set(REMOVE_CELL_TAGS) | (set() if show_code else set(ANALYST_TAGS))
     exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags=set(REMOVE_CELL_TAGS), remove_input_tags=set(HIDE_INPUT_TAGS),
+        TagRemovePreprocessor(remove_cell_tags=remove, remove_input_tags=set(HIDE_INPUT_TAGS),
                               remove_all_outputs_tags=set(REMOVE_OUTPUT_TAGS), enabled=True), enabled=True)
     resources = {"metadata": {"name": title},
                  "cvkit": {"client_name": client_name, "page_title": title, "analysis_date": analysis_date,
                            "run_date": dt.date.today().isoformat(), "version": cvkit.__version__,
+                           "paper": paper_size(locale), "show_code": show_code, "prev": prev, "next": next,
                            "csp_meta": csp_meta(INLINE_SCRIPTS)}}
     nb = nbformat.from_dict(nb)
     nb.metadata["title"] = f"{title} | {client_name}"
@@ -108,7 +120,7 @@ def _environment() -> Any:
 
 def render_index(folder: str | Path, *, client_name: str, analysis_date: str,
                  pages: Sequence[dict[str, Any]], summary: str | Path | nbformat.NotebookNode | None = None,
-                 show_code: bool = False) -> Path:
+                 show_code: bool = False, locale: str = "en_IE") -> Path:
     """Write ``index.html``: the executive summary (when given) and one card per page.
 
     ``pages`` items have ``title``, ``html`` (file name or None), ``status`` and
@@ -122,8 +134,10 @@ def render_index(folder: str | Path, *, client_name: str, analysis_date: str,
     if summary is not None:
         nav = env.get_template("pages_nav.html.j2").render(pages=pages)
         cards = env.get_template("pages.html.j2").render(pages=pages, format_value=_format_value)
+        first = next((p for p in pages if p.get("html")), None)
         return render_notebook(summary, out, title="Executive summary", client_name=client_name,
-                               analysis_date=analysis_date, show_code=show_code, pages_nav=nav, pages=cards)
+                               analysis_date=analysis_date, show_code=show_code, pages_nav=nav, pages=cards,
+                               locale=locale, next=first and {"title": first["title"], "html": first["html"]})
     css = (templates_dir() / "report" / "cvkit" / "cvkit.css").read_text(encoding="utf-8")
     text = env.get_template("index.html.j2").render(
         client_name=client_name, analysis_date=analysis_date, run_date=dt.date.today().isoformat(),
@@ -232,28 +246,39 @@ def render_deliverable(build: Path, cfg: Engagement, runs: list[NotebookRun]) ->
     from cvkit.engagement.config import ANALYSES, OVERVIEW, SYNTHESIS
 
     by_key = {OVERVIEW.key: OVERVIEW, **ANALYSES, SYNTHESIS.key: SYNTHESIS}
-    pages = []
+    locale = cfg.report_locale()
     summary = None
-    for run in runs:
+    done = []  # (analysis, run, notebook path) in page order: the file numbering, not the run order
+    for run in sorted(runs, key=lambda r: by_key[r.analysis].filename):
         analysis = by_key[run.analysis]
         nb_path = build / "notebooks" / analysis.filename
         if analysis is SYNTHESIS:
             if nb_path.exists():
                 summary, run.html = nb_path, "index.html"
             continue
-        entry: dict[str, Any] = {"title": analysis.title, "status": run.status, "html": None, "results": {}}
-        if nb_path.exists():
-            name = f"{Path(analysis.filename).stem}.html"
-            render_notebook(nb_path, build / name, title=analysis.title, client_name=cfg.client.name,
-                            analysis_date=cfg.analysis_date.isoformat(), show_code=cfg.report.show_code)
-            run.html = name
-            entry["html"] = name
+        done.append((analysis, run, nb_path))
+    pages = []
+    for analysis, run, nb_path in done:
+        entry: dict[str, Any] = {"title": analysis.title, "status": run.status, "results": {},
+                                 "html": f"{Path(analysis.filename).stem}.html" if nb_path.exists() else None}
         results = build / "results" / f"{analysis.outputs}.json"
         if results.exists():
             entry["results"] = _key_figures(json.loads(results.read_text(encoding="utf-8")))
         pages.append(entry)
+    shown = [p for p in pages if p["html"]]
+    for (analysis, run, nb_path), entry in zip(done, pages):
+        if not entry["html"]:
+            continue
+        i = shown.index(entry)
+        before = shown[i - 1] if i else ({"title": "Executive summary", "html": "index.html"} if summary else None)
+        after = shown[i + 1] if i + 1 < len(shown) else None
+        render_notebook(nb_path, build / entry["html"], title=analysis.title, client_name=cfg.client.name,
+                        analysis_date=cfg.analysis_date.isoformat(), show_code=cfg.report.show_code, locale=locale,
+                        prev=before and {"title": before["title"], "html": before["html"]},
+                        next=after and {"title": after["title"], "html": after["html"]})
+        run.html = entry["html"]
     render_index(build, client_name=cfg.client.name, analysis_date=cfg.analysis_date.isoformat(), pages=pages,
-                 summary=summary, show_code=cfg.report.show_code)
+                 summary=summary, show_code=cfg.report.show_code, locale=locale)
     write_workbook(build / "tables", build / f"{cfg.client.slug}_tables.xlsx")
     if cfg.report.pdf and chromium_path() is not None:
         pdf_dir = build / "pdf"

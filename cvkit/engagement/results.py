@@ -35,6 +35,8 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cvkit.exceptions import ResultsError
+
 __all__ = ["SCHEMA_VERSION", "ResultsError", "KeyFigure", "Estimate", "Driver", "ElementAction", "EconomicValue",
            "DriversResults", "AttributeImportance", "LevelWTP", "Concept", "ChoiceResults", "SegmentRow",
            "SegmentationResults", "ValueGroup", "ClvResults", "AnalysisResults", "EngagementResults",
@@ -42,13 +44,6 @@ __all__ = ["SCHEMA_VERSION", "ResultsError", "KeyFigure", "Estimate", "Driver", 
 
 SCHEMA_VERSION = 1
 ACTIONS = ("fix", "defend", "stop over-investing")
-
-
-class ResultsError(ValueError):
-    """A results file (or a section a notebook writes) does not follow the contract.
-
-    The message names the file, the field and the fix.
-    """
 
 
 def _plain(value: Any) -> Any:
@@ -203,9 +198,9 @@ class DriversResults(_Strict):
             csat = Estimate(value=row["csat_pct"], low=row.get("csat_low"), high=row.get("csat_high"), n=int(row["n"]))
         drivers = []
         for r in importance.head(top).itertuples():
-            share, low, high = r.share_of_r2_pct, r.share_of_r2_pct_low, r.share_of_r2_pct_high
-            if pd.isna(low) and hasattr(r, "relative_weight_pct_low"):  # sampled Shapley: the RW interval stands in
-                low, high = r.relative_weight_pct_low, r.relative_weight_pct_high
+            share, low, high = r.share_of_r2_pct, r.share_of_r2_pct_lower, r.share_of_r2_pct_upper
+            if pd.isna(low) and hasattr(r, "relative_weight_pct_lower"):  # sampled Shapley: the RW interval stands in
+                low, high = r.relative_weight_pct_lower, r.relative_weight_pct_upper
             ok = pd.notna(low) and pd.notna(high) and low <= share <= high
             drivers.append(Driver(driver=slug.get(str(r.driver), str(r.driver)), label=str(r.driver), importance=share,
                                   low=low if ok else None, high=high if ok else None))

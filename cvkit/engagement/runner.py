@@ -19,7 +19,6 @@ import os
 import platform
 import re
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -34,6 +33,7 @@ from cvkit.engagement import confinement
 from cvkit.engagement.config import ANALYSES, DATA_KINDS, OVERVIEW, SYNTHESIS, Analysis, Engagement, load_config
 from cvkit.data.intake import portable_path
 from cvkit.engagement.notebook import NOT_GIVEN
+from cvkit.exceptions import RunError
 
 __all__ = ["RunError", "NotebookRun", "run_engagement", "run_many", "file_sha256"]
 
@@ -42,28 +42,6 @@ _MANIFEST_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "matplotlib", 
                       "ibis-framework", "pyarrow", "papermill", "nbconvert", "nbclient", "ipykernel",
                       "pydantic", "pyyaml", "openpyxl")
 
-
-
-class RunError(RuntimeError):
-    """A run failed; the previous deliverable is untouched.
-
-    Attributes
-    ----------
-    notebook : str or None
-        The notebook that failed, if the failure was inside one.
-    cell : int or None
-        Execution count of the failing cell: ``In [n]`` in the partial notebook, which also holds
-        papermill's injected-parameters cell.
-    partial : Path or None
-        The partially executed notebook, kept for debugging.
-    """
-
-    def __init__(self, message: str, *, notebook: str | None = None, cell: int | None = None,
-                 partial: Path | None = None):
-        super().__init__(message)
-        self.notebook = notebook
-        self.cell = cell
-        self.partial = partial
 
 
 @dataclass
@@ -160,6 +138,7 @@ def _common_parameters(cfg: Engagement, build: Path) -> dict[str, Any]:
         "client": cfg.client.slug,
         "client_name": cfg.client.name,
         "currency": cfg.currency,
+        "locale": cfg.report_locale(),
         "analysis_date": cfg.analysis_date.isoformat(),
         "seed": cfg.seed,
         "output_dir": str(build),
@@ -172,14 +151,14 @@ def _notebook_parameters(analysis: Analysis, cfg: Engagement, build: Path, data_
     for kind in DATA_KINDS:
         if kind in declared:
             params[kind] = data_paths.get(kind, NOT_GIVEN)
+    # The notebooks re-read the intake's output: the same rules must apply (e.g. duplicate_rows: keep).
+    params["intake"] = cfg.intake.model_dump(exclude_defaults=True)
     if analysis is OVERVIEW:
         params["intake_dir"] = str(build / "data")
     elif analysis is SYNTHESIS:
         params["results_dir"] = str(build)  # the results files the analyses of this run wrote
     else:
         params.update(cfg.analysis_parameters(analysis.key))
-        # The notebooks re-read the intake's output: the same rules must apply (e.g. duplicate_rows: keep).
-        params["intake"] = cfg.intake.model_dump(exclude_defaults=True)
     # Results of earlier analyses in this run that later notebooks read.
     upstream = {
         "clv_file": build / "tables" / "clv" / "customers.csv",

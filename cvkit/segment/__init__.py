@@ -13,8 +13,8 @@ Needs-based (from survey batteries and/or conjoint part-worths):
 
 from cvkit.segment.consensus import ConsensusSegmenter
 from cvkit.segment.inputs import build_inputs, compute_clv, resolve_partworths, respondent_frame
-from cvkit.segment.models import (ALGORITHMS, LatentClassModel, SegmentModel, check_k, compare_partitions,
-                                 fit_segmentation, relabel_by_size)
+from cvkit.segment.fitting import compare_partitions, fit_segmentation
+from cvkit.segment.models import ALGORITHMS, LatentClassModel, SegmentModel, check_k, relabel_by_size
 from cvkit.segment.personas import format_persona_cards, persona_cards
 from cvkit.segment.plots import plot_dendrogram, plot_segment_sizes
 from cvkit.segment.preprocess import InputBlock, NeedsPreprocessor, join_inputs, ordinal_bins

@@ -20,14 +20,14 @@ of the same respondents. Instead of trusting one run, an ensemble:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
+from cvkit.estimator import ParamsMixin, check_is_fitted
+from cvkit.exceptions import FitError
 from cvkit.segment.models import SegmentModel, check_k, relabel_by_size, single_threaded
 
 __all__ = ["ConsensusSegmenter"]
@@ -35,8 +35,7 @@ __all__ = ["ConsensusSegmenter"]
 _MAX_N_COASSOC = 3000
 
 
-@dataclass
-class ConsensusSegmenter:
+class ConsensusSegmenter(ParamsMixin):
     """Most reproducible partition from an ensemble of base segmentations.
 
     Parameters
@@ -64,14 +63,17 @@ class ConsensusSegmenter:
         ``reproducibility`` (mean ARI with the k-segment base solutions), ``chosen``.
     base_labels_ : ndarray, shape (n, n_base)
         Labels of every base solution (for diagnostics).
+    n_obs_ : int
+        Rows the ensemble was fitted on.
     """
 
-    k: int
-    n_base: int = 30
-    algorithms: tuple[str, ...] = ("kmeans", "gmm", "ward")
-    subsample: float = 0.8
-    seed: int = 0
-    labels_: np.ndarray = field(init=False, repr=False)
+    def __init__(self, k: int, *, n_base: int = 30, algorithms: tuple[str, ...] = ("kmeans", "gmm", "ward"),
+                 subsample: float = 0.8, seed: int = 0):
+        self.k = k
+        self.n_base = n_base
+        self.algorithms = algorithms
+        self.subsample = subsample
+        self.seed = seed
 
     def fit(self, X: np.ndarray, y: None = None) -> "ConsensusSegmenter":
         """Fit the ensemble and pick the most reproducible partition.
@@ -137,16 +139,18 @@ class ConsensusSegmenter:
         self.reproducibility_ = table
         self.labels_ = candidates[best][2].astype(np.int64)
         if len(np.unique(self.labels_)) < self.k:
-            raise ValueError(f"the consensus found only {len(np.unique(self.labels_))} segments; "
+            raise FitError(f"the consensus found only {len(np.unique(self.labels_))} segments; "
                              "fix: choose a smaller k")
         self.labels_ = relabel_by_size(self.labels_, X)
         self.centers_ = np.vstack([X[self.labels_ == j].mean(axis=0) for j in range(1, self.k + 1)])
         self.sizes_ = np.bincount(self.labels_, minlength=self.k + 1)[1:]
         self.bic_ = float("nan")
+        self.n_obs_ = n
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Assign rows to the nearest consensus segment centre; returns shape (m,) in ``1..k``."""
+        check_is_fitted(self, "centers_")
         return _nearest(np.asarray(X, dtype=float), self.centers_)
 
 

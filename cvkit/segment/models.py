@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -21,8 +20,10 @@ from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
-__all__ = ["ALGORITHMS", "SegmentModel", "LatentClassModel", "relabel_by_size", "check_k", "fit_segmentation",
-           "compare_partitions", "single_threaded"]
+from cvkit.estimator import ParamsMixin, check_is_fitted
+from cvkit.exceptions import FitError
+
+__all__ = ["ALGORITHMS", "SegmentModel", "LatentClassModel", "relabel_by_size", "check_k", "single_threaded"]
 
 Algorithm = Literal["kmeans", "gmm", "ward"]
 ALGORITHMS: tuple[str, ...] = ("kmeans", "gmm", "ward")
@@ -68,13 +69,15 @@ def check_k(k: int, n: int, *, per_segment: int = 10, what: str = "respondents")
     Raises
     ------
     ValueError
-        If ``k < 2`` or ``n < per_segment * k``.
+        If ``k < 2``.
+    FitError
+        If ``n < per_segment * k``: too few rows to estimate ``k`` segments.
     """
     if int(k) != k or k < 2:
         raise ValueError(f"k={k!r} is outside the feasible range: a segmentation needs at least 2 segments; "
                          "fix: choose k >= 2")
     if n < per_segment * k:
-        raise ValueError(f"k={k} needs at least {per_segment} {what} per segment ({per_segment * k}), "
+        raise FitError(f"k={k} needs at least {per_segment} {what} per segment ({per_segment * k}), "
                          f"but only {n} are available; fix: choose k <= {max(n // per_segment, 1)} "
                          f"or collect more {what}")
 
@@ -102,8 +105,7 @@ def relabel_by_size(labels: np.ndarray, X: np.ndarray | None = None) -> np.ndarr
     return mapping[labels]
 
 
-@dataclass
-class SegmentModel:
+class SegmentModel(ParamsMixin):
     """Partition respondents into ``k`` segments with one algorithm.
 
     Parameters
@@ -137,14 +139,17 @@ class SegmentModel:
         The fitted scikit-learn model.
     linkage_ : ndarray or None
         SciPy linkage matrix (Ward only), for :func:`cvkit.segment.plot_dendrogram`.
+    n_obs_ : int
+        Rows the segmentation was fitted on.
     """
 
-    k: int
-    algorithm: Algorithm = "kmeans"
-    n_init: int = 50
-    covariance: str = "diag"
-    seed: int = 0
-    labels_: np.ndarray = field(init=False, repr=False)
+    def __init__(self, k: int, algorithm: Algorithm = "kmeans", *, n_init: int = 50, covariance: str = "diag",
+                 seed: int = 0):
+        self.k = k
+        self.algorithm = algorithm
+        self.n_init = n_init
+        self.covariance = covariance
+        self.seed = seed
 
     def _estimator(self):
         if self.algorithm == "kmeans":
@@ -189,8 +194,9 @@ class SegmentModel:
         self._map[raw] = self.labels_
         self.bic_ = float(est.bic(X)) if self.algorithm == "gmm" else float("nan")
         self.linkage_ = linkage(X, method="ward") if self.algorithm == "ward" and len(X) <= 5000 else None
+        self.n_obs_ = len(X)
         if len(np.unique(raw)) < self.k:
-            raise ValueError(f"{self.algorithm} found only {len(np.unique(raw))} non-empty segments of the "
+            raise FitError(f"{self.algorithm} found only {len(np.unique(raw))} non-empty segments of the "
                              f"{self.k} asked for; fix: choose a smaller k")
         return self
 
@@ -208,6 +214,7 @@ class SegmentModel:
             Segment ``1..k``. k-means and GMM use their own rule (nearest
             centre, highest posterior); Ward assigns the nearest segment centre.
         """
+        check_is_fitted(self, "labels_")
         X = np.asarray(X, dtype=float)
         if self.algorithm == "ward":
             d = ((X[:, None, :] - self.centers_[None, :, :]) ** 2).sum(axis=2)
@@ -218,6 +225,7 @@ class SegmentModel:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Segment membership probabilities, shape (m, k) (GMM only)."""
+        check_is_fitted(self, "labels_")
         if self.algorithm != "gmm":
             raise ValueError(f"{self.algorithm} gives hard assignments only; use algorithm='gmm' for "
                              "membership probabilities")
@@ -228,8 +236,7 @@ class SegmentModel:
         return out
 
 
-@dataclass
-class LatentClassModel:
+class LatentClassModel(ParamsMixin):
     """Latent class analysis for categorical or ordinal answers, fitted by EM.
 
     Each class ``c`` has a share ``pi_c`` and, for every item ``j``, a
@@ -264,22 +271,25 @@ class LatentClassModel:
         Class shares, classes ordered 1..k by descending share.
     theta_ : list of ndarray, each shape (k, n_levels_j)
         Answer probabilities per class and item.
-    loglik_ : float
+    log_likelihood_ : float
         Log-likelihood of the best run.
     bic_, aic_ : float
     n_params_ : int
     labels_ : ndarray of int64, shape (n,)
         Modal class ``1..k`` of each training row.
     converged_ : bool
+    n_obs_ : int
+        Rows the classes were estimated from.
     """
 
-    k: int
-    n_init: int = 10
-    max_iter: int = 500
-    tol: float = 1e-6
-    smoothing: float = 0.1
-    seed: int = 0
-    labels_: np.ndarray = field(init=False, repr=False)
+    def __init__(self, k: int, *, n_init: int = 10, max_iter: int = 500, tol: float = 1e-6, smoothing: float = 0.1,
+                 seed: int = 0):
+        self.k = k
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.smoothing = smoothing
+        self.seed = seed
 
     def _onehot(self, data: pd.DataFrame | np.ndarray) -> np.ndarray:
         arr = np.asarray(data, dtype=object)
@@ -354,7 +364,8 @@ class LatentClassModel:
         self._bounds = bounds
         self.weights_ = np.exp(self._log_pi)
         self.theta_ = [np.exp(self._log_theta[:, bounds[j]:bounds[j + 1]]) for j in range(J)]
-        self.loglik_ = ll
+        self.log_likelihood_ = ll
+        self.n_obs_ = n
         self.converged_ = bool(converged)
         self.n_params_ = int((self.k - 1) + self.k * sum(s - 1 for s in sizes))
         self.bic_ = float(-2 * ll + self.n_params_ * np.log(n))
@@ -377,6 +388,7 @@ class LatentClassModel:
 
     def predict_proba(self, data: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Posterior class probabilities, shape (m, k)."""
+        check_is_fitted(self, "labels_")
         H = self._onehot(np.asarray(data, dtype=object))
         L = self._loglik_matrix(H, self._log_theta, self._log_pi)
         return np.exp(L - logsumexp(L, axis=1, keepdims=True))
@@ -384,60 +396,3 @@ class LatentClassModel:
     def predict(self, data: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Modal class ``1..k`` of each row, shape (m,)."""
         return self.predict_proba(data).argmax(axis=1).astype(np.int64) + 1
-
-
-def fit_segmentation(algorithm: str, k: int, X: np.ndarray, *, seed: int = 0, n_init: int = 50,
-                     covariance: str = "diag", categorical: pd.DataFrame | np.ndarray | None = None):
-    """Fit the final segmentation with the algorithm named in the notebook's parameters.
-
-    Parameters
-    ----------
-    algorithm : {"kmeans", "gmm", "ward", "consensus", "lca"}
-        ``consensus`` = :class:`~cvkit.segment.ConsensusSegmenter`; ``lca`` =
-        :class:`LatentClassModel` on ``categorical``.
-    k : int
-    X : ndarray, shape (n, p)
-        Preprocessed inputs (ignored by ``lca``).
-    seed, n_init, covariance
-        As in :class:`SegmentModel`.
-    categorical : DataFrame or ndarray, shape (n, items), optional
-        Categorical answers for ``lca`` (e.g. :func:`ordinal_bins` of the battery).
-
-    Returns
-    -------
-    fitted model with ``labels_`` (1..k) and ``predict``
-    """
-    if algorithm in ALGORITHMS:
-        return SegmentModel(k, algorithm, n_init=n_init, covariance=covariance,  # type: ignore[arg-type]
-                            seed=seed).fit(X)
-    if algorithm == "consensus":
-        from cvkit.segment.consensus import ConsensusSegmenter
-
-        return ConsensusSegmenter(k, seed=seed).fit(X)
-    if algorithm == "lca":
-        if categorical is None:
-            raise ValueError("algorithm='lca' needs categorical answers; fix: pass categorical=ordinal_bins(needs)")
-        return LatentClassModel(k, n_init=10, seed=seed).fit(categorical)
-    raise ValueError(f"algorithm={algorithm!r} is not known; use one of kmeans, gmm, ward, consensus, lca")
-
-
-def compare_partitions(partitions: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Adjusted Rand index between every pair of partitions of the same rows.
-
-    Parameters
-    ----------
-    partitions : dict of str to ndarray, each shape (n,)
-
-    Returns
-    -------
-    DataFrame, shape (m, m)
-        Symmetric, 1 on the diagonal; values near 1 mean the algorithms agree.
-    """
-    from sklearn.metrics import adjusted_rand_score
-
-    names = list(partitions)
-    m = np.eye(len(names))
-    for i, a in enumerate(names):
-        for j in range(i + 1, len(names)):
-            m[i, j] = m[j, i] = adjusted_rand_score(partitions[a], partitions[names[j]])
-    return pd.DataFrame(m, index=names, columns=names)

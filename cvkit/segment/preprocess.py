@@ -18,11 +18,13 @@ in practice and are handled here:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
+
+from cvkit.estimator import ParamsMixin, check_is_fitted
 
 __all__ = ["InputBlock", "NeedsPreprocessor", "join_inputs", "ordinal_bins"]
 
@@ -104,8 +106,7 @@ def join_inputs(blocks: Mapping[str, pd.DataFrame], id_col: str = "respondent_id
     return out
 
 
-@dataclass
-class NeedsPreprocessor:
+class NeedsPreprocessor(ParamsMixin):
     """Turn raw inputs into the matrix that segmentation algorithms cluster.
 
     Steps, in order: drop unusable columns (flagged), impute remaining
@@ -147,12 +148,13 @@ class NeedsPreprocessor:
         Per component the share and cumulative share of variance explained.
     """
 
-    blocks: Sequence[InputBlock]
-    standardize: bool = True
-    pca: int | float | None = None
-    max_missing: float = 0.5
-    seed: int = 0
-    columns_: list[str] = field(init=False, default_factory=list)
+    def __init__(self, blocks: Sequence[InputBlock], *, standardize: bool = True, pca: int | float | None = None,
+                 max_missing: float = 0.5, seed: int = 0):
+        self.blocks = blocks
+        self.standardize = standardize
+        self.pca = pca
+        self.max_missing = max_missing
+        self.seed = seed
 
     def _center(self, df: pd.DataFrame) -> pd.DataFrame:
         df = df.copy()
@@ -252,6 +254,7 @@ class NeedsPreprocessor:
             Rows in the order of ``data`` (excluded respondents are *not*
             removed here; use :meth:`fit_transform` on training data).
         """
+        check_is_fitted(self, "columns_")
         missing = [c for c in self.columns_ if c not in data.columns]
         if missing:
             raise ValueError(f"columns {missing} used when fitting are missing; fix: pass the same inputs")
@@ -281,6 +284,7 @@ class NeedsPreprocessor:
 
     def summary(self) -> pd.DataFrame:
         """One row per block: columns kept and dropped, centring, weight."""
+        check_is_fitted(self, "columns_")
         rows = []
         for b in self.blocks:
             kept = [c for c in b.columns if c in self.columns_]

@@ -18,7 +18,6 @@ chosen on the respondents they are tested on.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,7 @@ import pandas as pd
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.model_selection import StratifiedKFold
 
+from cvkit.estimator import ParamsMixin, check_is_fitted
 from cvkit.segment.models import single_threaded
 
 __all__ = ["GoldenQuestions"]
@@ -73,8 +73,7 @@ def _forward_select(X: np.ndarray, y: np.ndarray, max_items: int, folds: list, m
     return path
 
 
-@dataclass
-class GoldenQuestions:
+class GoldenQuestions(ParamsMixin):
     """Short segment classifier on at most ``max_items`` questions.
 
     Parameters
@@ -106,11 +105,11 @@ class GoldenQuestions:
         Segment labels.
     """
 
-    max_items: int = 8
-    min_gain: float = 0.005
-    cv: int = 5
-    seed: int = 0
-    items_: list[str] = field(init=False, default_factory=list)
+    def __init__(self, *, max_items: int = 8, min_gain: float = 0.005, cv: int = 5, seed: int = 0):
+        self.max_items = max_items
+        self.min_gain = min_gain
+        self.cv = cv
+        self.seed = seed
 
     def fit(self, answers: pd.DataFrame, segments: pd.Series | np.ndarray) -> "GoldenQuestions":
         """Choose the items and fit the scoring rule.
@@ -173,6 +172,7 @@ class GoldenQuestions:
 
     def decision_function(self, answers: pd.DataFrame) -> pd.DataFrame:
         """Score of every segment, shape (m, k): ``constant + answers @ weights``."""
+        check_is_fitted(self, "items_")
         missing = [c for c in self.items_ if c not in answers.columns]
         if missing:
             raise ValueError(f"answers lack the golden questions {missing}; fix: ask them or pass the columns")
@@ -299,6 +299,7 @@ class GoldenQuestions:
 
     def summary(self) -> pd.DataFrame:
         """Items with their order and the cross-validated accuracy path."""
+        check_is_fitted(self, "items_")
         return self.path_.copy()
 
 

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from cvkit.choice import MNL, ChoiceSpec, HierarchicalBayesMNL, prepare
-from cvkit.choice.hb import _inv_wishart
+from cvkit.choice.hb_sampler import inv_wishart as _inv_wishart
 
 
 def test_inverse_wishart_draws_have_the_right_mean():
@@ -66,8 +66,8 @@ def test_sampler_matches_the_exact_posterior(toy):
     spec, cd = toy
     b_exact, sd_exact = exact_posterior_mean(cd)
     hb = HierarchicalBayesMNL(spec, iterations=4000, chains=2, seed=3).fit(cd)
-    s = hb.summary_.loc["x"]
-    assert s["mean"] == pytest.approx(b_exact, abs=3 * s["sd"] / np.sqrt(s["ess_bulk"]) + 0.01)
+    s = hb.summary().loc["x"]
+    assert s["estimate"] == pytest.approx(b_exact, abs=3 * s["se"] / np.sqrt(s["ess_bulk"]) + 0.01)
     assert s["heterogeneity_sd"] == pytest.approx(sd_exact, rel=0.08)
     assert s["rhat"] < 1.05
     assert 0.2 < hb.acceptance_.mean() < 0.4
@@ -108,7 +108,7 @@ def test_hb_respondent_partworths_track_the_truth_better_than_mnl(demo, demo_spe
     assert r_hb > r_mnl + 0.1
     # and overall squared error well below the aggregate's
     err_hb = np.mean((est - true) ** 2, axis=0)
-    err_mnl = np.mean((mnl.coef_.to_numpy()[None] - true) ** 2, axis=0)
+    err_mnl = np.mean((mnl.params_.to_numpy()[None] - true) ** 2, axis=0)
     assert err_hb.sum() < 0.6 * err_mnl.sum()
 
 
@@ -141,5 +141,5 @@ def test_hb_results_and_fit_measures(demo_fits, demo_spec):
     u = hb.utilities()
     assert list(u.values.columns) == demo_spec.level_columns
     assert u.draws.shape[1] == len(demo_spec.level_columns)
-    assert hb.loglik_trace_.shape == (1, 3000)
-    assert np.isfinite(hb.summary_[["rhat", "ess_bulk"]].to_numpy()).all()
+    assert hb.log_likelihood_trace_.shape == (1, 3000)
+    assert np.isfinite(hb.summary()[["rhat", "ess_bulk"]].to_numpy()).all()

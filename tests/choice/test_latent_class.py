@@ -27,7 +27,7 @@ def test_recovers_the_three_segments(lc, demo):
 def test_information_criteria(lc):
     n = len(lc.posterior_)
     assert lc.n_params_ == 3 * 8 + 2
-    assert lc.bic_ == pytest.approx(-2 * lc.loglik_ + lc.n_params_ * np.log(n))
+    assert lc.bic_ == pytest.approx(-2 * lc.log_likelihood_ + lc.n_params_ * np.log(n))
     assert lc.caic_ == pytest.approx(lc.bic_ + lc.n_params_)
 
 
@@ -43,6 +43,6 @@ def test_class_partworths_and_utilities(lc, demo_spec):
 
 def test_more_classes_never_lower_the_likelihood(demo_spec, demo_data):
     table, best = select_classes(demo_spec, demo_data, classes=[1, 2], n_starts=2, seed=0)
-    assert table["loglik"].is_monotonic_increasing
+    assert table["log_likelihood"].is_monotonic_increasing
     assert table["selected"].sum() == 1
     assert best.n_classes == int(table.loc[table["selected"], "n_classes"].iloc[0])

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from cvkit.choice import MNL, ChoiceSpec, fit_mnl_arrays, mnl_loglik, prepare
-from cvkit.data.errors import DataError
+from cvkit.exceptions import CvkitError, DataError, FitError
 from cvkit.datasets.electricity import ELECTRICITY_ATTRIBUTES, load_electricity
 
 # Train, Discrete Choice Methods with Simulation; R mlogit documentation (Electricity, no constants).
@@ -26,8 +26,8 @@ def test_electricity_reproduces_published_estimates(electricity):
     _, _, m = electricity
     for name, value in PUBLISHED.items():
         # the published figures have 4 decimals (at least 4 significant figures): match them exactly
-        assert round(float(m.coef_[name]), 4) == pytest.approx(value, abs=1e-9), name
-    assert m.loglik_ == pytest.approx(PUBLISHED_LL, abs=0.005)
+        assert round(float(m.params_[name]), 4) == pytest.approx(value, abs=1e-9), name
+    assert m.log_likelihood_ == pytest.approx(PUBLISHED_LL, abs=0.005)
     assert m.converged_
     assert m.n_situations_ == 4308 and m.n_respondents_ == 361
 
@@ -35,7 +35,7 @@ def test_electricity_reproduces_published_estimates(electricity):
 def test_gradient_zero_and_hessian_matches_finite_differences(electricity):
     df, spec, m = electricity
     cd = prepare(df, spec)
-    beta = m.coef_.to_numpy()
+    beta = m.params_.to_numpy()
     f = lambda b: mnl_loglik(cd.X, cd.avail, cd.chosen, b)  # noqa: E731
     eps = 1e-5
     grad = np.array([(f(beta + eps * e) - f(beta - eps * e)) / (2 * eps) for e in np.eye(len(beta))])
@@ -55,7 +55,7 @@ def test_robust_se_is_clustered_sandwich(electricity):
     assert (m.robust_se_ > m.se_).all()
     # sandwich computed independently from per-respondent score sums
     cd = prepare(df, spec)
-    beta = m.coef_.to_numpy()
+    beta = m.params_.to_numpy()
     P = m.predict_proba(cd)
     Xc = cd.X[np.arange(cd.n_situations), cd.chosen]
     scores = Xc - np.einsum("sj,sjk->sk", P, cd.X)
@@ -70,10 +70,10 @@ def test_robust_se_is_clustered_sandwich(electricity):
 def test_fit_statistics(electricity):
     _, _, m = electricity
     st = m.fit_statistics()
-    assert st["loglik_null"] == pytest.approx(4308 * -np.log(4))
-    assert st["rho2"] == pytest.approx(1 - m.loglik_ / st["loglik_null"])
-    assert st["aic"] == pytest.approx(-2 * m.loglik_ + 12)
-    assert st["bic"] == pytest.approx(-2 * m.loglik_ + 6 * np.log(4308))
+    assert st["log_likelihood_null"] == pytest.approx(4308 * -np.log(4))
+    assert st["rho2"] == pytest.approx(1 - m.log_likelihood_ / st["log_likelihood_null"])
+    assert st["aic"] == pytest.approx(-2 * m.log_likelihood_ + 12)
+    assert st["bic"] == pytest.approx(-2 * m.log_likelihood_ + 6 * np.log(4308))
     s = m.summary()
     assert list(s.columns) == ["estimate", "se", "z", "p_value", "lower", "upper", "robust_se"]
     assert (s["lower"] < s["estimate"]).all() and (s["estimate"] < s["upper"]).all()
@@ -90,7 +90,7 @@ def test_effects_and_dummy_coding_give_the_same_fit(demo, demo_spec):
     dummy = ChoiceSpec(demo_spec.attributes, price="fee", none=True, coding="dummy")
     me = MNL(demo_spec).fit(demo.choice)
     md = MNL(dummy).fit(demo.choice)
-    assert me.loglik_ == pytest.approx(md.loglik_, abs=1e-6)
+    assert me.log_likelihood_ == pytest.approx(md.log_likelihood_, abs=1e-6)
     # same level part-worths up to a constant within each attribute
     ue, ud = me.utilities().values.iloc[0], md.utilities().values.iloc[0]
     for a in ["delivery", "returns", "extras"]:
@@ -106,8 +106,8 @@ def test_interactions_add_parameters_and_do_not_lower_the_likelihood(demo, demo_
     assert "delivery.standard:returns.paid" in inter.params
     m0 = MNL(demo_spec).fit(demo.choice)
     m1 = MNL(inter).fit(demo.choice)
-    assert len(m1.coef_) == len(m0.coef_) + 2
-    assert m1.loglik_ >= m0.loglik_ - 1e-8
+    assert len(m1.params_) == len(m0.params_) + 2
+    assert m1.log_likelihood_ >= m0.log_likelihood_ - 1e-8
 
 
 def test_weighted_fit_equals_duplicated_data():
@@ -131,7 +131,7 @@ def test_ragged_choice_sets_are_masked():
     X[::2, 2] = 1e6  # garbage in padded cells must not matter
     chosen = rng.integers(0, 2, 200)
     f = fit_mnl_arrays(X, avail, chosen)
-    assert np.isfinite(f.loglik) and np.all(np.isfinite(f.beta))
+    assert np.isfinite(f.log_likelihood) and np.all(np.isfinite(f.beta))
     X2 = X.copy()
     X2[::2, 2] = 0.0
     g = fit_mnl_arrays(X2, avail, chosen)
@@ -143,15 +143,17 @@ def test_perfect_separation_is_reported():
     x = np.column_stack([np.linspace(1, 2, 100), np.zeros(100)])
     X = x[:, :, None]
     chosen = np.zeros(100, int)
-    with pytest.raises(DataError, match="perfect separation.*x0.*Fix"):
+    with pytest.raises(FitError, match="perfect separation.*x0.*Fix") as e:
         fit_mnl_arrays(X, np.ones((100, 2), bool), chosen)
+    # the data are valid; the model cannot be estimated from them: FitError, not DataError
+    assert not isinstance(e.value, DataError) and isinstance(e.value, CvkitError)
 
 
 def test_collinear_parameters_are_reported():
     rng = np.random.default_rng(3)
     a = rng.normal(size=(100, 3))
     X = np.stack([a, 2 * a], axis=2)
-    with pytest.raises(DataError, match=r"x0', 'x1'\] are not identified"):
+    with pytest.raises(FitError, match=r"x0', 'x1'\] are not identified"):
         fit_mnl_arrays(X, np.ones((100, 3), bool), rng.integers(0, 3, 100))
 
 
@@ -163,4 +165,4 @@ def test_dense_from_long_matches_prepare(electricity):
     X3, avail, ch = dense_from_long(shuffled[list(spec.attributes)].to_numpy(float), shuffled["chid"].to_numpy(),
                                     shuffled["chosen"].to_numpy())
     assert X3.shape == (4308, 4, 6) and avail.all()
-    np.testing.assert_allclose(fit_mnl_arrays(X3, avail, ch).beta, m.coef_.to_numpy(), atol=1e-10)
+    np.testing.assert_allclose(fit_mnl_arrays(X3, avail, ch).beta, m.params_.to_numpy(), atol=1e-10)

@@ -62,13 +62,13 @@ def test_wtp_ratio_and_delta_method_for_mnl(demo, demo_spec):
     m = MNL(demo_spec).fit(demo.choice)
     u = m.utilities()
     w = wtp(u).set_index(["attribute", "to_level"])
-    beta_fee = m.coef_["fee"]
+    beta_fee = m.params_["fee"]
     pw = u.values.iloc[0]
     expected = -(pw["delivery.same_day"] - pw["delivery.standard"]) / beta_fee
     assert w.loc[("delivery", "same_day"), "wtp"] == pytest.approx(expected)
     # delta-method interval against a simulation of the asymptotic normal
     rng = np.random.default_rng(0)
-    draws = rng.multivariate_normal(m.coef_, m.cov_, size=20000)
+    draws = rng.multivariate_normal(m.params_, m.cov_, size=20000)
     T = demo_spec.level_map()
     lv = draws @ T.T
     col = {c: i for i, c in enumerate(demo_spec.level_columns)}

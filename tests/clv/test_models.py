@@ -10,7 +10,8 @@ import pytest
 
 from cvkit.clv import (BetaGeoBetaBinomModel, BetaGeoModel, ConvergenceWarning, FitError, GammaGammaModel,
                        ModifiedBetaGeoModel, ParetoNBDModel, ShiftedBetaGeometricModel)
-from cvkit.clv._base import _Data
+from cvkit.clv.models.base import CompressedData
+from cvkit.exceptions import NotFittedError
 
 PURCHASE_MODELS = [BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel]
 TRUE = {
@@ -41,7 +42,7 @@ def _numeric_gradient(model, params, data):
 @pytest.mark.parametrize("cls", PURCHASE_MODELS)
 def test_analytic_gradient_matches_finite_differences(cls, cdnow):
     m = cls()
-    data = _Data({"x": cdnow["frequency"].to_numpy(), "t_x": cdnow["recency"].to_numpy(),
+    data = CompressedData({"x": cdnow["frequency"].to_numpy(), "t_x": cdnow["recency"].to_numpy(),
                   "T": cdnow["T"].to_numpy()}, np.ones(len(cdnow)), {})
     m._prepare(data)
     params = np.array(TRUE[cls]) * 1.3  # away from the optimum, where the gradient is not ~0
@@ -52,17 +53,17 @@ def test_analytic_gradient_matches_finite_differences(cls, cdnow):
 def test_gradients_of_spend_and_discrete_models():
     rng = np.random.default_rng(0)
     gg = GammaGammaModel()
-    d = _Data({"x": rng.integers(1, 9, 200).astype(float), "m": rng.gamma(3, 10, 200)}, np.ones(200), {})
+    d = CompressedData({"x": rng.integers(1, 9, 200).astype(float), "m": rng.gamma(3, 10, 200)}, np.ones(200), {})
     p = np.array([5.0, 3.0, 14.0])
     np.testing.assert_allclose(gg._total(p, d)[1], _numeric_gradient(gg, p, d), rtol=1e-5)
     bb = BetaGeoBetaBinomModel()
     sim = _model_with(BetaGeoBetaBinomModel, [1.2, 0.75, 0.66, 2.8]).simulate(500, 6, seed=1)
-    d = _Data({"x": sim["frequency"].to_numpy(), "t_x": sim["recency"].to_numpy(),
+    d = CompressedData({"x": sim["frequency"].to_numpy(), "t_x": sim["recency"].to_numpy(),
                "n": sim["n_periods"].to_numpy()}, np.ones(500), {})
     p = np.array([1.0, 0.9, 0.5, 3.0])
     np.testing.assert_allclose(bb._total(p, d)[1], _numeric_gradient(bb, p, d), rtol=1e-5)
     sbg = ShiftedBetaGeometricModel()
-    d = _Data({"t": np.array([1, 2, 3, 3.0]), "censored": np.array([0, 0, 0, 1.0])},
+    d = CompressedData({"t": np.array([1, 2, 3, 3.0]), "censored": np.array([0, 0, 0, 1.0])},
               np.array([300.0, 150, 80, 470]), {})
     p = np.array([0.7, 1.2])
     np.testing.assert_allclose(sbg._total(p, d)[1], _numeric_gradient(sbg, p, d), rtol=1e-5)
@@ -70,7 +71,7 @@ def test_gradients_of_spend_and_discrete_models():
 
 def test_identical_rows_are_compressed_without_changing_the_fit(cdnow):
     m = BetaGeoModel().fit(cdnow)
-    assert m.n_rows_ < len(cdnow) and m.n_customers_ == len(cdnow)
+    assert m.n_rows_ < len(cdnow) and m.n_obs_ == len(cdnow)
     agg = cdnow.groupby(["frequency", "recency", "T"], as_index=False).size().rename(columns={"size": "weight"})
     m2 = BetaGeoModel().fit(agg)
     np.testing.assert_allclose(m2.params_, m.params_, rtol=1e-6)
@@ -128,7 +129,7 @@ def test_parameter_recovery_within_three_standard_errors(cls):
     sim["recency"] = np.minimum(sim["recency"], sim["T"])
     m = cls().fit(sim)
     assert m.converged_
-    z = (m.params_.to_numpy() - truth) / m.standard_errors_.to_numpy()
+    z = (m.params_.to_numpy() - truth) / m.se_.to_numpy()
     assert np.all(np.abs(z) < 3), dict(zip(m._param_names, z))
 
 
@@ -138,17 +139,17 @@ def test_gamma_gamma_and_discrete_models_recover_parameters():
     gg_true = [6.0, 3.7, 15.0]
     sim = _model_with(GammaGammaModel, gg_true).simulate(x, seed=6)
     gg = GammaGammaModel().fit(sim)
-    assert np.all(np.abs((gg.params_.to_numpy() - gg_true) / gg.standard_errors_.to_numpy()) < 3)
+    assert np.all(np.abs((gg.params_.to_numpy() - gg_true) / gg.se_.to_numpy()) < 3)
     bb_true = [1.2, 0.75, 0.66, 2.8]
     sim = _model_with(BetaGeoBetaBinomModel, bb_true).simulate(100_000, 6, seed=7)
     bb = BetaGeoBetaBinomModel().fit(sim)
-    assert np.all(np.abs((bb.params_.to_numpy() - bb_true) / bb.standard_errors_.to_numpy()) < 3)
+    assert np.all(np.abs((bb.params_.to_numpy() - bb_true) / bb.se_.to_numpy()) < 3)
     # expectations agree with the simulation too
     assert float(bb.expected_purchases(6)) == pytest.approx(sim["frequency"].mean(), rel=0.02)
     sbg_true = [0.7, 1.2]
     surv = _model_with(ShiftedBetaGeometricModel, sbg_true).simulate(100_000, 8, seed=8)
     sbg = ShiftedBetaGeometricModel().fit(surv)
-    assert np.all(np.abs((sbg.params_.to_numpy() - sbg_true) / sbg.standard_errors_.to_numpy()) < 3)
+    assert np.all(np.abs((sbg.params_.to_numpy() - sbg_true) / sbg.se_.to_numpy()) < 3)
 
 
 def test_bg_bb_conditional_expectation_matches_simulation():
@@ -220,12 +221,12 @@ def test_nonpositive_spend_is_excluded_from_gamma_gamma_with_a_count(cdnow):
     df.loc[rep[3:5], "monetary_value"] = -10.0
     with pytest.warns(UserWarning, match="5 repeat buyers have a mean purchase value <= 0"):
         m = GammaGammaModel().fit(df)
-    assert m.n_excluded_nonpositive_ == 5 and m.n_customers_ == 941
+    assert m.n_excluded_nonpositive_ == 5 and m.n_obs_ == 941
 
 
 def test_non_converging_fit_warns_with_what_to_try(cdnow):
     with pytest.warns(ConvergenceWarning, match="did not converge.*What to try"):
-        m = BetaGeoModel(maxiter=2).fit(cdnow)
+        m = BetaGeoModel(max_iter=2).fit(cdnow)
     assert not m.converged_
 
 
@@ -236,7 +237,7 @@ def test_clean_fit_raises_no_warning(cdnow):
 
 
 def test_unfitted_model_and_unknown_unit_are_explained():
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         BetaGeoModel().prob_alive([1], [1.0], [2.0])
     m = _model_with(BetaGeoModel, TRUE[BetaGeoModel])
     m.time_unit_ = None
@@ -251,15 +252,15 @@ def test_simulation_is_deterministic_given_a_seed():
 
 @pytest.mark.parametrize("cls", [BetaGeoModel, ModifiedBetaGeoModel])
 def test_fast_weighted_total_equals_the_per_row_likelihood(cls, cdnow):
-    from cvkit.clv._base import BaseModel
+    from cvkit.clv.models.base import LikelihoodModel
 
-    (x, t_x, T), w, _ = __import__("cvkit.clv._base", fromlist=["compress_rows"]).compress_rows(
+    (x, t_x, T), w, _ = __import__("cvkit.clv.models.base", fromlist=["compress_rows"]).compress_rows(
         cdnow["frequency"], cdnow["recency"], cdnow["T"])
     m = cls()
-    data = _Data({"x": x, "t_x": t_x, "T": T}, w, {})
+    data = CompressedData({"x": x, "t_x": t_x, "T": T}, w, {})
     m._prepare(data)
     params = np.array(TRUE[cls]) * 1.2
     fast_ll, fast_g = m._total(params, data)
-    row_ll, row_g = BaseModel._total(m, params, data)
+    row_ll, row_g = LikelihoodModel._total(m, params, data)
     assert fast_ll == pytest.approx(row_ll, rel=1e-12)
     np.testing.assert_allclose(fast_g, row_g, rtol=1e-10)

@@ -39,7 +39,7 @@ def test_pareto_nbd_cdnow_matches_published(cdnow):
 
 def test_gamma_gamma_cdnow_matches_published(cdnow):
     m = GammaGammaModel().fit(cdnow)
-    assert m.n_customers_ == 946
+    assert m.n_obs_ == 946
     for name, pub in {"p": 6.25, "q": 3.74, "gamma": 15.44}.items():
         assert sig3(m.params_[name], pub), (name, m.params_[name])
     # credibility-weighted mean: between the population mean and the customer's own mean

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cvkit.data.errors import DataError
+from cvkit.exceptions import FitError
 from cvkit.drivers import (bootstrap_counts, check_correlation, relative_weights, shapley_exact,
                            shapley_from_subsets, shapley_sampled, standardized_betas, subset_r2, weighted_corr)
 
@@ -175,12 +175,12 @@ def test_check_correlation_names_constant_and_collinear_drivers():
     X = np.column_stack([X, X[:, 0] + 2 * X[:, 1]])
     R = np.corrcoef(X, rowvar=False)
     names = ["speed", "price", "range", "combo"]
-    with pytest.raises(DataError, match="perfectly collinear") as err:
+    with pytest.raises(FitError, match="perfectly collinear") as err:
         check_correlation(R, names)
     msg = str(err.value)
     assert "speed" in msg and "price" in msg and "combo" in msg and "range'" not in msg.split("collinear")[0]
     Rc, _ = weighted_corr(np.column_stack([X[:, :2], np.ones(100)]))
-    with pytest.raises(DataError, match="no variance"):
+    with pytest.raises(FitError, match="no variance"):
         check_correlation(Rc, ["a", "b", "flat"])
 
 

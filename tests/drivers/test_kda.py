@@ -9,6 +9,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from cvkit.data.errors import DataError
+from cvkit.exceptions import FitError, NotFittedError
 from cvkit.drivers import DriverTree, KeyDriverAnalysis, shapley_exact, weighted_corr
 from cvkit.resources import load_elements
 
@@ -29,11 +30,11 @@ def test_fit_returns_self_with_additive_shares(sim):
     R = np.corrcoef(df[DRIVERS + ["y"]].to_numpy(), rowvar=False)
     np.testing.assert_allclose(imp.loc[DRIVERS, "shapley"], shapley_exact(R), atol=1e-12)
     for col in ("shapley", "relative_weight", "beta", "correlation"):
-        assert np.all(imp[f"{col}_low"] <= imp[col] + 1e-12) and np.all(imp[col] <= imp[f"{col}_high"] + 1e-12)
+        assert np.all(imp[f"{col}_lower"] <= imp[col] + 1e-12) and np.all(imp[col] <= imp[f"{col}_upper"] + 1e-12)
     assert k.r2_ci_[0] < k.r2_ < k.r2_ci_[1]
     for col in ("shapley", "relative_weight"):
-        assert np.all(imp[f"{col}_pct_low"] <= imp[f"{col}_pct"] + 1e-9)
-        assert np.all(imp[f"{col}_pct"] <= imp[f"{col}_pct_high"] + 1e-9)
+        assert np.all(imp[f"{col}_pct_lower"] <= imp[f"{col}_pct"] + 1e-9)
+        assert np.all(imp[f"{col}_pct"] <= imp[f"{col}_pct_upper"] + 1e-9)
     assert k.shapley_method_ == "exact"
     assert k.counts_ == {"rows": 400, "missing_outcome": 0, "zero_weight": 0, "missing_drivers": 0, "used": 400,
                          "clusters": 400, "min_pairwise_n": 400}
@@ -49,7 +50,7 @@ def test_planted_order_recovered_and_deterministic(make_sim):
     # d5 has no effect: it gets some Shapley credit through the halo (that is what Shapley does with
     # correlated drivers), but its regression coefficient is indistinguishable from zero.
     imp = a.importance_
-    assert imp.index[-1] == "d5" and imp.loc["d5", "beta_low"] < 0 < imp.loc["d5", "beta_high"]
+    assert imp.index[-1] == "d5" and imp.loc["d5", "beta_lower"] < 0 < imp.loc["d5", "beta_upper"]
 
 
 def test_sampled_shapley_above_exact_limit(sim):
@@ -60,7 +61,7 @@ def test_sampled_shapley_above_exact_limit(sim):
     imp = k.importance_
     assert np.all(np.abs(imp.loc[DRIVERS, "shapley"] - exact.loc[DRIVERS, "shapley"])
                   <= 4.5 * imp.loc[DRIVERS, "shapley_mc_se"] + 1e-12)
-    assert imp["shapley_low"].isna().all() and imp["relative_weight_low"].notna().all()
+    assert imp["shapley_lower"].isna().all() and imp["relative_weight_lower"].notna().all()
     assert any("exact limit" in n for n in k.notes_) and any("boot_shapley_limit" in n for n in k.notes_)
 
 
@@ -96,7 +97,7 @@ def test_cluster_bootstrap_on_stacked_rows(sim):
     df, _ = sim
     k = KeyDriverAnalysis(n_boot=100, seed=0).fit(df, "y", DRIVERS, cluster="rid")
     assert k.counts_["clusters"] == 200
-    assert np.all(k.importance_["shapley_high"] > k.importance_["shapley_low"])
+    assert np.all(k.importance_["shapley_upper"] > k.importance_["shapley_lower"])
 
 
 # Issue 5: rank correlation >= 0.9 between importance and planted effect for the planted top drivers,
@@ -143,7 +144,7 @@ def test_summary_and_plot(sim):
     _, ax = plt.subplots()
     assert k.plot(ax=ax, top=4) is ax
     assert len(ax.patches) == 4
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         KeyDriverAnalysis().summary()
 
 
@@ -161,14 +162,14 @@ def test_rating_out_of_scale_names_column_and_rows(sim):
 
 def test_constant_driver_named(sim):
     df, _ = sim
-    with pytest.raises(DataError, match=r"\['d3'\] have no variance"):
+    with pytest.raises(FitError, match=r"\['d3'\] have no variance"):
         KeyDriverAnalysis().fit(df.assign(d3=5.0), "y", DRIVERS)
 
 
 def test_collinear_drivers_named(sim):
     df, _ = sim
     df = df.assign(total=df["d0"] + df["d1"])
-    with pytest.raises(DataError, match="perfectly collinear") as err:
+    with pytest.raises(FitError, match="perfectly collinear") as err:
         KeyDriverAnalysis(driver_scale=None).fit(df, "y", DRIVERS + ["total"])
     msg = str(err.value)
     assert "d0" in msg and "d1" in msg and "total" in msg and "d4" not in msg
@@ -176,7 +177,7 @@ def test_collinear_drivers_named(sim):
 
 def test_fewer_respondents_than_drivers(sim):
     df, _ = sim
-    with pytest.raises(DataError, match="only 5 usable responses for 6 drivers"):
+    with pytest.raises(FitError, match="only 5 usable responses for 6 drivers"):
         KeyDriverAnalysis().fit(df.head(5), "y", DRIVERS)
     k = KeyDriverAnalysis(n_boot=0).fit(df.head(40), "y", DRIVERS)
     assert any("< 10 per driver" in n for n in k.notes_)
@@ -186,9 +187,9 @@ def test_missing_or_constant_outcome(sim):
     df, _ = sim
     with pytest.raises(DataError, match="no row has the outcome"):
         KeyDriverAnalysis().fit(df.assign(y=np.nan), "y", DRIVERS)
-    with pytest.raises(DataError, match="has no variance"):
+    with pytest.raises(FitError, match="has no variance"):
         KeyDriverAnalysis().fit(df.assign(y=7.0), "y", DRIVERS)
-    with pytest.raises(DataError, match="exact linear combination"):
+    with pytest.raises(FitError, match="exact linear combination"):
         KeyDriverAnalysis(outcome_scale=None).fit(df.assign(y=df["d0"] - df["d1"]), "y", DRIVERS)
 
 
@@ -200,8 +201,9 @@ def test_argument_errors(sim):
         KeyDriverAnalysis().fit(df, "y", ["d0", "y"])
     with pytest.raises(DataError, match="not in the data"):
         KeyDriverAnalysis().fit(df, "y", ["d0", "nope"])
+    bad = KeyDriverAnalysis(missing="mean")  # __init__ only stores parameters; fit checks them
     with pytest.raises(ValueError, match="missing="):
-        KeyDriverAnalysis(missing="mean")
+        bad.fit(df, "y", DRIVERS)
     with pytest.raises(DataError, match="non-numeric"):
         KeyDriverAnalysis().fit(df.assign(d1=df["d1"].astype(object).where(df.index != 2, "n/a")), "y", DRIVERS)
 

@@ -118,11 +118,11 @@ def test_latent_class_handles_missing_answers_and_is_deterministic():
     Xm[np.random.default_rng(0).random(X.shape) < 0.1] = np.nan
     a = LatentClassModel(3, n_init=3, seed=5).fit(Xm)
     b = LatentClassModel(3, n_init=3, seed=5).fit(Xm)
-    assert a.loglik_ == b.loglik_ and (a.labels_ == b.labels_).all()
+    assert a.log_likelihood_ == b.log_likelihood_ and (a.labels_ == b.labels_).all()
     assert adjusted_rand_score(cls, a.labels_) > 0.7
     # more starts never give a worse optimum than their first start
     one = LatentClassModel(3, n_init=1, seed=5).fit(Xm)
-    assert a.loglik_ >= one.loglik_ - 1e-6
+    assert a.log_likelihood_ >= one.log_likelihood_ - 1e-6
 
 
 def test_latent_class_bad_input():

@@ -32,7 +32,7 @@ def _segment_matrix(needs, pw):
 
 @pytest.fixture(scope="module")
 def hb_inputs(demo):
-    from cvkit.choice.results import respondent_partworths
+    from cvkit.choice import respondent_partworths
 
     pw = respondent_partworths(demo.choice, DEMO_ATTRIBUTES, price="fee", iterations=4000, chains=1, seed=2026)
     X, idx = _segment_matrix(demo.needs, pw)

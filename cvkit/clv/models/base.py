@@ -15,19 +15,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
+from scipy import optimize, stats
 
 from cvkit._threads import one_blas_thread
+from cvkit.estimator import check_is_fitted
+from cvkit.exceptions import ConvergenceWarning, FitError
 
-__all__ = ["ConvergenceWarning", "FitError", "BaseModel", "compress_rows"]
-
-
-class ConvergenceWarning(UserWarning):
-    """A maximum-likelihood fit stopped without clear evidence of a maximum."""
-
-
-class FitError(ValueError):
-    """The data cannot identify the model (e.g. no repeat buyers at all)."""
+__all__ = ["LikelihoodModel", "CompressedData", "compress_rows", "as_array", "logsumexp_weights"]
 
 
 def compress_rows(*columns: np.ndarray, weights: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray,
@@ -82,7 +76,7 @@ def compress_rows(*columns: np.ndarray, weights: np.ndarray | None = None) -> tu
 
 
 @dataclass
-class _Data:
+class CompressedData:
     """Compressed data handed to a model's log-likelihood."""
 
     cols: dict[str, np.ndarray]
@@ -90,7 +84,7 @@ class _Data:
     cache: dict[str, Any]
 
 
-class BaseModel:
+class LikelihoodModel:
     """Maximum likelihood on log-parameters with diagnostics; subclasses define the likelihood.
 
     Subclasses set ``_param_names`` and implement ``_loglik(params, data,
@@ -102,29 +96,29 @@ class BaseModel:
     _param_names: tuple[str, ...] = ()
     _model_name: str = ""
 
-    def __init__(self, *, tol: float = 1e-7, maxiter: int = 2000):
+    def __init__(self, *, tol: float = 1e-7, max_iter: int = 2000):
         self.tol = tol
-        self.maxiter = maxiter
+        self.max_iter = max_iter
 
     # -- subclass hooks -----------------------------------------------------------------------
-    def _loglik(self, params: np.ndarray, data: _Data, grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    def _loglik(self, params: np.ndarray, data: CompressedData, grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
         raise NotImplementedError
 
-    def _init_params(self, data: _Data) -> np.ndarray:
+    def _init_params(self, data: CompressedData) -> np.ndarray:
         raise NotImplementedError
 
-    def _prepare(self, data: _Data) -> None:
+    def _prepare(self, data: CompressedData) -> None:
         """Precompute anything that depends on the data only (e.g. unique frequencies)."""
 
     # -- fitting ------------------------------------------------------------------------------
-    def _total(self, params: np.ndarray, data: _Data, grad: bool = True):
+    def _total(self, params: np.ndarray, data: CompressedData, grad: bool = True):
         ll, g = self._loglik(params, data, grad)
         total = float(np.dot(data.weights, ll))
         if not grad:
             return total, None
         return total, data.weights @ g
 
-    def _fit_data(self, data: _Data, init: dict[str, float] | np.ndarray | None = None) -> "BaseModel":
+    def _fit_data(self, data: CompressedData, init: dict[str, float] | np.ndarray | None = None) -> "LikelihoodModel":
         self._prepare(data)
         n = float(data.weights.sum())
         if init is None:
@@ -146,14 +140,14 @@ class BaseModel:
 
         with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"), one_blas_thread():
             res = optimize.minimize(objective, theta0, jac=True, method="L-BFGS-B",
-                                    options={"maxiter": self.maxiter, "gtol": self.tol * 1e-2,
+                                    options={"maxiter": self.max_iter, "gtol": self.tol * 1e-2,
                                              "ftol": 1e-15, "maxcor": 20})
             params = np.exp(res.x)
             total, g = self._total(params, data, grad=True)
             hess = self._hessian(params, data, g)
         self.params_ = pd.Series(params, index=list(self._param_names), name="estimate")
         self.log_likelihood_ = total
-        self.n_customers_ = int(round(n))
+        self.n_obs_ = int(round(n))
         self.n_rows_ = len(data.weights)
         self.optimizer_result_ = res
         self.gradient_norm_ = float(np.max(np.abs(g * params)) / n)
@@ -162,7 +156,7 @@ class BaseModel:
         self._check_convergence(res, hess)
         return self
 
-    def _hessian(self, params: np.ndarray, data: _Data, g0: np.ndarray | None = None) -> np.ndarray:
+    def _hessian(self, params: np.ndarray, data: CompressedData, g0: np.ndarray | None = None) -> np.ndarray:
         """Hessian of the total log-likelihood in natural parameters: forward differences of the
         analytic gradient (relative steps), symmetrised. Accurate to about 1e-5 relative, plenty
         for standard errors and the definiteness check, at k gradient evaluations."""
@@ -209,11 +203,10 @@ class BaseModel:
 
     # -- results ------------------------------------------------------------------------------
     def _check_fitted(self) -> None:
-        if not hasattr(self, "params_"):
-            raise RuntimeError(f"this {type(self).__name__} is not fitted yet; call fit(...) first")
+        check_is_fitted(self, "params_")
 
     @property
-    def covariance_(self) -> pd.DataFrame:
+    def cov_(self) -> pd.DataFrame:
         """Asymptotic covariance of the natural parameters: inverse observed information."""
         self._check_fitted()
         names = list(self._param_names)
@@ -224,9 +217,10 @@ class BaseModel:
         return pd.DataFrame(cov, index=names, columns=names)
 
     @property
-    def standard_errors_(self) -> pd.Series:
+    def se_(self) -> pd.Series:
         """Standard errors of the natural parameters from the observed information."""
-        cov = self.covariance_.to_numpy()
+        self._check_fitted()
+        cov = self.cov_.to_numpy()
         with np.errstate(invalid="ignore"):
             se = np.sqrt(np.diag(cov))
         se[~(np.diag(cov) > 0)] = np.nan
@@ -242,31 +236,35 @@ class BaseModel:
     def bic_(self) -> float:
         """Bayesian information criterion, -2 LL + k ln(n customers)."""
         self._check_fitted()
-        return -2 * self.log_likelihood_ + len(self._param_names) * np.log(self.n_customers_)
+        return -2 * self.log_likelihood_ + len(self._param_names) * np.log(self.n_obs_)
 
-    def summary(self) -> pd.DataFrame:
-        """Estimates with standard errors and 95% Wald intervals.
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Estimates with standard errors and Wald intervals.
+
+        Parameters
+        ----------
+        level : float
+            Coverage of the interval (0.95 = 95%).
 
         Returns
         -------
         pandas.DataFrame
             Index: parameter names. Columns ``estimate``, ``se`` (observed
-            information), ``lower_95``, ``upper_95`` (Wald interval on the
-            log scale, so it stays positive). ``attrs`` holds
+            information), ``lower``, ``upper`` (Wald interval at ``level`` on the
+            log scale, so it stays positive). ``attrs`` holds ``level``,
             ``log_likelihood`` (sum over customers, natural time units: the
-            published convention), ``aic``, ``bic``, ``n_customers`` and
+            published convention), ``aic``, ``bic``, ``n_obs`` (customers) and
             ``converged``.
         """
         self._check_fitted()
         est = self.params_
-        se = self.standard_errors_
+        se = self.se_
         # Delta method: se(log p) = se(p) / p; intervals built on the log scale stay positive.
-        half = 1.959963984540054 * se / est
-        out = pd.DataFrame({"estimate": est, "se": se, "lower_95": est * np.exp(-half),
-                            "upper_95": est * np.exp(half)})
+        half = stats.norm.ppf(0.5 + level / 2) * se / est
+        out = pd.DataFrame({"estimate": est, "se": se, "lower": est * np.exp(-half), "upper": est * np.exp(half)})
         out.index.name = "parameter"
-        out.attrs.update(model=self._model_name, log_likelihood=self.log_likelihood_, aic=self.aic_,
-                         bic=self.bic_, n_customers=self.n_customers_, converged=self.converged_)
+        out.attrs.update(model=self._model_name, level=level, log_likelihood=self.log_likelihood_, aic=self.aic_,
+                         bic=self.bic_, n_obs=self.n_obs_, converged=self.converged_)
         return out
 
     def sample_parameters(self, n_draws: int, seed: int | None = None) -> np.ndarray:
@@ -282,7 +280,7 @@ class BaseModel:
         """
         self._check_fitted()
         p = self.params_.to_numpy()
-        cov = self.covariance_.to_numpy()
+        cov = self.cov_.to_numpy()
         if not np.all(np.isfinite(cov)):
             raise FitError(f"{self._model_name}: no covariance (the fit did not converge), so parameter "
                            "uncertainty cannot be sampled; refit (see the ConvergenceWarning) first")
@@ -290,7 +288,7 @@ class BaseModel:
         rng = np.random.default_rng(seed)
         return np.exp(rng.multivariate_normal(np.log(p), cov_log, size=n_draws, method="cholesky"))
 
-    def _with_params(self, params: np.ndarray) -> "BaseModel":
+    def _with_params(self, params: np.ndarray) -> "LikelihoodModel":
         """A shallow copy carrying other parameter values (for bootstrap draws)."""
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)

@@ -1,0 +1,36 @@
+"""How cvkit shows results to a client: formatted tables, locale-aware numbers, human labels.
+
+Notebooks call :func:`configure` once with the engagement's locale and currency, then
+:func:`show` for every table a client reads (never ``print`` of a DataFrame, dict or list).
+The same glossary and formats label the Excel workbook (``cvkit.engagement.report``).
+
+See :mod:`cvkit.present.table` for why a house pandas Styler rather than great_tables.
+"""
+
+from cvkit.present.formats import DASH, Formats, default_locale, paper_size
+from cvkit.present.glossary import GLOSSARY, humanise, kind, label, value_label
+from cvkit.present.table import NA_NOTE, Table, configure, current, show, show_text, table
+
+__all__ = ["configure", "current", "show", "show_text", "table", "Table", "Formats", "default_locale",
+           "paper_size", "label", "kind", "humanise", "value_label", "GLOSSARY", "DASH", "NA_NOTE",
+           "money", "percent", "number", "count"]
+
+
+def money(value, decimals=None) -> str:
+    """A money amount in the configured currency and locale (``€333,858``)."""
+    return current().money(value, decimals)
+
+
+def percent(share, decimals: int = 1) -> str:
+    """A 0..1 share as a percentage (``9.1%``)."""
+    return current().percent(share, decimals)
+
+
+def number(value, decimals: int = 1) -> str:
+    """A number with the locale's separators."""
+    return current().number(value, decimals)
+
+
+def count(value) -> str:
+    """A whole number with the locale's thousands separators."""
+    return current().count(value)

@@ -1,0 +1,70 @@
+"""The presentation layer: locale formats, glossary labels, tables without index, NaN as a dash."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cvkit import present
+from cvkit.present import Formats, glossary
+from cvkit.present.table import Table
+
+
+def test_money_follows_locale_and_currency():
+    assert Formats("en_IE", "EUR").money(333857.5) == "€333,858"
+    assert Formats("de_DE", "EUR").money(333857.5).replace("\xa0", " ") == "333.858 €"
+    assert Formats("en_US", "USD").money(12.5) == "$12.50"
+    assert Formats("zh_Hant_TW", "TWD").money(44384706) == "$44,384,706"
+    assert Formats("en_IE", "EUR").percent(0.0912) == "9.1%"
+    assert Formats("fr_FR", "EUR").count(48868).replace("\u202f", " ") == "48 868"
+
+
+def test_unknown_locale_names_the_fix():
+    with pytest.raises(ValueError, match="en_GB"):
+        Formats("xx_YY_ZZ", "EUR")
+
+
+def test_paper_size_is_letter_only_in_us_and_canada():
+    assert present.paper_size("en_US") == "Letter" and present.paper_size("fr_CA") == "Letter"
+    assert present.paper_size("en_GB") == "A4" and present.paper_size("de_DE") == "A4"
+
+
+def test_table_formats_by_kind_and_hides_the_index():
+    df = pd.DataFrame({"segment": ["Champions", "At risk"], "customers": [722.0, 660.0], "share": [0.1444, 0.132],
+                       "clv_mean": [1140.4, np.nan], "p_alive": [0.884, 0.1]}).set_index("segment")
+    t = Table(df, fmt=Formats("en_IE", "EUR"))
+    shown = t.to_frame()
+    assert list(shown.columns) == ["Segment", "Customers", "Share", "CLV per customer", "P(active)"]
+    assert shown.iloc[0].tolist() == ["Champions", "722", "14%", "€1,140", "88%"]
+    assert shown.iloc[1, 3] == present.DASH
+    html = t.to_html()
+    assert "no value" in html  # the dash has its footnote
+    assert "<th" in html and "row_heading" not in html  # no index column
+
+
+def test_interval_columns_take_the_kind_of_their_estimate():
+    df = pd.DataFrame({"group": ["total"], "clv": [333857.5], "lower": [325439.6], "upper": [342148.0]})
+    assert Table(df, fmt=Formats("en_IE", "EUR")).to_frame().iloc[0].tolist() == [
+        "total", "€333,858", "€325,440", "€342,148"]
+
+
+def test_method_codes_and_snake_case_values_read_as_words():
+    df = pd.DataFrame({"model": ["bg_nbd", "pareto_nbd"], "level": ["next_day", "same_day"]})
+    assert Table(df).to_frame().to_numpy().tolist() == [["BG/NBD", "Next day"], ["Pareto/NBD", "Same day"]]
+
+
+def test_no_float_with_four_decimals():
+    df = pd.DataFrame({"estimate": [0.24312345, 4.41234], "aic": [123456.789, 123.0]})
+    for cell in Table(df).to_frame().to_numpy().ravel():
+        assert len(cell.split(".")[-1]) < 4 or "." not in cell
+
+
+def test_every_column_cvkit_exports_has_a_label():
+    """Column names of a demo deliverable's tables all have a glossary entry or rule."""
+    tables = Path(__file__).resolve().parents[2] / "cvkit" / "datasets"
+    sample = ["clv_to_cac", "wtp_delivery.next_day_median", "saves_time", "imp_saves_time", "relative_weight_pct_lower",
+              "share_of_r2_pct_upper", "nps_low", "p_alive", "monetary_value", "clv_3m", "index_2"]
+    for name in sample:
+        assert glossary.known(name), name
+        assert "_" not in glossary.label(name), (name, glossary.label(name))
