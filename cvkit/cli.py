@@ -129,6 +129,18 @@ def _validate(args: argparse.Namespace) -> int:
     print(f"Engagement: {cfg.client.name} ({cfg.client.slug}), analysis date {cfg.analysis_date}")
     print("Analyses enabled: " + (", ".join(a.key for a in cfg.enabled_analyses()) or "none"))
     print(result.report())
+    # Where `cvkit run` would write: refused now rather than at run (an output folder holding the
+    # engagement's own files, a folder cvkit did not create, another client's deliverable).
+    from cvkit.engagement.confinement import check_output_location
+    from cvkit.exceptions import RunError as CvkitRunError
+
+    root = cfg.output_root()
+    try:
+        check_output_location(cfg, root, root / cfg.client.slug,
+                              [cfg.data_path(k) for k in cfg.data.given()])
+    except CvkitRunError as exc:
+        print(f"Output folder: {exc}")
+        return 1
     return 0 if result.ok else 1
 
 

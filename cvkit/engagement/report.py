@@ -90,7 +90,7 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
                            "run_date": dt.date.today().isoformat(), "version": cvkit.__version__,
                            "paper": paper_size(locale), "show_code": show_code, "prev": prev, "next": next,
                            "csp_meta": csp_meta(INLINE_SCRIPTS)}}
-    nb = nbformat.from_dict(nb)
+    nb = _sanitize_markdown_outputs(nbformat.from_dict(nb))
     nb.metadata["title"] = f"{title} | {client_name}"
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     body = body.replace("<!--cvkit-toc-->", _toc(body))
@@ -101,6 +101,19 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
     out = Path(html_path)
     out.write_text(body, encoding="utf-8")
     return out
+
+
+def _sanitize_markdown_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Every markdown *output* (``display(Markdown(...))``: findings, next steps, persona cards) as
+    sanitised HTML: it is built from data, and nbconvert would pass raw HTML in it through."""
+    from cvkit.engagement.sanitize import sanitize_markdown
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/markdown" in data:
+                data["text/html"] = sanitize_markdown(data.pop("text/markdown"))
+    return nb
 
 
 def _toc(body: str) -> str:

@@ -164,6 +164,7 @@ class Table:
         styler.set_table_styles([{"selector": f"th.col{i}", "props": [("text-align", "right")]}
                                  for i, c in enumerate(classes) if c == "num"], overwrite=False)
         styler.format(escape="html")
+        styler.format_index(escape="html", axis=1)  # column labels can come from data (brands, segments)
         if self.caption:
             styler.set_caption(html.escape(self.caption))
         return styler
