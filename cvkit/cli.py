@@ -1,4 +1,4 @@
-"""The ``cvkit`` command: new, validate, run, demo, params, simulator.
+"""The ``cvkit`` command: new, validate, run, demo, params, simulator, design.
 
 Exit codes: 0 success, 1 the input (config or data) has problems or a run
 failed, 2 wrong command-line usage.
@@ -23,6 +23,7 @@ typical use:
   cvkit run engagements/acme/engagement.yaml        # run it; prints the deliverable's path
   cvkit demo                                        # the demo engagement, end to end
   cvkit simulator engagements/acme/engagement.yaml  # live market simulator for a client workshop
+  cvkit design engagements/acme/engagement.yaml --out design/  # CBC design before fielding
 """
 
 
@@ -86,6 +87,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-browser", action="store_true", help="do not open a browser; just print the address")
     p.add_argument("--output-dir", type=Path,
                    help="root folder of deliverables, as given to `cvkit run --output-dir` (default: the config's)")
+
+    p = sub.add_parser("design", help="generate a choice-based conjoint design before fielding",
+                       description="Generate the choice tasks of a conjoint from its attributes: random, complete "
+                                   "enumeration, balanced overlap or D-efficient for assumed utilities (priors). "
+                                   "Writes the fielding file (design.csv, design.xlsx), the long-format response "
+                                   "template cvkit reads back, the diagnostics and a power table (expected "
+                                   "standard error per part-worth by sample size, checked by simulation). "
+                                   "SPEC is an engagement.yaml (attributes from analyses.discrete_choice) or a "
+                                   "YAML file with `attributes:`; options under `design:` in it, flags override.")
+    p.add_argument("spec", type=Path, metavar="SPEC", help="engagement.yaml (or its folder) or a design YAML")
+    p.add_argument("--out", type=Path, required=True, help="folder for the design files (created)")
+    p.add_argument("--method", choices=("random", "complete_enumeration", "balanced_overlap", "d_efficient"),
+                   help="design method (default balanced_overlap)")
+    p.add_argument("--versions", type=int, help="questionnaire versions (default 10)")
+    p.add_argument("--tasks", type=int, help="random tasks per version (default 12)")
+    p.add_argument("--concepts", type=int, help="concepts per task (default 3)")
+    p.add_argument("--none", dest="none", action="store_true", default=None, help="add a none option")
+    p.add_argument("--respondents", type=int, help="planned sample size for the power table (default 300)")
+    p.add_argument("--seed", type=int, help="random seed (default 2026)")
     return parser
 
 
@@ -186,8 +206,63 @@ def _simulator(args: argparse.Namespace) -> int:
     return serve_simulator(run, port=args.port, open_browser=not args.no_browser)
 
 
+def _design(args: argparse.Namespace) -> int:
+    import yaml
+
+    from cvkit.choice.design import generate_design
+
+    path = args.spec / "engagement.yaml" if args.spec.is_dir() else args.spec
+    if path.stat().st_size > 1_000_000:
+        raise ValueError(f"{path}: larger than 1 MB, not a design file. Fix: give the engagement.yaml or design YAML.")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: not a YAML mapping. Fix: give an engagement.yaml or a design YAML with "
+                         "`attributes:`.")
+    section = ((raw.get("analyses") or {}).get("discrete_choice") or {}) if "analyses" in raw else raw
+    attributes = section.get("attributes")
+    if not isinstance(attributes, dict) or not attributes:
+        raise ValueError(f"{path}: no attributes found (analyses.discrete_choice.attributes in an "
+                         "engagement.yaml, or a top-level `attributes:` mapping). Fix: list attribute -> levels.")
+    opts = dict(section.get("design") or {})
+    for key, flag in (("method", args.method), ("n_versions", args.versions), ("n_tasks", args.tasks),
+                      ("n_concepts", args.concepts), ("none", args.none), ("seed", args.seed)):
+        if flag is not None:
+            opts[key] = flag
+    opts.setdefault("none", bool(section.get("none_option", False)))
+    opts.setdefault("seed", 2026)
+    price = section.get("price_attribute") or section.get("price") or None
+    planned = int(opts.pop("respondents", 300))
+    respondents = args.respondents or planned
+    prohibited = [tuple(tuple(x) for x in pair) for pair in opts.pop("prohibited", [])]
+    known = {"method", "n_versions", "n_tasks", "n_concepts", "none", "holdout_tasks", "priors", "coding",
+             "overlap", "n_passes", "seed"}
+    unknown = sorted(set(opts) - known)
+    if unknown:
+        raise ValueError(f"{path}: unknown design option(s) {unknown}. Fix: use {sorted(known | {'respondents', 'prohibited'})}.")
+    design = generate_design(attributes, price=price, prohibited=prohibited, **opts)
+    paths = design.write(args.out, respondents=respondents)
+    diag = design.diagnostics()
+    sizes = sorted({max(50, respondents // 2), respondents, respondents * 2})
+    power = design.power_table(sizes, n_sims=20, seed=opts["seed"])
+    power.to_csv(args.out / "design_power.csv", index=False)
+    diag["balance"].to_csv(args.out / "design_balance.csv", index=False)
+    summary = diag["summary"].iloc[0]
+    print(f"{design.method} design: {design.n_versions} versions x {opts.get('n_tasks', 12)} tasks x "
+          f"{opts.get('n_concepts', 3)} concepts{' + none' if design.spec.none else ''}")
+    print(f"D-error {design.d_error():.4f} at the priors (D0 {summary['d_error']:.4f}); "
+          f"least level balance {summary['min_level_balance']:.2f}; "
+          f"empty co-occurrence cells {summary['empty_cooccurrence_cells']}")
+    by_n = power.groupby("n_respondents").agg(mean_expected_se=("expected_se", "mean"),
+                                              mean_simulated_se=("simulated_se", "mean"))
+    print("power (aggregate MNL, 20 simulated samples each):")
+    print(by_n.round(4).to_string())
+    for key, p in {**paths, "power": args.out / "design_power.csv", "balance": args.out / "design_balance.csv"}.items():
+        print(f"  {key}: {p}")
+    return 0
+
+
 _COMMANDS = {"new": _new, "validate": _validate, "run": _run, "demo": _demo, "params": _params,
-             "simulator": _simulator}
+             "simulator": _simulator, "design": _design}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -25,7 +25,8 @@ from cvkit.choice.base import ChoiceEstimator
 from cvkit.choice.partworths import respondent_partworths
 from cvkit.choice.utilities import (Utilities, importance_summary, importances, partworth_table, price_slope, wtp,
                                     zero_centered_diffs)
-from cvkit.choice.design import design_diagnostics
+from cvkit.choice.compare import compare_models
+from cvkit.choice.design import Design, choices_from_responses, design_diagnostics, generate_design
 from cvkit.choice.plots import (plot_importances, plot_partworth_distributions, plot_partworths, plot_price_curve,
                                plot_shares, plot_trace, plot_wtp)
 from cvkit.choice.saved import SavedSimulator, load_simulator, save_simulator
@@ -34,7 +35,8 @@ from cvkit.choice.widget import scenario_table, simulator_widget
 from cvkit.choice.spec import ChoiceSpec
 from cvkit.exceptions import ChoiceWarning
 
-__all__ = ["ChoiceData", "ChoiceEstimator", "ChoiceSpec", "ChoiceWarning", "dense_from_long", "design_diagnostics", "ess_bulk",
+__all__ = ["ChoiceData", "ChoiceEstimator", "ChoiceSpec", "ChoiceWarning", "choices_from_responses", "compare_models",
+           "Design", "dense_from_long", "design_diagnostics", "generate_design", "ess_bulk",
            "ess_tail", "fit_mnl_arrays", "HierarchicalBayesMNL", "hit_rate", "importance_summary",
            "importances", "LatentClassMNL", "MixedLogit", "MNL", "mnl_loglik", "partworth_table", "plot_importances",
            "plot_partworth_distributions", "plot_partworths", "plot_price_curve", "plot_shares", "plot_trace",

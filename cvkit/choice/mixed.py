@@ -48,7 +48,9 @@ from scipy import optimize, special, stats
 from cvkit._threads import one_blas_thread
 from cvkit.choice.data import ChoiceData, prepare
 from cvkit.choice.draws import DRAW_KINDS, make_draws
-from cvkit.choice.mnl import fit_mnl_arrays, hit_rate, split_holdout
+from cvkit.choice.base import ChoiceEstimator
+from cvkit.choice.mnl import fit_mnl_arrays
+from cvkit.estimator import check_is_fitted
 from cvkit.choice.spec import ChoiceSpec, as_spec
 
 __all__ = ["MixedLogit", "DISTRIBUTIONS"]
@@ -57,10 +59,6 @@ __all__ = ["MixedLogit", "DISTRIBUTIONS"]
 DISTRIBUTIONS = {"n": "normal", "ln": "lognormal", "u": "uniform", "t": "triangular", "f": "fixed"}
 _ALIASES = {**{v: k for k, v in DISTRIBUTIONS.items()}, **{k: k for k in DISTRIBUTIONS}, "tri": "t", "uni": "u"}
 _CHUNK = 300_000  # elements of one (respondents x task-alternatives x draws) block: bounds memory
-
-
-class NotFittedError(ValueError, AttributeError):
-    """The model is used before ``fit`` (replaced by cvkit.exceptions' once it lands)."""
 
 
 @dataclass
@@ -316,7 +314,7 @@ def _chol(v: np.ndarray, k: int) -> np.ndarray:
     return L
 
 
-class MixedLogit:
+class MixedLogit(ChoiceEstimator):
     """Mixed logit (random-parameters logit) by maximum simulated likelihood, panel by respondent.
 
     Parameters
@@ -401,8 +399,7 @@ class MixedLogit:
         -------
         self
         """
-        cd = data if isinstance(data, ChoiceData) else prepare(data, self.spec)
-        train, test = split_holdout(cd, holdout)
+        train, test = self._start_fit(data, holdout)
         params = self.spec.params
         lay = _layout(params, self.spec, self.random, self.correlated)
         self.layout_ = lay
@@ -472,15 +469,12 @@ class MixedLogit:
         self.converged_ = bool(self.decrement_ < 1e-3)
         self.individual_ = pd.DataFrame(cond, index=pd.Index(train.respondent_ids, name="respondent_id"),
                                         columns=self.spec.params)
-        self.data_ = train
         self._sim = sim
-        self.holdout_ = test
-        self.hit_rate_ = None if test is None else hit_rate(self.predict_proba(test), test.chosen)
+        self.hit_rate_ = self._holdout_hit_rate()
 
     # ------------------------------------------------------------------ results
     def _check_fitted(self) -> None:
-        if not hasattr(self, "params_"):
-            raise NotFittedError("This MixedLogit is not fitted yet. Fix: call fit(data) first.")
+        check_is_fitted(self, "params_")
 
     def summary(self, level: float | None = None, robust: bool = False) -> pd.DataFrame:
         """Estimates table: estimate, se, z, p-value, the ``level`` interval (lower, upper) and robust_se.
@@ -526,8 +520,7 @@ class MixedLogit:
 
         Respondents not in the estimation data get the population mean.
         """
-        self._check_fitted()
-        cd = data if isinstance(data, ChoiceData) else prepare(data, self.spec, check_variation=False)
+        cd = self._prepared(data)
         idx = pd.Series(np.arange(len(self.individual_)), index=self.individual_.index).reindex(
             cd.respondent_ids).to_numpy()
         pop = self.population_mean().to_numpy()

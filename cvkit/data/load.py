@@ -586,6 +586,13 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
     policy = policy or IntakePolicy()
     columns = dict(columns or {})
     label = name or str(path)
+    from cvkit.data import stream
+
+    if stream.should_stream(kind, path, sheet=sheet):
+        # Transaction logs and large files: checked by DuckDB over the file (same rules and words).
+        return _load_streamed(kind, path, columns=columns, policy=policy, name=name, date_format=date_format,
+                              decimal=decimal, thousands=thousands, attributes=attributes,
+                              config_key=config_key)
     chk = _Checker(kind, label, policy, decimal, thousands, date_format, config_key or f"data.{kind}")
     schema = chk.schema
     expected = set(schema.names) | set(columns.values()) | set(attributes or ())
@@ -694,6 +701,27 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
                         ignored_columns=ignored, read_info=read_info,
                         row_numbers=chk.row_numbers(np.flatnonzero(kept)))
     return table, chk.problems
+
+
+def _load_streamed(kind: str, path: str | Path, **kwargs: Any) -> tuple[LoadedTable | None, list[Problem]]:
+    """The out-of-core path for one file, returned in memory (for :func:`load`'s callers)."""
+    import tempfile
+
+    from cvkit.data.stream import stream_load
+
+    with tempfile.TemporaryDirectory(prefix="cvkit-load-") as tmp:
+        table, problems = stream_load(kind, path, tmp, **kwargs)
+        if table is None:
+            return None, problems
+        rows = pd.read_parquet(table.rows_path)
+        df = rows.drop(columns="_row")
+        for c in table.schema.columns:
+            if c.dtype == "category" and c.name in df:
+                df[c.name] = df[c.name].astype("category")
+        loaded = LoadedTable(kind=kind, source=table.source, df=df, excluded=table.excluded,
+                             columns_found=table.columns_found, ignored_columns=table.ignored_columns,
+                             read_info=table.read_info, row_numbers=rows["_row"].to_numpy(np.int64))
+    return loaded, problems
 
 
 def _is_text(s: pd.Series) -> bool:

@@ -189,7 +189,24 @@ def _find_header(lines: list[str], delimiter: str, expected: Iterable[str] | Non
     return best, best_score
 
 
-def _read_csv(path: Path, gz: bool, expected: Iterable[str] | None) -> pd.DataFrame:
+def sniff_csv(path: Path, gz: bool, expected: Iterable[str] | None) -> dict:
+    """How a CSV file is written, from its first 256 KB: encoding, delimiter, header line, header.
+
+    Shared by the in-memory reader and the streaming intake (:mod:`cvkit.data.stream`), so both
+    read a file the same way.
+
+    Returns
+    -------
+    dict
+        ``encoding``, ``delimiter``, ``header_at`` (0-based line of the header),
+        ``header_matches`` (expected names in it), ``header`` (list of names),
+        ``skip`` (lines skipped above the header: titles).
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read, is empty or repeats a column name.
+    """
     opener = gzip.open if gz else open
     try:
         with opener(path, "rb") as fh:
@@ -220,6 +237,14 @@ def _read_csv(path: Path, gz: bool, expected: Iterable[str] | None) -> pd.DataFr
     if dupes:
         raise _fail(path, f"column name(s) {', '.join(repr(d) for d in dupes)} appear more than once "
                           "in the header.", "give every column a distinct name.")
+    return {"encoding": encoding, "delimiter": delimiter, "header_at": header_at,
+            "header_matches": header_matches, "header": header, "skip": skip}
+
+
+def _read_csv(path: Path, gz: bool, expected: Iterable[str] | None) -> pd.DataFrame:
+    sniffed = sniff_csv(path, gz, expected)
+    encoding, delimiter, skip = sniffed["encoding"], sniffed["delimiter"], sniffed["skip"]
+    header_at, header_matches = sniffed["header_at"], sniffed["header_matches"]
     df = None
     try:
         # pyarrow's multi-threaded reader is ~4x faster on large logs; any file it

@@ -301,7 +301,82 @@ def _build() -> dict[str, Schema]:
         free="levels",
         used_by=("02_discrete_choice", "03_segmentation"),
     )
-    return {s.kind: s for s in (customers, transactions, survey, needs, choice, utilities)}
+    return {s.kind: s for s in (customers, transactions, survey, needs, choice, utilities,
+                                *_campaign_schemas(), _subscriptions())}
+
+
+def _campaign_schemas() -> tuple[Schema, Schema]:
+    campaigns = Schema(
+        kind="campaigns",
+        one_row_per="customer x campaign",
+        description=("Campaign contact history with control groups: one row per customer selected for a "
+                     "campaign, contacted (treatment) or held out (control)."),
+        columns=(
+            Column("customer_id", "id", example="C000123", description="Customer selected for the campaign."),
+            Column("campaign_id", "id", example="C01", description="Campaign identifier."),
+            Column("source_code", "str", required=False, nullable=True, example="EM-SPRING-25",
+                   description="Source code the contact carried (key code, promo code), for attribution."),
+            Column("group", "category", example="treatment",
+                   description=("treatment (contacted) or control (selected, deliberately not contacted); "
+                                "contacted/holdout and 1/0 are read too.")),
+            Column("contact_date", "date", example="2025-04-01", description="Date of the contact (or of the "
+                   "hold-out decision for the control group); the response window starts here."),
+            Column("channel", "category", required=False, nullable=True, example="email",
+                   description="Contact channel (email, direct mail, sms, ...)."),
+            Column("contact_cost", "float", required=False, nullable=True, min=0, range_check="negative_amounts",
+                   unit="currency", example="0.85",
+                   description="Cost of contacting this customer (0 or empty for the control group)."),
+            Column("response_window_days", "int", required=False, nullable=True, min=1, unit="days", example="30",
+                   description="Days after the contact in which a purchase counts as a response (optional; the "
+                               "analysis's response_window_days otherwise)."),
+        ),
+        key=("campaign_id", "customer_id"),
+        date_column="contact_date",
+        used_by=("06_campaign_response",),
+    )
+    responses = Schema(
+        kind="responses",
+        one_row_per="attributed response",
+        description=("Responses already attributed to a campaign (orders with the campaign's source code); "
+                     "optional: without it a response is any purchase in the response window."),
+        columns=(
+            Column("customer_id", "id", example="C000123", description="Responding customer."),
+            Column("campaign_id", "id", example="C01", description="Campaign the response is attributed to."),
+            Column("date", "date", required=False, nullable=True, example="2025-04-12",
+                   description="Response date; responses outside the window are not counted (optional)."),
+            Column("amount", "float", required=False, nullable=True, min=0, range_check="negative_amounts",
+                   unit="currency", example="42.90", description="Response revenue (optional)."),
+        ),
+        date_column="date",
+        used_by=("06_campaign_response",),
+    )
+    return campaigns, responses
+
+
+def _subscriptions() -> Schema:
+    return Schema(
+        kind="subscriptions",
+        one_row_per="subscription",
+        description=("Contracts of a subscription business: one row per subscription, with its start and, "
+                     "once cancelled, its end (contractual CLV: analyses.clv.setting: contractual)."),
+        columns=(
+            Column("customer_id", "id", example="C000123", description="Subscriber."),
+            Column("subscription_id", "id", required=False, nullable=True, example="S0001",
+                   description="Subscription identifier (optional; unique when given)."),
+            Column("start_date", "date", example="2024-01-01", description="Start of the contract."),
+            Column("end_date", "date", required=False, nullable=True, example="2025-03-31",
+                   description="Cancellation or end date; empty while the subscription is active."),
+            Column("plan", "category", required=False, nullable=True, example="standard",
+                   description="Plan or tier (optional)."),
+            Column("price", "float", required=False, nullable=True, min=0, range_check="negative_amounts",
+                   unit="currency", example="9.99", description="Price per billing period (optional)."),
+            Column("billing_period", "category", required=False, nullable=True, example="month",
+                   description="Billing period: month, quarter or year (optional; month when empty)."),
+        ),
+        key=("subscription_id",),
+        date_column="start_date",
+        used_by=("04_customer_lifetime_value",),
+    )
 
 
 SCHEMAS: dict[str, Schema] = _build()

@@ -43,6 +43,7 @@ import pandas as pd
 
 import cvkit
 from cvkit.datasets import _demo_params as P
+from cvkit.datasets.demo_campaigns import make_campaigns
 from cvkit.resources import load_elements
 
 __all__ = [
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 #: Data sets of the demo engagement, in the order they are written.
-DEMO_KINDS: tuple[str, ...] = ("customers", "transactions", "survey", "needs", "choice")
+DEMO_KINDS: tuple[str, ...] = ("customers", "transactions", "survey", "needs", "choice", "campaigns", "responses")
 
 ANALYSIS_DATE = pd.Timestamp("2026-06-30")
 ACQUISITION_START = pd.Timestamp("2024-07-01")
@@ -239,6 +240,10 @@ class DemoEngagement:
     competitors: tuple[str, ...] = P.COMPETITORS
     analysis_date: pd.Timestamp = field(default_factory=lambda: ANALYSIS_DATE)
     currency: str = "EUR"
+    # Campaign contact history and attributed responses (cvkit.datasets.demo_campaigns), own RNG stream.
+    campaigns: pd.DataFrame | None = None
+    responses: pd.DataFrame | None = None
+    campaign_truth: dict[str, Any] | None = None
 
     def data(self, kind: str) -> pd.DataFrame:
         """The data set of that kind (one of :data:`DEMO_KINDS`)."""
@@ -278,13 +283,15 @@ class DemoEngagement:
             "analysis_date": self.analysis_date.strftime("%Y-%m-%d"), "seed": self.seed,
             "cvkit_version": cvkit.__version__, **self.truth.to_dict(),
         }
+        if self.campaign_truth is not None:
+            truth["campaigns"] = self.campaign_truth
         path = folder / "truth.json"
         path.write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         paths["truth"] = path
         return paths
 
 
-_MONEY_COLUMNS = ("amount", "acquisition_cost")  # EUR, written with exactly 2 decimals
+_MONEY_COLUMNS = ("amount", "acquisition_cost", "contact_cost")  # EUR, written with exactly 2 decimals
 _WHOLE_COLUMNS = ("fee",)                         # whole EUR, written without decimals
 
 
@@ -653,8 +660,10 @@ def make_demo(seed: int = 2026) -> DemoEngagement:
                               "none_sd": P.NONE_SD},
         },
     )
+    campaigns, responses, campaign_truth = make_campaigns(customers, transactions, int(seed))
     return DemoEngagement(customers=customers, transactions=transactions, survey=survey,
-                          needs=needs, choice=choice, truth=truth, seed=seed)
+                          needs=needs, choice=choice, truth=truth, seed=seed, campaigns=campaigns,
+                          responses=responses, campaign_truth=campaign_truth)
 
 
 def _cache_root() -> Path:
@@ -674,7 +683,7 @@ def _fingerprint(seed: int) -> str:
     """
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for f in (here / "demo.py", here / "_demo_params.py"):
+    for f in (here / "demo.py", here / "_demo_params.py", here / "demo_campaigns.py"):
         h.update(f.read_bytes())
     h.update(load_elements()["element"].str.cat(sep=",").encode())
     h.update(f"numpy={np.__version__};pandas={pd.__version__};seed={seed}".encode())

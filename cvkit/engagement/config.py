@@ -28,7 +28,8 @@ from cvkit.exceptions import ConfigError
 __all__ = ["Analysis", "ANALYSES", "OVERVIEW", "SYNTHESIS", "COMMON_PARAMETERS", "DATA_KINDS", "ConfigError",
            "Engagement", "load_config", "ReportOptions"]
 
-DATA_KINDS = ("customers", "transactions", "survey", "needs", "choice", "utilities")
+DATA_KINDS = ("customers", "transactions", "survey", "needs", "choice", "utilities", "campaigns", "responses",
+              "subscriptions")
 
 # Parameters the runner fills for every notebook; they are not part of an analysis section.
 COMMON_PARAMETERS = ("client", "client_name", "currency", "locale", "analysis_date", "seed", "output_dir")
@@ -43,6 +44,9 @@ class Analysis:
     title: str        # page title in the deliverable
     outputs: str      # Outputs analysis name (tables/<outputs>/...)
     needs_any: tuple[str, ...]  # at least one of these data sets must be given
+    # Runs only when its data are given, unless `enabled:` is set explicitly (an engagement without a
+    # contact history does not have to switch the campaign analysis off).
+    when_data: bool = False
 
     @property
     def path(self) -> Path:
@@ -66,6 +70,8 @@ ANALYSES: dict[str, Analysis] = {a.key: a for a in (
     Analysis("clv", "04_customer_lifetime_value.ipynb", "Customer lifetime value", "clv", ("transactions",)),
     Analysis("segmentation", "03_segmentation.ipynb", "Segmentation", "segment", ("needs", "choice", "utilities",
                                                                                  "transactions")),
+    Analysis("campaigns", "06_campaign_response.ipynb", "Campaign response", "campaigns", ("campaigns",),
+             when_data=True),
 )}
 
 
@@ -91,6 +97,9 @@ class DataFiles(_Strict):
     needs: FileSpec | None = None
     choice: FileSpec | None = None
     utilities: FileSpec | None = None
+    campaigns: FileSpec | None = None
+    responses: FileSpec | None = None
+    subscriptions: FileSpec | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -118,6 +127,7 @@ class Analyses(_Strict):
     discrete_choice: AnalysisSection = AnalysisSection()
     clv: AnalysisSection = AnalysisSection()
     segmentation: AnalysisSection = AnalysisSection()
+    campaigns: AnalysisSection = AnalysisSection()
 
 
 class ReportOptions(_Strict):
@@ -174,9 +184,19 @@ class Engagement(_Strict):
     def enabled_analyses(self, only: list[str] | None = None) -> list[Analysis]:
         out = []
         for key, analysis in ANALYSES.items():
-            if getattr(self.analyses, key).enabled and (not only or key in only):
+            if self.is_enabled(key) and (not only or key in only):
                 out.append(analysis)
         return out
+
+    def is_enabled(self, key: str) -> bool:
+        """Whether analysis ``key`` runs: its ``enabled`` key, or for a data-driven analysis left unset,
+        whether its data are given."""
+        section: AnalysisSection = getattr(self.analyses, key)
+        analysis = ANALYSES[key]
+        if analysis.when_data and "enabled" not in section.model_fields_set:
+            given = self.data.given()
+            return any(k in given for k in analysis.needs_any)
+        return section.enabled
 
     def analysis_parameters(self, key: str) -> dict[str, Any]:
         return getattr(self.analyses, key).parameters()
@@ -329,8 +349,9 @@ def _check_analyses(cfg: Engagement) -> list[str]:
     given = cfg.data.given()
     for key, analysis in ANALYSES.items():
         section: AnalysisSection = getattr(cfg.analyses, key)
+        enabled = cfg.is_enabled(key)
         if not analysis.path.exists():
-            if not section.enabled:
+            if not enabled:
                 continue
             problems.append(f"analyses.{key}: notebook {analysis.notebook} is missing from cvkit's notebooks/ "
                             "folder. Fix: reinstall cvkit from its repository.")
@@ -338,7 +359,7 @@ def _check_analyses(cfg: Engagement) -> list[str]:
         declared = {name: p for name, p in notebook_parameters(analysis.path).items()
                     if name not in COMMON_PARAMETERS and name not in DATA_KINDS and name != "intake"}
         problems += check_values(section.parameters(), declared, f"analyses.{key}")
-        if section.enabled and analysis.needs_any and not any(k in given for k in analysis.needs_any):
+        if enabled and analysis.needs_any and not any(k in given for k in analysis.needs_any):
             need = " or ".join(f"data.{k}" for k in analysis.needs_any)
             problems.append(f"analyses.{key}: enabled but no input data. Fix: give {need}, or set "
                             f"analyses.{key}.enabled: false.")

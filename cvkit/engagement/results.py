@@ -39,7 +39,8 @@ from cvkit.exceptions import ResultsError
 
 __all__ = ["SCHEMA_VERSION", "ResultsError", "KeyFigure", "Estimate", "Driver", "ElementAction", "EconomicValue",
            "DriversResults", "AttributeImportance", "LevelWTP", "Concept", "ChoiceResults", "SegmentRow",
-           "SegmentationResults", "ValueGroup", "ClvResults", "AnalysisResults", "EngagementResults",
+           "SegmentationResults", "ValueGroup", "ClvResults", "CampaignRow", "TargetingAdvice", "UpliftCheck",
+           "NextTest", "CampaignResults", "AnalysisResults", "EngagementResults",
            "SECTION_MODELS", "load_results", "read_results_file", "validate_section", "demo_results_dir"]
 
 SCHEMA_VERSION = 1
@@ -463,6 +464,133 @@ class ClvResults(_Strict):
                    by_segment=groups(by_segment))
 
 
+# --- campaign response --------------------------------------------------------------------------------
+
+
+class CampaignRow(_Strict):
+    """One campaign: contacted against control, lift with its interval, and what it was worth."""
+
+    campaign_id: str
+    source_code: str | None = None
+    channel: str | None = None
+    contacted: int = Field(ge=0)
+    control: int = Field(ge=0)
+    rate_contacted: float | None = Field(None, description="Response rate of the contacted customers, 0..1.")
+    rate_control: float | None = Field(None, description="Response rate of the control group, 0..1.")
+    lift_pp: Estimate = Field(description="Absolute lift in percentage points, Newcombe interval.")
+    relative_lift: Estimate | None = Field(None, description="Lift as a share of the control rate, Katz interval.")
+    incremental_responders: float | None = None
+    incremental_margin: Estimate = Field(description="Incremental margin (currency), bootstrap interval.")
+    cost: float = Field(ge=0, description="Cost of the contacts (currency).")
+    net_value: float | None = Field(None, description="Incremental margin minus cost (currency).")
+    roi: float | None = Field(None, description="Net value per unit of cost.")
+    cost_per_incremental_response: float | None = None
+    p_adjusted: float | None = Field(None, ge=0, le=1, description="Holm-adjusted p-value across the campaigns.")
+    significant: bool = False
+    balanced: bool | None = Field(None, description="Contacted and control alike before the campaign "
+                                                    "(all standardised differences within 0.1).")
+
+
+class TargetingAdvice(_Strict):
+    """Contact, stop, or test again: one decision for a campaign and customer group."""
+
+    campaign_id: str
+    group: str
+    advice: Literal["contact", "stop", "test again", "too few customers"]
+    net_per_contact: float | None = None
+    reason: str
+
+
+class UpliftCheck(_Strict):
+    """Honest (out-of-fold) validation of a campaign's two-model uplift ranking."""
+
+    campaign_id: str
+    qini_coefficient: float
+    top_vs_rest_pp: float = Field(description="Observed lift in the top 30% by predicted uplift minus the rest.")
+
+
+class NextTest(_Strict):
+    """Control group the next test needs to detect ``lift_pp`` over ``base_rate``."""
+
+    base_rate: float = Field(ge=0, le=1)
+    lift_pp: float
+    contacted: int = Field(ge=1)
+    control_needed: float | None = Field(None, description="Customers; None when no control size suffices.")
+    power: float = 0.8
+
+
+class CampaignResults(_Strict):
+    """Section of ``results/campaigns.json`` (notebook 06)."""
+
+    window_days: int = Field(gt=0)
+    margin: float = Field(ge=0, le=1)
+    segment_column: str | None = None
+    campaigns: list[CampaignRow] = Field(min_length=1)
+    net_value: float = Field(description="Net value of all campaigns: incremental margin minus cost (currency).")
+    targeting_gain: float = Field(0.0, ge=0, description="Net loss on the groups advised 'stop' (currency): what "
+                                                        "targeting would have saved.")
+    best: str | None = None
+    worst: str | None = None
+    advice: list[TargetingAdvice] = Field(default_factory=list)
+    uplift: list[UpliftCheck] = Field(default_factory=list)
+    next_test: NextTest | None = None
+
+    def campaign(self, campaign_id: str) -> CampaignRow | None:
+        return next((c for c in self.campaigns if c.campaign_id == campaign_id), None)
+
+    @classmethod
+    def from_tables(cls, *, lift: pd.DataFrame, advice: pd.DataFrame, balance: pd.DataFrame | None = None,
+                    uplift: Mapping[str, Any] | None = None, next_test: Mapping[str, Any] | None = None,
+                    window_days: int, margin: float, segment_column: str | None = None,
+                    level: float = 0.95) -> CampaignResults:
+        """Build the section from notebook 06's tables.
+
+        Parameters
+        ----------
+        lift : DataFrame
+            :func:`cvkit.campaigns.lift_table` by campaign, plus optional ``source_code`` and ``channel``.
+        advice : DataFrame
+            :func:`cvkit.campaigns.targeting_advice` of the campaign x segment table (``campaign_id``,
+            ``segment``, ``advice``, ``net_per_contact``, ``reason``, ``net_value``).
+        balance : DataFrame, optional
+            :func:`cvkit.campaigns.balance_table`.
+        uplift : mapping, optional
+            Campaign -> :class:`cvkit.campaigns.UpliftValidation`.
+        next_test : mapping, optional
+            Fields of :class:`NextTest`.
+        """
+        balanced = {} if balance is None or balance.empty else balance.groupby("campaign_id")["balanced"].all().to_dict()
+
+        def est(r: Any, name: str) -> Estimate:
+            return Estimate(value=getattr(r, name), low=getattr(r, f"{name}_low"), high=getattr(r, f"{name}_high"),
+                            level=level)
+
+        rows = []
+        for r in lift.itertuples():
+            rel = est(r, "relative_lift") if pd.notna(r.relative_lift) else None
+            rows.append(CampaignRow(
+                campaign_id=str(r.campaign_id), source_code=getattr(r, "source_code", None),
+                channel=getattr(r, "channel", None), contacted=int(r.contacted), control=int(r.control),
+                rate_contacted=r.rate_contacted, rate_control=r.rate_control, lift_pp=est(r, "lift_pp"),
+                relative_lift=rel, incremental_responders=r.incremental_responders,
+                incremental_margin=est(r, "incremental_margin"), cost=r.cost, net_value=r.net_value, roi=r.roi,
+                cost_per_incremental_response=r.cost_per_incremental_response, p_adjusted=r.p_adjusted,
+                significant=bool(r.significant), balanced=balanced.get(r.campaign_id)))
+        ranked = lift.dropna(subset=["net_value"]).sort_values("net_value")
+        stop = advice[advice["advice"] == "stop"]
+        gain = float(-stop["net_value"].clip(upper=0).sum()) if "net_value" in stop.columns else 0.0
+        return cls(window_days=window_days, margin=margin, segment_column=segment_column or None, campaigns=rows,
+                   net_value=float(lift["net_value"].sum()), targeting_gain=gain,
+                   best=str(ranked["campaign_id"].iloc[-1]) if len(ranked) else None,
+                   worst=str(ranked["campaign_id"].iloc[0]) if len(ranked) > 1 else None,
+                   advice=[TargetingAdvice(campaign_id=str(r.campaign_id), group=str(r.segment), advice=r.advice,
+                                           net_per_contact=r.net_per_contact, reason=r.reason)
+                           for r in advice.itertuples()],
+                   uplift=[UpliftCheck(campaign_id=str(k), qini_coefficient=v.qini_coefficient,
+                                       top_vs_rest_pp=v.top_vs_rest_pp) for k, v in (uplift or {}).items()],
+                   next_test=NextTest(**next_test) if next_test else None)
+
+
 # --- the files -----------------------------------------------------------------------------------------
 
 SECTION_MODELS: dict[str, type[_Strict]] = {
@@ -470,6 +598,7 @@ SECTION_MODELS: dict[str, type[_Strict]] = {
     "choice": ChoiceResults,
     "segment": SegmentationResults,
     "clv": ClvResults,
+    "campaigns": CampaignResults,
 }
 
 
@@ -480,7 +609,7 @@ class AnalysisResults(BaseModel):
     schema_version: int = SCHEMA_VERSION
     analysis: str
     key_figures: dict[str, KeyFigure] = Field(default_factory=dict)
-    section: DriversResults | ChoiceResults | SegmentationResults | ClvResults | None = None
+    section: DriversResults | ChoiceResults | SegmentationResults | ClvResults | CampaignResults | None = None
 
     @property
     def legacy(self) -> bool:
@@ -602,6 +731,10 @@ class EngagementResults:
         return self._section("clv")
 
     @property
+    def campaigns(self) -> CampaignResults | None:
+        return self._section("campaigns")
+
+    @property
     def available(self) -> list[str]:
         """Titles of the analyses with a structured section, in run order."""
         from cvkit.engagement.config import ANALYSES
@@ -651,7 +784,8 @@ def load_results(run_dir: str | Path) -> EngagementResults:
     for analysis in ANALYSES.values():
         path = folder / f"{analysis.outputs}.json"
         if not path.exists():
-            out.missing.append(analysis.title)
+            if not analysis.when_data:  # an analysis that runs only with its data is not "missing" without them
+                out.missing.append(analysis.title)
             continue
         out.files[analysis.outputs] = read_results_file(path)
         if out.files[analysis.outputs].section is None:

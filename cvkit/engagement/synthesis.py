@@ -23,6 +23,7 @@ from cvkit.plot import ACCENT, CLIENT_COLOR, COMPETITOR_COLORS, format_currency
 from cvkit.engagement.results import EngagementResults, Estimate
 
 __all__ = ["Finding", "ValueAtStake", "PriceCorridor", "recommend_targets", "headline_findings", "value_at_stake",
+           "campaign_finding", "campaign_table",
            "target_recommendation", "element_actions", "price_corridor", "next_steps", "missing_note",
            "plot_value_at_stake", "plot_drivers", "plot_targets", "plot_price_corridor", "plot_dashboard"]
 
@@ -30,7 +31,8 @@ ACTION_COLORS = {"fix": CLIENT_COLOR, "defend": ACCENT, "stop over-investing": C
 # Data each analysis needs (as in cvkit.engagement.config.ANALYSES), for the "run it" next step.
 _NEEDS = {"Value drivers": "a brand survey", "Discrete choice": "conjoint choices or respondent utilities",
           "Customer lifetime value": "a transaction log",
-          "Segmentation": "a needs battery or conjoint part-worths (plus transactions for value)"}
+          "Segmentation": "a needs battery or conjoint part-worths (plus transactions for value)",
+          "Campaign response": "a campaign contact history with control groups"}
 
 
 def _money(value: float | None, currency: str) -> str:
@@ -342,6 +344,40 @@ class Finding:
     source: str
 
 
+def campaign_finding(results: EngagementResults, *, currency: str = "EUR") -> Finding | None:
+    """The campaigns' net value (incremental margin minus cost), best and worst campaign; None without campaigns."""
+    cam = results.campaigns
+    if cam is None:
+        return None
+    money = lambda v: _money(v, currency)  # noqa: E731
+    text = (f"Against their control groups, the {len(cam.campaigns)} campaigns returned {money(cam.net_value)} net "
+            "(incremental margin minus contact cost)")
+    best, worst = cam.campaign(cam.best or ""), cam.campaign(cam.worst or "")
+    if best is not None:
+        text += f"; best {best.campaign_id} ({money(best.net_value)}, lift {best.lift_pp.value:+.1f} points)"
+    if worst is not None:
+        text += f", worst {worst.campaign_id} ({money(worst.net_value)})"
+    if cam.targeting_gain > 0:
+        text += f"; not contacting the groups where the contact lost money would have saved {money(cam.targeting_gain)}"
+    return Finding("Campaigns", text + ".", money(cam.net_value), "Campaign response")
+
+
+def campaign_table(results: EngagementResults) -> pd.DataFrame:
+    """The campaigns best first: lift with interval, incremental margin, cost, net value, ROI, significance.
+
+    Empty (with the columns) when the campaign analysis did not run.
+    """
+    cols = ["campaign_id", "lift_pp", "lift_low", "lift_high", "significant", "incremental_margin", "cost",
+            "net_value", "roi", "balanced"]
+    cam = results.campaigns
+    if cam is None:
+        return pd.DataFrame(columns=cols)
+    rows = [{"campaign_id": c.campaign_id, "lift_pp": c.lift_pp.value, "lift_low": c.lift_pp.low,
+             "lift_high": c.lift_pp.high, "significant": c.significant, "incremental_margin": c.incremental_margin.value,
+             "cost": c.cost, "net_value": c.net_value, "roi": c.roi, "balanced": c.balanced} for c in cam.campaigns]
+    return pd.DataFrame(rows, columns=cols).sort_values("net_value", ascending=False, ignore_index=True)
+
+
 def headline_findings(results: EngagementResults, *, currency: str = "EUR", n: int = 5) -> list[Finding]:
     """The ``n`` headline findings, each with the number behind it, from whatever analyses ran.
 
@@ -387,6 +423,8 @@ def headline_findings(results: EngagementResults, *, currency: str = "EUR", n: i
         price = f" at {money(win.price)}" if win.price is not None else ""
         found.append(Finding("What to offer", f"The most profitable concept is {levels}{price}: {_pct(win.share)} "
                              "share of preference in the simulated market.", _pct(win.share), "Discrete choice"))
+    if (campaign := campaign_finding(results, currency=currency)) is not None:
+        found.append(campaign)
     if drv is not None and drv.eve is not None:
         e = drv.eve
         vs = f" against a planned {money(e.planned_price)}" if e.planned_price is not None else ""
@@ -447,6 +485,7 @@ def next_steps(results: EngagementResults, *, currency: str = "EUR", n: int = 6)
         price = f" at {_money(corridor.recommended, currency)}" if corridor.recommended is not None else ""
         steps.append(f"Pilot the winning concept{price} with a market test before launch: preference shares "
                      "overstate real take-up.")
+    steps += _campaign_steps(results)
     for flag in corridor.flags:
         steps.append(f"Check the price: {flag}.")
     if clv is not None and clv.total.low is not None and clv.total.high is not None and clv.total.value:
@@ -457,6 +496,24 @@ def next_steps(results: EngagementResults, *, currency: str = "EUR", n: int = 6)
         steps.append(f"Run the {title.lower()} analysis (needs {_NEEDS.get(title, 'its data')}) to complete the "
                      "recommendation.")
     return steps[:n]
+
+
+def _campaign_steps(results: EngagementResults) -> list[str]:
+    cam = results.campaigns
+    if cam is None:
+        return []
+    steps = []
+    contact = [f"{a.campaign_id} to {a.group}" for a in cam.advice if a.advice == "contact"]
+    stop = [f"{a.campaign_id} to {a.group}" for a in cam.advice if a.advice == "stop"]
+    if contact or stop:
+        parts = ([f"repeat {', '.join(contact[:4])}"] if contact else []) + (
+            [f"stop {', '.join(stop[:4])}"] if stop else [])
+        steps.append(f"Target the next campaigns by response, not by habit: {'; '.join(parts)}.")
+    nt = cam.next_test
+    if nt is not None and nt.control_needed is not None:
+        steps.append(f"Keep a control group of at least {nt.control_needed:,.0f} customers per campaign of "
+                     f"{nt.contacted:,} contacts, to detect a lift of {nt.lift_pp:.1f} points.")
+    return steps
 
 
 # --- figures --------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from cvkit.resources import load_elements, templates_dir
 
 
 def test_kinds_and_canonical_columns():
-    assert list(SCHEMAS) == ["customers", "transactions", "survey", "needs", "choice", "utilities"]
+    assert list(SCHEMAS) == ["customers", "transactions", "survey", "needs", "choice", "utilities", "campaigns",
+                            "responses", "subscriptions"]
     assert [c.name for c in SCHEMAS["customers"].columns] == [
         "customer_id", "acquisition_date", "channel", "acquisition_cost", "region", "age_band"]
     assert [c.name for c in SCHEMAS["transactions"].columns] == [

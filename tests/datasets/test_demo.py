@@ -29,6 +29,8 @@ COLUMNS = {
     "needs": ["respondent_id", *[f"imp_{e}" for e in ELEMENTS]],
     "choice": ["respondent_id", "task", "alternative", "delivery", "returns", "extras", "fee",
                "none", "chosen"],
+    "campaigns": ["customer_id", "campaign_id", "source_code", "group", "contact_date", "channel", "contact_cost"],
+    "responses": ["customer_id", "campaign_id", "date", "amount"],
 }
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from tests.engagements.zoo import DATA
 
-__all__ = ["ta_feng", "cdnow_export", "cdnow_bundled"]
+__all__ = ["ta_feng", "cdnow_export", "cdnow_bundled", "cdnow_campaigns"]
 
 TA_FENG = DATA / "ta_feng_all_months_merged.csv.xz"
 
@@ -97,3 +97,7 @@ def cdnow_bundled(data: Path) -> None:
     from cvkit.engagement.scaffold import write_cdnow_engagement
 
     write_cdnow_engagement(data.parent)
+
+
+# The campaign response engagement (issue 16): campaigns simulated on top of the CDNOW master log.
+from tests.engagements.campaign_data import cdnow_campaigns  # noqa: E402
