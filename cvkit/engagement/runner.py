@@ -357,7 +357,21 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
                        partial=out_nb) from exc
     run.seconds = round(time.perf_counter() - t, 2)
     run.status = "ok"
+    _portable_metadata(out_nb, analysis)
     return run
+
+
+def _portable_metadata(out_nb: Path, analysis: Analysis) -> None:
+    """papermill records where it read and wrote the notebook (cvkit's install folder, the build folder):
+    replaced by paths inside the deliverable, so no absolute path or user name ships with it."""
+    import nbformat
+
+    nb = nbformat.read(str(out_nb), as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    if "input_path" in meta or "output_path" in meta:
+        meta["input_path"] = f"cvkit/notebooks/{analysis.filename}"
+        meta["output_path"] = f"notebooks/{analysis.filename}"
+        nbformat.write(nb, str(out_nb))
 
 
 def _disk_full(exc: BaseException) -> bool:
