@@ -204,11 +204,33 @@ def write_workbook(tables_dir: str | Path, xlsx_path: str | Path) -> Path | None
                 suffix = f" {i}"
                 name, i = base[:31 - len(suffix)] + suffix, i + 1
             used.add(name.lower())
-            df = restore_frame(pd.read_csv(csv))  # the data's own text, made inert in the workbook below
+            df = _typed_table(csv)  # the data's own text (IDs as written), made inert in the workbook below
             df.columns = [readable(c) for c in df.columns]
             df.to_excel(writer, sheet_name=name, index=False)
         neutralise_workbook(writer.book)
     return Path(xlsx_path)
+
+
+_PLAIN_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+
+
+def _typed_table(csv: Path) -> pd.DataFrame:
+    """A table CSV read back as cvkit wrote it: every cell as text first, so an ID stays ``00001``,
+    ``1E5``, a 20-digit number, ``NA`` or ``TRUE`` (plain ``read_csv`` makes them 1, 100000.0, 1.2e19,
+    blank and True). ID columns stay text; another column becomes numbers only when every filled
+    cell is a plain number without a leading zero."""
+    df = restore_frame(pd.read_csv(csv, dtype=str, keep_default_na=False))
+    for col in df.columns:
+        name = str(col).lower()
+        if name == "id" or name.endswith(("_id", " id")):
+            continue
+        filled = df[col][df[col] != ""]
+        if len(filled) and filled.map(lambda v: bool(_PLAIN_NUMBER.fullmatch(v))
+                                      and not re.match(r"-?0\d", v)).all():
+            df[col] = pd.to_numeric(df[col].replace("", None), errors="coerce")
+        else:
+            df[col] = df[col].replace("", None)
+    return df
 
 
 def chromium_path() -> str | None:
