@@ -22,7 +22,7 @@ import nbformat
 import pandas as pd
 
 import cvkit
-from cvkit.engagement.sanitize import csp_meta, neutralise_workbook, restore_frame
+from cvkit.engagement.sanitize import csp_meta, excel_text, neutralise_workbook, restore_frame
 from cvkit.resources import templates_dir
 
 if TYPE_CHECKING:
@@ -229,7 +229,8 @@ def _typed_table(csv: Path) -> pd.DataFrame:
                                       and not re.match(r"-?0\d", v)).all():
             df[col] = pd.to_numeric(df[col].replace("", None), errors="coerce")
         else:
-            df[col] = df[col].replace("", None)
+            df[col] = df[col].replace("", None).map(excel_text, na_action="ignore")
+    df.columns = [excel_text(c) for c in df.columns]
     return df
 
 

@@ -221,7 +221,7 @@ def test_full_or_read_only_disk_stops_before_replacing_good_output(good, tmp_pat
     elif target.endswith("Intake.write"):
         from cvkit.data.intake import Intake
 
-        monkeypatch.setattr(Intake, "write", lambda self, folder: (_ for _ in ()).throw(
+        monkeypatch.setattr(Intake, "write", lambda self, folder, **kw: (_ for _ in ()).throw(
             OSError(err, os.strerror(err), str(Path(folder) / "transactions.parquet"))))
     else:
         import cvkit.engagement.runner as runner_module
