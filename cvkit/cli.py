@@ -7,6 +7,7 @@ failed, 2 wrong command-line usage.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -146,6 +147,10 @@ def _validate(args: argparse.Namespace) -> int:
     from cvkit.data.privacy import protect
 
     protect(result, cfg.privacy)  # the same personal-data checks as `cvkit run`
+    from cvkit.engagement.choice_settings import engagement_choice_settings
+
+    # Analysis settings against the data: the check `cvkit run` makes before any notebook starts.
+    settings = engagement_choice_settings(cfg, result) if result.ok else None
     print(f"Engagement: {cfg.client.name} ({cfg.client.slug}), analysis date {cfg.analysis_date}")
     print("Analyses enabled: " + (", ".join(a.key for a in cfg.enabled_analyses()) or "none"))
     print(result.report())
@@ -154,14 +159,20 @@ def _validate(args: argparse.Namespace) -> int:
     from cvkit.engagement.confinement import check_output_location
     from cvkit.exceptions import RunError as CvkitRunError
 
-    root = cfg.output_root()
+    root, output_ok = cfg.output_root(), True
     try:
         check_output_location(cfg, root, root / cfg.client.slug,
                               [cfg.data_path(k) for k in cfg.data.given()])
     except CvkitRunError as exc:
         print(f"Output folder: {exc}")
-        return 1
-    return 0 if result.ok else 1
+        output_ok = False
+    if settings is not None:
+        for note in settings.notes:
+            print(f"Note: {note}")
+        if settings.problems:
+            print(f"\n{len(settings.problems)} problem(s) in the analysis settings:")
+            print("\n".join(f"  - {p}" for p in settings.problems))
+    return 0 if result.ok and not (settings and settings.problems) and output_ok else 1
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -169,7 +180,7 @@ def _run(args: argparse.Namespace) -> int:
 
     if len(args.configs) == 1:
         final = run_engagement(args.configs[0], only=args.only, output_dir=args.output_dir)
-        print(final / "index.html")
+        print(f"Deliverable: {(final / 'index.html').resolve()}")
         return 0
     results = run_many(args.configs, only=args.only, jobs=args.jobs, output_dir=args.output_dir)
     failed = 0
@@ -184,10 +195,29 @@ def _demo(args: argparse.Namespace) -> int:
     from cvkit.engagement.scaffold import DEMO_DATASETS
 
     config = DEMO_DATASETS[args.dataset](args.dir, seed=args.seed)
+    if args.output_dir:
+        _record_output_dir(Path(config), Path(args.output_dir))
     print(f"Demo engagement written to {args.dir}")
     final = run_engagement(config, output_dir=args.output_dir)
     print(f"Deliverable: {(final / 'index.html').resolve()}")
     return 0
+
+
+def _record_output_dir(config: Path, output_dir: Path) -> None:
+    """Write ``--output-dir`` into the demo's own engagement.yaml (cvkit just created it), so later commands
+    on that config (``cvkit simulator``, ``cvkit run``) find the deliverable without the option."""
+    import os
+    import re
+
+    target = output_dir.resolve()
+    try:
+        value = os.path.relpath(target, config.resolve().parent)
+    except ValueError:  # another drive (Windows)
+        value = str(target)
+    text = config.read_text(encoding="utf-8")
+    line = f"output_dir: {json.dumps(value)}"
+    text, n = re.subn(r"^output_dir:.*$", lambda _: line, text, count=1, flags=re.M)
+    config.write_text(text if n else text.rstrip("\n") + "\n" + line + "\n", encoding="utf-8")
 
 
 def _params(args: argparse.Namespace) -> int:

@@ -234,14 +234,17 @@ def _flaw_grader(name: str) -> Grader:
             return False, f"answer one letter of {sorted(CONCLUSIONS)}."
         if str(a).strip().lower() == flaw.answer:
             return True, f"({flaw.answer}) {flaw.problem}"
-        return False, f"look again with {flaw.diagnostic}"
+        # A hint that guides without giving the verdict: which data to examine, not what is wrong with it.
+        files = " and ".join(f"{k}.csv" for k in flaw.files)
+        return False, (f"look again at {files} with the diagnostics of the toolbox that fit it; conclude only "
+                       "from what a diagnostic shows (and a case can be clean).")
     return grade
 
 
 def _flaw_tasks() -> dict[str, Grader]:
-    from cvkit.datasets.flawed import FLAWS
+    from cvkit.datasets.flawed import CASES
 
-    return {name: _flaw_grader(name) for name in FLAWS}
+    return {case: _flaw_grader(name) for case, name in CASES.items()}
 
 
 MODULES: dict[str, Callable[[], dict[str, Grader]]] = {

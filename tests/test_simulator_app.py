@@ -189,7 +189,10 @@ def _share(page, product: str) -> str:
 def test_browser_changes_a_level_and_sees_the_shares_change(served: str, browser, artifacts: Path, tmp_path: Path):
     page = browser.new_page(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
     errors: list[str] = []
+    external: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda req: external.append(req.url)
+            if req.url.startswith(("http:", "https:")) and not req.url.startswith("http://127.0.0.1") else None)
     try:
         page.goto(served, wait_until="domcontentloaded", timeout=60_000)
         page.locator('.cvkit-shares tr[data-product="Demo Plus"] td.share').wait_for(timeout=90_000)
@@ -217,6 +220,7 @@ def test_browser_changes_a_level_and_sees_the_shares_change(served: str, browser
         assert row["delivery"].item() == "same_day"
         assert abs(row["share (%)"].item() - float(after.rstrip("%"))) <= 0.051  # CSV 2 decimals, page 1
         assert errors == [], errors
+        assert external == [], f"the app loads from a network: {external}"
     finally:
         page.close()
     assert (artifacts / "simulator-app.png").stat().st_size > 20_000
@@ -229,8 +233,11 @@ def test_ctrl_c_stops_voila_and_exits_cleanly(fitted_run, monkeypatch, capsys):
     calls = []
 
     class FakeVoila:
-        def __init__(self, cmd, env):
+        pid = -1  # no process: no kernels to find
+
+        def __init__(self, cmd, env, start_new_session=False):
             calls.append(("start", cmd, env[serve.RUN_ENV]))
+            assert start_new_session  # cvkit, not the terminal, decides when Voila stops
             self.waits = 0
 
         def wait(self, timeout=None):
@@ -252,3 +259,58 @@ def test_ctrl_c_stops_voila_and_exits_cleanly(fitted_run, monkeypatch, capsys):
     assert rest == [("terminate",), ("waited", 10)]
     out = capsys.readouterr().out
     assert "http://127.0.0.1:8999/?token=t0k" in out and "stopped" in out
+
+
+@pytest.mark.slow
+def test_sigterm_stops_voila_and_every_kernel_it_started(fitted_run):
+    """`kill <cvkit pid>` (SIGTERM, as a service manager sends) leaves nothing serving and no kernel behind."""
+    from cvkit.app import free_port
+    from cvkit.app.serve import _alive, _descendants
+
+    config, root = fitted_run
+    port = free_port()
+    cmd = [sys.executable, "-c", "import sys; from cvkit.cli import main; sys.exit(main())", "simulator",
+           str(config), "--output-dir", str(root), "--port", str(port), "--no-browser"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    started: list[int] = []
+    try:
+        url, deadline = None, time.monotonic() + 60
+        while url is None and time.monotonic() < deadline:
+            m = re.search(r"http://127\.0\.0\.1:\d+/\?token=\S+", proc.stdout.readline())
+            url = m.group(0) if m else None
+        assert url, "no address printed"
+        while time.monotonic() < deadline:  # the page request starts the app's kernel
+            try:
+                with urllib.request.urlopen(url, timeout=30) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+        started = _descendants(proc.pid)
+        assert len(started) >= 2, f"expected Voila and a kernel under cvkit, found {started}"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert "stopped" in proc.stdout.read()
+        gone = time.monotonic() + 15
+        while any(_alive(p) for p in started) and time.monotonic() < gone:
+            time.sleep(0.2)
+        assert not [p for p in started if _alive(p)], "processes left running after SIGTERM"
+        with pytest.raises(OSError):
+            urllib.request.urlopen(url, timeout=2)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in started:  # never leave a kernel behind, even when the test fails
+            with contextlib.suppress(ProcessLookupError):
+                if _alive(pid):
+                    os.kill(pid, signal.SIGKILL)
+        proc.stdout.close()
+
+
+def test_voila_serves_the_cvkit_template():
+    """The app's Voilà template (no CDN stylesheets; the browser test checks no request leaves localhost)."""
+    from cvkit.app.serve import TEMPLATES, voila_command
+
+    assert (TEMPLATES / "voila" / "templates" / "cvkit" / "index.html.j2").exists()
+    assert "--template=cvkit" in voila_command(8000, "t")

@@ -16,7 +16,7 @@ import pytest
 from cvkit.training import MODULES, Exercise
 
 TRAINING = Path(__file__).resolve().parent.parent / "notebooks" / "training"
-PAIRS = {m: (next(TRAINING.glob(f"*_{m}_exercise.ipynb")), next(TRAINING.glob(f"*_{m}_solution.ipynb")))
+PAIRS = {m: (next(TRAINING.glob(f"*_{m}_exercise.ipynb")), next((TRAINING / "solutions").glob(f"*_{m}_solution.ipynb")))
          for m in MODULES}
 CHECK_LINE = re.compile(r"^\[(\w+) (\w+)\] (correct|not yet): ", re.M)
 
@@ -85,8 +85,8 @@ WRONG = {
     "discrete_choice": {"top_attribute": "returns", "wtp_same_day": 20.0, "share_gain": 0.1086},
     "segmentation": {"n_segments": 5, "largest_share": 40.9, "recovery_ari": 0.2},
     "clv": {"repeat_share": 48.3, "mean_p_alive": 0.5, "simple_clv": 133.33},
-    "spot_the_problem": {"intake_errors": "a", "biased_sample": "b", "collinear_drivers": "a",
-                         "unstable_segmentation": "a", "dominated_design": "a", "short_history": "a"},
+    "spot_the_problem": {"case_1": "a", "case_2": "b", "case_3": "d", "case_4": "a", "case_5": "a", "case_6": "a",
+                         "case_7": "a"},
 }
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from cvkit.app.simulator import RUN_ENV
@@ -16,6 +18,8 @@ __all__ = ["APP_NOTEBOOK", "run_dir_for", "voila_command", "serve_simulator"]
 
 #: The Voilà notebook of the app: one hidden cell that displays :func:`cvkit.app.simulator_app`.
 APP_NOTEBOOK = Path(__file__).with_name("simulator.ipynb")
+#: Jupyter data folder holding the app's Voilà template ``cvkit`` (Voilà's lab page minus its CDN stylesheets).
+TEMPLATES = Path(__file__).with_name("share")
 
 
 def run_dir_for(config: str | Path, output_dir: str | Path | None = None) -> Path:
@@ -67,7 +71,7 @@ def voila_command(port: int, token: str, *, open_browser: bool = False) -> list[
     voila = shutil.which("voila", path=str(Path(sys.executable).parent)) or shutil.which("voila")
     base = [voila] if voila else [sys.executable, "-m", "voila"]
     return [*base, str(APP_NOTEBOOK), f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
-            f"--token={token}", "--strip_sources=True", "--show_tracebacks=False",
+            f"--token={token}", "--strip_sources=True", "--show_tracebacks=False", "--template=cvkit",
             "--Voila.open_browser=" + ("True" if open_browser else "False")]
 
 
@@ -84,17 +88,78 @@ def serve_simulator(run_dir: str | Path, *, port: int | None = None, open_browse
     token = token or secrets.token_urlsafe(16)
     # The chart is a matplotlib figure sent to the page: the kernel must draw inline whatever MPLBACKEND says.
     env = {**os.environ, RUN_ENV: str(Path(run_dir).resolve()),
-           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+           "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+           "JUPYTER_PATH": os.pathsep.join(p for p in (str(TEMPLATES), os.environ.get("JUPYTER_PATH", "")) if p)}
     print(f"Market simulator of {run_dir}\n  http://127.0.0.1:{port}/?token={token}\nCtrl-C stops it.", flush=True)
-    proc = subprocess.Popen(voila_command(port, token, open_browser=open_browser), env=env)
+    # Voila in its own session: cvkit decides when it stops (Ctrl-C or SIGTERM to cvkit), and stops it with
+    # every kernel it started, so nothing keeps serving the port after cvkit exits.
+    proc = subprocess.Popen(voila_command(port, token, open_browser=open_browser), env=env, start_new_session=True)
+    previous = _on_sigterm_raise_interrupt()
     try:
         return proc.wait()
-    except KeyboardInterrupt:  # Voila got the same Ctrl-C from the terminal; make sure it is gone
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    except KeyboardInterrupt:
+        stop_voila(proc)
         print("Market simulator stopped.", flush=True)
         return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _on_sigterm_raise_interrupt():
+    """SIGTERM stops the app like Ctrl-C (the default would end cvkit at once and orphan Voila)."""
+    def _raise(signum, frame):  # noqa: ARG001 - signal handler signature
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, _raise)
+    except ValueError:  # not the main thread: leave signals alone
+        return None
+
+
+def _descendants(pid: int) -> list[int]:
+    """Process ids below ``pid`` (Linux /proc; empty elsewhere): Voila's kernels run in their own sessions."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def stop_voila(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Terminate Voila and every process it started (kernels included); kill what is left after ``timeout``."""
+    kernels = _descendants(proc.pid)
+    proc.terminate()  # Voila shuts its kernels down on SIGTERM
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + timeout
+    for pid in kernels:  # any kernel Voila did not get to
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")

@@ -220,10 +220,20 @@ class SimulatorApp:
         except ValueError as exc:
             self.message.value = f"<b>Cannot simulate:</b> {html.escape(str(exc))}"
             return
-        wide = comp.pivot(index="product", columns="scenario", values="share (%)")
-        wide = wide.reindex(index=list(dict.fromkeys(comp["product"])), columns=list(self.scenarios))
-        self.compare_html.value = (f"<p>Simulated share (%) by scenario ({_METHODS[self.method]})</p>"
-                                   + wide.to_html(float_format=lambda v: f"{v:.1f}", classes="cvkit-table"))
+        parts = []
+        measures = [("share (%)", f"Simulated share (%) by scenario ({_METHODS[self.method]})", "{:.1f}"),
+                    ("revenue", f"Revenue per year ({self.saved.currency}) by scenario", "{:,.0f}"),
+                    ("profit", f"Profit per year ({self.saved.currency}) by scenario", "{:,.0f}")]
+        for column, title, fmt in measures:
+            if column not in comp:
+                continue
+            wide = comp[comp["product"] != "None"] if column != "share (%)" else comp
+            wide = wide.pivot(index="product", columns="scenario", values=column)
+            wide = wide.reindex(index=[p for p in dict.fromkeys(comp["product"]) if p in wide.index],
+                                columns=list(self.scenarios))
+            parts.append(f"<p>{html.escape(title)}</p>"
+                         + wide.to_html(float_format=lambda v, f=fmt: f.format(v), classes="cvkit-table"))
+        self.compare_html.value = "".join(parts)
         csv = self.comparison_csv(comp).encode("utf-8")
         href = "data:text/csv;base64," + base64.b64encode(csv).decode("ascii")
         self.download.value = (f'<a download="simulator_scenarios.csv" href="{href}">Download the scenario table '
@@ -291,3 +301,5 @@ def _bars(ax, values: pd.Series, client: list[str], title: str, fmt: str) -> Non
         ax.annotate(fmt.format(v), (v, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=9)
     ax.set_title(title)
     ax.margins(x=0.18)
+    if title.startswith("simulated share"):  # a fixed 0-100% axis: bars compare across scenarios
+        ax.set_xlim(0, 100)

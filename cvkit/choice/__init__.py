@@ -15,7 +15,8 @@ A run's simulator is saved with :func:`save_simulator` and served again (``cvkit
 :func:`load_simulator`, without re-estimating.
 """
 
-from cvkit.choice.data import ChoiceData, dense_from_long, prepare, same_position_respondents
+from cvkit.choice.data import (ChoiceData, dense_from_long, prepare, respondent_level_reason,
+                               same_position_respondents, tasks_per_respondent)
 from cvkit.choice.diagnostics import ess_bulk, ess_tail, rhat
 from cvkit.choice.hb import HierarchicalBayesMNL
 from cvkit.choice.latent_class import LatentClassMNL, select_classes
@@ -40,7 +41,7 @@ __all__ = ["ChoiceData", "ChoiceEstimator", "ChoiceSpec", "ChoiceWarning", "choi
            "ess_tail", "fit_mnl_arrays", "HierarchicalBayesMNL", "hit_rate", "importance_summary",
            "importances", "LatentClassMNL", "MixedLogit", "MNL", "mnl_loglik", "partworth_table", "plot_importances",
            "plot_partworth_distributions", "plot_partworths", "plot_price_curve", "plot_shares", "plot_trace",
-           "plot_wtp", "prepare", "price_slope", "respondent_partworths", "rhat", "same_position_respondents",
+           "plot_wtp", "prepare", "price_slope", "respondent_level_reason", "respondent_partworths", "rhat", "same_position_respondents",
            "SavedSimulator", "save_simulator", "load_simulator",
-           "scenario_table", "select_classes", "Simulator", "simulator_widget", "Utilities", "wtp",
+           "scenario_table", "select_classes", "Simulator", "simulator_widget", "tasks_per_respondent", "Utilities", "wtp",
            "zero_centered_diffs"]

@@ -18,7 +18,8 @@ from cvkit.choice.spec import ChoiceSpec, level_key
 from cvkit.data.errors import DataError, Problem
 from cvkit.exceptions import ChoiceWarning
 
-__all__ = ["ChoiceData", "prepare", "ChoiceWarning", "same_position_respondents", "dense_from_long"]
+__all__ = ["ChoiceData", "prepare", "ChoiceWarning", "same_position_respondents", "dense_from_long",
+           "respondent_level_reason", "tasks_per_respondent"]
 
 REQUIRED = ("respondent_id", "task", "alternative", "chosen")
 
@@ -232,6 +233,44 @@ def prepare(df: pd.DataFrame, spec: ChoiceSpec, *, name: str = "choice data",
     resp = appearance[resp]
     return ChoiceData(X, avail, chosen, resp, ids_ordered, df["task"].to_numpy()[first], none_arr, spec,
                       rows=df)
+
+
+def tasks_per_respondent(data: ChoiceData | pd.DataFrame) -> np.ndarray:
+    """Number of choice tasks each respondent answered, shape (N,)."""
+    if isinstance(data, ChoiceData):
+        return np.bincount(data.resp, minlength=data.n_respondents)
+    return data.groupby("respondent_id", sort=False)["task"].nunique().to_numpy()
+
+
+def respondent_level_reason(data: ChoiceData | pd.DataFrame, min_tasks: int = 2) -> str | None:
+    """Why respondent-level models (HB, latent class) cannot be identified on these data, or None.
+
+    A respondent's own part-worths (HB) or class membership (latent class) are
+    learnt from the differences between their answers: with a single task each,
+    the population model's likelihood is that of the aggregate logit whatever the
+    heterogeneity, so HB returns the population mean for everyone and a
+    latent-class search spends its time finding one class.
+
+    Parameters
+    ----------
+    data : ChoiceData or long DataFrame
+    min_tasks : int
+        Fewest tasks per respondent (median) that respondent-level models need.
+
+    Returns
+    -------
+    str or None
+        A sentence for the page, or None when the data can identify them.
+    """
+    per = tasks_per_respondent(data)
+    if len(per) == 0:
+        return "there are no choice tasks"
+    if np.median(per) < min_tasks:
+        what = "one task" if per.max() <= 1 else f"a median of {np.median(per):g} task(s)"
+        return (f"every respondent answered {what}" if per.max() <= 1 else f"respondents answered {what}") + (
+            ", so individual part-worths and classes of respondents cannot be told apart from chance: "
+            "the aggregate logit (MNL) describes these data")
+    return None
 
 
 def same_position_respondents(data: ChoiceData, min_tasks: int = 4) -> pd.DataFrame:

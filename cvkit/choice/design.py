@@ -45,7 +45,7 @@ def _keys(s: pd.Series) -> pd.Series:
     return s.map(lambda v: v if isinstance(v, str) else level_key(v))
 
 
-def level_balance(df: pd.DataFrame, spec: ChoiceSpec) -> pd.DataFrame:
+def level_balance(df: pd.DataFrame, spec: ChoiceSpec, attributes: list[str] | None = None) -> pd.DataFrame:
     """How often each level is shown (none rows excluded).
 
     Returns
@@ -57,13 +57,13 @@ def level_balance(df: pd.DataFrame, spec: ChoiceSpec) -> pd.DataFrame:
     """
     real = _real(df, spec)
     rows = []
-    for a in spec.attributes:
+    for a in (spec.attributes if attributes is None else attributes):
         levels = [level_key(x) for x in spec.levels(a)] or sorted(_keys(real[a]).unique())
         counts = _keys(real[a]).value_counts().reindex(levels, fill_value=0)
         bal = counts.min() / counts.max() if counts.max() > 0 else np.nan
         for lv, n in counts.items():
             rows.append({"attribute": a, "level": lv, "count": int(n), "share": n / counts.sum(), "balance": bal})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["attribute", "level", "count", "share", "balance"])
 
 
 def cooccurrence(df: pd.DataFrame, spec: ChoiceSpec, a: str, b: str) -> pd.DataFrame:
@@ -82,7 +82,7 @@ def cooccurrence(df: pd.DataFrame, spec: ChoiceSpec, a: str, b: str) -> pd.DataF
     return tab
 
 
-def overlap(df: pd.DataFrame, spec: ChoiceSpec) -> pd.DataFrame:
+def overlap(df: pd.DataFrame, spec: ChoiceSpec, attributes: list[str] | None = None) -> pd.DataFrame:
     """Level overlap within tasks.
 
     Returns
@@ -96,11 +96,11 @@ def overlap(df: pd.DataFrame, spec: ChoiceSpec) -> pd.DataFrame:
     g = real.groupby(["respondent_id", "task"], sort=False)
     n = g.size()
     rows = []
-    for a in spec.attributes:
+    for a in (spec.attributes if attributes is None else attributes):
         k = g[a].nunique()
         rows.append({"attribute": a, "share_tasks_with_overlap": float((k < n).mean()),
                      "share_tasks_constant": float((k == 1).mean())})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["attribute", "share_tasks_with_overlap", "share_tasks_constant"])
 
 
 def d_error(data: ChoiceData, beta: np.ndarray | None = None) -> float:
@@ -195,17 +195,32 @@ def tasks_per_respondent(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _designed_attributes(df: pd.DataFrame, spec: ChoiceSpec) -> list[str]:
+    """Attributes shown at a designed set of levels: every value is a declared level.
+
+    Balance and co-occurrence describe an experimental design; a continuous attribute (travel time
+    in minutes, whose levels in the spec are display points) and the alternatives' constants have none.
+    """
+    real = _real(df, spec)
+    out = []
+    for a in spec.attributes:
+        levels = {level_key(x) for x in spec.levels(a)}
+        if levels and (spec.alternatives is None or a != "alternative") and set(_keys(real[a].dropna())) <= levels:
+            out.append(a)
+    return out
+
+
 def design_diagnostics(df: pd.DataFrame, spec: ChoiceSpec, directions: Mapping[str, str] | None = None
                        ) -> dict[str, pd.DataFrame | float]:
     """All diagnostics in one dict: ``balance``, ``overlap``, ``cooccurrence`` (long table of all
     attribute pairs), ``d_error``, ``dominated`` (when ``directions`` are given), ``tasks``, and
     ``summary`` (one row of key figures)."""
     cd = prepare(df, spec)
-    bal = level_balance(df, spec)
-    ov = overlap(df, spec)
+    designed = _designed_attributes(df, spec)
+    bal = level_balance(df, spec, designed)
+    ov = overlap(df, spec, designed)
     co = []
-    cat = [a for a in spec.attributes if spec.levels(a)]
-    for a, b in combinations(cat, 2):
+    for a, b in combinations(designed, 2):
         tab = cooccurrence(df, spec, a, b).stack().rename("count").reset_index()
         tab.columns = ["level_a", "level_b", "count"]
         tab.insert(0, "attribute_b", b)
@@ -218,7 +233,7 @@ def design_diagnostics(df: pd.DataFrame, spec: ChoiceSpec, directions: Mapping[s
     summary = pd.DataFrame([{
         "respondents": cd.n_respondents, "tasks": cd.n_situations,
         "alternatives_per_task": float(cd.avail.sum(axis=1).mean()),
-        "min_level_balance": float(bal["balance"].min()), "d_error": de,
+        "min_level_balance": float(bal["balance"].min()) if len(bal) else None, "d_error": de,
         "empty_cooccurrence_cells": int((co_df["count"] == 0).sum()) if len(co_df) else 0,
         "tasks_with_dominated_concept": (int(dom[["respondent_id", "task"]].drop_duplicates().shape[0])
                                          if dom is not None else None),

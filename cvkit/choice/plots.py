@@ -7,19 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from cvkit.plot import ACCENT, CLIENT_COLOR, COMPETITOR_COLORS, currency_axis
+from cvkit.plot.axes import axes_or_new
 
 __all__ = ["plot_partworths", "plot_importances", "plot_wtp", "plot_partworth_distributions", "plot_trace",
            "plot_shares", "plot_price_curve"]
 
 
 def _ax(ax, size=(8.0, 4.5)):
-    if ax is None:
-        _, ax = plt.subplots(figsize=size)
+    ax = axes_or_new(ax, size)
     return ax
 
 
@@ -37,7 +36,7 @@ def plot_partworths(table: pd.DataFrame, attribute: str | None = None, ax=None):
     t = table[table["attribute"] != "none"]
     if attribute is not None:
         t = t[t["attribute"] == attribute]
-    ax = _ax(ax, (max(6.0, 0.55 * len(t) + 2), 4.5))
+    ax = _ax(ax, (max(6.0, 0.7 * len(t) + 2), 4.5))
     x0 = 0
     ticks, labels = [], []
     for a, g in t.groupby("attribute", sort=False):
@@ -47,10 +46,10 @@ def plot_partworths(table: pd.DataFrame, attribute: str | None = None, ax=None):
         ax.text(xs.mean(), 1.02, a, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
                 fontweight="bold")
         ticks += list(xs)
-        labels += [str(v) for v in g["level"]]
+        labels += [_wrap(str(v).replace("_", " "), 11) for v in g["level"]]
         x0 += len(g) + 1
     ax.axhline(0, color="0.6", lw=1)
-    ax.set_xticks(ticks, labels, rotation=45, ha="right")
+    ax.set_xticks(ticks, labels, rotation=30, ha="right", fontsize=9)
     ax.set_ylabel("part-worth (utility)")
     return ax
 
@@ -73,8 +72,12 @@ def plot_importances(summary: pd.DataFrame, ax=None):
     return ax
 
 
-def plot_wtp(table: pd.DataFrame, currency: str = "EUR", ax=None):
-    """Willingness to pay per upgrade with its interval (``table`` from :func:`cvkit.choice.wtp`)."""
+def plot_wtp(table: pd.DataFrame, currency: str = "EUR", ax=None, unit: str | None = None):
+    """Willingness to pay per upgrade with its interval (``table`` from :func:`cvkit.choice.wtp`).
+
+    ``unit`` is what one unit of the price attribute is (e.g. ``"cents/kWh"``); when it is not the
+    currency itself the ticks are plain numbers and the axis label names the unit.
+    """
     t = table.dropna(subset=["wtp"]).copy()
     t["label"] = t["attribute"] + ": " + t["from_level"].astype(str) + " → " + t["to_level"].astype(str)
     t = t.sort_values("wtp")
@@ -84,8 +87,11 @@ def plot_wtp(table: pd.DataFrame, currency: str = "EUR", ax=None):
     ax.errorbar(t["wtp"], t["label"], xerr=np.clip([t["wtp"] - t["lower"], t["upper"] - t["wtp"]], 0, None), fmt="none",
                 ecolor="0.2", capsize=3, lw=1)
     ax.axvline(0, color="0.5", lw=1)
-    currency_axis(ax, currency, axis="x")
-    ax.set_xlabel(f"willingness to pay ({currency} per unit of the price attribute)")
+    if unit is None or unit == currency:
+        currency_axis(ax, currency, axis="x")
+        ax.set_xlabel(f"willingness to pay ({currency} per unit of the price attribute)")
+    else:
+        ax.set_xlabel(f"willingness to pay ({unit})")
     return ax
 
 
@@ -126,31 +132,47 @@ def plot_shares(shares: pd.Series | pd.DataFrame, client_products: Sequence[str]
     if isinstance(shares, pd.Series):
         colors = [CLIENT_COLOR if p in client_products else ("0.75" if p == "None" else COMPETITOR_COLORS[i % 6])
                   for i, p in enumerate(shares.index)]
-        ax.bar(shares.index.astype(str), 100 * shares.to_numpy(), color=colors)
+        ax.bar(np.arange(len(shares)), 100 * shares.to_numpy(), color=colors)
+        ax.set_xticks(np.arange(len(shares)), [_wrap(p) for p in shares.index.astype(str)])
         for i, v in enumerate(shares.to_numpy()):
-            ax.text(i, 100 * v + 0.5, f"{100 * v:.1f}%", ha="center", va="bottom")
+            ax.text(i, 100 * v + 0.5, f"{100 * v:.1f}%", ha="center", va="bottom", fontsize=10)
+        ax.set_ylim(0, 100 * float(np.nanmax(shares.to_numpy())) * 1.15 + 1)  # room for the value labels
     else:
         s = shares.drop(columns=[c for c in ["change"] if c in shares.columns])
         width = 0.8 / s.shape[1]
         for j, col in enumerate(s.columns):
             ax.bar(np.arange(len(s)) + j * width, 100 * s[col].to_numpy(), width=width, label=str(col),
                    color=[ACCENT, CLIENT_COLOR, *COMPETITOR_COLORS][j % 8])
-        ax.set_xticks(np.arange(len(s)) + 0.4 - width / 2, s.index.astype(str))
-        ax.legend()
+        ax.set_xticks(np.arange(len(s)) + 0.4 - width / 2, [_wrap(p) for p in s.index.astype(str)])
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.set_ylabel("share of preference (%)")
     return ax
 
 
 def plot_price_curve(curve: pd.DataFrame, currency: str = "EUR", ax=None):
-    """Share (left axis) and revenue per buyer (right axis) against price (``Simulator.price_curve``)."""
+    """Share (left axis) and revenue per buyer (right axis) against price (``Simulator.price_curve``).
+
+    Each axis is titled with its measure and unit in its series' colour, and one legend below the
+    chart names both lines, so the two scales cannot be confused.
+    """
     ax = _ax(ax)
-    ax.plot(curve["price"], 100 * curve["share"], color=CLIENT_COLOR, lw=2, label="share")
-    ax.set_ylabel("share (%)")
+    share, = ax.plot(curve["price"], 100 * curve["share"], color=CLIENT_COLOR, lw=2,
+                     label="share of preference (%, left axis)")
+    ax.set_ylabel("share of preference (%)", color=CLIENT_COLOR)
     currency_axis(ax, currency, axis="x")
-    ax.set_xlabel("price")
+    ax.set_xlabel(f"price ({currency})")
     ax2 = ax.twinx()
-    ax2.plot(curve["price"], curve["revenue"], color=ACCENT, lw=2, ls="--", label="revenue per buyer")
+    revenue, = ax2.plot(curve["price"], curve["revenue"], color=ACCENT, lw=2, ls="--",
+                        label=f"revenue per customer in the market ({currency}, right axis)")
     currency_axis(ax2, currency, decimals=2)
-    ax2.set_ylabel("revenue per buyer")
+    ax2.set_ylabel(f"revenue per customer ({currency})", color=ACCENT)
     ax2.grid(False)
+    ax.legend(handles=[share, revenue], loc="upper left", bbox_to_anchor=(0, -0.18), ncol=1, frameon=False)
     return ax
+
+
+def _wrap(label: str, width: int = 12) -> str:
+    """A category name on up to a few short lines, so neighbouring tick labels never collide."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(label, width)) or label

@@ -27,6 +27,7 @@ import pandas as pd
 
 from cvkit.choice.utilities import Utilities
 from cvkit.data.formulas import restore_frame
+from cvkit.jsonable import json_default
 from cvkit.choice.simulator import Product, Simulator
 from cvkit.choice.spec import ChoiceSpec
 
@@ -131,7 +132,7 @@ def save_simulator(out, utilities: Utilities, products: list[Product], *, client
                 "client_products": list(client_products), "unit_costs": dict(unit_costs or {}),
                 "market_size": float(market_size), "method": method, "currency": currency,
                 "client_name": client_name, "seed": int(seed)}
-    rows = [{"setting": k, "value": json.dumps(v, default=_plain), "description": _SETTINGS[k]}
+    rows = [{"setting": k, "value": json.dumps(v, default=json_default), "description": _SETTINGS[k]}
             for k, v in settings.items()]
     out.table(pd.DataFrame(rows), SETUP_TABLE)
 
@@ -199,11 +200,3 @@ def load_simulator(tables_dir: str | Path) -> SavedSimulator:
                           method=str(settings.get("method", "share")),
                           currency=str(settings.get("currency", "EUR")),
                           client_name=str(settings.get("client_name", "")), seed=int(settings.get("seed", 0)))
-
-
-def _plain(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, (tuple, set)):
-        return list(obj)
-    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")

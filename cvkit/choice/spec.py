@@ -20,6 +20,11 @@ Codings
   simulator interpolates linearly between levels (a piecewise-linear curve).
 * ``none``: an alternative-specific constant for the "none of these" rows,
   whose attributes are all coded 0.
+* labelled alternatives (``alternatives=[...]``): alternative-specific
+  constants, one per alternative but the first (reference = 0), read from the
+  ``alternative`` column. They are always dummy coded, whatever ``coding`` the
+  attributes use, so they sit alongside effects- or dummy-coded attributes; in
+  the level basis they appear as the attribute ``alternative``.
 * interactions ``[("a", "b")]``: products of the two attributes' coded columns.
 """
 
@@ -35,6 +40,9 @@ import pandas as pd
 __all__ = ["ChoiceSpec", "as_spec"]
 
 _CODINGS = ("effects", "dummy")
+
+#: Name of the block of alternative-specific constants (the long format's ``alternative`` column).
+ASC = "alternative"
 
 
 def _is_number(x: Any) -> bool:
@@ -71,6 +79,11 @@ class ChoiceSpec:
         Coding of categorical attributes.
     interactions : sequence of (str, str)
         Pairs of attributes whose interaction is estimated.
+    alternatives : sequence, optional
+        Labels of labelled alternatives (e.g. ``["train", "swissmetro", "car"]``)
+        whose alternative-specific constants are estimated, the first being the
+        reference. They are read from the data's ``alternative`` column and
+        added as the dummy-coded attribute ``alternative``. Default: none.
     """
 
     attributes: Mapping[str, Sequence[Any] | None]
@@ -79,11 +92,22 @@ class ChoiceSpec:
     none: bool = False
     coding: str = "effects"
     interactions: Sequence[tuple[str, str]] = field(default_factory=tuple)
+    alternatives: Sequence[Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.attributes:
             raise ValueError("ChoiceSpec: no attributes given. Fix: pass a dict attribute -> list of levels.")
         self.attributes = {str(a): (None if lv is None else list(lv)) for a, lv in self.attributes.items()}
+        if self.alternatives is not None:
+            labels = list(self.alternatives)
+            if ASC in self.attributes and self.attributes[ASC] != labels:
+                raise ValueError(f"ChoiceSpec: {ASC!r} is both an attribute and the alternative-specific "
+                                 "constants. Fix: rename the attribute or drop `alternatives`.")
+            if len(labels) < 2:
+                raise ValueError(f"ChoiceSpec: alternative-specific constants need 2 or more alternatives, got "
+                                 f"{labels}. Fix: list every labelled alternative or drop `alternatives`.")
+            self.alternatives = labels
+            self.attributes[ASC] = labels
         if self.coding not in _CODINGS:
             raise ValueError(f"ChoiceSpec: coding {self.coding!r} is unknown. Fix: use one of {_CODINGS}.")
         if self.price is not None and self.price not in self.attributes:
@@ -136,7 +160,7 @@ class ChoiceSpec:
             start = len(names)
             if a in self.linear:
                 names.append(a)
-            elif self.coding == "effects":
+            elif self.coding_of(a) == "effects":
                 names += [f"{a}.{_level_key(x)}" for x in lv[:-1]]
             else:
                 names += [f"{a}.{_level_key(x)}" for x in lv[1:]]
@@ -150,6 +174,10 @@ class ChoiceSpec:
         if self.none:
             names.append("none")
         self.params: list[str] = names
+
+    def coding_of(self, attribute: str) -> str:
+        """The coding of one attribute: the spec's ``coding``, except dummy for the constants."""
+        return "dummy" if (self.alternatives is not None and attribute == ASC) else self.coding
 
     @property
     def n_params(self) -> int:
@@ -195,7 +223,7 @@ class ChoiceSpec:
 
     def _code_index(self, attribute: str, idx: np.ndarray) -> np.ndarray:
         n_lv = len(self.attributes[attribute])
-        if self.coding == "effects":
+        if self.coding_of(attribute) == "effects":
             table = np.vstack([np.eye(n_lv - 1), -np.ones((1, n_lv - 1))])
         else:
             table = np.vstack([np.zeros((1, n_lv - 1)), np.eye(n_lv - 1)])
@@ -279,8 +307,10 @@ class ChoiceSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (for tables and reports)."""
-        return {"attributes": dict(self.attributes), "price": self.price, "linear": list(self.linear),
-                "none": self.none, "coding": self.coding, "interactions": [list(p) for p in self.interactions]}
+        attributes = {a: lv for a, lv in self.attributes.items() if not (self.alternatives and a == ASC)}
+        return {"attributes": attributes, "price": self.price, "linear": list(self.linear),
+                "none": self.none, "coding": self.coding, "interactions": [list(p) for p in self.interactions],
+                "alternatives": None if self.alternatives is None else list(self.alternatives)}
 
 
 def as_spec(spec: ChoiceSpec | Mapping[str, Any], **kwargs: Any) -> ChoiceSpec:

@@ -19,6 +19,8 @@ from cvkit.clv.models import (
     ShiftedBetaGeometricModel,
 )
 from cvkit.clv.plot import (
+    plot_monthly_transactions,
+    plot_rfm_distribution,
     plot_clv_by_horizon,
     plot_conditional_expectations,
     plot_frequency_recency_matrix,
@@ -26,8 +28,12 @@ from cvkit.clv.plot import (
     plot_tracking,
     plot_value_concentration,
 )
+from cvkit.clv.retention import YearlyRetention, yearly_retention
+from cvkit.clv.scenarios import clv_scenarios, clv_total
+from cvkit.clv.segments import value_by_segment
 from cvkit.clv.validation import (
     MODELS,
+    parameter_table,
     compare_models,
     conditional_expectations,
     describe_model,
@@ -35,6 +41,7 @@ from cvkit.clv.validation import (
     tracking,
 )
 from cvkit.clv.value import (
+    decile_table,
     VALUE_TIERS,
     attach_segment,
     clv_interval,
@@ -54,6 +61,8 @@ from cvkit.clv.summary import (
 )
 
 __all__ = [
+    "YearlyRetention", "yearly_retention", "clv_scenarios", "clv_total", "value_by_segment", "parameter_table",
+    "decile_table", "plot_monthly_transactions", "plot_rfm_distribution",
     "TIME_UNIT_DAYS",
     "VALUE_TIERS",
     "MODELS",

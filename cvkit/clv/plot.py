@@ -14,23 +14,17 @@ import pandas as pd
 
 from cvkit.clv.models import PurchaseModel
 from cvkit.clv.value import lorenz_curve
-from cvkit.plot import ACCENT, CLIENT_COLOR, currency_axis
+from cvkit.plot import ACCENT, CLIENT_COLOR, axes_or_new, currency_axis, date_axis
 
-__all__ = ["plot_conditional_expectations", "plot_period_transactions", "plot_tracking",
+__all__ = ["plot_monthly_transactions", "plot_rfm_distribution", "plot_conditional_expectations", "plot_period_transactions", "plot_tracking",
            "plot_frequency_recency_matrix", "plot_value_concentration", "plot_clv_by_horizon"]
 
 _MODEL_COLOR = "0.45"
 
 
-def _axes(ax: Any, figsize: tuple[float, float] = (7, 4)):
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
-
-
 def plot_conditional_expectations(table: pd.DataFrame, ax: Any = None, *, unit_label: str = "holdout") -> Any:
     """Mean holdout purchases by calibration frequency (:func:`cvkit.clv.validation.conditional_expectations`)."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     pos = np.arange(len(table))
     ax.plot(pos, table["actual"], marker="o", color=CLIENT_COLOR, label="actual")
     ax.plot(pos, table["predicted"], marker="s", ls="--", color=_MODEL_COLOR, label="model")
@@ -43,7 +37,7 @@ def plot_conditional_expectations(table: pd.DataFrame, ax: Any = None, *, unit_l
 
 def plot_period_transactions(table: pd.DataFrame, ax: Any = None) -> Any:
     """Customers by number of repeat purchases, actual vs model (:func:`~cvkit.clv.validation.period_transactions`)."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     pos = np.arange(len(table))
     ax.bar(pos - 0.2, table["actual"], width=0.4, color=CLIENT_COLOR, label="actual")
     ax.bar(pos + 0.2, table["model"], width=0.4, color=_MODEL_COLOR, label="model")
@@ -56,7 +50,7 @@ def plot_period_transactions(table: pd.DataFrame, ax: Any = None) -> Any:
 
 def plot_tracking(table: pd.DataFrame, calibration_end: Any = None, ax: Any = None) -> Any:
     """Cumulative repeat purchases over time, actual vs expected (:func:`~cvkit.clv.validation.tracking`)."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     ax.plot(table["date"], table["actual"], color=CLIENT_COLOR, label="actual")
     ax.plot(table["date"], table["expected"], ls="--", color=_MODEL_COLOR, label="model")
     if calibration_end is not None:
@@ -73,7 +67,8 @@ def plot_tracking(table: pd.DataFrame, calibration_end: Any = None, ax: Any = No
 
 def plot_frequency_recency_matrix(model: PurchaseModel, T: float, *, what: str = "prob_alive",
                                   horizon: float | None = None, max_frequency: int | None = None,
-                                  ax: Any = None) -> Any:
+                                  ax: Any = None, time_unit: str | None = None,
+                                  horizon_label: str | None = None) -> Any:
     """Heat map of P(alive) or expected purchases over frequency x recency for customers of age ``T``.
 
     Parameters
@@ -89,8 +84,12 @@ def plot_frequency_recency_matrix(model: PurchaseModel, T: float, *, what: str =
     max_frequency : int, optional
         Largest frequency shown; default about the 99th percentile of a
         customer base of age T under the model (at least 10).
+    time_unit : str, optional
+        Name of the model's time unit ("weeks") for the axis titles.
+    horizon_label : str, optional
+        How the colour bar names the horizon ("12 months"); default the horizon rounded, in ``time_unit``.
     """
-    ax = _axes(ax, (7, 5))
+    ax = axes_or_new(ax, (7, 5))
     if max_frequency is None:
         max_frequency = max(10, int(np.ceil(3 * model.expected_purchases(np.asarray(T)) + 5)))
     freq = np.arange(max_frequency + 1, dtype=float)
@@ -99,25 +98,27 @@ def plot_frequency_recency_matrix(model: PurchaseModel, T: float, *, what: str =
     R = np.where(F == 0, 0.0, R)
     if what == "prob_alive":
         Z = model.prob_alive(F.ravel(), R.ravel(), np.full(F.size, T)).reshape(F.shape)
-        label = "P(alive)"
+        label = "P(active)"
         vmin, vmax = 0, 1
     elif what == "expected_purchases":
         h = T if horizon is None else horizon
         Z = model.predict_purchases(h, F.ravel(), R.ravel(), np.full(F.size, T)).reshape(F.shape)
-        label = f"expected purchases in next {h:g}"
+        span = horizon_label or f"{h:.0f} {time_unit or 'periods'}"
+        label = f"expected purchases, next {span}"
         vmin, vmax = 0, None
     else:
         raise ValueError("what must be 'prob_alive' or 'expected_purchases'")
     mesh = ax.pcolormesh(rec, freq, Z, cmap="Blues", vmin=vmin, vmax=vmax, shading="nearest")
     ax.figure.colorbar(mesh, ax=ax, label=label)
-    ax.set_xlabel("recency (age at last purchase)")
+    unit = f", {time_unit}" if time_unit else ""
+    ax.set_xlabel(f"recency (age at last purchase{unit})")
     ax.set_ylabel("repeat purchases (frequency)")
     return ax
 
 
 def plot_value_concentration(values: Any, ax: Any = None, top_share: float = 0.2) -> Any:
     """Lorenz curve of customer value with the share held by the top ``top_share`` marked."""
-    ax = _axes(ax, (5, 5))
+    ax = axes_or_new(ax, (5, 5))
     lc = lorenz_curve(values)
     ax.plot(lc["customer_share"], lc["value_share"], color=CLIENT_COLOR)
     ax.plot([0, 1], [0, 1], ls=":", color=_MODEL_COLOR, lw=1)
@@ -147,7 +148,7 @@ def plot_clv_by_horizon(horizons: Any, totals: Any, horizon: float | None = None
     currency : str
         ISO 4217 code for the money axis.
     """
-    ax = _axes(ax, (6.5, 2.8))
+    ax = axes_or_new(ax, (6.5, 2.8))
     horizons = np.asarray(horizons, dtype=float)
     totals = np.asarray(totals, dtype=float)
     ax.plot(horizons, totals, color=CLIENT_COLOR, lw=2)
@@ -161,3 +162,58 @@ def plot_clv_by_horizon(horizons: Any, totals: Any, horizon: float | None = None
     ax.set_xlim(horizons.min(), horizons.max())
     ax.set_ylim(bottom=0)
     return ax
+
+
+def plot_monthly_transactions(transactions: pd.DataFrame, ax: Any = None, *, currency: str = "EUR") -> Any:
+    """Revenue (bars, left axis, currency) and buying customers (line, right axis) per calendar month.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        The log (``date``, ``amount``, ``customer_id``).
+    ax : Axes, optional
+    currency : str
+        ISO code for the revenue axis.
+
+    Returns
+    -------
+    Axes
+        The revenue Axes (the customers' twin Axes shares its x axis).
+    """
+    monthly = transactions.set_index("date").resample("MS").agg({"amount": "sum", "customer_id": "nunique"})
+    ax = axes_or_new(ax, (8, 3.5))
+    ax.bar(monthly.index, monthly["amount"], width=20, color=CLIENT_COLOR, label="revenue")
+    currency_axis(ax, currency)
+    date_axis(ax)
+    ax2 = ax.twinx()
+    ax2.plot(monthly.index, monthly["customer_id"], color=ACCENT, marker="o", label="buying customers")
+    ax2.set_ylabel("buying customers")
+    ax2.grid(False)
+    ax.set_title("Revenue and buying customers per month")
+    return ax
+
+
+def plot_rfm_distribution(summary: pd.DataFrame, axes: Any = None, *, time_unit: str = "W") -> Any:
+    """Histograms of repeat purchases (clipped at the 99th percentile) and of time since the last purchase.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :func:`cvkit.clv.summarize` table.
+    axes : sequence of two Axes, optional
+    time_unit : {"D", "W", "M"}
+        Unit of ``recency`` and ``T`` (axis label).
+
+    Returns
+    -------
+    ndarray of two Axes
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    unit = {"D": "days", "W": "weeks", "M": "months"}[time_unit]
+    axes[0].hist(summary["frequency"].clip(upper=summary["frequency"].quantile(0.99)), bins=30, color=CLIENT_COLOR)
+    axes[0].set_xlabel("repeat purchases (frequency)")
+    axes[0].set_ylabel("customers")
+    axes[1].hist(summary["T"] - summary["recency"], bins=30, color=ACCENT)
+    axes[1].set_xlabel(f"time since last purchase ({unit})")
+    return axes

@@ -47,8 +47,12 @@ TimeUnit = Literal["D", "W", "M"]
 
 #: Length of one time unit in days. Months are mean Gregorian months.
 TIME_UNIT_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12.0}
-# 9 decimals (nano-units of currency) and 38 digits: amounts up to 10^29 summed without rounding.
-_EXACT = "decimal(38, 9)"
+# Amounts are summed as whole micro-units of currency (10^-6) in 64-bit integers: integer sums are
+# exact whatever order DuckDB's threads combine partial aggregates in, and as fast as float sums
+# (fixed-point decimals were exact too, but casting every row to decimal(38, 9) cost more than the
+# rest of the summary). Any amount with up to 6 decimals is represented exactly; per-customer totals
+# may reach 9.2 * 10^12 currency units.
+_MINOR_UNITS = 1_000_000
 _TRUNCATE = {"D": "D", "W": "W", "M": "M"}
 
 
@@ -195,10 +199,10 @@ def summary_expression(
         raise KeyError(f"transaction table has no column(s) {missing}; columns are {list(table.columns)}. "
                        "Fix: pass customer_col/date_col/amount_col naming your columns")
 
-    # Amounts are summed as fixed-point decimals: exact, so the sums do not depend on the order in which
-    # DuckDB's threads combine partial aggregates (float sums did, and two runs differed in the last bits).
-    amount = (table[amount_col].cast("float64").cast(_EXACT) if amount_col is not None
-              else ibis.literal(0, type=_EXACT))
+    # Amounts are summed as integer micro-units (see _MINOR_UNITS): exact, so the sums do not depend on the
+    # order in which threads combine partial aggregates (float sums did: two runs differed in the last bits).
+    amount = ((table[amount_col].cast("float64") * _MINOR_UNITS).round().cast("int64") if amount_col is not None
+              else ibis.literal(0, type="int64"))
     # The key keeps its own type through the aggregations (hashing integers is much cheaper than
     # strings on 10^8 rows); it becomes a string only on the one-row-per-customer result.
     # Purchases are dated by calendar day: DATE keys are half the size of timestamps in the big
@@ -224,12 +228,12 @@ def summary_expression(
         n_periods=periods.count(),
         n_transactions=periods.n_tx.sum(),
         total_amount=periods.amount.sum(),
-        first_amount=_first_by(periods.amount.cast("float64"), periods.p, table),
+        first_amount=_first_by(periods.amount, periods.p, table),
     )
     end_period = window_end if period == "D" else window_end.truncate(_TRUNCATE[period])
     frequency = (per.n_periods - 1).cast("float64")
     monetary = ibis.ifelse(per.n_periods > 1,
-                           (per.total_amount.cast("float64") - per.first_amount) / frequency, 0.0)
+                           (per.total_amount - per.first_amount).cast("float64") / _MINOR_UNITS / frequency, 0.0)
     out = per.select(
         customer_id=per.customer_id.cast("string"),
         frequency=frequency,
@@ -240,14 +244,14 @@ def summary_expression(
         last_purchase=per.last_purchase.cast("timestamp"),
         n_periods=per.n_periods.cast("int64"),
         n_transactions=per.n_transactions.cast("int64"),
-        total_amount=per.total_amount.cast("float64"),
+        total_amount=per.total_amount.cast("float64") / _MINOR_UNITS,
     )
     if cal_end is not None:
         hold = log.filter((log.day > window_end) & (log.day <= obs_end_expr))
         hp = hold.group_by(["customer_id", "p"]).aggregate(amount=hold.amount.sum())
         hsum = hp.group_by("customer_id").aggregate(
             frequency_holdout=hp.count().cast("float64"),
-            monetary_value_holdout=hp.amount.mean().cast("float64"),
+            monetary_value_holdout=hp.amount.sum().cast("float64") / hp.count() / _MINOR_UNITS,
         )
         hsum = hsum.mutate(customer_id=hsum.customer_id.cast("string"))
         out = out.left_join(hsum, "customer_id")

@@ -18,7 +18,7 @@ import pandas as pd
 from cvkit.clv.models import BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel, PurchaseModel
 from cvkit.clv.summary import TIME_UNIT_DAYS
 
-__all__ = ["MODELS", "compare_models", "describe_model", "conditional_expectations", "period_transactions",
+__all__ = ["MODELS", "parameter_table", "compare_models", "describe_model", "conditional_expectations", "period_transactions",
            "tracking"]
 
 #: Purchase models by the short names used in notebooks and engagement.yaml.
@@ -214,3 +214,23 @@ def tracking(model: PurchaseModel, transactions: pd.DataFrame, summary: pd.DataF
         age = np.clip(age, 0, None)
         expected += n * model.expected_purchases(age)
     return pd.DataFrame({"date": grid, "actual": actual.astype(float), "expected": expected})
+
+
+def parameter_table(models: dict[str, Any], *, log_likelihood: bool = False) -> pd.DataFrame:
+    """Every model's :meth:`summary` stacked: one row per model and parameter.
+
+    Parameters
+    ----------
+    models : dict of str -> fitted model
+    log_likelihood : bool
+        Add each model's ``log_likelihood`` (sum over customers) as a column.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``model``, ``parameter``, ``estimate``, ``se``, ``lower``, ``upper`` [, ``log_likelihood``].
+    """
+    table = pd.concat({name: m.summary() for name, m in models.items()}, names=["model"]).reset_index()
+    if log_likelihood:
+        table["log_likelihood"] = table["model"].map({name: m.log_likelihood_ for name, m in models.items()})
+    return table

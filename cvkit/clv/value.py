@@ -17,7 +17,7 @@ import pandas as pd
 from cvkit.clv.models import GammaGammaModel, PurchaseModel
 from cvkit.exceptions import FitError
 
-__all__ = ["expected_spend", "customer_value_table", "clv_interval", "value_concentration", "lorenz_curve",
+__all__ = ["decile_table", "expected_spend", "customer_value_table", "clv_interval", "value_concentration", "lorenz_curve",
            "VALUE_TIERS", "attach_segment", "NOT_RECORDED", "NOT_IN_FILE"]
 
 #: Tier labels by CLV rank: the top 20%, the next 30% and the bottom half.
@@ -292,3 +292,26 @@ def attach_segment(values: pd.DataFrame, customers: pd.DataFrame, column: str) -
         notes.append(f"{int(blank.sum()):,} customers have no {column.replace('_', ' ')} recorded: "
                      f"shown as '{NOT_RECORDED}'.")
     return joined.drop(columns="_merge"), notes
+
+
+def decile_table(values: pd.DataFrame) -> pd.DataFrame:
+    """Customers, mean P(alive) and purchases, and total CLV per CLV decile, with each decile's share.
+
+    Parameters
+    ----------
+    values : DataFrame
+        :func:`customer_value_table` (``clv_decile``, ``customer_id``, ``p_alive``,
+        ``expected_purchases``, ``clv``, ``lifetime_value``).
+
+    Returns
+    -------
+    DataFrame
+        Index ``clv_decile``; columns ``customers``, ``p_alive``, ``expected_purchases`` (means),
+        ``clv``, ``lifetime_value`` (sums, currency), ``clv_share``.
+    """
+    deciles = values.groupby("clv_decile").agg(
+        customers=("customer_id", "size"), p_alive=("p_alive", "mean"),
+        expected_purchases=("expected_purchases", "mean"), clv=("clv", "sum"),
+        lifetime_value=("lifetime_value", "sum"))
+    deciles["clv_share"] = deciles["clv"] / deciles["clv"].sum()
+    return deciles

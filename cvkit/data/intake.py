@@ -14,6 +14,7 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -21,6 +22,7 @@ from cvkit.data.errors import DataError, Problem
 from cvkit.data import limits
 from cvkit.data.formulas import neutralise_frame
 from cvkit.data.load import MAX_ROWS_SHOWN, LoadedTable, _load
+from cvkit.data.stream import StreamedTable, duckdb_connection, should_stream, stream_load
 from cvkit.data.policy import FileSpec, IntakePolicy
 from cvkit.data.schemas import SCHEMAS
 
@@ -59,6 +61,8 @@ class Intake:
     files: dict[str, str] = field(default_factory=dict)
     policy: IntakePolicy = field(default_factory=IntakePolicy)
     notes: list[str] = field(default_factory=list)
+    # Holds the scratch folder of streamed tables when intake was given no workdir (deleted with the Intake).
+    _scratch: Any = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -93,7 +97,10 @@ class Intake:
             if t is not None:
                 rec.update(rows=t.n_rows, excluded=t.n_excluded, columns=len(t.columns_found))
                 dc = SCHEMAS[kind].date_column
-                if dc and dc in t.df and t.df[dc].notna().any():
+                if isinstance(t, StreamedTable) and dc:
+                    lo, hi = t.query(f'SELECT min("{dc}") AS lo, max("{dc}") AS hi FROM {{rows}}').iloc[0]
+                    rec.update(date_from=lo, date_to=hi)
+                elif dc and dc in t.df and t.df[dc].notna().any():
                     rec.update(date_from=t.df[dc].min(), date_to=t.df[dc].max())
             records.append(rec)
         df = pd.DataFrame(records, columns=["kind", "file", "status", "rows", "excluded", "columns",
@@ -131,29 +138,29 @@ class Intake:
             Columns ``kind``, ``reason``, ``count``; empty (with these
             columns) when nothing was excluded.
         """
-        rows = self.excluded_rows()
-        if rows.empty:
+        parts = [t.excluded[["reason"]].assign(kind=kind).groupby(["kind", "reason"]).size().rename("count")
+                 .reset_index() for kind, t in self.tables.items() if not isinstance(t, StreamedTable)]
+        parts += [t.query(f"SELECT '{kind}' AS kind, reason, count(*) AS count FROM ({t.excluded_sql()}) "
+                          "GROUP BY reason") for kind, t in self.tables.items() if isinstance(t, StreamedTable)]
+        parts = [p for p in parts if not p.empty]
+        if not parts:
             return pd.DataFrame({"kind": pd.Series(dtype="str"), "reason": pd.Series(dtype="str"),
                                  "count": pd.Series(dtype="int64")})
-        out = rows.groupby(["kind", "reason"], sort=True).size().rename("count").reset_index()
-        return out.astype({"count": "int64"})
+        out = pd.concat(parts, ignore_index=True).sort_values(["kind", "reason"], ignore_index=True)
+        return out[["kind", "reason", "count"]].astype({"kind": "str", "reason": "str", "count": "int64"})
 
     def excluded_rows(self) -> pd.DataFrame:
         """Every excluded row: ``kind``, ``file``, ``row`` (1-based data row), ``reason``, ``values``.
 
         ``values`` is the row's cells as compact JSON, so rows of different
         data sets fit one table (this is what :meth:`write` saves as
-        ``excluded.csv``).
+        ``excluded.csv``, streamed tables in batches).
         """
-        parts = []
-        for kind, t in self.tables.items():
-            if t.excluded.empty:
-                continue
-            cells = t.excluded.drop(columns=["row", "reason"])
-            # pandas' C JSON writer, one line per row: no Python loop over (maybe many) rows.
-            values = cells.to_json(orient="records", lines=True, force_ascii=False).splitlines()
-            parts.append(pd.DataFrame({"kind": kind, "file": t.source, "row": t.excluded["row"].to_numpy(),
-                                       "reason": t.excluded["reason"].to_numpy(), "values": values}))
+        parts = [_excluded_frame(kind, t.source, t.excluded) for kind, t in self.tables.items()
+                 if not isinstance(t, StreamedTable)]
+        parts += [batch for kind, t in self.tables.items() if isinstance(t, StreamedTable)
+                  for batch in _streamed_excluded(kind, t)]
+        parts = [p for p in parts if not p.empty]
         if not parts:
             return pd.DataFrame({"kind": pd.Series(dtype="str"), "file": pd.Series(dtype="str"),
                                  "row": pd.Series(dtype="int64"), "reason": pd.Series(dtype="str"),
@@ -216,13 +223,22 @@ class Intake:
         written: dict[str, Path] = {}
         for kind, t in self.tables.items():
             target = folder / f"{kind}.parquet"
-            t.df.to_parquet(target, index=False)
+            if isinstance(t, StreamedTable):
+                t.write(target)  # DuckDB copies the checked rows: they never pass through pandas
+            else:
+                t.df.to_parquet(target, index=False)
             written[kind] = target
         target = folder / "excluded.csv"
-        rows = self.excluded_rows()
-        if relative_to is not None and len(rows):
-            rows["file"] = [portable_path(f, relative_to) for f in rows["file"]]
-        neutralise_frame(rows).to_csv(target, index=False)
+        small = [_excluded_frame(kind, t.source, t.excluded) for kind, t in self.tables.items()
+                 if not isinstance(t, StreamedTable)]
+        batches = [b for b in small if not b.empty] + [
+            b for kind, t in self.tables.items() if isinstance(t, StreamedTable)
+            for b in _streamed_excluded(kind, t)]
+        neutralise_frame(_EMPTY_EXCLUDED.copy()).to_csv(target, index=False)
+        for batch in batches:  # streamed exclusions arrive in batches: memory stays bounded
+            if relative_to is not None:  # no absolute path (nor a user name) in the deliverable
+                batch = batch.assign(file=[portable_path(f, relative_to) for f in batch["file"]])
+            neutralise_frame(batch).to_csv(target, index=False, mode="a", header=False)
         written["excluded"] = target
         return written
 
@@ -234,6 +250,35 @@ def portable_path(path: str | Path, base: str | Path) -> str:
     return Path(os.path.relpath(Path(path).resolve(), Path(base).resolve())).as_posix()
 
 
+_EMPTY_EXCLUDED = pd.DataFrame({"kind": pd.Series(dtype="str"), "file": pd.Series(dtype="str"),
+                                "row": pd.Series(dtype="int64"), "reason": pd.Series(dtype="str"),
+                                "values": pd.Series(dtype="str")})
+
+
+def _excluded_frame(kind: str, source: str, excluded: pd.DataFrame) -> pd.DataFrame:
+    """Excluded rows in ``excluded.csv``'s shape: kind, file, row, reason, values (cells as JSON)."""
+    if excluded.empty:
+        return _EMPTY_EXCLUDED.copy()
+    cells = excluded.drop(columns=["row", "reason"])
+    # pandas' C JSON writer, one line per row: no Python loop over (maybe many) rows.
+    values = cells.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+    return pd.DataFrame({"kind": kind, "file": source, "row": excluded["row"].to_numpy(),
+                         "reason": excluded["reason"].to_numpy(), "values": values})
+
+
+def _streamed_excluded(kind: str, t: StreamedTable, batch_rows: int = 200_000):
+    """The excluded rows of a streamed table in ``excluded.csv``'s shape, one batch at a time."""
+    con = duckdb_connection(t.workdir)
+    try:
+        reader = con.sql(t.excluded_sql()).to_arrow_reader(batch_rows)
+        for batch in reader:
+            frame = batch.to_pandas()
+            if not frame.empty:
+                yield _excluded_frame(kind, t.source, frame)
+    finally:
+        con.close()
+
+
 def _as_spec(value: str | Path | FileSpec | Mapping) -> FileSpec:
     if isinstance(value, FileSpec):
         return value
@@ -243,7 +288,7 @@ def _as_spec(value: str | Path | FileSpec | Mapping) -> FileSpec:
 
 
 def intake(files: Mapping[str, str | Path | FileSpec], *, policy: IntakePolicy | None = None,
-           base_dir: str | Path | None = None) -> Intake:
+           base_dir: str | Path | None = None, workdir: str | Path | None = None) -> Intake:
     """Load every data set of an engagement and check the links between them.
 
     Parameters
@@ -256,6 +301,11 @@ def intake(files: Mapping[str, str | Path | FileSpec], *, policy: IntakePolicy |
     base_dir : str or Path, optional
         Folder that relative paths are resolved against (the engagement
         folder); default the current directory.
+    workdir : str or Path, optional
+        Scratch folder for data sets checked out of core (transactions, and
+        CSV/Parquet files above :data:`cvkit.data.stream.STREAM_BYTES`): their
+        checked rows are written there as Parquet and never held in memory.
+        Default a temporary folder removed with the returned Intake.
 
     Returns
     -------
@@ -279,10 +329,13 @@ def intake(files: Mapping[str, str | Path | FileSpec], *, policy: IntakePolicy |
         if base is not None and not path.is_absolute():
             path = base / path
         result.files[kind] = str(path)
+        options = dict(columns=spec.columns, policy=policy, date_format=spec.date_format, decimal=spec.decimal,
+                       thousands=spec.thousands, attributes=spec.attributes)
         with limits.using(policy.limits):  # the engagement's file limits for the readers
-            table, problems = _load(kind, path, columns=spec.columns, policy=policy, date_format=spec.date_format,
-                                    sheet=spec.sheet, decimal=spec.decimal, thousands=spec.thousands,
-                                    attributes=spec.attributes)
+            if should_stream(kind, path, sheet=spec.sheet):
+                table, problems = stream_load(kind, path, _workdir(result, workdir) / kind, **options)
+            else:
+                table, problems = _load(kind, path, sheet=spec.sheet, wide=spec.wide, **options)
         result.problems.extend(problems)
         if table is not None:
             result.tables[kind] = table
@@ -291,10 +344,24 @@ def intake(files: Mapping[str, str | Path | FileSpec], *, policy: IntakePolicy |
     return result
 
 
-def _read_notes(kind: str, table: LoadedTable) -> list[str]:
+def _workdir(result: Intake, workdir: str | Path | None) -> Path:
+    if workdir is not None:
+        return Path(workdir)
+    if result._scratch is None:
+        import shutil
+        import tempfile
+        import weakref
+
+        folder = tempfile.mkdtemp(prefix="cvkit-intake-")
+        # Removed when the Intake goes (cvkit validate); `cvkit run` passes its build folder instead.
+        result._scratch = (folder, weakref.finalize(result, shutil.rmtree, folder, ignore_errors=True))
+    return Path(result._scratch[0])
+
+
+def _read_notes(kind: str, table: LoadedTable | StreamedTable) -> list[str]:
     """What the reader had to work out, so the analyst can confirm it."""
     info = table.read_info
-    notes = []
+    notes = [f"{kind}: {n}" for n in info.get("notes", ())]
     if info.get("encoding") in ("cp1252", "latin-1"):
         notes.append(f"{kind}: the file is not UTF-8; it was read as {info['encoding']} (Windows/Latin-1). "
                      "Check that accented characters look right, or save the file as CSV UTF-8.")
@@ -316,6 +383,9 @@ def _check_links(result: Intake) -> None:
         if child not in result.tables or parent not in result.tables:
             continue
         c, p = result.tables[child], result.tables[parent]
+        if isinstance(c, StreamedTable) or isinstance(p, StreamedTable):
+            _check_streamed_link(result, c, ccol, p, pcol, parent)
+            continue
         ids = c.df[ccol]
         orphan = (ids.notna() & ~ids.isin(p.df[pcol].dropna().unique())).to_numpy()
         n = int(orphan.sum())
@@ -339,3 +409,58 @@ def _check_links(result: Intake) -> None:
                      f"same way (leading zeros, prefixes); or set intake.orphan_ids: exclude to drop "
                      f"these rows (keep to accept them)."),
             ))
+
+
+def _check_streamed_link(result: Intake, c, ccol: str, p, pcol: str, parent: str) -> None:
+    """The orphan check in DuckDB when either table is streamed (same wording as in memory)."""
+    action = result.policy.orphan_ids
+    con = duckdb_connection(c.workdir if isinstance(c, StreamedTable) else p.workdir)
+    try:
+        if isinstance(p, StreamedTable):
+            con.execute(f'CREATE TEMP TABLE _parent AS SELECT DISTINCT "{pcol}" AS id FROM {p.sql()} '
+                        f'WHERE "{pcol}" IS NOT NULL')
+        else:
+            ids = pd.DataFrame({"id": p.df[pcol].dropna().astype("str").unique()})
+            con.register("_parent_ids", ids)
+            con.execute("CREATE TEMP TABLE _parent AS SELECT id FROM _parent_ids")
+        if not isinstance(c, StreamedTable):
+            known = set(con.execute("SELECT id FROM _parent").df()["id"])
+            ids = c.df[ccol]
+            orphan = (ids.notna() & ~ids.isin(known)).to_numpy()
+            rows, distinct = c.row_numbers[orphan], ids[orphan].unique()
+            n = int(orphan.sum())
+        else:
+            orphan_sql = f'"{ccol}" IS NOT NULL AND "{ccol}" NOT IN (SELECT id FROM _parent)'
+            n = int(con.execute(f"SELECT count(*) FROM {c.sql()} WHERE {orphan_sql}").fetchone()[0])
+            if n:
+                rows = con.execute(f"SELECT _row FROM {c.sql()} WHERE {orphan_sql} ORDER BY _row LIMIT "
+                                   f"{MAX_ROWS_SHOWN}").df()["_row"].to_numpy()
+                n_distinct, first = con.execute(
+                    f'SELECT count(*), arg_min(id, first_row, 3) FROM (SELECT "{ccol}" AS id, min(_row) AS '
+                    f"first_row FROM {c.sql()} WHERE {orphan_sql} GROUP BY ALL)").fetchone()
+                distinct = list(first) + [None] * (int(n_distinct) - len(first))
+        if n == 0:
+            return
+        shown = ", ".join(f"'{v}'" for v in list(distinct)[:3])
+        what = f"{ccol} not in {parent}"
+        reason = f"orphan {ccol} (not in {parent})"
+        child = c.kind
+        if action == "exclude":
+            if isinstance(c, StreamedTable):
+                c.exclude_where(con, orphan_sql, reason)
+            else:
+                c.exclude(orphan, reason)
+        elif action == "keep":
+            result.notes.append(f"{child}: {n:,} row(s) ({len(distinct):,} IDs) have a {what}; kept by "
+                                "policy (intake.orphan_ids: keep).")
+        else:
+            result.problems.append(Problem(
+                file=c.source, column=ccol, rows=tuple(int(r) for r in list(rows)[:MAX_ROWS_SHOWN]), n_rows=n,
+                message=(f"{n:,} row(s) have a {ccol} that is not in the {parent} file ({p.source}): "
+                         f"{len(distinct):,} distinct ID(s), e.g. {shown}."),
+                fix=(f"check that both files come from the same extract and that the IDs are written the "
+                     f"same way (leading zeros, prefixes); or set intake.orphan_ids: exclude to drop "
+                     f"these rows (keep to accept them)."),
+            ))
+    finally:
+        con.close()

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cvkit.data.limits import Limits
+from cvkit.data.wide import WideFormat
 
 __all__ = ["IntakePolicy", "FileSpec", "Action"]
 
@@ -90,7 +91,13 @@ class FileSpec(BaseModel):
     attributes : list of str, optional
         ``choice``: the attribute columns; ``utilities``: the level columns.
         Default: every column that is not a fixed column; when given, other
-        columns are ignored. Ignored for the other data sets.
+        columns are ignored. Ignored for the other data sets. For ``choice``
+        it defaults to the attributes of ``analyses.discrete_choice.attributes``
+        (one list for the whole engagement).
+    wide : WideFormat, optional
+        ``choice`` only: the file has one row per choice situation; how its
+        columns map to alternatives (see :class:`cvkit.data.wide.WideFormat`).
+        Intake reshapes it to the long format.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -108,6 +115,9 @@ class FileSpec(BaseModel):
     attributes: list[str] | None = Field(
         None, description="choice: the attribute columns; utilities: the level columns (default: every "
                           "column that is not a fixed one; when given, other columns are ignored).")
+    wide: WideFormat | None = Field(
+        None, description="choice only: one row per choice situation (wide format); how columns map to "
+                          "alternatives. Intake reshapes it to one row per alternative.")
 
     @field_validator("thousands")
     @classmethod

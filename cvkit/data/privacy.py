@@ -236,10 +236,16 @@ def protect(result: Intake, options: PrivacyOptions) -> dict[str, object]:
                 record["personal_columns_dropped"].append(f"{kind}.{col}")
                 result.notes.append(f"{kind}: column '{col}' looks like {reason}; it is not part of the "
                                     f"{kind} schema, so it was dropped at intake and reaches no output.")
-        for col in table.df.columns:
+        streamed = getattr(table, "streamed", False)
+        for col in (table.columns_found if streamed else table.df.columns):
             is_id = col in ID_NAMESPACES
             by_name = None if col in {c.name for c in table.schema.columns} else personal_reason(col)
-            what, mask = _value_reason(table.df[col], is_id)
+            if streamed:
+                what, rows, n_hits = _streamed_value_reason(table, col, is_id)
+            else:
+                what, mask = _value_reason(table.df[col], is_id)
+                rows = tuple(int(r) for r in table.row_numbers[mask.to_numpy()][:20]) if what else ()
+                n_hits = int(mask.sum()) if what else None
             if not by_name and not what:
                 continue
             if _allowed(col, options.allow_personal_columns):
@@ -247,7 +253,6 @@ def protect(result: Intake, options: PrivacyOptions) -> dict[str, object]:
                 continue
             if is_id and options.pseudonymise_ids:
                 continue  # hashed below: the raw values never leave intake
-            rows = tuple(int(r) for r in table.row_numbers[mask.to_numpy()][:20]) if what else ()
             if is_id:
                 fix = (f"set privacy.pseudonymise_ids: true (IDs are then replaced by keyed hashes), or list "
                        f"'{col}' in privacy.allow_personal_columns if the client agreed to show them.")
@@ -261,15 +266,16 @@ def protect(result: Intake, options: PrivacyOptions) -> dict[str, object]:
             message = (f"column '{col}' is named like {by_name}" if by_name else
                        f"column '{col}' holds {what}") + "; personal data must not reach the deliverable."
             result.problems.append(Problem(file=table.source, column=col, message=message, fix=fix,
-                                           rows=rows, n_rows=int(mask.sum()) if what else None))
+                                           rows=rows, n_rows=n_hits))
     if not options.pseudonymise_ids:
         return record
     key = read_key(options)
     record["key_fingerprint"] = key_fingerprint(key)
     for namespace in sorted(set(ID_NAMESPACES.values())):
-        cols = [(kind, col) for kind, t in result.tables.items() for col in t.df.columns
+        cols = [(kind, col) for kind, t in result.tables.items()
+                for col in (t.columns_found if getattr(t, "streamed", False) else t.df.columns)
                 if ID_NAMESPACES.get(col) == namespace]
-        raw = pd.concat([result.tables[k].df[c].dropna().astype("str") for k, c in cols]
+        raw = pd.concat([_distinct_ids(result.tables[k], c) for k, c in cols]
                         + [pd.Series([], dtype="str")]).unique()
         hashed = {pseudonymise(v, key, namespace) for v in raw}
         if len(hashed) != len(raw):
@@ -277,8 +283,73 @@ def protect(result: Intake, options: PrivacyOptions) -> dict[str, object]:
                                f"in {options.key_env}.")
         for kind, col in cols:
             t = result.tables[kind]
+            if getattr(t, "streamed", False):
+                _pseudonymise_streamed(t, col, key, namespace)
+                record["pseudonymised"].append(f"{kind}.{col}")
+                continue
             t.df[col] = pseudonymise_series(t.df[col], key, namespace)
             if col in t.excluded:
                 t.excluded[col] = pseudonymise_series(t.excluded[col], key, namespace)
             record["pseudonymised"].append(f"{kind}.{col}")
     return record
+
+
+# --- tables checked out of core (cvkit.data.stream): the same rules as SQL over their Parquet -------
+
+def _streamed_value_reason(table, col: str, is_id: bool) -> tuple[str | None, tuple[int, ...], int | None]:
+    """:func:`_value_reason` for a streamed table: (what, first rows, rows hit)."""
+    dtypes = {c.name: c.dtype for c in table.schema.columns + table.schema.group}
+    if dtypes.get(col, "float") not in ("id", "str", "category"):
+        return None, (), None  # numbers and dates hold no e-mail addresses or phone numbers
+    c = f'"{col}"'
+    email = f"regexp_full_match({c}, {_sql_text(_EMAIL.pattern)})"
+    found = table.query(f"SELECT count_if({email}) AS n, min(_row, 20) FILTER (WHERE {email}) AS rows "
+                        f"FROM {{rows}}")
+    if len(found) and int(found["n"].iloc[0] or 0):
+        return "e-mail addresses", tuple(int(r) for r in found["rows"].iloc[0]), int(found["n"].iloc[0])
+    if is_id:
+        return None, (), None
+    digits = f"length(regexp_replace({c}, '[^0-9]', '', 'g'))"
+    phone = (f"regexp_full_match({c}, {_sql_text(_PHONE.pattern)}) AND {digits} BETWEEN 7 AND 15 AND NOT "
+             f"regexp_full_match({c}, {_sql_text(_ISO_DATE.pattern)}) AND regexp_matches({c}, '[+ ()\\-./]')")
+    found = table.query(f"SELECT count_if({phone}) AS n, count({c}) AS filled, min(_row, 20) FILTER (WHERE {phone}) "
+                        f"AS rows FROM {{rows}}")
+    n = int(found["n"].iloc[0] or 0) if len(found) else 0
+    if n and n >= 0.5 * int(found["filled"].iloc[0]):
+        return "phone numbers", tuple(int(r) for r in found["rows"].iloc[0]), n
+    return None, (), None
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _distinct_ids(table, col: str) -> pd.Series:
+    if getattr(table, "streamed", False):
+        return table.query(f'SELECT DISTINCT "{col}" AS id FROM {{rows}} WHERE "{col}" IS NOT NULL')["id"]\
+            .astype("str")
+    return table.df[col].dropna().astype("str")
+
+
+def _pseudonymise_streamed(table, col: str, key: bytes, namespace: str) -> None:
+    """Replace ``col`` of a streamed table (kept and excluded rows) by pseudonyms, one HMAC per distinct ID."""
+    from cvkit.data.stream import duckdb_connection
+
+    distinct = _distinct_ids(table, col).unique()
+    mapping = pd.DataFrame({"raw": distinct, "pseudo": [pseudonymise(v, key, namespace) for v in distinct]})
+    con = duckdb_connection(table.workdir)
+    try:
+        con.register("_pseudonyms", mapping)
+        table.replace_rows(con, f'SELECT r.* REPLACE (m.pseudo AS "{col}") FROM {{rows}} r '
+                                f'LEFT JOIN _pseudonyms m ON r."{col}" = m.raw ORDER BY r._row')
+        for path in table.excluded_paths:
+            ids = con.execute(f'SELECT DISTINCT "{col}" FROM read_parquet(\'{path}\') WHERE "{col}" IS NOT NULL')\
+                .df()[col].astype("str")
+            more = pd.DataFrame({"raw": ids, "pseudo": [pseudonymise(v, key, namespace) for v in ids]})
+            con.register("_more", more)
+            target = path.with_name(path.stem + ".p.parquet")
+            con.execute(f'COPY (SELECT e.* REPLACE (m.pseudo AS "{col}") FROM read_parquet(\'{path}\') e '
+                        f'LEFT JOIN _more m ON e."{col}" = m.raw ORDER BY e.row) TO \'{target}\' (FORMAT parquet)')
+            os.replace(target, path)
+    finally:
+        con.close()

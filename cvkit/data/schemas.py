@@ -35,7 +35,7 @@ from typing import Literal
 
 from cvkit.resources import load_elements
 
-__all__ = ["Column", "Schema", "SCHEMAS", "ColumnType", "element_slugs"]
+__all__ = ["Column", "Schema", "SCHEMAS", "DATA_KINDS", "ColumnType", "element_slugs"]
 
 ColumnType = Literal["id", "str", "category", "date", "float", "int", "bool"]
 
@@ -272,9 +272,12 @@ def _build() -> dict[str, Schema]:
                      "in each task, attribute columns free (any other column is an attribute)."),
         columns=(
             Column("respondent_id", "id", example="R00042", description="Conjoint respondent identifier."),
-            Column("task", "int", min=0, example="3", description="Choice task number (1, 2, ...)."),
-            Column("alternative", "int", min=0, example="2",
-                   description="Alternative number within the task (1, 2, ...; the none row included)."),
+            Column("task", "int", required=False, min=0, example="3",
+                   description=("Choice task number (1, 2, ...); optional when every respondent answered "
+                                "one task (then 1).")),
+            Column("alternative", "id", example="2",
+                   description=("Alternative within the task: a number (1, 2, ...; the none row included) or "
+                                "the label of a labelled alternative (train, car, ...).")),
             Column("none", "bool", required=False, example="0",
                    description=("1 for the 'none of these' alternative (its attribute cells are empty), "
                                 "else 0; optional when the design has no none option.")),
@@ -302,7 +305,7 @@ def _build() -> dict[str, Schema]:
         used_by=("02_discrete_choice", "03_segmentation"),
     )
     return {s.kind: s for s in (customers, transactions, survey, needs, choice, utilities,
-                                *_campaign_schemas(), _subscriptions())}
+                                *_campaign_schemas(), _subscriptions(), _maxdiff())}
 
 
 def _campaign_schemas() -> tuple[Schema, Schema]:
@@ -379,5 +382,33 @@ def _subscriptions() -> Schema:
     )
 
 
+def _maxdiff() -> Schema:
+    return Schema(
+        kind="maxdiff",
+        one_row_per="respondent x task x item shown",
+        description=("MaxDiff (best-worst scaling) answers in long format: one row per item shown in each "
+                     "task, the most important marked best = 1 and the least important worst = 1. Items "
+                     "are free text; for the elements of value use the element slugs (e.g. saves_time) "
+                     "so notebook 01 ranks the elements from the MaxDiff."),
+        columns=(
+            Column("respondent_id", "id", example="R00042", description="MaxDiff respondent identifier."),
+            Column("version", "int", required=False, nullable=True, min=1, example="3",
+                   description="Questionnaire version of the design (optional)."),
+            Column("task", "int", min=0, example="5", description="MaxDiff task number (1, 2, ...)."),
+            Column("item", "str", example="saves_time", description="Item shown in the task."),
+            Column("best", "bool", example="0",
+                   description="1 for the item chosen as most important in the task, else 0; exactly one per task."),
+            Column("worst", "bool", example="1",
+                   description="1 for the item chosen as least important in the task, else 0; exactly one per task."),
+        ),
+        key=("respondent_id", "task", "item"),
+        used_by=("01_value_drivers", "03_segmentation"),
+    )
+
+
 SCHEMAS: dict[str, Schema] = _build()
+
+DATA_KINDS: tuple[str, ...] = tuple(SCHEMAS)
+"""Every kind of data set an engagement can have, in the order the config and the deliverable list them."""
 """The schema of each data set, by kind."""
+

@@ -121,6 +121,9 @@ def should_stream(kind: str, path: str | Path, *, sheet: str | None = None) -> b
     """
     if kind in _NEVER_STREAMED or kind not in SCHEMAS or sheet is not None:
         return False
+    schema = SCHEMAS[kind]
+    if schema.free == "attributes" or any(c.dtype == "bool" for c in schema.columns + schema.group):
+        return False  # 0/1 flags and conjoint attributes are checked in memory only (survey-sized data)
     text = str(path)
     if _is_glob(text):
         return True
@@ -201,14 +204,15 @@ class StreamedTable:
         """Run ``sql`` (``{rows}`` stands for the kept rows) and return the (small) result."""
         con = duckdb_connection(self.workdir)
         try:
-            return con.execute(sql.format(rows=self.sql()), params or []).df()
+            return con.execute(sql.replace("{rows}", self.sql()), params or []).df()
         finally:
             con.close()
 
     def replace_rows(self, con: duckdb.DuckDBPyConnection, select_sql: str) -> None:
         """Rewrite the kept rows from ``select_sql`` (which may read ``{rows}``)."""
         target = self.rows_path.with_name(self.rows_path.stem + ".next.parquet")
-        con.execute(f"COPY ({select_sql.format(rows=self.sql())}) TO {_lit(str(target))} "
+        select_sql = select_sql.replace("{rows}", self.sql())
+        con.execute(f"COPY ({select_sql}) TO {_lit(str(target))} "
                     "(FORMAT parquet, ROW_GROUP_SIZE 122880)")
         os.replace(target, self.rows_path)
         self.n_rows = int(con.execute(f"SELECT count(*) FROM {self.sql()}").fetchone()[0])
@@ -219,7 +223,9 @@ class StreamedTable:
         if n == 0:
             return 0
         target = self.rows_path.with_name(f"{self.kind}.excluded.{len(self.excluded_paths)}.parquet")
-        cells = ", ".join(f"CAST({_ident(c)} AS VARCHAR) AS {_ident(c)}" for c in self.columns_found)
+        dtypes = {c.name: c.dtype for c in self.schema.columns + self.schema.group}
+        cells = ", ".join(f"{_value_text(_ident(c), dtypes.get(c, 'float'))} AS {_ident(c)}"
+                          for c in self.columns_found)
         con.execute(f"COPY (SELECT _row AS row, {_lit(reason)} AS reason, {cells} FROM {self.sql()} "
                     f"WHERE {condition} ORDER BY _row) TO {_lit(str(target))} (FORMAT parquet)")
         self.excluded_paths.append(target)
@@ -481,7 +487,7 @@ def _is_numeric(sql_type: str) -> bool:
 
 
 class _Columns:
-    """Builds each column's SQL and its checks, mirroring :class:`cvkit.data.load._Checker`."""
+    """Builds each column's SQL and its checks, mirroring :class:`cvkit.data.checker._Checker`."""
 
     def __init__(self, src: _Source, plan: _Plan, policy: IntakePolicy, decimal: str, thousands: str | None,
                  date_format: str | None, config_key: str):
@@ -581,7 +587,7 @@ class _Columns:
                                        f"THEN TRY_CAST(_x{i} AS DOUBLE) END")
             plan.add(2, f"_b{i}", f"({t} IS NOT NULL AND ({n0} IS NULL OR isinf({n0}) OR isnan({n0}))) "
                                   f"OR NOT _ok{i}")
-            from cvkit.data.load import _DECIMAL_COMMA, _GROUPED_NUMBER
+            from cvkit.data.checker import _DECIMAL_COMMA, _GROUPED_NUMBER
             looks = (f"coalesce(regexp_full_match({t}, {_lit(_GROUPED_NUMBER.pattern)}) OR "
                      f"regexp_full_match({t}, {_lit(_DECIMAL_COMMA.pattern)}), false)")
             grouped = plan.flag(3, f"_fg{i}", f"_b{i} AND {looks}", t)
@@ -647,7 +653,7 @@ class _Columns:
 
     # -- dates ----------------------------------------------------------------------------------
     def _date(self, i: int, c: Column, t: str, file_col: str) -> None:
-        from cvkit.data.load import _DATE_SHAPES, _ISO_DATE
+        from cvkit.data.checker import _DATE_SHAPES, _ISO_DATE
 
         plan, col = self.plan, c.name
         if self.typed[col]:
@@ -771,7 +777,7 @@ def stream_load(kind: str, path: str | Path, workdir: str | Path, *, columns: di
     (StreamedTable or None, list of Problem)
         The table is None when the file could not be read or lacks required columns.
     """
-    from cvkit.data.load import _Checker
+    from cvkit.data.checker import _Checker
 
     policy = policy or IntakePolicy()
     label = name or str(path)
@@ -876,8 +882,9 @@ def _finish(con, kind, path, label, src, stage, plan, cols, chk, policy, fixed_p
                   "LEFT JOIN _extra e USING (_row) ORDER BY s._row)")
     con.execute(f"COPY (SELECT _row, {', '.join(out_cols)} FROM {staged} WHERE _reason IS NULL) "
                 f"TO {_lit(str(rows_path))} (FORMAT parquet, ROW_GROUP_SIZE 122880)")
-    cells = ", ".join(f"{_cell_text(cols.text[nm], plan.sparse_text.get(cols.text[nm]))} AS {_ident(nm)}"
-                      for nm in names)
+    dtypes = {c.name: c.dtype for c in fixed_present}
+    cells = ", ".join(f"{_cell_text(cols.text[nm], plan.sparse_text.get(cols.text[nm]), dtypes.get(nm, 'float'))}"
+                      f" AS {_ident(nm)}" for nm in names)
     excluded_path = workdir / f"{kind}.excluded.0.parquet"
     con.execute(f"COPY (SELECT _row AS row, _reason AS reason, {cells} FROM {staged} WHERE _reason IS NOT NULL) "
                 f"TO {_lit(str(excluded_path))} (FORMAT parquet)")
@@ -888,13 +895,19 @@ def _finish(con, kind, path, label, src, stage, plan, cols, chk, policy, fixed_p
     return table, report.problems
 
 
-def _cell_text(text: str, value: str | None) -> str:
+def _value_text(value: str, dtype: str) -> str:
+    """SQL of a checked value as text, as pandas writes it (dates without a time at midnight)."""
+    if dtype == "date":
+        return (f"CASE WHEN CAST({value} AS TIME) = TIME '00:00:00' THEN strftime({value}, '%Y-%m-%d') "
+                f"ELSE CAST({value} AS VARCHAR) END")
+    return f"CAST({value} AS VARCHAR)"
+
+
+def _cell_text(text: str, value: str | None, dtype: str = "float") -> str:
     """SQL of an excluded cell as text: as written, or (where the stage kept only the value) the value."""
     if value is None:
         return f"CAST({text} AS VARCHAR)"
-    as_text = (f"CASE WHEN typeof({value}) = 'TIMESTAMP' AND CAST({value} AS TIME) = TIME '00:00:00' "
-               f"THEN strftime(CAST({value} AS TIMESTAMP), '%Y-%m-%d') ELSE CAST({value} AS VARCHAR) END")
-    return f"coalesce(CAST({text} AS VARCHAR), {as_text})"
+    return f"coalesce(CAST({text} AS VARCHAR), {_value_text(value, dtype)})"
 
 
 def _empty_sql(c: Column) -> str:

@@ -44,6 +44,7 @@ import pandas as pd
 import cvkit
 from cvkit.datasets import _demo_params as P
 from cvkit.datasets.demo_campaigns import make_campaigns
+from cvkit.datasets.demo_maxdiff import make_maxdiff
 from cvkit.resources import load_elements
 
 __all__ = [
@@ -55,7 +56,8 @@ __all__ = [
 ]
 
 #: Data sets of the demo engagement, in the order they are written.
-DEMO_KINDS: tuple[str, ...] = ("customers", "transactions", "survey", "needs", "choice", "campaigns", "responses")
+DEMO_KINDS: tuple[str, ...] = ("customers", "transactions", "survey", "needs", "choice", "maxdiff", "campaigns",
+                               "responses")
 
 ANALYSIS_DATE = pd.Timestamp("2026-06-30")
 ACQUISITION_START = pd.Timestamp("2024-07-01")
@@ -244,6 +246,9 @@ class DemoEngagement:
     campaigns: pd.DataFrame | None = None
     responses: pd.DataFrame | None = None
     campaign_truth: dict[str, Any] | None = None
+    # MaxDiff on the elements of value (cvkit.datasets.demo_maxdiff), own RNG stream.
+    maxdiff: pd.DataFrame | None = None
+    maxdiff_truth: dict[str, Any] | None = None
 
     def data(self, kind: str) -> pd.DataFrame:
         """The data set of that kind (one of :data:`DEMO_KINDS`)."""
@@ -285,6 +290,8 @@ class DemoEngagement:
         }
         if self.campaign_truth is not None:
             truth["campaigns"] = self.campaign_truth
+        if self.maxdiff_truth is not None:
+            truth["maxdiff"] = self.maxdiff_truth
         path = folder / "truth.json"
         path.write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         paths["truth"] = path
@@ -661,9 +668,11 @@ def make_demo(seed: int = 2026) -> DemoEngagement:
         },
     )
     campaigns, responses, campaign_truth = make_campaigns(customers, transactions, int(seed))
+    maxdiff, maxdiff_truth = make_maxdiff(respondent_ids, rseg, needs_prof, int(seed))
     return DemoEngagement(customers=customers, transactions=transactions, survey=survey,
                           needs=needs, choice=choice, truth=truth, seed=seed, campaigns=campaigns,
-                          responses=responses, campaign_truth=campaign_truth)
+                          responses=responses, campaign_truth=campaign_truth, maxdiff=maxdiff,
+                          maxdiff_truth=maxdiff_truth)
 
 
 def _cache_root() -> Path:
@@ -683,7 +692,7 @@ def _fingerprint(seed: int) -> str:
     """
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for f in (here / "demo.py", here / "_demo_params.py", here / "demo_campaigns.py"):
+    for f in (here / "demo.py", here / "_demo_params.py", here / "demo_campaigns.py", here / "demo_maxdiff.py"):
         h.update(f.read_bytes())
     h.update(load_elements()["element"].str.cat(sep=",").encode())
     h.update(f"numpy={np.__version__};pandas={pd.__version__};seed={seed}".encode())

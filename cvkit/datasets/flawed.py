@@ -3,7 +3,8 @@
 Each case starts from the demo engagement (:func:`cvkit.datasets.make_demo`) and plants one problem an
 analyst must catch before presenting results: intake errors in the client's files, or a statistical
 trap (a biased survey sample, a collinear driver set, needs data without segments, a conjoint with
-dominated concepts, a transaction log too short for CLV). :func:`write_flawed_engagements` writes one
+dominated concepts, a transaction log too short for CLV); one control case is clean. Trainees see the
+cases under neutral names (:data:`CASES`). :func:`write_flawed_engagements` writes one
 folder per case with the data files and a ``README.md`` (what the client sent); :data:`FLAWS` says
 what is wrong, which cvkit diagnostic shows it, and what the analyst should conclude (the facilitator's
 answer key, used by the training checks).
@@ -21,7 +22,7 @@ import pandas as pd
 
 from cvkit.datasets.demo import make_demo
 
-__all__ = ["Flaw", "FLAWS", "CONCLUSIONS", "flawed_data", "write_flawed_engagements"]
+__all__ = ["Flaw", "FLAWS", "CASES", "CONCLUSIONS", "flawed_data", "write_flawed_engagements"]
 
 #: The conclusions a trainee chooses from (one letter per case).
 CONCLUSIONS = {
@@ -99,6 +100,13 @@ FLAWS: dict[str, Flaw] = {f.name: f for f in (
          "Every task has a concept that is at least as good on every ordered attribute and no more expensive: "
          "respondents pick it without trading off.",
          "f"),
+    Flaw("clean_control", ("survey",),
+         "The brand survey with the 30 elements of value, second wave, for a key driver analysis.",
+         "The checks that fit a survey: base per brand (drivers.survey_base), who answered, correlations "
+         "between the element ratings (survey[elements].corr()).",
+         "Nothing: a random sample of respondents of the demo survey. The control case: diagnostics that "
+         "show nothing alarming mean the results can be presented.",
+         "a"),
     Flaw("short_history", ("transactions",),
          "The purchase log since the programme launch, for the CLV model.",
          "cvkit.clv.summarize(...) for the span of the log (T), then BetaGeoModel().fit(summary).summary().",
@@ -109,44 +117,56 @@ FLAWS: dict[str, Flaw] = {f.name: f for f in (
 )}
 
 
+#: What a trainee sees: neutral case names (``case_3``), so neither a folder nor an answer variable names the
+#: verdict; the facilitator's key is :data:`FLAWS` under ``CASES[case]``. One case (the control) is clean.
+CASES: dict[str, str] = {"case_1": "intake_errors", "case_2": "biased_sample", "case_3": "clean_control",
+                         "case_4": "collinear_drivers", "case_5": "unstable_segmentation",
+                         "case_6": "dominated_design", "case_7": "short_history"}
+# Random stream of each case (fixed, so adding a case never changes the data of the others).
+_STREAM = {"biased_sample": 0, "collinear_drivers": 1, "dominated_design": 2, "intake_errors": 3,
+           "short_history": 4, "unstable_segmentation": 5, "clean_control": 6}
+
+
 def flawed_data(name: str, seed: int = 2026) -> dict[str, pd.DataFrame]:
     """The data frames of one flawed case, by kind.
 
     Parameters
     ----------
     name : str
-        A key of :data:`FLAWS`.
+        A key of :data:`FLAWS` or of :data:`CASES`.
     seed : int
         Seed of the demo engagement and of the planted problems.
     """
+    name = CASES.get(name, name)
     if name not in FLAWS:
-        raise ValueError(f"unknown flawed case {name!r}. Fix: use one of {sorted(FLAWS)}.")
+        raise ValueError(f"unknown flawed case {name!r}. Fix: use one of {sorted(FLAWS)} or {sorted(CASES)}.")
     demo = make_demo(seed=seed)
-    rng = np.random.default_rng([seed, sorted(FLAWS).index(name)])
+    rng = np.random.default_rng([seed, _STREAM[name]])
     return _BUILDERS[name](demo, rng)
 
 
 def write_flawed_engagements(folder: str | Path, seed: int = 2026) -> dict[str, Path]:
-    """Write every flawed case into ``folder/<case>/`` (``<kind>.csv`` files and ``README.md``).
+    """Write every case into ``folder/<case>/`` (``<kind>.csv`` files and ``README.md``), named neutrally.
 
     Returns
     -------
     dict of str to Path
-        Case name -> its folder.
+        Neutral case name (``case_1``, a key of :data:`CASES`) -> its folder.
     """
     root = Path(folder)
     out = {}
-    for name, flaw in FLAWS.items():
-        case = root / name
+    for case_name, name in CASES.items():
+        flaw = FLAWS[name]
+        case = root / case_name
         case.mkdir(parents=True, exist_ok=True)
         for kind, df in flawed_data(name, seed).items():
             df.to_csv(case / f"{kind}.csv", index=False)
         (case / "README.md").write_text(
-            f"# {name.replace('_', ' ').capitalize()}\n\n{flaw.story}\n\nFiles: "
+            f"# {case_name.replace('_', ' ').capitalize()}\n\n{flaw.story}\n\nFiles: "
             + ", ".join(f"`{k}.csv`" for k in flaw.files)
-            + ".\n\nBefore any analysis: is something wrong with these data? (Training material: the data are "
-              "deliberately flawed.)\n")
-        out[name] = case
+            + ".\n\nBefore any analysis: can these data be used as they are? (Training material: most cases are "
+              "deliberately flawed, one is clean.)\n")
+        out[case_name] = case
     return out
 
 
@@ -217,6 +237,13 @@ def _short_history(demo, rng) -> dict[str, pd.DataFrame]:
     return {"transactions": recent.reset_index(drop=True)}
 
 
-_BUILDERS = {"intake_errors": _intake_errors, "biased_sample": _biased_sample,
+def _clean_control(demo, rng) -> dict[str, pd.DataFrame]:
+    survey = demo.survey
+    ids = survey["respondent_id"].unique()
+    keep = rng.choice(ids, size=int(0.6 * len(ids)), replace=False)  # a random sample: nothing planted
+    return {"survey": survey[survey["respondent_id"].isin(keep)].reset_index(drop=True)}
+
+
+_BUILDERS = {"clean_control": _clean_control, "intake_errors": _intake_errors, "biased_sample": _biased_sample,
              "collinear_drivers": _collinear_drivers, "unstable_segmentation": _unstable_segmentation,
              "dominated_design": _dominated_design, "short_history": _short_history}

@@ -25,6 +25,7 @@ from cvkit.data.errors import DataError, Problem
 from cvkit.drivers.kda import check_ratings
 from cvkit.metrics import nps as _nps
 from cvkit.resources import load_elements
+from cvkit.plot.axes import axes_or_new
 
 __all__ = ["LEVELS", "LEVEL_NAMES", "element_scores", "high_score_counts", "high_scores_vs_nps",
            "plot_pyramid", "plot_high_scores_vs_nps", "element_labels"]
@@ -189,8 +190,7 @@ def plot_high_scores_vs_nps(table: pd.DataFrame, client: str, ax: matplotlib.axe
     Axes
     """
     from cvkit.plot import brand_palette
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.5))
+    ax = axes_or_new(ax, (7, 4.5))
     pal = brand_palette(table["brand"], client)
     for _, r in table.iterrows():
         ax.errorbar(r["n_high"], r["nps"], yerr=[[r["nps"] - r["nps_low"]], [r["nps_high"] - r["nps"]]],
@@ -202,6 +202,17 @@ def plot_high_scores_vs_nps(table: pd.DataFrame, client: str, ax: matplotlib.axe
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_title("More elements scored high, higher NPS?")
     return ax
+
+
+def _tile_label(name: str, width: int = 10) -> str:
+    """An element's name in lines of at most ``width`` characters (a long word split with a hyphen)."""
+    words = []
+    for word in str(name).replace("/", "/ ").split():
+        while len(word) > width + 1:
+            words.append(word[:width - 2] + "-")
+            word = word[width - 2:]
+        words.append(word)
+    return "\n".join(textwrap.wrap(" ".join(words), width, break_long_words=False, break_on_hyphens=False))
 
 
 def plot_pyramid(scores: pd.DataFrame, client: str, competitor: str | None = None,
@@ -252,48 +263,54 @@ def plot_pyramid(scores: pd.DataFrame, client: str, competitor: str | None = Non
     norm = Normalize(vmin=float(np.nanmin(vals.to_numpy())), vmax=float(np.nanmax(vals.to_numpy())))
     colormap = sns.color_palette(cmap, as_cmap=True)
     levels = [lv for lv in LEVELS if lv in set(meta["level"])]
-    widest = max((meta["level"] == lv).sum() for lv in levels)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9.5 * len(panel), 0.9 * len(levels) * 1.6 + 1))
-    tile_w, tile_h, gap_x = 1.0, 1.6, 1.5
+    # A level wider than 10 tiles (the 14 functional elements) takes two rows, so each tile is wide
+    # enough for its name at 9 pt when the chart is shown at page width.
+    rows: list[tuple[str, list[str], bool]] = []
+    for lv in levels:
+        els = list(meta[meta["level"] == lv].sort_values("order").index)
+        half = (len(els) + 1) // 2 if len(els) > 10 else len(els)
+        parts = [els[half:], els[:half]] if half < len(els) else [els]
+        rows += [(lv, part, i == len(parts) - 1) for i, part in enumerate(parts)]
+    widest = max(len(els) for _, els, _ in rows)
+    tile_w, tile_h, gap_y = 1.0, 1.35, 0.7
+    block = len(rows) * tile_h + gap_y  # one brand's pyramid, stacked vertically
+    ax = axes_or_new(ax, (11, 4.6 * len(panel) + 0.6))
     for p_i, brand in enumerate(panel):
-        x0 = p_i * (widest * tile_w + gap_x)
-        for row, lv in enumerate(levels):
-            els = meta[meta["level"] == lv].sort_values("order").index
-            start = x0 + (widest - len(els)) * tile_w / 2
+        y0 = (len(panel) - 1 - p_i) * block  # the client on top
+        for row, (lv, els, named) in enumerate(rows):
+            start = (widest - len(els)) * tile_w / 2
+            y = y0 + row * tile_h
             for i, e in enumerate(els):
                 v = vals.loc[e, brand]
                 colour = colormap(norm(v)) if np.isfinite(v) else (0.9, 0.9, 0.9, 1)
                 is_high = bool(high.loc[e, brand]) if e in high.index else False
-                ax.add_patch(Rectangle((start + i * tile_w, row * tile_h), tile_w * 0.96, tile_h * 0.94,
+                ax.add_patch(Rectangle((start + i * tile_w, y), tile_w * 0.96, tile_h * 0.94,
                                        facecolor=colour, edgecolor="black" if is_high else "white",
                                        linewidth=2.0 if is_high else 0.5))
                 lum = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
                 txt_c = "white" if lum < 0.5 else "black"
-                label = "\n".join(textwrap.wrap(str(meta.loc[e, "name"]).replace("/", "/ "), 10,
-                                                  break_long_words=False))
                 score = f"{v:.0f}{'%' if pct else ''}" if pct else f"{v:.1f}"
                 cx = start + i * tile_w + tile_w * 0.48
-                ax.text(cx, row * tile_h + tile_h * 0.66, label, ha="center", va="center", fontsize=5,
-                        color=txt_c)
-                ax.text(cx, row * tile_h + tile_h * 0.30, score, ha="center", va="center", fontsize=7,
+                ax.text(cx, y + tile_h * 0.70, _tile_label(meta.loc[e, "name"], 10), ha="center", va="center",
+                        fontsize=9, color=txt_c, linespacing=0.95)
+                ax.text(cx, y + tile_h * 0.32, score, ha="center", va="center", fontsize=10,
                         color=txt_c, fontweight="bold")
                 if competitor and brand == client and np.isfinite(vals.loc[e, competitor]):
                     g = v - vals.loc[e, competitor]
                     big = abs(g) >= gap_threshold
-                    ax.text(cx, row * tile_h + tile_h * 0.1, f"{g:+.0f}" if pct else f"{g:+.1f}", ha="center",
-                            va="center", fontsize=6, color=txt_c, fontweight="bold" if big else "normal")
-        for row, lv in enumerate(levels):
-            if p_i == 0:
-                ax.text(x0 - 0.2, row * tile_h + tile_h / 2, LEVEL_NAMES.get(lv, lv), ha="right", va="center",
-                        fontsize=8, color="0.3")
-        ax.text(x0 + widest * tile_w / 2, len(levels) * tile_h + 0.2, brand, ha="center", va="bottom",
+                    ax.text(cx, y + tile_h * 0.11, f"{g:+.0f}" if pct else f"{g:+.1f}", ha="center",
+                            va="center", fontsize=9, color=txt_c, fontweight="bold" if big else "normal")
+            if named:
+                two_rows = sum(r[0] == lv for r in rows) > 1  # the name sits between its two rows
+                ax.text(-0.2, y if two_rows else y + tile_h / 2, LEVEL_NAMES.get(lv, lv),
+                        ha="right", va="center", fontsize=10, color="0.3")
+        ax.text(widest * tile_w / 2, y0 + len(rows) * tile_h + 0.08, brand, ha="center", va="bottom",
                 fontsize=12, fontweight="bold")
-    ax.set_xlim(-2.6, len(panel) * (widest * tile_w + gap_x) - gap_x + 0.2)
-    ax.set_ylim(-0.2, len(levels) * tile_h + 0.9)
+    ax.set_xlim(-1.9, widest * tile_w + 0.1)
+    ax.set_ylim(-0.2, len(panel) * block - gap_y + 0.5)
     ax.set_axis_off()
     sm = plt.cm.ScalarMappable(norm=norm, cmap=colormap)
-    cb = ax.figure.colorbar(sm, ax=ax, fraction=0.025, pad=0.01)
+    cb = ax.figure.colorbar(sm, ax=ax, fraction=0.02, pad=0.01)
     cb.set_label("share rating 8+ (%)" if pct else "mean rating (0-10)")
     what = "share of customers rating 8+" if pct else "mean rating"
     vs = f"; small figures on {client}'s tiles: gap to {competitor}" if competitor else ""

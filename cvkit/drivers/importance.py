@@ -33,7 +33,6 @@ regression", Multivariate Behavioral Research 35(1).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from math import factorial
 
@@ -47,15 +46,6 @@ __all__ = [
     "weighted_corr", "subset_r2", "shapley_from_subsets", "shapley_exact", "shapley_sampled",
     "relative_weights", "standardized_betas", "check_correlation", "bootstrap_counts",
 ]
-
-
-def _single_threaded(fn):
-    """Decorator: run ``fn`` inside :func:`cvkit._threads.one_blas_thread`."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with one_blas_thread():
-            return fn(*args, **kwargs)
-    return wrapper
 
 
 # --------------------------------------------------------------------------- correlations
@@ -319,7 +309,7 @@ def shapley_exact(R: np.ndarray) -> np.ndarray:
     return shapley_from_subsets(subset_r2(R))
 
 
-@_single_threaded
+@one_blas_thread()
 def shapley_sampled(R: np.ndarray, n_permutations: int = 2000, rng: np.random.Generator | None = None,
                     *, batch: int = 2000) -> tuple[np.ndarray, np.ndarray]:
     """Shapley values by sampling orders of entry, with Monte Carlo standard errors.
@@ -370,7 +360,7 @@ def shapley_sampled(R: np.ndarray, n_permutations: int = 2000, rng: np.random.Ge
 
 # --------------------------------------------------------------------------- relative weights, betas
 
-@_single_threaded
+@one_blas_thread()
 def relative_weights(R: np.ndarray) -> np.ndarray:
     """Johnson's (2000) relative weights from a correlation matrix (batched).
 
@@ -402,7 +392,7 @@ def relative_weights(R: np.ndarray) -> np.ndarray:
     return np.einsum("...jk,...k->...j", Lam ** 2, beta_star ** 2)
 
 
-@_single_threaded
+@one_blas_thread()
 def standardized_betas(R: np.ndarray) -> np.ndarray:
     """Standardised regression coefficients ``R_xx^{-1} r_xy`` (batched), shape (p,) or (B, p)."""
     R = np.asarray(R, dtype=float)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import matplotlib.axes
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -14,6 +13,7 @@ from cvkit.estimator import check_is_fitted
 from cvkit.exceptions import DataError, FitError, Problem
 from cvkit.drivers.importance import (bootstrap_counts, check_correlation, relative_weights, shapley_exact,
                                       shapley_sampled, standardized_betas, weighted_corr)
+from cvkit.plot.axes import axes_or_new
 
 __all__ = ["KeyDriverAnalysis", "DriverTree", "check_ratings"]
 
@@ -407,8 +407,7 @@ class KeyDriverAnalysis:
         imp = self.importance_.sort_values(measure, ascending=False)
         if top:
             imp = imp.head(top)
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 0.35 * len(imp) + 1.2))
+        ax = axes_or_new(ax, (8, 0.35 * len(imp) + 1.2))
         names = [(labels or {}).get(d, d) + (" (-)" if s < 0 else "") for d, s in zip(imp.index, imp["sign"])]
         y = np.arange(len(imp))[::-1]
         pct = 100 * imp[measure] / self.r2_
@@ -488,8 +487,7 @@ class DriverTree:
         meds = list(self.branches_)
         leaves = {m: self.branches_[m].importance_.head(top) for m in meds}
         n_leaves = sum(len(v) for v in leaves.values())
-        if ax is None:
-            _, ax = plt.subplots(figsize=(10, 0.45 * n_leaves + 1.5))
+        ax = axes_or_new(ax, (10, 0.45 * n_leaves + 1.5))
         ax.set_axis_off()
         ys, y = {}, n_leaves - 0.5
         box = dict(boxstyle="round,pad=0.3", fc="white", ec=ACCENT)

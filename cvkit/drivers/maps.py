@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import matplotlib.axes
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from cvkit.data.errors import DataError, Problem
 from cvkit.drivers.kda import KeyDriverAnalysis, check_ratings
 from cvkit.metrics import EVEResult
+from cvkit.plot.axes import axes_or_new
 
 __all__ = ["QUADRANTS", "importance_performance", "plot_importance_performance", "gap_table",
            "plot_gaps", "value_map", "plot_value_map", "plot_eve", "action_table", "survey_base", "plot_nps"]
@@ -125,8 +125,7 @@ def plot_importance_performance(table: pd.DataFrame, ax: matplotlib.axes.Axes | 
     Axes
     """
     from cvkit.plot import CLIENT_COLOR, COMPETITOR_COLORS
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 6))
+    ax = axes_or_new(ax, (9, 6))
     ic, pc = table.attrs.get("importance_cut"), table.attrs.get("performance_cut")
     has_comp = "competitor_performance" in table
     if has_comp:
@@ -138,9 +137,8 @@ def plot_importance_performance(table: pd.DataFrame, ax: matplotlib.axes.Axes | 
                    alpha=0.6, label=table.attrs.get("competitor") or "competitor", zorder=2)
     ax.scatter(table["performance"], table["importance"], s=45, color=CLIENT_COLOR, zorder=3,
                label=table.attrs.get("client") or "client")
-    for _, r in table.head(label_top).iterrows():
-        ax.annotate(r["label"], (r["performance"], r["importance"]), xytext=(5, 3), textcoords="offset points",
-                    fontsize=8)
+    texts = [ax.text(r["performance"], r["importance"], r["label"], fontsize=9, zorder=4)
+             for _, r in table.head(label_top).iterrows()]
     if ic is not None:
         ax.axhline(ic, color="0.4", lw=1, ls="--")
     if pc is not None:
@@ -149,10 +147,11 @@ def plot_importance_performance(table: pd.DataFrame, ax: matplotlib.axes.Axes | 
     x_lo, x_hi = float(np.nanmin(xs)), float(np.nanmax(xs))
     pad = 0.08 * (x_hi - x_lo or 1)
     ax.set_xlim(x_lo - pad, x_hi + pad)
-    y_hi = float(table["importance"].max()) * 1.12
-    ax.set_ylim(0, y_hi)
-    corners = {"concentrate here": (0.02, 0.97, "left"), "keep up the good work": (0.98, 0.97, "right"),
-               "low priority": (0.02, 0.02, "left"), "possible overkill": (0.98, 0.02, "right")}
+    # Head- and foot-room with no data in it: the quadrant names sit there, never on a dot.
+    y_top = float(table["importance"].max())
+    ax.set_ylim(-0.1 * y_top, y_top * 1.14)
+    corners = {"concentrate here": (0.01, 0.99, "left"), "keep up the good work": (0.99, 0.99, "right"),
+               "low priority": (0.01, 0.01, "left"), "possible overkill": (0.99, 0.01, "right")}
     for name, (x, y, ha) in corners.items():
         ax.text(x, y, name, transform=ax.transAxes, ha=ha, va="top" if y > 0.5 else "bottom", fontsize=9,
                 color="0.35", style="italic")
@@ -160,9 +159,20 @@ def plot_importance_performance(table: pd.DataFrame, ax: matplotlib.axes.Axes | 
     ax.set_xlabel("performance: " + ("mean rating (0-10)" if perf == "mean" else "share rating 8+"))
     ax.set_ylabel("derived importance (% of R²)")
     ax.set_title("Importance vs performance")
-    if has_comp:
-        ax.legend(loc="center right")
+    if has_comp:  # outside the data
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    _repel(ax, texts)
     return ax
+
+
+def _repel(ax: matplotlib.axes.Axes, texts: list) -> None:
+    """Move point labels apart (adjustText) so no two names overlap; a thin line joins a moved name to its dot."""
+    if not texts:
+        return
+    from adjustText import adjust_text
+
+    adjust_text(texts, ax=ax, expand=(1.15, 1.4), arrowprops=dict(arrowstyle="-", color="0.5", lw=0.5),
+                min_arrow_len=8)
 
 
 def gap_table(scores: pd.DataFrame, client: str, competitors: Sequence[str] | None = None, *,
@@ -229,8 +239,7 @@ def plot_gaps(gaps: pd.DataFrame, competitor: str | None = None, ax: matplotlib.
     g = gaps.loc[list(order)] if order is not None else gaps
     if top:
         g = g.head(top)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.3 * len(g) + 1.2))
+    ax = axes_or_new(ax, (8, 0.3 * len(g) + 1.2))
     y = np.arange(len(g))[::-1]
     colours = [CLIENT_COLOR if v >= 0 else COMPETITOR_COLORS[0] for v in g[col]]
     ax.barh(y, g[col], color=colours)
@@ -323,8 +332,7 @@ def plot_value_map(table: pd.DataFrame, client: str, ax: matplotlib.axes.Axes | 
     Axes
     """
     from cvkit.plot import brand_palette
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 6))
+    ax = axes_or_new(ax, (6.5, 6))
     pal = brand_palette(table["brand"], client)
     lo = float(min(table["rel_price"].min(), table["rel_quality"].min())) - 0.08
     hi = float(max(table["rel_price"].max(), table["rel_quality"].max())) + 0.08
@@ -374,8 +382,7 @@ def plot_eve(eve: EVEResult, currency: str = "EUR", ax: matplotlib.axes.Axes | N
     """
     from cvkit.plot import ACCENT, CLIENT_COLOR, COMPETITOR_COLORS, currency_axis, format_currency
     t = eve.table()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(max(6, 1.4 * len(t)), 4.5))
+    ax = axes_or_new(ax, (max(6, 1.4 * len(t)), 4.5))
     running = 0.0
     for i, r in t.iterrows():
         if r["kind"] in ("reference", "total"):
@@ -391,9 +398,12 @@ def plot_eve(eve: EVEResult, currency: str = "EUR", ax: matplotlib.axes.Axes | N
         ax.text(i, bottom + height, format_currency(r["value"], currency), ha="center", va="bottom", fontsize=9)
     if price is not None:
         ax.axhline(price, color="black", ls="--", lw=1)
-        ax.text(len(t) - 0.6, price, f"price {format_currency(price, currency)}", ha="right", va="bottom",
-                fontsize=9)
-    ax.set_xticks(range(len(t)), ["\n".join(_wrap(s)) for s in t["item"]], fontsize=8)
+        # The label sits in the margin right of the bars, never on one.
+        ax.set_xlim(-0.5, len(t) - 0.5)
+        ax.annotate(f"price\n{format_currency(price, currency)}", xy=(1.0, price), xycoords=("axes fraction", "data"),
+                    xytext=(4, 0), textcoords="offset points", ha="left", va="center", fontsize=9)
+    ax.set_xticks(range(len(t)), ["\n".join(_wrap(s)) for s in t["item"]], fontsize=9)
+    ax.set_ylabel(f"value per customer ({currency})")
     currency_axis(ax, currency)
     ax.set_title("Economic value to the customer (value-based price ceiling)")
     return ax
@@ -507,8 +517,7 @@ def plot_nps(table: pd.DataFrame, client: str, ax: matplotlib.axes.Axes | None =
     Axes
     """
     from cvkit.plot import brand_palette
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.5 * len(table) + 1.6))
+    ax = axes_or_new(ax, (7, 0.5 * len(table) + 1.6))
     palette = brand_palette(table[brand_col].astype(str), client)
     shown = table.dropna(subset=["value"]).sort_values("value")
     hidden = [str(b) for b in table.loc[table["value"].isna(), brand_col]]

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cvkit.data import FileSpec, IntakePolicy, limits
+from cvkit.data.schemas import DATA_KINDS as DATA_SET_KINDS
 from cvkit.engagement.parameters import NOTEBOOKS_DIR, check_values, notebook_parameters
 from cvkit.data.privacy import PrivacyOptions
 from cvkit.exceptions import ConfigError
@@ -28,8 +29,7 @@ from cvkit.exceptions import ConfigError
 __all__ = ["Analysis", "ANALYSES", "OVERVIEW", "SYNTHESIS", "COMMON_PARAMETERS", "DATA_KINDS", "ConfigError",
            "Engagement", "load_config", "ReportOptions"]
 
-DATA_KINDS = ("customers", "transactions", "survey", "needs", "choice", "utilities", "campaigns", "responses",
-              "subscriptions")
+DATA_KINDS = DATA_SET_KINDS  # the one list: cvkit.data.schemas.DATA_KINDS
 
 # Parameters the runner fills for every notebook; they are not part of an analysis section.
 COMMON_PARAMETERS = ("client", "client_name", "currency", "locale", "analysis_date", "seed", "output_dir")
@@ -100,11 +100,15 @@ class DataFiles(_Strict):
     campaigns: FileSpec | None = None
     responses: FileSpec | None = None
     subscriptions: FileSpec | None = None
+    maxdiff: FileSpec | None = None
 
     @field_validator("*", mode="before")
     @classmethod
     def _path_shorthand(cls, value: Any) -> Any:
-        # `transactions: data/transactions.csv` is shorthand for `{path: data/transactions.csv}`.
+        # `transactions: data/transactions.csv` is shorthand for `{path: data/transactions.csv}`;
+        # `choice: none` (or an empty value) says the engagement has no such data set.
+        if isinstance(value, str) and value.strip().lower() in ("none", ""):
+            return None
         return {"path": value} if isinstance(value, str) else value
 
     def given(self) -> dict[str, FileSpec]:
@@ -153,6 +157,9 @@ class Engagement(_Strict):
 
     # Set by load_config, not read from YAML.
     config_path: Path | None = Field(default=None, exclude=True)
+    # Analysis parameters resolved against the data after intake (analysis key -> name -> value);
+    # see cvkit.engagement.choice_settings. Passed to the notebooks over what the YAML says.
+    resolved: dict[str, dict[str, Any]] = Field(default_factory=dict, exclude=True)
 
     @property
     def base_dir(self) -> Path:
@@ -199,7 +206,7 @@ class Engagement(_Strict):
         return section.enabled
 
     def analysis_parameters(self, key: str) -> dict[str, Any]:
-        return getattr(self.analyses, key).parameters()
+        return {**getattr(self.analyses, key).parameters(), **self.resolved.get(key, {})}
 
 
 def load_config(path: str | Path) -> Engagement:
@@ -252,7 +259,7 @@ def load_config(path: str | Path) -> Engagement:
         raise ConfigError(path, _explain(exc, raw)) from None
     cfg.config_path = path.resolve()
     cfg.intake.as_of = cfg.analysis_date  # rows dated after it are future-dated (intake.future_dates)
-    problems = _check_files(cfg) + _check_analyses(cfg)
+    problems = _check_files(cfg) + _check_analyses(cfg) + _one_attribute_list(cfg)
     if problems:
         raise ConfigError(path, problems)
     return cfg
@@ -342,6 +349,27 @@ def _check_files(cfg: Engagement) -> list[str]:
                             "folder (e.g. data/) and give its path relative to it, or give an absolute path "
                             "if the file is meant to be shared.")
     return problems
+
+
+def _one_attribute_list(cfg: Engagement) -> list[str]:
+    """``analyses.discrete_choice.attributes`` is the engagement's one attribute list; intake reads those columns.
+
+    ``data.choice.attributes`` (the columns intake keeps) defaults to it; when both are
+    written they must name the same attributes.
+    """
+    spec = cfg.data.choice
+    declared = cfg.analyses.discrete_choice.parameters().get("attributes")
+    if spec is None or not isinstance(declared, dict):
+        return []
+    names = [str(a) for a in declared]
+    if spec.attributes is None:
+        spec.attributes = names
+        return []
+    if sorted(spec.attributes) != sorted(names):
+        return [f"data.choice.attributes {spec.attributes} and analyses.discrete_choice.attributes {names} name "
+                "different attributes. Fix: delete data.choice.attributes; the attribute list (with levels) "
+                "lives in analyses.discrete_choice.attributes and intake reads those columns."]
+    return []
 
 
 def _check_analyses(cfg: Engagement) -> list[str]:

@@ -17,7 +17,7 @@ import types
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from cvkit.engagement.parameters import _TYPES, accepts
 
 from cvkit.exceptions import ParameterError
 
@@ -56,14 +56,12 @@ def check_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
         if name not in namespace:
             problems.append(f"parameter '{name}' is declared but has no value")
             continue
-        try:
-            values[name] = TypeAdapter(annotation).validate_python(namespace[name], strict=False)
-        except ValidationError as exc:
-            reason = exc.errors()[0]["msg"]
-            problems.append(
-                f"parameter '{name}' = {namespace[name]!r} is not a valid {_type_name(annotation)} "
-                f"({reason}); fix: give a {_type_name(annotation)} value"
-            )
+        type_name, value = _type_name(annotation), namespace[name]
+        if type_name not in _TYPES or not accepts(type_name, value):
+            problems.append(f"parameter '{name}' = {value!r} is not a valid {type_name} (it is a "
+                            f"{type(value).__name__}); fix: give a {type_name} value")
+            continue
+        values[name] = float(value) if type_name == "float" else value
     for name, value in namespace.items():
         if name.startswith("_") or name in declared or name in _IPYTHON_NAMES:
             continue

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ import matplotlib.figure
 import pandas as pd
 
 from cvkit.data.formulas import neutralise_frame
+from cvkit.jsonable import json_default, plain_nested
 
 __all__ = ["Outputs"]
 
@@ -52,6 +54,7 @@ class Outputs:
         self.root = Path(output_dir) if str(output_dir) else None
         self.tables: dict[str, Path] = {}
         self.figures: dict[str, Path] = {}
+        self.files: dict[str, Path] = {}
         self._results: dict[str, Any] = {}
         self._section: dict[str, Any] | None = None
 
@@ -100,6 +103,30 @@ class Outputs:
                 fig.savefig(folder / f"{name}.svg", bbox_inches="tight", metadata={"Date": None})
             self.figures[name] = folder / f"{name}.png"
 
+    def file(self, name: str, write: Callable[..., Any], **options: Any) -> Path | None:
+        """Write a file that is not a table (e.g. the typing tool) as ``tables/<analysis>/<name>``.
+
+        ``write(path, **options)`` writes it; nothing is written (and None returned) when
+        writing is disabled. ``name`` is lower-case letters, digits and '_' plus an extension.
+        """
+        stem, dot, ext = name.rpartition(".")
+        if not dot or not ext.isalnum():
+            raise ValueError(f"file name {name!r} needs an extension, e.g. 'typing_tool.xlsx'")
+        self._check(stem, {})
+        if name in self.files:
+            raise ValueError(f"{self.analysis}: output {name!r} was already written by this notebook")
+        if self.root is None:
+            return None
+        path = self.root / "tables" / self.analysis / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(path, **options)
+        self.files[name] = path
+        return path
+
+    def text(self, name: str, text: str) -> Path | None:
+        """Write ``text`` (UTF-8) as ``tables/<analysis>/<name>`` (see :meth:`file`)."""
+        return self.file(name, lambda path: path.write_text(text, encoding="utf-8"))
+
     def result(self, key: str, value: Any, *, unit: str | None = None, label: str | None = None) -> Any:
         """Record one key figure (number, string, list or dict) for the results file."""
         self._results[key] = {"value": value, "unit": unit, "label": label or key}
@@ -139,8 +166,8 @@ class Outputs:
         path = self.root / "results" / f"{self.analysis}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         content = {"schema_version": SCHEMA_VERSION, "analysis": self.analysis,
-                   "key_figures": _no_nan(json.loads(json.dumps(self._results, default=_jsonable))), "section": self._section}
-        path.write_text(json.dumps(content, indent=2, sort_keys=True, default=_jsonable, allow_nan=False) + "\n")
+                   "key_figures": plain_nested(json.loads(json.dumps(self._results, default=json_default))), "section": self._section}
+        path.write_text(json.dumps(content, indent=2, sort_keys=True, default=json_default, allow_nan=False) + "\n")
 
 
 def _has_carriage_return(df: pd.DataFrame) -> bool:
@@ -149,24 +176,3 @@ def _has_carriage_return(df: pd.DataFrame) -> bool:
         return True
     text = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype)]
     return any(df[c].astype(str).str.contains("\r", regex=False).any() for c in text)
-
-
-def _no_nan(obj: Any) -> Any:
-    """NaN (not valid JSON) as null."""
-    if isinstance(obj, float) and obj != obj:
-        return None
-    if isinstance(obj, dict):
-        return {k: _no_nan(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_no_nan(v) for v in obj]
-    return obj
-
-
-def _jsonable(obj: Any) -> Any:
-    if hasattr(obj, "item"):
-        return obj.item()
-    if hasattr(obj, "isoformat"):
-        return obj.isoformat()
-    if isinstance(obj, (set, tuple)):
-        return list(obj)
-    raise TypeError(f"cannot store {type(obj).__name__} in a results file")

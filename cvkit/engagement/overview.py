@@ -7,19 +7,23 @@ analyses stand on and where it is thin.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pathlib import Path
 
 import matplotlib.axes
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
+from cvkit.data.schemas import DATA_KINDS
 from cvkit.engagement.notebook import data_path
 from cvkit.plot import ACCENT, CLIENT_COLOR, brand_palette
 
 __all__ = ["input_files", "excluded_rows", "linkage_table", "plot_transactions_by_month",
            "plot_acquisition_by_month", "breakdown_column", "plot_survey_base", "plot_choice_positions"]
 
-KINDS = ("customers", "transactions", "survey", "needs", "choice", "utilities")
+KINDS = DATA_KINDS
 
 
 def input_files(**values: str) -> dict[str, Path]:
@@ -87,20 +91,38 @@ def _ax(ax: matplotlib.axes.Axes | None) -> matplotlib.axes.Axes:
     return ax if ax is not None else plt.subplots()[1]
 
 
+def _month_ticks(ax: matplotlib.axes.Axes, labels: Sequence[str]) -> None:
+    """At most ~12 month labels at 9 pt, so they never collide however long the log."""
+    step = max(1, int(np.ceil(len(labels) / 12)))
+    ax.set_xticks(range(0, len(labels), step))
+    ax.set_xticklabels([labels[i] for i in range(0, len(labels), step)], rotation=45, ha="right", fontsize=9)
+
+
 def plot_transactions_by_month(transactions: pd.DataFrame, ax: matplotlib.axes.Axes | None = None,
                                currency: str = "EUR") -> matplotlib.axes.Axes:
-    """Bars of revenue per calendar month (left axis) with active customers as a line (right axis)."""
+    """Bars of revenue per calendar month (left axis) with active customers as a line (right axis).
+
+    Each axis is titled with its measure and unit and coloured like its series; one legend, outside the data.
+    """
+    from cvkit.plot import currency_axis, thousands_axis
+
     ax = _ax(ax)
     month = transactions["date"].dt.to_period("M")
     by = transactions.groupby(month).agg(revenue=("amount", "sum"), customers=("customer_id", "nunique"))
-    labels = by.index.astype(str)
-    ax.bar(labels, by["revenue"], color=ACCENT, alpha=0.8, label="Revenue")
-    ax.set_ylabel(f"Revenue ({currency})")
-    ax.tick_params(axis="x", rotation=90, labelsize=8)
+    labels = list(by.index.astype(str))
+    x = np.arange(len(labels))
+    bars = ax.bar(x, by["revenue"], color=ACCENT, alpha=0.8, label=f"Revenue ({currency}, left axis)")
+    ax.set_ylabel(f"Revenue per month ({currency})", color=ACCENT)
+    currency_axis(ax, currency)
+    _month_ticks(ax, labels)
     right = ax.twinx()
-    right.plot(labels, by["customers"], color=CLIENT_COLOR, marker="o", markersize=3, label="Active customers")
-    right.set_ylabel("Active customers")
+    line, = right.plot(x, by["customers"], color=CLIENT_COLOR, marker="o", markersize=3,
+                       label="Active customers (right axis)")
+    right.set_ylabel("Active customers per month (count)", color=CLIENT_COLOR)
+    thousands_axis(right)
+    right.set_ylim(0, None)
     right.grid(False)
+    ax.legend(handles=[bars, line], loc="upper left", bbox_to_anchor=(0, -0.22), ncol=2, frameon=False)
     ax.set_title("Transactions per month")
     return ax
 
@@ -120,25 +142,36 @@ def breakdown_column(customers: pd.DataFrame, preferred: tuple[str, ...] = ("cha
 
 def plot_acquisition_by_month(customers: pd.DataFrame, ax: matplotlib.axes.Axes | None = None,
                               by: str | None = "channel") -> matplotlib.axes.Axes:
-    """Stacked bars of customers acquired per month, split by ``by`` (e.g. channel).
+    """Stacked bars of customers acquired per month, split by ``by`` (e.g. channel), legend outside the bars.
 
     A ``by`` column that is absent or entirely blank gives one bar per month; blank cells of a
-    partly filled column are counted as "not recorded" rather than dropped.
+    partly filled column are counted as "not recorded" rather than dropped. Every category has a
+    colour clearly visible on white.
     """
+    from cvkit.plot import CATEGORY_COLORS, thousands_axis
+
     ax = _ax(ax)
     month = customers["acquisition_date"].dt.to_period("M").astype(str)
-    if by and by in customers.columns and customers[by].notna().any():
-        groups = customers[by].astype("string").fillna("not recorded")
-        table = pd.crosstab(month, groups)
-        table.plot(kind="bar", stacked=True, ax=ax, width=0.85, colormap="Blues_r")
-        ax.set_title(f"Customers acquired per month by {by.replace('_', ' ')}")
+    split = bool(by and by in customers.columns and customers[by].notna().any())
+    if split:
+        table = pd.crosstab(month, customers[by].astype("string").fillna("not recorded"))
     else:
-        counts = month.value_counts().sort_index()
-        ax.bar(counts.index, counts.to_numpy(), width=0.85, color=ACCENT)
-        ax.set_title("Customers acquired per month")
+        table = month.value_counts().sort_index().to_frame("customers")
+    colors = [CATEGORY_COLORS[i % len(CATEGORY_COLORS)] for i in range(table.shape[1])] if split else [ACCENT]
+    bottom = np.zeros(len(table))
+    for color, col in zip(colors, table.columns):
+        ax.bar(np.arange(len(table)), table[col].to_numpy(), bottom=bottom, width=0.85, color=color,
+               label=str(col))
+        bottom += table[col].to_numpy()
     ax.set_xlabel("")
-    ax.set_ylabel("Customers acquired")
-    ax.tick_params(axis="x", rotation=90, labelsize=8)
+    ax.set_ylabel("Customers acquired per month (count)")
+    thousands_axis(ax)
+    _month_ticks(ax, list(table.index.astype(str)))
+    if split:
+        ax.legend(title=str(by).replace("_", " "), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        ax.set_title(f"Customers acquired per month by {str(by).replace('_', ' ')}")
+    else:
+        ax.set_title("Customers acquired per month")
     return ax
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import nbformat
 
-__all__ = ["NotebookParameter", "notebook_parameters", "check_values", "format_parameters", "NOTEBOOKS_DIR"]
+__all__ = ["NotebookParameter", "notebook_parameters", "check_values", "accepts", "format_parameters", "NOTEBOOKS_DIR"]
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -81,6 +81,18 @@ def notebook_parameters(notebook: str | Path) -> dict[str, NotebookParameter]:
     return {p.name: p for p in params}
 
 
+def accepts(type_name: str, value: Any) -> bool:
+    """The one rule for a parameter value: its declared type exactly; an integer also for a float.
+
+    Used for the config's analysis sections (:func:`check_values`) and inside the notebook
+    (:func:`cvkit.engagement.notebook.check_parameters`), so a value valid in one is valid in the other.
+    """
+    expected = _TYPES[type_name]
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return True
+    return isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+
+
 def check_values(values: dict[str, Any], declared: dict[str, NotebookParameter], where: str) -> list[str]:
     """Problems with ``values`` against ``declared`` parameters (empty list if fine).
 
@@ -94,11 +106,7 @@ def check_values(values: dict[str, Any], declared: dict[str, NotebookParameter],
             problems.append(f"{where}.{key}: unknown parameter.{hint} Fix: use one of "
                             f"{', '.join(declared)}.")
             continue
-        expected = _TYPES[declared[key].type]
-        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            ok = True
-        if not ok:
+        if not accepts(declared[key].type, value):
             problems.append(f"{where}.{key}: {value!r} is a {type(value).__name__}, expected "
                             f"{declared[key].type} ({declared[key].help}). Fix: e.g. "
                             f"{key}: {_yaml_repr(declared[key].default)}")

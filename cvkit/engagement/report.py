@@ -22,12 +22,12 @@ import nbformat
 import pandas as pd
 
 import cvkit
-from cvkit.engagement.sanitize import csp_meta, excel_text, neutralise_workbook, restore_frame
+from cvkit.engagement.sanitize import csp_meta
 from cvkit.resources import templates_dir
 
 if TYPE_CHECKING:
     from cvkit.engagement.config import Engagement
-    from cvkit.engagement.runner import NotebookRun
+    from cvkit.engagement.manifest import NotebookRun
 
 __all__ = ["render_notebook", "render_index", "write_workbook", "print_pdf", "render_deliverable",
            "REMOVE_CELL_TAGS", "HIDE_INPUT_TAGS", "ANALYST_TAGS", "chromium_path"]
@@ -72,6 +72,7 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
         ``{"title": ..., "html": ...}`` of the pages before and after this one in the deliverable.
     """
     from cvkit.present import paper_size
+    from cvkit.present.text import client_markdown, client_text
 
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
@@ -79,6 +80,8 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
     nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(str(notebook), as_version=4)
     exporter = HTMLExporter(template_name="cvkit", extra_template_basedirs=[str(templates_dir() / "report")])
     exporter.exclude_input = not show_code
+    exporter.register_filter("cvkit_text", client_text)
+    exporter.register_filter("cvkit_markdown", client_markdown)
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     remove = set(REMOVE_CELL_TAGS) | (set() if show_code else set(ANALYST_TAGS))
@@ -133,7 +136,7 @@ def _environment() -> Any:
 
 def render_index(folder: str | Path, *, client_name: str, analysis_date: str,
                  pages: Sequence[dict[str, Any]], summary: str | Path | nbformat.NotebookNode | None = None,
-                 show_code: bool = False, locale: str = "en_IE") -> Path:
+                 show_code: bool = False, locale: str = "en_IE", currency: str = "EUR") -> Path:
     """Write ``index.html``: the executive summary (when given) and one card per page.
 
     ``pages`` items have ``title``, ``html`` (file name or None), ``status`` and
@@ -142,11 +145,14 @@ def render_index(folder: str | Path, *, client_name: str, analysis_date: str,
     top, the cards with their headline figures at the bottom. Without it (no analysis ran), the
     index is the cards alone.
     """
+    from cvkit.present import Formats
+
     env = _environment()
     out = Path(folder) / "index.html"
     if summary is not None:
         nav = env.get_template("pages_nav.html.j2").render(pages=pages)
-        cards = env.get_template("pages.html.j2").render(pages=pages, format_value=_format_value)
+        fmt = Formats(locale, currency)
+        cards = env.get_template("pages.html.j2").render(pages=pages, format_value=lambda e: _format_value(e, fmt))
         first = next((p for p in pages if p.get("html")), None)
         return render_notebook(summary, out, title="Executive summary", client_name=client_name,
                                analysis_date=analysis_date, show_code=show_code, pages_nav=nav, pages=cards,
@@ -154,25 +160,42 @@ def render_index(folder: str | Path, *, client_name: str, analysis_date: str,
     css = (templates_dir() / "report" / "cvkit" / "cvkit.css").read_text(encoding="utf-8")
     text = env.get_template("index.html.j2").render(
         client_name=client_name, analysis_date=analysis_date, run_date=dt.date.today().isoformat(),
-        version=cvkit.__version__, pages=pages, css=css, format_value=_format_value,
+        version=cvkit.__version__, pages=pages, css=css,
+        format_value=lambda e: _format_value(e, Formats(locale, currency)),
         csp_meta=csp_meta(INLINE_SCRIPTS))
     out.write_text(text, encoding="utf-8")
     return out
 
 
-def _format_value(entry: dict[str, Any]) -> str:
+def _format_value(entry: dict[str, Any], fmt: Any = None) -> str:
+    """A key figure as the cards show it: money in the locale's currency format, shares as percentages."""
+    from cvkit.present import Formats, value_label
+
+    fmt = fmt or Formats()
     value, unit = entry.get("value"), entry.get("unit")
     if isinstance(value, bool):  # before int: a bool is an int, and "1" reads as a count
-        value = "yes" if value else "no"
-    elif isinstance(value, float):
-        value = f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.3g}"
-    elif isinstance(value, int):
-        value = f"{value:,}"
-    elif isinstance(value, (list, tuple)):
-        value = ", ".join(str(v) for v in value[:5])
-    elif isinstance(value, dict):
-        value = ", ".join(f"{k}: {v}" for k, v in list(value.items())[:4])
-    return f"{value} {unit}" if unit else str(value)
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        if unit and str(unit).upper() == fmt.currency:
+            return fmt.money(value)
+        if unit in ("share", "probability"):
+            return fmt.percent(value, 1)
+        if unit == "points":
+            return fmt.signed(value, 1)
+        if isinstance(value, int) or float(value).is_integer():
+            text = fmt.count(value)
+        else:
+            text = fmt.number(value, 1 if abs(value) >= 10 else 2)
+        return f"{text} {unit}" if unit and unit not in ("R2",) else text
+    if isinstance(value, (list, tuple)):
+        if unit == "points" and all(isinstance(v, (int, float)) for v in value):
+            return " to ".join(fmt.signed(v, 1) for v in value)
+        return ", ".join(str(value_label(v)) for v in value[:5])
+    if isinstance(value, dict):
+        return ", ".join(f"{value_label(k)}: {fmt.percent(v, 0) if isinstance(v, float) and 0 <= v <= 1 else v}"
+                         for k, v in list(value.items())[:4])
+    text = str(value_label(value)) if value is not None else "–"
+    return f"{text} {unit}" if unit else text
 
 
 def _key_figures(raw: dict[str, Any]) -> dict[str, Any]:
@@ -186,52 +209,12 @@ def readable(column: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def write_workbook(tables_dir: str | Path, xlsx_path: str | Path) -> Path | None:
-    """Gather every ``tables/<analysis>/<name>.csv`` into one Excel workbook, a sheet per table.
+def write_workbook(tables_dir: str | Path, xlsx_path: str | Path, *, locale: str = "en_IE",
+                   currency: str = "EUR") -> Path | None:
+    """Every table of the run in one formatted workbook (see :mod:`cvkit.engagement.workbook`)."""
+    from cvkit.engagement import workbook
 
-    Sheet names are ``<analysis> <name>`` cut to Excel's 31 characters (made
-    unique); column names are made readable. Returns None when there is no table.
-    """
-    csvs = sorted(Path(tables_dir).glob("*/*.csv"))
-    if not csvs:
-        return None
-    used: set[str] = set()
-    with pd.ExcelWriter(xlsx_path, engine="openpyxl") as writer:
-        for csv in csvs:
-            base = f"{csv.parent.name} {csv.stem}".replace("_", " ")[:31]
-            name, i = base, 2
-            while name.lower() in used:
-                suffix = f" {i}"
-                name, i = base[:31 - len(suffix)] + suffix, i + 1
-            used.add(name.lower())
-            df = _typed_table(csv)  # the data's own text (IDs as written), made inert in the workbook below
-            df.columns = [readable(c) for c in df.columns]
-            df.to_excel(writer, sheet_name=name, index=False)
-        neutralise_workbook(writer.book)
-    return Path(xlsx_path)
-
-
-_PLAIN_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
-
-
-def _typed_table(csv: Path) -> pd.DataFrame:
-    """A table CSV read back as cvkit wrote it: every cell as text first, so an ID stays ``00001``,
-    ``1E5``, a 20-digit number, ``NA`` or ``TRUE`` (plain ``read_csv`` makes them 1, 100000.0, 1.2e19,
-    blank and True). ID columns stay text; another column becomes numbers only when every filled
-    cell is a plain number without a leading zero."""
-    df = restore_frame(pd.read_csv(csv, dtype=str, keep_default_na=False))
-    for col in df.columns:
-        name = str(col).lower()
-        if name == "id" or name.endswith(("_id", " id")):
-            continue
-        filled = df[col][df[col] != ""]
-        if len(filled) and filled.map(lambda v: bool(_PLAIN_NUMBER.fullmatch(v))
-                                      and not re.match(r"-?0\d", v)).all():
-            df[col] = pd.to_numeric(df[col].replace("", None), errors="coerce")
-        else:
-            df[col] = df[col].replace("", None).map(excel_text, na_action="ignore")
-    df.columns = [excel_text(c) for c in df.columns]
-    return df
+    return workbook.write_workbook(tables_dir, xlsx_path, locale=locale, currency=currency)
 
 
 def chromium_path() -> str | None:
@@ -314,8 +297,8 @@ def render_deliverable(build: Path, cfg: Engagement, runs: list[NotebookRun]) ->
                         next=after and {"title": after["title"], "html": after["html"]})
         run.html = entry["html"]
     render_index(build, client_name=cfg.client.name, analysis_date=cfg.analysis_date.isoformat(), pages=pages,
-                 summary=summary, show_code=cfg.report.show_code, locale=locale)
-    write_workbook(build / "tables", build / f"{cfg.client.slug}_tables.xlsx")
+                 summary=summary, show_code=cfg.report.show_code, locale=locale, currency=cfg.currency)
+    write_workbook(build / "tables", build / f"{cfg.client.slug}_tables.xlsx", locale=locale, currency=cfg.currency)
     if cfg.report.pdf and chromium_path() is not None:
         pdf_dir = build / "pdf"
         pdf_dir.mkdir(exist_ok=True)

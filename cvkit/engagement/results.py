@@ -26,7 +26,6 @@ value drivers, of the summed attribute ranges for the conjoint); NPS in points (
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +35,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cvkit.exceptions import ResultsError
+from cvkit.jsonable import plain_nested as _plain_nested
 
 __all__ = ["SCHEMA_VERSION", "ResultsError", "KeyFigure", "Estimate", "Driver", "ElementAction", "EconomicValue",
            "DriversResults", "AttributeImportance", "LevelWTP", "Concept", "ChoiceResults", "SegmentRow",
@@ -45,28 +45,6 @@ __all__ = ["SCHEMA_VERSION", "ResultsError", "KeyFigure", "Estimate", "Driver", 
 
 SCHEMA_VERSION = 1
 ACTIONS = ("fix", "defend", "stop over-investing")
-
-
-def _plain(value: Any) -> Any:
-    """numpy/pandas scalars to Python; NaN and missing to None (JSON has no NaN)."""
-    if isinstance(value, (str, bytes, bool)) or value is None:
-        return value
-    if hasattr(value, "item") and not isinstance(value, (list, dict, tuple)) and getattr(value, "ndim", 0) == 0:
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
-
-
-def _plain_nested(value: Any) -> Any:
-    """:func:`_plain` through lists and plain mappings (nested models clean their own fields)."""
-    if isinstance(value, list):
-        return [_plain_nested(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain_nested(v) for k, v in value.items()}
-    return _plain(value)
 
 
 class _Strict(BaseModel):
@@ -386,7 +364,7 @@ class SegmentationResults(_Strict):
         personas : DataFrame, optional
             :func:`cvkit.segment.persona_cards`: ``segment``, ``name``, ``top_needs``, ``prefers``.
         targets : mapping, optional
-            Segment -> reason, for the recommended targets (:func:`cvkit.engagement.synthesis.recommend_targets`).
+            Segment -> reason, for the recommended targets (:func:`cvkit.segment.recommend_targets`).
         """
         cards = {} if personas is None else {str(r["segment"]): r for _, r in personas.iterrows()}
         targets = {str(s): reason for s, reason in (targets or {}).items()}

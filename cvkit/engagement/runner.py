@@ -10,61 +10,27 @@ different clients never share a folder.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import errno
 import fcntl
-import hashlib
-import json
 import os
-import platform
 import re
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import cvkit
 from cvkit.engagement import confinement
 from cvkit.engagement.config import ANALYSES, DATA_KINDS, OVERVIEW, SYNTHESIS, Analysis, Engagement, load_config
-from cvkit.data.intake import portable_path
 from cvkit.engagement.notebook import NOT_GIVEN
+from cvkit.engagement.manifest import NotebookRun, file_sha256
+from cvkit.engagement.manifest import now as _now
+from cvkit.engagement.manifest import write_manifest as _write_manifest
 from cvkit.exceptions import RunError
 
 __all__ = ["RunError", "NotebookRun", "run_engagement", "run_many", "file_sha256"]
-
-# Packages whose versions go into the manifest (what a rerun needs to match).
-_MANIFEST_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "seaborn", "duckdb",
-                      "ibis-framework", "pyarrow", "papermill", "nbconvert", "nbclient", "ipykernel",
-                      "pydantic", "pyyaml", "openpyxl")
-
-
-
-@dataclass
-class NotebookRun:
-    """What happened to one notebook in a run (recorded in the manifest)."""
-
-    analysis: str
-    notebook: str
-    status: str  # "ok", "failed", "carried_over"
-    seconds: float = 0.0
-    parameters: dict[str, Any] = field(default_factory=dict)
-    html: str | None = None
-    error: str | None = None
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 @contextlib.contextmanager
 def _client_lock(root: Path, slug: str) -> Iterator[None]:
@@ -119,20 +85,6 @@ def _recover(root: Path, slug: str) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _package_versions() -> dict[str, str]:
-    versions = {}
-    for name in _MANIFEST_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
 def _common_parameters(cfg: Engagement, build: Path) -> dict[str, Any]:
     return {
         "client": cfg.client.slug,
@@ -167,6 +119,12 @@ def _notebook_parameters(analysis: Analysis, cfg: Engagement, build: Path, data_
     for name, path in upstream.items():
         if name in declared and name not in params and path.exists():
             params[name] = str(path)
+    # One margin for every notebook that values customers: the CLV analysis's (segmentation's CLV
+    # must be the CLV page's, also when it computes CLV itself).
+    clv_config = getattr(cfg.analyses, "clv", None)
+    clv_margin = clv_config.parameters().get("margin") if clv_config is not None else None
+    if "margin" in declared and "margin" not in params and clv_margin is not None:
+        params["margin"] = clv_margin
     # Paths relative to the notebooks' folder, where the kernels run: the executed notebooks in the
     # deliverable point at the deliverable's own copies (../data/*.parquet), never at the build folder.
     return {k: _relative_to_notebooks(v, build) for k, v in params.items() if k in declared}
@@ -254,11 +212,13 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
         try:
             hashes = {k: file_sha256(p) for k, p in inputs.items()}
             log(f"[{slug}] intake: {', '.join(inputs) or 'no data files'}")
-            result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir)
+            # Transaction logs are checked out of core into the build folder (never held in memory).
+            result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir, workdir=build / ".intake")
             # Pseudonymise IDs and refuse personal columns before anything is written for the notebooks.
             privacy_done = privacy.protect(result, cfg.privacy)
             if not result.ok:
                 raise DataError(result.problems)
+            _resolve_settings(cfg, result, log)
             data_dir = build / "data"
             result.write(data_dir, relative_to=cfg.base_dir)
             data_paths = {k: str(data_dir / f"{k}.parquet") for k in result.tables}
@@ -277,6 +237,9 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
 
             log(f"[{slug}] rendering the deliverable")
             report.render_deliverable(build, cfg, runs)
+            if cfg.report.pdf and report.chromium_path() is None:
+                log(f"[{slug}] PDFs not printed: Chromium is not installed (`sudo apt-get install chromium`, "
+                    "or `make test` which installs it), then rerun")
             changed = [k for k, p in inputs.items() if file_sha256(p) != hashes[k]]
             if changed:
                 raise RunError(f"input files changed while the run was reading them: {', '.join(changed)}. "
@@ -284,6 +247,7 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
             kept = confinement.carry_unknown_files(final, build, log)
             _write_manifest(build, cfg, runs, inputs, hashes, result, started, time.perf_counter() - t0,
                             privacy=privacy_done, final=final, log=log, kept=kept)
+            shutil.rmtree(build / ".intake", ignore_errors=True)  # streamed intake's scratch
             confinement.write_marker(build, cfg, kept=kept)
             _swap(build, final)
         except BaseException as exc:
@@ -293,8 +257,27 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
             raise
     if confinement.clean_failed(root, slug):
         log(f"[{slug}] removed the partial notebooks of an earlier failed run ({root / '.failed' / slug})")
-    log(f"[{slug}] deliverable: {final / 'index.html'}")
+    log(f"[{slug}] done")  # the command prints the deliverable's path, once
     return final
+
+
+def _resolve_settings(cfg: Engagement, result: Any, log: Callable[[str], None]) -> None:
+    """Analysis settings checked against the data (the same check as `cvkit validate`), before any notebook."""
+    from cvkit.engagement.choice_settings import engagement_choice_settings
+    from cvkit.engagement.config import ConfigError
+
+    settings = engagement_choice_settings(cfg, result)
+    if settings.problems:
+        raise ConfigError(cfg.config_path, settings.problems)
+    for note in settings.notes:
+        log(f"[{cfg.client.slug}] {note}")
+    cfg.resolved = {"discrete_choice": settings.parameters, "segmentation": settings.segmentation}
+
+
+# The kernel's own start-up log (ipykernel's "running over TCP without encryption" warning on a
+# local kernel cvkit starts and talks to over loopback) is not for the analyst's terminal; errors
+# still show. Notebook output and warnings from the analysis go to the notebook, not this log.
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
 
 
 @contextlib.contextmanager
@@ -338,7 +321,7 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
         with kernel_environment(cfg.privacy):
             pm.execute_notebook(str(analysis.path), str(out_nb), parameters=params, cwd=str(build / "notebooks"),
                                 progress_bar=progress, log_output=False, kernel_name="python3",
-                                execution_timeout=600)  # a stuck cell fails the run instead of hanging it
+                                execution_timeout=600, extra_arguments=list(KERNEL_ARGUMENTS))  # a stuck cell fails the run instead of hanging it
     except Exception as exc:
         run.seconds = round(time.perf_counter() - t, 2)
         cell, reason = _failure_details(exc)
@@ -446,72 +429,6 @@ def _keep_partial(build: Path, root: Path, slug: str, runs: list[NotebookRun], e
         exc.args = (f"{exc.args[0]}\nThe partially executed notebook is kept at {exc.partial}; "
                     "the previous deliverable was left untouched.",)
     shutil.rmtree(build, ignore_errors=True)
-
-
-def _changes_since(previous_manifest: Path, inputs: list[dict[str, Any]], config_sha: str,
-                   packages: dict[str, str], seed: int) -> dict[str, Any] | None:
-    """What differs from the previous deliverable's run (None when there is no previous run)."""
-    try:
-        prev = json.loads(previous_manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    before = {i["kind"]: i for i in prev.get("inputs", [])}
-    now = {i["kind"]: i for i in inputs}
-    changed = [{"kind": k, "path": now[k]["path"], "previous_sha256": before[k]["sha256"],
-                "sha256": now[k]["sha256"]} for k in now if k in before and before[k]["sha256"] != now[k]["sha256"]]
-    prev_pk = prev.get("packages", {})
-    return {
-        "previous_finished": prev.get("finished"),
-        "inputs_changed": changed,
-        "inputs_added": sorted(set(now) - set(before)),
-        "inputs_removed": sorted(set(before) - set(now)),
-        "config_changed": prev.get("config", {}).get("sha256") != config_sha,
-        "seed_changed": prev.get("seed") != seed,
-        "packages_changed": {k: [prev_pk.get(k), v] for k, v in packages.items() if prev_pk.get(k) != v},
-    }
-
-
-def _write_manifest(build: Path, cfg: Engagement, runs: list[NotebookRun], inputs: dict[str, Path],
-                    hashes: dict[str, str], result: Any, started: str, seconds: float, *,
-                    privacy: dict[str, Any] | None = None, final: Path | None = None,
-                    log: Callable[[str], None] = print, kept: Sequence[str] = ()) -> None:
-    outputs = sorted(str(p.relative_to(build)) for p in build.rglob("*")
-                     if p.is_file() and p.parts[len(build.parts)] in {"tables", "results"})
-    manifest = {
-        "cvkit_version": cvkit.__version__,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "packages": _package_versions(),
-        "client": {"name": cfg.client.name, "slug": cfg.client.slug},
-        # Paths relative to the engagement folder: no absolute path or user name in a deliverable.
-        "config": {"path": portable_path(cfg.config_path, cfg.base_dir), "sha256": file_sha256(cfg.config_path)},
-        "seed": cfg.seed,
-        "analysis_date": cfg.analysis_date.isoformat(),
-        "inputs": [{"kind": k, "path": portable_path(p, cfg.base_dir), "bytes": p.stat().st_size,
-                    "sha256": hashes[k]} for k, p in inputs.items()],
-        # The validated config (every default filled in) and what intake did to protect client data.
-        "engagement": cfg.model_dump(mode="json"),
-        "privacy": privacy,
-        "intake": [{**row, "file": portable_path(row["file"], cfg.base_dir) if row.get("file") else row.get("file")}
-                   for row in json.loads(result.summary().to_json(orient="records", date_format="iso"))],
-        "excluded": json.loads(result.excluded().to_json(orient="records")),
-        "intake_notes": [str(note) for note in result.notes],
-        "notebooks": [asdict(r) for r in runs],
-        # Files of the previous deliverable cvkit did not create, kept (never deleted).
-        "kept_files": list(kept),
-        "outputs": {rel: file_sha256(build / rel) for rel in outputs},
-        "started": started,
-        "finished": _now(),
-        "seconds": round(seconds, 2),
-    }
-    if final is not None and (final / "manifest.json").exists():
-        changes = _changes_since(final / "manifest.json", manifest["inputs"], manifest["config"]["sha256"],
-                                 manifest["packages"], cfg.seed)
-        manifest["changes_since_previous_run"] = changes
-        if changes and changes["inputs_changed"]:
-            log(f"[{cfg.client.slug}] input files changed since the previous run: "
-                + ", ".join(c["kind"] for c in changes["inputs_changed"]) + " (see manifest.json)")
-    (build / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 def _run_one(config: str, only: Sequence[str] | None, output_dir: str | None) -> tuple[str, str, str]:

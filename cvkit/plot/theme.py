@@ -15,12 +15,15 @@ import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
 import seaborn as sns
 
-__all__ = ["CLIENT_COLOR", "COMPETITOR_COLORS", "ACCENT", "set_theme", "brand_palette", "currency_axis",
+__all__ = ["CLIENT_COLOR", "COMPETITOR_COLORS", "ACCENT", "CATEGORY_COLORS", "thousands_axis", "set_theme", "brand_palette", "currency_axis",
            "date_axis", "format_currency"]
 
 CLIENT_COLOR = "#C8102E"  # the client's colour, everywhere
 COMPETITOR_COLORS = ("#5B6770", "#8FA3B0", "#B8C4CC", "#3E4A52", "#A7A8AA", "#6E7F8D")
 ACCENT = "#1F6E8C"  # neutral highlight for single-series charts
+# Categories without a client/competitor meaning (channels, regions): distinct and all clearly visible on
+# white (no pale tints), colour-blind safe order (Okabe-Ito, without its yellow).
+CATEGORY_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#3E4A52", "#8C6D31")
 SEQUENTIAL = "rocket_r"
 
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "TWD": "NT$", "SEK": "kr ",
@@ -70,6 +73,13 @@ def currency_axis(ax: matplotlib.axes.Axes, currency: str = "EUR", axis: str = "
                   decimals: int = 0) -> matplotlib.axes.Axes:
     """Label an axis's ticks as money in ``currency``; returns ``ax``."""
     fmt = mticker.FuncFormatter(lambda v, _: format_currency(v, currency, decimals))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+    return ax
+
+
+def thousands_axis(ax: matplotlib.axes.Axes, axis: str = "y") -> matplotlib.axes.Axes:
+    """Tick labels with thousands separators (``175,000``, not ``175000``); returns ``ax``."""
+    fmt = mticker.FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 or float(v).is_integer() else f"{v:,.1f}")
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
     return ax
 

@@ -61,6 +61,8 @@ def _missing(value: Any) -> bool:
 
 def decimals_for(values: Any, *, kind: str) -> int:
     """Decimals one column needs so its numbers read alike: fewer for large magnitudes, never more than 3."""
+    if kind == "pct":  # percent values read like shares: decide on the fraction
+        return decimals_for([float(v) / 100 for v in values if not _missing(v)], kind="share")
     finite = [abs(float(v)) for v in values if not _missing(v) and math.isfinite(float(v))]
     if not finite:
         return 0

@@ -252,6 +252,51 @@ class_1|Class 1|share
 class_2|Class 2|share
 class_3|Class 3|share
 setting|Setting|text
+campaign_id|Campaign|id
+covariate|Covariate|text
+mean_contacted|Mean, contacted|number
+mean_control|Mean, control group|number
+std_difference|Standardised difference|number
+balanced|Balanced|bool
+source_code|Source code|text
+channel|Channel|text
+contacted|Contacted|count
+control|Control group|count
+responders_contacted|Responders, contacted|count
+responders_control|Responders, control group|count
+cost|Cost|money
+rate_contacted|Response rate, contacted|share
+rate_control|Response rate, control group|share
+lift_pp|Lift (percentage points)|points
+lift|Lift (percentage points)|points
+relative_lift|Relative lift|share
+incremental_responders|Incremental responders|number
+incremental_revenue|Incremental revenue|money
+incremental_margin|Incremental margin|money
+net_value|Net value|money
+roi|Return on investment (times the cost)|number
+cost_per_incremental_response|Cost per incremental response|money
+p_value|p-value|number
+p_adjusted|Adjusted p-value|number
+base_rate|Base response rate|share
+revenue_per_response|Revenue per response|money
+cost_per_contact|Cost per contact|money
+break_even_pp|Break-even lift (percentage points)|points
+mde_pp|Minimum detectable lift (percentage points)|points
+detect_pp|Lift to detect (percentage points)|points
+control_needed|Control group needed|count
+contact_date|Contact date|date
+window_days|Response window (days)|count
+control_share|Control group share|share
+net_per_contact|Net value per contact|money
+advice|Advice|text
+qini_coefficient|Qini coefficient|number
+top_vs_rest_pp|Top vs rest (percentage points)|points
+note|Note|text
+delivery|Delivery|text
+returns|Returns|text
+extras|Extras|text
+none|None option|number
 revenue|Revenue|money
 profit|Profit|money
 """
@@ -334,8 +379,15 @@ def _lookup(name: str) -> tuple[str, str | None] | None:
 
 
 def known(name: str) -> bool:
-    """Whether the glossary (or one of its rules) names this column."""
-    return _lookup(str(name)) is not None
+    """Whether the glossary (or one of its rules) names this column, or the column is named by the data.
+
+    Columns named by the client's data (a brand, ``6 months``, a segment number, ``attribute.level``) are
+    shown as they are or humanised; only snake_case identifiers need a glossary entry.
+    """
+    name = str(name)
+    if _lookup(name) is not None:
+        return True
+    return not re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", name.split(".")[0]) or "." in name
 
 
 def label(name: str) -> str:
@@ -356,6 +408,6 @@ def value_label(value: object) -> object:
         return value
     if value in VALUE_LABELS:
         return VALUE_LABELS[value]
-    if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", value):
+    if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", value) or re.fullmatch(r"[a-z][a-z0-9_]*\.[A-Za-z0-9_]+", value):
         return humanise(value)
     return value

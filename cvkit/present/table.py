@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cvkit.present import glossary
+from cvkit.present.text import client_text
 from cvkit.present.formats import DASH, Formats, decimals_for, default_locale
 
 __all__ = ["configure", "current", "table", "show", "Table", "prepare", "column_kinds", "NA_NOTE"]
@@ -136,8 +137,8 @@ class Table:
 
     def cell(self, column: str, value: Any) -> str:
         kind = self.kinds[column]
-        if kind == "text" and self.humanise_values:
-            value = glossary.value_label(value)
+        if kind == "text" and self.humanise_values and isinstance(value, str):
+            value = client_text(glossary.value_label(value))
         if kind == "date" and isinstance(value, pd.Timestamp):
             return value.strftime("%Y-%m-%d") if not pd.isna(value) else DASH
         return self.fmt.value(value, kind, self.decimals.get(column))
@@ -157,17 +158,29 @@ class Table:
         styler = text.style.hide(axis="index")
         # Deterministic ids: stored notebooks and pages do not change when nothing changed.
         styler.set_uuid(hashlib.sha1(text.to_csv().encode()).hexdigest()[:8])
-        wide = len(text.columns) > 9 or sum(len(str(c)) for c in text.columns) > 140
+        wide = self.estimated_width(text) > 80  # characters: more than an A4 portrait column holds at 8 pt
         styler.set_table_attributes('class="cvkit-table cvkit-wide"' if wide else 'class="cvkit-table"')
         classes = ["num" if k not in ("text", "id", "bool", "date") else "txt" for k in self.kinds.values()]
         styler.set_td_classes(pd.DataFrame([classes] * len(text), index=text.index, columns=text.columns))
-        styler.set_table_styles([{"selector": f"th.col{i}", "props": [("text-align", "right")]}
-                                 for i, c in enumerate(classes) if c == "num"], overwrite=False)
+        # Headers aligned with their column (the page's notebook stylesheet right-aligns every header).
+        styler.set_table_styles([{"selector": f"th.col{i}", "props": [("text-align", "right" if c == "num" else "left")]}
+                                 for i, c in enumerate(classes)], overwrite=False)
         styler.format(escape="html")
         styler.format_index(escape="html", axis=1)  # column labels can come from data (brands, segments)
         if self.caption:
             styler.set_caption(html.escape(self.caption))
         return styler
+
+    @staticmethod
+    def estimated_width(text: pd.DataFrame) -> int:
+        """Rough printed width in characters: per column the longer of its longest header word and its
+        longest cell (text cells wrap at about 22 characters), plus cell padding."""
+        total = 0
+        for col in text.columns:
+            head = max((len(w) for w in str(col).split()), default=0)
+            cells = text[col].astype(str).str.len().max() if len(text) else 0
+            total += max(head, min(int(cells or 0), 22)) + 2
+        return total
 
     def to_html(self) -> str:
         body = self.styler().to_html()

@@ -12,8 +12,8 @@ Needs-based (from survey batteries and/or conjoint part-worths):
 """
 
 from cvkit.segment.consensus import ConsensusSegmenter
-from cvkit.segment.inputs import build_inputs, compute_clv, resolve_partworths, respondent_frame
-from cvkit.segment.fitting import compare_partitions, fit_segmentation
+from cvkit.segment.inputs import build_inputs, compute_clv, resolve_clv, resolve_partworths, respondent_frame
+from cvkit.segment.fitting import alternative_partitions, compare_partitions, fit_segmentation
 from cvkit.segment.models import ALGORITHMS, LatentClassModel, SegmentModel, check_k, relabel_by_size
 from cvkit.segment.personas import format_persona_cards, persona_cards
 from cvkit.segment.plots import plot_dendrogram, plot_segment_sizes
@@ -24,10 +24,11 @@ from cvkit.segment.rfm import (TUTORIAL_RF_MAP, assign_rfm_segments, load_rfm_ru
                                rfm_cell_map, rfm_scores, rfm_segment_summary, rfm_segments, rules_from_mapping)
 from cvkit.segment.select import KSelection, bootstrap_stability, choose_k, plot_k_selection
 from cvkit.segment.typing_tool import GoldenQuestions, candidate_items
+from cvkit.segment.targets import recommend_targets
 from cvkit.segment.value import attractiveness_table, segment_value, wtp_from_partworths
 
 __all__ = [
-    "ALGORITHMS", "build_inputs", "compare_partitions", "compute_clv", "fit_segmentation", "resolve_partworths",
+    "ALGORITHMS", "alternative_partitions", "recommend_targets", "resolve_clv", "build_inputs", "compare_partitions", "compute_clv", "fit_segmentation", "resolve_partworths",
     "respondent_frame", "ConsensusSegmenter", "GoldenQuestions", "InputBlock", "KSelection", "LatentClassModel",
     "NeedsPreprocessor", "SegmentModel", "SegmentProfile", "TUTORIAL_RF_MAP", "adjust_pvalues",
     "assign_rfm_segments", "attractiveness_table", "bootstrap_stability", "candidate_items", "check_k",

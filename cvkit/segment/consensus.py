@@ -28,7 +28,8 @@ from sklearn.metrics import adjusted_rand_score
 
 from cvkit.estimator import ParamsMixin, check_is_fitted
 from cvkit.exceptions import FitError
-from cvkit.segment.models import SegmentModel, check_k, relabel_by_size, single_threaded
+from cvkit._threads import single_threaded
+from cvkit.segment.models import SegmentModel, check_k, relabel_by_size
 
 __all__ = ["ConsensusSegmenter"]
 

@@ -9,7 +9,7 @@ from sklearn.metrics import adjusted_rand_score
 from cvkit.segment.consensus import ConsensusSegmenter
 from cvkit.segment.models import ALGORITHMS, LatentClassModel, SegmentModel
 
-__all__ = ["fit_segmentation", "compare_partitions"]
+__all__ = ["fit_segmentation", "compare_partitions", "alternative_partitions"]
 
 
 def fit_segmentation(algorithm: str, k: int, X: np.ndarray, *, seed: int = 0, n_init: int = 50,
@@ -63,3 +63,37 @@ def compare_partitions(partitions: dict[str, np.ndarray]) -> pd.DataFrame:
         for j in range(i + 1, len(names)):
             m[i, j] = m[j, i] = adjusted_rand_score(partitions[a], partitions[names[j]])
     return pd.DataFrame(m, index=names, columns=names)
+
+
+def alternative_partitions(X: np.ndarray, k: int, *, final: np.ndarray, categorical: pd.DataFrame | None = None,
+                           seed: int = 0) -> tuple[dict[str, np.ndarray], SegmentModel]:
+    """The final segments beside k-means, GMM, Ward (and latent class on ``categorical``) at the same k.
+
+    How far other algorithms reproduce the final solution (:func:`compare_partitions`) tells the
+    client how much the segments depend on the method.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, p)
+        Preprocessed inputs.
+    k : int
+        Number of segments.
+    final : ndarray, shape (n,)
+        The final solution's labels.
+    categorical : DataFrame, shape (n, items), optional
+        Binned answers (:func:`ordinal_bins`) for a latent class model.
+    seed : int
+
+    Returns
+    -------
+    (dict of str -> ndarray, SegmentModel)
+        Labels by method (``final`` first), and the fitted Ward model (its ``linkage_`` draws the dendrogram).
+    """
+    partitions = {"final": np.asarray(final)}
+    fitted = {}
+    for name in ("kmeans", "gmm", "ward"):
+        fitted[name] = SegmentModel(k, name, n_init=10, seed=seed).fit(X)
+        partitions[name] = fitted[name].labels_
+    if categorical is not None:
+        partitions["latent class (needs)"] = LatentClassModel(k, n_init=5, seed=seed).fit(categorical).labels_
+    return partitions, fitted["ward"]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["build_inputs", "compute_clv", "resolve_partworths", "respondent_frame"]
+__all__ = ["build_inputs", "compute_clv", "resolve_clv", "resolve_partworths", "respondent_frame"]
 
 
 def _read_partworths(path: str | Path) -> pd.DataFrame:
@@ -66,13 +66,16 @@ def resolve_partworths(*, partworths_file: str = "", utilities: str | Path | Non
     source : str
         Where they came from, in words (shown in the notebook).
     """
+    if partworths_file == "none":  # the engagement says: no part-worths in this segmentation
+        return None, "not used (partworths_file: none in engagement.yaml): the needs battery is used alone"
     if partworths_file:
-        return _read_partworths(partworths_file), f"read from {Path(partworths_file).name} (the choice analysis)"
+        return _unless_constant(_read_partworths(partworths_file),
+                                f"read from {Path(partworths_file).name} (the choice analysis)")
     if utilities is not None:
         from cvkit.data import load
 
         df = load("utilities", utilities).df
-        return df, f"read from the utilities file {Path(utilities).name}"
+        return _unless_constant(df, f"read from the utilities file {Path(utilities).name}")
     if choice is not None:
         try:
             from cvkit import choice as choice_mod
@@ -85,6 +88,9 @@ def resolve_partworths(*, partworths_file: str = "", utilities: str | Path | Non
         from cvkit.data import load
 
         df = load("choice", choice).df
+        reason = choice_mod.respondent_level_reason(df)
+        if reason:  # HB on one task each would return the population mean for everyone
+            return None, f"not estimated: {reason}; the segmentation uses the needs battery alone"
         if not attributes:
             skip = {"respondent_id", "task", "alternative", "none", "chosen"}
             attributes = {c: sorted(df[c].dropna().unique().tolist()) for c in df.columns if c not in skip}
@@ -95,6 +101,15 @@ def resolve_partworths(*, partworths_file: str = "", utilities: str | Path | Non
         note = "" if secs <= max_seconds else f" (took {secs:.0f} s, over the {max_seconds:.0f} s budget)"
         return pw, f"estimated here from the choice data with cvkit.choice.respondent_partworths{note}"
     return None, "not available: the engagement has no conjoint data; the needs battery is used alone"
+
+
+def _unless_constant(df: pd.DataFrame, source: str) -> tuple[pd.DataFrame | None, str]:
+    """The part-worths, or None with the reason when every respondent has the same values (aggregate logit)."""
+    num = df.drop(columns=["respondent_id"], errors="ignore").select_dtypes("number")
+    if len(df) > 1 and bool((num.nunique(dropna=True) <= 1).all()):
+        return None, (f"{source}, but every respondent has the same part-worths (an aggregate model such as "
+                      "MNL), which cannot separate segments; the needs battery is used alone")
+    return df, source
 
 
 def respondent_frame(index: pd.Index, *, survey: pd.DataFrame | None = None, customers: pd.DataFrame | None = None,
@@ -211,7 +226,8 @@ def build_inputs(*, needs: pd.DataFrame | None, partworths: pd.DataFrame | None,
     return data, blocks, notes
 
 
-def compute_clv(transactions: pd.DataFrame, observation_end: str, *, horizon_months: float = 12.0) -> pd.DataFrame:
+def compute_clv(transactions: pd.DataFrame, observation_end: str, *, horizon_months: float = 12.0,
+                margin: float = 0.30) -> pd.DataFrame:
     """Customer value table when the CLV analysis's table is not passed (notebook run on its own).
 
     Uses the public cvkit.clv path: :func:`cvkit.clv.summarize` (weeks), BG/NBD
@@ -221,11 +237,36 @@ def compute_clv(transactions: pd.DataFrame, observation_end: str, *, horizon_mon
     -------
     DataFrame
         As ``tables/clv/customers.csv`` (``customer_id``, ``clv`` (currency, next
-        ``horizon_months``), ``p_alive``, ``value_tier``, ...).
+        ``horizon_months``, at ``margin``: the same value as the CLV analysis), ``p_alive``,
+        ``value_tier``, ...).
     """
     from cvkit.clv import BetaGeoModel, GammaGammaModel, customer_value_table, summarize
 
     summary = summarize(transactions, time_unit="W", observation_end=observation_end)
     purchases = BetaGeoModel().fit(summary)
     spend = GammaGammaModel().fit(summary[summary["frequency"] > 0])
-    return customer_value_table(summary, purchases, spend, horizon_months=horizon_months)
+    return customer_value_table(summary, purchases, spend, horizon_months=horizon_months, margin=margin)
+
+
+def resolve_clv(clv_file: str = "", transactions: pd.DataFrame | None = None, observation_end: str = "", *,
+                margin: float = 0.30, horizon_months: float = 12.0) -> pd.DataFrame | None:
+    """The customer value table segments are valued with: the CLV analysis's, else computed here, else None.
+
+    Parameters
+    ----------
+    clv_file : str
+        ``tables/clv/customers.csv`` of this run ("" when the CLV analysis did not run).
+    transactions : DataFrame, optional
+        The log, to compute CLV with :func:`compute_clv` when there is no ``clv_file``.
+    observation_end : str
+        Last day of the log (YYYY-MM-DD).
+    margin, horizon_months : float
+        As the CLV analysis uses them (the engagement's ``analyses.clv.margin``).
+    """
+    if clv_file:
+        from cvkit.data.formulas import restore_frame
+
+        return restore_frame(pd.read_csv(clv_file, dtype={"customer_id": str}))
+    if transactions is not None:
+        return compute_clv(transactions, observation_end, horizon_months=horizon_months, margin=margin)
+    return None

@@ -8,8 +8,6 @@ numbers whatever order the algorithm happened to find the clusters in.
 
 from __future__ import annotations
 
-import threading
-from contextlib import contextmanager
 from typing import Literal
 
 import numpy as np
@@ -18,8 +16,8 @@ from scipy.cluster.hierarchy import linkage
 from scipy.special import logsumexp
 from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.mixture import GaussianMixture
-from threadpoolctl import threadpool_limits
 
+from cvkit._threads import single_threaded
 from cvkit.estimator import ParamsMixin, check_is_fitted
 from cvkit.exceptions import FitError
 
@@ -27,30 +25,6 @@ __all__ = ["ALGORITHMS", "SegmentModel", "LatentClassModel", "relabel_by_size", 
 
 Algorithm = Literal["kmeans", "gmm", "ward"]
 ALGORITHMS: tuple[str, ...] = ("kmeans", "gmm", "ward")
-
-
-_LIMITED = threading.local()
-
-
-@contextmanager
-def single_threaded():
-    """Context limiting OpenMP/BLAS to one thread (re-entrant, cheap when nested).
-
-    The fits here are many and small; on a shared 2-core machine, OpenMP
-    threads of scikit-learn's k-means spin-waiting on busy cores made each
-    fit up to 100x slower. Parallelism, where wanted, goes over fits (joblib).
-    Entering threadpoolctl's limiter costs milliseconds, so nested uses (a
-    bootstrap loop around many fits) enter it once.
-    """
-    if getattr(_LIMITED, "active", False):
-        yield
-        return
-    with threadpool_limits(limits=1):
-        _LIMITED.active = True
-        try:
-            yield
-        finally:
-            _LIMITED.active = False
 
 
 def check_k(k: int, n: int, *, per_segment: int = 10, what: str = "respondents") -> None:

@@ -38,6 +38,56 @@ def _short(var: str) -> str:
     return pretty_name(var).replace(" (importance)", "")
 
 
+def _value_facts(val: pd.DataFrame | None, s: Any, currency: str) -> list[str]:
+    """The segment's customer value and NPS beside the total's, when :func:`segment_value` has them."""
+    from cvkit.plot import format_currency
+
+    facts = []
+    if val is not None and str(s) in val.index:
+        r, tot = val.loc[str(s)], val.loc["total"]
+        if "clv_mean" in val.columns and np.isfinite(r["clv_mean"]) and tot["clv_mean"] > 0:
+            facts.append(f"average customer value {format_currency(r['clv_mean'], currency)} "
+                         f"(index {100 * r['clv_mean'] / tot['clv_mean']:.0f})")
+        if "nps" in val.columns and np.isfinite(r["nps"]):
+            facts.append(f"NPS {r['nps']:+.0f} (total {tot['nps']:+.0f})")
+    return facts
+
+
+def _demographics(cat: pd.DataFrame, s: Any, min_index: float) -> list[str]:
+    """At most two significantly over-represented levels (index >= ``min_index``), strongest first."""
+    over = cat[(cat["segment"] == s) & cat["significant"] & (cat["index"] >= min_index)]
+    over = over.sort_values("index", ascending=False).drop_duplicates("variable").head(2)
+    return [f"more often {r.variable.replace('_', ' ')} {r.level} ({r.share:.0%} vs {r.share_total:.0%})"
+            for r in over.itertuples()]
+
+
+def _description(top: list[str], low: list[str], prefers: list[str], facts: list[str], demo: list[str]) -> str:
+    """The generated card text: needs, conjoint preferences, facts, demographics."""
+    if top:
+        text = (f"Care most about {', '.join(top[:-1]) + ' and ' + top[-1] if len(top) > 1 else top[0]}"
+                + (f"; less than others about {', '.join(low)}" if low else "") + ". ")
+    else:
+        text = "No need sets this segment clearly apart from the others. "
+    if prefers:
+        text += f"In the conjoint they value {' and '.join(prefers)} more than others. "
+    text += _sentence("; ".join(facts))
+    if demo:
+        text += " " + _sentence("; ".join(demo))
+    return text
+
+
+def _apply_override(o: Any, name: str, text: str) -> tuple[str, str, str]:
+    """(name, description, source) after the analyst's override for the segment, if any."""
+    source = "generated"
+    if isinstance(o, Mapping):
+        name = str(o.get("name", name))
+        if "description" in o:
+            text, source = str(o["description"]), "analyst"
+    elif o is not None:
+        text, source = str(o), "analyst"
+    return name, text, source
+
+
 def persona_cards(profile: SegmentProfile, value: pd.DataFrame | None = None, *,
                   overrides: Mapping[str, Any] | None = None, n_needs: int = 3, currency: str = "EUR",
                   min_index: float = 120.0, needs: Sequence[str] | None = None,
@@ -75,8 +125,6 @@ def persona_cards(profile: SegmentProfile, value: pd.DataFrame | None = None, *,
         ``prefers`` (conjoint levels valued more), ``facts``, ``description``,
         ``source`` ("generated" or "analyst").
     """
-    from cvkit.plot import format_currency
-
     overrides = {str(k): v for k, v in (overrides or {}).items()}
     labels = list(profile.sizes["segment"])
     unknown = set(overrides) - {str(s) for s in labels}
@@ -97,37 +145,10 @@ def persona_cards(profile: SegmentProfile, value: pd.DataFrame | None = None, *,
         low = [_short(v) for v in lo["variable"] if v in needs][:n_needs]
         prefers = [_short(v) for v in hi["variable"] if v in tradeoffs][:2]
         name = " & ".join(top[:2]) + " seekers" if top else f"Segment {s}"
-        facts = [f"{share:.0%} of respondents"]
-        if val is not None and str(s) in val.index:
-            r, tot = val.loc[str(s)], val.loc["total"]
-            if "clv_mean" in val.columns and np.isfinite(r["clv_mean"]) and tot["clv_mean"] > 0:
-                facts.append(f"average customer value {format_currency(r['clv_mean'], currency)} "
-                             f"(index {100 * r['clv_mean'] / tot['clv_mean']:.0f})")
-            if "nps" in val.columns and np.isfinite(r["nps"]):
-                facts.append(f"NPS {r['nps']:+.0f} (total {tot['nps']:+.0f})")
-        cat = profile.categorical
-        over = cat[(cat["segment"] == s) & cat["significant"] & (cat["index"] >= min_index)]
-        over = over.sort_values("index", ascending=False).drop_duplicates("variable").head(2)
-        demo = [f"more often {r.variable.replace('_', ' ')} {r.level} ({r.share:.0%} vs {r.share_total:.0%})"
-                for r in over.itertuples()]
-        if top:
-            text = (f"Care most about {', '.join(top[:-1]) + ' and ' + top[-1] if len(top) > 1 else top[0]}"
-                    + (f"; less than others about {', '.join(low)}" if low else "") + ". ")
-        else:
-            text = "No need sets this segment clearly apart from the others. "
-        if prefers:
-            text += f"In the conjoint they value {' and '.join(prefers)} more than others. "
-        text += _sentence("; ".join(facts))
-        if demo:
-            text += " " + _sentence("; ".join(demo))
-        source = "generated"
-        o = overrides.get(str(s))
-        if isinstance(o, Mapping):
-            name = str(o.get("name", name))
-            if "description" in o:
-                text, source = str(o["description"]), "analyst"
-        elif o is not None:
-            text, source = str(o), "analyst"
+        facts = [f"{share:.0%} of respondents"] + _value_facts(val, s, currency)
+        demo = _demographics(profile.categorical, s, min_index)
+        text = _description(top, low, prefers, facts, demo)
+        name, text, source = _apply_override(overrides.get(str(s)), name, text)
         rows.append({"segment": s, "name": name, "size_share": share, "top_needs": ", ".join(top),
                      "low_needs": ", ".join(low), "prefers": ", ".join(prefers),
                      "facts": "; ".join(facts + demo), "description": text,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import matplotlib.axes
-import matplotlib.pyplot as plt
 import numpy as np
 from scipy.cluster.hierarchy import dendrogram
 
 from cvkit.plot import ACCENT
+from cvkit.plot.axes import axes_or_new
 
 __all__ = ["plot_dendrogram", "plot_segment_sizes"]
 
@@ -33,8 +33,7 @@ def plot_dendrogram(linkage_matrix: np.ndarray, k: int | None = None, *, truncat
     Axes
         Long vertical jumps before a merge mean well separated groups.
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.5))
+    ax = axes_or_new(ax, (8, 4.5))
     dendrogram(linkage_matrix, truncate_mode="lastp", p=truncate, ax=ax, color_threshold=0,
                above_threshold_color="#5B6770", no_labels=False, leaf_font_size=7)
     if k is not None and 2 <= k <= len(linkage_matrix):
@@ -64,8 +63,7 @@ def plot_segment_sizes(sizes: Mapping | "np.ndarray", names: Mapping | None = No
     -------
     Axes
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.5 * len(sizes) + 1.5))
+    ax = axes_or_new(ax, (7, 0.5 * len(sizes) + 1.5))
     keys = list(sizes)
     counts = np.array([sizes[k] for k in keys], dtype=float)
     share = counts / counts.sum()

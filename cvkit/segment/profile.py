@@ -22,10 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import matplotlib.axes
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from cvkit.plot.axes import axes_or_new
 
 __all__ = ["SegmentProfile", "profile_segments", "adjust_pvalues", "crosstab", "plot_profile_heatmap",
            "pretty_name"]
@@ -196,6 +197,15 @@ def profile_segments(data: pd.DataFrame, segments: pd.Series, *, numeric: Sequen
     sizes = pd.DataFrame({"segment": labels, "n": [int((seg == s).sum()) for s in labels]})
     sizes["share"] = sizes["n"] / n
     flags: list[str] = []
+    tests, means_df, index = _numeric_tests(data, seg, labels, numeric, flags)
+    cat = _categorical_tests(data, seg, labels, categorical, flags)
+    tests, cat = _adjusted(tests, cat, correction, alpha)
+    return SegmentProfile(sizes, means_df, index, tests, cat, flags, correction, alpha)
+
+
+def _numeric_tests(data: pd.DataFrame, seg: pd.Series, labels: list, numeric: Sequence[str],
+                   flags: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Welch t-test and Hedges' g of every numeric variable, segment vs rest; means and index (total = 100)."""
     rows = []
     means = {}
     for v in numeric:
@@ -232,7 +242,12 @@ def profile_segments(data: pd.DataFrame, segments: pd.Series, *, numeric: Sequen
     tests["difference"] = tests["mean"] - tests["mean_rest"]
     tests["index"] = [index.loc[v, s] if v in index.index else np.nan for v, s in zip(tests["variable"],
                                                                                        tests["segment"])]
+    return tests, means_df, index
 
+
+def _categorical_tests(data: pd.DataFrame, seg: pd.Series, labels: list, categorical: Sequence[str],
+                       flags: list[str]) -> pd.DataFrame:
+    """Chi-square and Cramer's V of every categorical variable, segment vs rest; shares and index per level."""
     crow = []
     for v in categorical:
         col = data[v].astype("string")
@@ -260,6 +275,12 @@ def profile_segments(data: pd.DataFrame, segments: pd.Series, *, numeric: Sequen
                              "cramers_v": cv, "note": note})
     cat = pd.DataFrame(crow, columns=["variable", "level", "segment", "share", "share_total", "index", "chi2", "p",
                                       "cramers_v", "note"])
+    return cat
+
+
+def _adjusted(tests: pd.DataFrame, cat: pd.DataFrame, correction: str, alpha: float
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Multiplicity-adjusted p-values over one family (numeric tests and one chi-square per variable x segment)."""
     # One family: every numeric test plus one chi-square per categorical variable x segment.
     cat_first = ~cat.duplicated(["variable", "segment"])
     p_all = np.r_[tests["p"].to_numpy(dtype=float), cat.loc[cat_first, "p"].to_numpy(dtype=float)]
@@ -274,7 +295,7 @@ def profile_segments(data: pd.DataFrame, segments: pd.Series, *, numeric: Sequen
                    "hedges_g", "significant", "note"]]
     cat = cat[["variable", "level", "segment", "share", "share_total", "index", "chi2", "p", "p_adj", "cramers_v",
                "significant", "note"]]
-    return SegmentProfile(sizes, means_df, index, tests, cat, flags, correction, alpha)
+    return tests, cat
 
 
 def crosstab(data: pd.DataFrame, segments: pd.Series, column: str) -> pd.DataFrame:
@@ -331,8 +352,7 @@ def plot_profile_heatmap(profile: SegmentProfile, top: int = 20, ax: matplotlib.
     order = g.abs().max(axis=1).sort_values(ascending=False).index[:top]
     g, sig = g.loc[order], sig.loc[order].fillna(False).astype(bool)
     annot = g.round(1).astype(str) + np.where(sig, "*", "")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(1.6 + 1.2 * g.shape[1], 0.32 * len(g) + 1.5))
+    ax = axes_or_new(ax, (1.6 + 1.2 * g.shape[1], 0.32 * len(g) + 1.5))
     lim = max(float(np.nanmax(np.abs(g.to_numpy()))), 0.5)
     # Symmetric limits put g = 0 at white (seaborn's center= triggers a matplotlib deprecation).
     sns.heatmap(g, annot=annot.to_numpy(), fmt="", cmap="RdBu_r", vmin=-lim, vmax=lim, ax=ax,

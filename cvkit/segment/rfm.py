@@ -53,11 +53,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import matplotlib.axes
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from cvkit.resources import templates_dir
+from cvkit.plot.axes import axes_or_new
 
 __all__ = ["TUTORIAL_RF_MAP", "load_rfm_rules", "rules_from_mapping", "rfm_cell_map", "rfm_scores",
            "assign_rfm_segments", "rfm_segments", "rfm_segment_summary", "plot_rfm_grid", "quantile_scores"]
@@ -404,8 +404,7 @@ def plot_rfm_grid(rfm: pd.DataFrame, ax: matplotlib.axes.Axes | None = None) -> 
     -------
     Axes
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 5.5))
+    ax = axes_or_new(ax, (8, 5.5))
     share = (pd.crosstab(rfm["f_score"], rfm["r_score"]).reindex(index=range(5, 0, -1), columns=range(1, 6),
                                                                   fill_value=0) / len(rfm))
     seg = rfm.groupby(["f_score", "r_score"], observed=True)["segment"].agg(

@@ -26,13 +26,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import matplotlib.axes
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, silhouette_score
 
-from cvkit.segment.models import SegmentModel, single_threaded
+from cvkit._threads import single_threaded
+from cvkit.segment.models import SegmentModel
+from cvkit.plot.axes import axes_or_new
 
 __all__ = ["KSelection", "choose_k", "bootstrap_stability"]
 
@@ -195,6 +196,20 @@ def _choose_k(X, k_range, algorithms, n_boot, min_share, stability_threshold, n_
     primary = primary or algorithms[0]
     if primary not in algorithms:
         raise ValueError(f"primary={primary!r} is not among algorithms {list(algorithms)}")
+    rows = _criteria(X, k_range, algorithms, n_init, covariance, silhouette_sample, seed)
+    if n_boot > 0:
+        _add_stability(rows, X, n_boot, covariance, seed, n_jobs)
+    table = _admissibility(rows, algorithms, n_boot, min_share, stability_threshold)
+    prim = table[table["algorithm"] == primary]
+    if fixed_k is not None:
+        return KSelection(table, int(fixed_k), primary,
+                          _fixed_k_reason(prim, fixed_k, n_boot, min_share, stability_threshold))
+    return _recommend(table, prim, k_range, n, n_boot, min_share, stability_threshold, primary)
+
+
+def _criteria(X, k_range, algorithms, n_init, covariance, silhouette_sample, seed) -> list[dict]:
+    """One row per algorithm x k: BIC, silhouette, Calinski-Harabasz, smallest share (or why it failed)."""
+    n = X.shape[0]
     rows = []
     for alg in algorithms:
         for k in k_range:
@@ -219,20 +234,28 @@ def _choose_k(X, k_range, algorithms, n_boot, min_share, stability_threshold, n_
             row["smallest_share"] = float(m.sizes_.min() / n)
             row["_reference"] = m.labels_
             rows.append(row)
-    if n_boot > 0:
-        # One pool of refits over every algorithm x k (same seeds as bootstrap_stability), so two
-        # workers stay busy until the end instead of waiting at the end of each k.
-        todo = [(i, r["algorithm"], r["k"], int(s)) for i, r in enumerate(rows) if "_reference" in r
-                for s in _boot_seeds(seed, r["k"], r["algorithm"], n_boot)]
-        todo.sort(key=lambda t: (-t[2], t[1] != "gmm"))  # long fits first
-        labels = Parallel(n_jobs=n_jobs)(delayed(_one_boot)(X, k, alg, 3, covariance, s) for _, alg, k, s in todo)
-        aris: dict[int, list[float]] = {}
-        for (i, *_), lab in zip(todo, labels):
-            aris.setdefault(i, []).append(adjusted_rand_score(rows[i]["_reference"], lab))
-        for i, values in aris.items():
-            a = np.array(values)
-            rows[i]["stability"] = float(a.mean())
-            rows[i]["stability_sd"] = float(a.std(ddof=1)) if len(a) > 1 else 0.0
+    return rows
+
+
+def _add_stability(rows: list[dict], X, n_boot, covariance, seed, n_jobs) -> None:
+    """Bootstrap stability (mean and sd of the adjusted Rand index with the full-data fit) into ``rows``."""
+    # One pool of refits over every algorithm x k (same seeds as bootstrap_stability), so two
+    # workers stay busy until the end instead of waiting at the end of each k.
+    todo = [(i, r["algorithm"], r["k"], int(s)) for i, r in enumerate(rows) if "_reference" in r
+            for s in _boot_seeds(seed, r["k"], r["algorithm"], n_boot)]
+    todo.sort(key=lambda t: (-t[2], t[1] != "gmm"))  # long fits first
+    labels = Parallel(n_jobs=n_jobs)(delayed(_one_boot)(X, k, alg, 3, covariance, s) for _, alg, k, s in todo)
+    aris: dict[int, list[float]] = {}
+    for (i, *_), lab in zip(todo, labels):
+        aris.setdefault(i, []).append(adjusted_rand_score(rows[i]["_reference"], lab))
+    for i, values in aris.items():
+        a = np.array(values)
+        rows[i]["stability"] = float(a.mean())
+        rows[i]["stability_sd"] = float(a.std(ddof=1)) if len(a) > 1 else 0.0
+
+
+def _admissibility(rows: list[dict], algorithms, n_boot, min_share, stability_threshold) -> pd.DataFrame:
+    """The comparison table with the size and stability checks and the mean rank per algorithm."""
     for r in rows:
         r.pop("_reference", None)
     table = pd.DataFrame(rows)
@@ -244,21 +267,28 @@ def _choose_k(X, k_range, algorithms, n_boot, min_share, stability_threshold, n_
         sel = (table["algorithm"] == alg) & table["note"].eq("")
         if sel.any():
             table.loc[sel, "mean_rank"] = _rank_score(table.loc[sel])
-    prim = table[table["algorithm"] == primary]
-    if fixed_k is not None:
-        if fixed_k not in set(prim["k"]) or prim.loc[prim["k"] == fixed_k, "note"].iloc[0] != "":
-            note = "" if fixed_k in set(prim["k"]) else " (it was not among the compared k)"
-            reason = f"k = {fixed_k} was set by the analyst{note}."
-        else:
-            r = prim[prim["k"] == fixed_k].iloc[0]
-            flags = []
-            if not r["size_ok"]:
-                flags.append(f"its smallest segment holds {r['smallest_share']:.1%} < {min_share:.0%}")
-            if n_boot > 0 and not r["stable"]:
-                flags.append(f"stability {r['stability']:.2f} < {stability_threshold:.2f}")
-            reason = f"k = {fixed_k} was set by the analyst" + (
-                " (warning: " + "; ".join(flags) + ")." if flags else "; it meets the size and stability checks.")
-        return KSelection(table, int(fixed_k), primary, reason)
+    return table
+
+
+def _fixed_k_reason(prim: pd.DataFrame, fixed_k, n_boot, min_share, stability_threshold) -> str:
+    """Why the analyst's k is used, with a warning when it fails a check."""
+    if fixed_k not in set(prim["k"]) or prim.loc[prim["k"] == fixed_k, "note"].iloc[0] != "":
+        note = "" if fixed_k in set(prim["k"]) else " (it was not among the compared k)"
+        reason = f"k = {fixed_k} was set by the analyst{note}."
+    else:
+        r = prim[prim["k"] == fixed_k].iloc[0]
+        flags = []
+        if not r["size_ok"]:
+            flags.append(f"its smallest segment holds {r['smallest_share']:.1%} < {min_share:.0%}")
+        if n_boot > 0 and not r["stable"]:
+            flags.append(f"stability {r['stability']:.2f} < {stability_threshold:.2f}")
+        reason = f"k = {fixed_k} was set by the analyst" + (
+            " (warning: " + "; ".join(flags) + ")." if flags else "; it meets the size and stability checks.")
+    return reason
+
+
+def _recommend(table, prim, k_range, n, n_boot, min_share, stability_threshold, primary) -> KSelection:
+    """The best admissible k by mean rank, else the most stable usable k (exploratory)."""
     ok = prim[prim["admissible"]]
     if ok.empty:
         usable = prim[prim["note"].eq("")]
@@ -296,8 +326,7 @@ def plot_k_selection(selection: KSelection, ax: matplotlib.axes.Axes | None = No
     -------
     Axes
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.5))
+    ax = axes_or_new(ax, (8, 4.5))
     t = selection.table
     styles = {"kmeans": "-", "gmm": "--", "ward": ":"}
     colors = {"silhouette": "#1F6E8C", "calinski_harabasz": "#5B6770", "stability": "#C8102E", "bic": "#8FA3B0"}

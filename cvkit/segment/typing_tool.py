@@ -26,7 +26,7 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.model_selection import StratifiedKFold
 
 from cvkit.estimator import ParamsMixin, check_is_fitted
-from cvkit.segment.models import single_threaded
+from cvkit._threads import single_threaded
 
 __all__ = ["GoldenQuestions"]
 
@@ -231,7 +231,6 @@ class GoldenQuestions(ParamsMixin):
         Path
         """
         from openpyxl import Workbook
-        from openpyxl.styles import Font
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -239,7 +238,17 @@ class GoldenQuestions(ParamsMixin):
         names = {str(k): v for k, v in (segment_names or {}).items()}
         segs = list(self.weights_.columns)
         wb = Workbook()
-        ws = wb.active
+        self._instructions_sheet(wb.active, scale)
+        self._items_sheet(wb.create_sheet("Items"), labels)
+        self._weights_sheet(wb.create_sheet("Weights"), names, segs)
+        self._calculator_sheet(wb.create_sheet("Calculator"), segs)
+        wb.save(path)
+        return path
+
+    def _instructions_sheet(self, ws, scale: str) -> None:
+        """How to score, with the honest (cross-validated) accuracy."""
+        from openpyxl.styles import Font
+
         ws.title = "How to score"
         lines = [
             "Segment typing tool (golden questions)",
@@ -257,18 +266,26 @@ class GoldenQuestions(ParamsMixin):
             ws.cell(row=i, column=1, value=line)
         ws["A1"].font = Font(bold=True, size=14)
         ws.column_dimensions["A"].width = 110
-        wi = wb.create_sheet("Items")
+
+    def _items_sheet(self, wi, labels: Mapping[str, str]) -> None:
+        """The questions in order, with their wording."""
         wi.append(["order", "item", "question"])
         for i, item in enumerate(self.items_, start=1):
             wi.append([i, item, labels.get(item, item)])
         wi.column_dimensions["B"].width = 28
         wi.column_dimensions["C"].width = 80
-        ww = wb.create_sheet("Weights")
+
+    def _weights_sheet(self, ww, names: Mapping[str, str], segs: list) -> None:
+        """Constant and weight of every item per segment (the classification functions)."""
         ww.append(["term", *[f"{s} {names[s]}".strip() if s in names else s for s in segs]])
         for term, row in self.weights_.iterrows():
             ww.append([term, *[float(v) for v in row]])
         ww.column_dimensions["A"].width = 28
-        wc = wb.create_sheet("Calculator")
+
+    def _calculator_sheet(self, wc, segs: list) -> None:
+        """Live formulas: type the answers in column B, read the segment."""
+        from openpyxl.styles import Font
+
         wc.append(["item", "answer", *[f"score {s}" for s in segs]])
         n_items = len(self.items_)
         for i, item in enumerate(self.items_):
@@ -294,8 +311,6 @@ class GoldenQuestions(ParamsMixin):
                       f"{first}{tot}:{last}{tot},0))")
         wc.cell(row=tot + 1, column=1).font = Font(bold=True)
         wc.column_dimensions["A"].width = 28
-        wb.save(path)
-        return path
 
     def summary(self) -> pd.DataFrame:
         """Items with their order and the cross-validated accuracy path."""

@@ -123,44 +123,9 @@ def segment_value(segments: pd.Series, *, link: pd.Series | None = None, clv: pd
     out["share"] = out["respondents"] / len(seg)
     flags = {s: [] for s in out.index}
     if clv is not None:
-        if link is None:
-            raise ValueError("a CLV table was given without the respondent -> customer link; fix: pass link= "
-                             "(the survey's customer_id per respondent_id)")
-        if "customer_id" not in clv.columns or clv_col not in clv.columns:
-            raise ValueError(f"the CLV table needs columns 'customer_id' and '{clv_col}'; it has "
-                             f"{list(clv.columns)[:10]}")
-        value = clv.assign(customer_id=clv["customer_id"].astype(str)).drop_duplicates("customer_id") \
-            .set_index("customer_id")[clv_col].astype(float)
-        cust = link.reindex(seg.index).astype("string")
-        v = cust.map(value)
-        linked, missing, mean, total = [], [], [], []
-        for s in out.index:
-            c = cust.loc[groups[s]]
-            vv = v.loc[groups[s]]
-            linked.append(int(c.notna().sum()))
-            missing.append(int((c.notna() & vv.isna()).sum()))
-            mean.append(float(vv.mean()) if vv.notna().any() else np.nan)
-            total.append(float(vv.sum()))
-            if missing[-1]:
-                flags[s].append(f"{missing[-1]} respondents' customers are not in the transaction log / CLV table")
-        out["linked_customers"] = linked
-        out["missing_from_clv"] = missing
-        out["clv_mean"] = mean
-        out["clv_total_sample"] = total
-        out["value_share"] = out["clv_total_sample"] / out.loc["total", "clv_total_sample"]
+        _add_clv(out, flags, groups, seg, link, clv, clv_col)
     if nps is not None:
-        from cvkit.metrics import nps as nps_fn
-
-        score = pd.to_numeric(nps.reindex(seg.index), errors="coerce")
-        vals, ns = [], []
-        for s in out.index:
-            x = score.loc[groups[s]].dropna()
-            ns.append(int(len(x)))
-            vals.append(float(nps_fn(x.to_numpy()).nps) if len(x) else np.nan)
-            if len(x) < min_base:
-                flags[s].append(f"low base for NPS (n = {len(x)} < {min_base})")
-        out["nps"] = vals
-        out["nps_n"] = ns
+        _add_nps(out, flags, groups, seg, nps, min_base)
     if wtp is not None:
         w = wtp.reindex(seg.index)
         for c in wtp.columns:
@@ -168,6 +133,52 @@ def segment_value(segments: pd.Series, *, link: pd.Series | None = None, clv: pd
         out["wtp_n"] = [int(w.loc[groups[s]].notna().any(axis=1).sum()) for s in out.index]
     out["flags"] = ["; ".join(flags[s]) for s in out.index]
     return out.reset_index()
+
+
+def _add_clv(out: pd.DataFrame, flags: dict, groups: dict, seg: pd.Series, link: pd.Series | None,
+             clv: pd.DataFrame, clv_col: str) -> None:
+    """Linked customers, customers missing from the CLV table, mean and total CLV, value share, per segment."""
+    if link is None:
+        raise ValueError("a CLV table was given without the respondent -> customer link; fix: pass link= "
+                         "(the survey's customer_id per respondent_id)")
+    if "customer_id" not in clv.columns or clv_col not in clv.columns:
+        raise ValueError(f"the CLV table needs columns 'customer_id' and '{clv_col}'; it has "
+                         f"{list(clv.columns)[:10]}")
+    value = clv.assign(customer_id=clv["customer_id"].astype(str)).drop_duplicates("customer_id") \
+        .set_index("customer_id")[clv_col].astype(float)
+    cust = link.reindex(seg.index).astype("string")
+    v = cust.map(value)
+    linked, missing, mean, total = [], [], [], []
+    for s in out.index:
+        c = cust.loc[groups[s]]
+        vv = v.loc[groups[s]]
+        linked.append(int(c.notna().sum()))
+        missing.append(int((c.notna() & vv.isna()).sum()))
+        mean.append(float(vv.mean()) if vv.notna().any() else np.nan)
+        total.append(float(vv.sum()))
+        if missing[-1]:
+            flags[s].append(f"{missing[-1]} respondents' customers are not in the transaction log / CLV table")
+    out["linked_customers"] = linked
+    out["missing_from_clv"] = missing
+    out["clv_mean"] = mean
+    out["clv_total_sample"] = total
+    out["value_share"] = out["clv_total_sample"] / out.loc["total", "clv_total_sample"]
+
+
+def _add_nps(out: pd.DataFrame, flags: dict, groups: dict, seg: pd.Series, nps: pd.Series, min_base: int) -> None:
+    """NPS of the client brand and its base per segment (low bases flagged)."""
+    from cvkit.metrics import nps as nps_fn
+
+    score = pd.to_numeric(nps.reindex(seg.index), errors="coerce")
+    vals, ns = [], []
+    for s in out.index:
+        x = score.loc[groups[s]].dropna()
+        ns.append(int(len(x)))
+        vals.append(float(nps_fn(x.to_numpy()).nps) if len(x) else np.nan)
+        if len(x) < min_base:
+            flags[s].append(f"low base for NPS (n = {len(x)} < {min_base})")
+    out["nps"] = vals
+    out["nps_n"] = ns
 
 
 def attractiveness_table(value: pd.DataFrame, *, wtp_col: str | None = None,

@@ -453,7 +453,7 @@ def test_declared_attributes_ignore_other_columns(tmp_path):
     t = load("choice", path, attributes=["delivery", "returns", "extras", "fee"])
     assert "version" not in t.df and t.ignored_columns == ["version"]
     msg, problems = fails("choice", path, attributes=["delivery", "return"])
-    assert "column 'return' (listed in attributes) is not in the file; did you mean 'returns'?" in msg
+    assert "column 'return' (listed in analyses.discrete_choice.attributes) is not in the file; did you mean 'returns'?" in msg
 
 
 def test_choice_task_with_a_single_alternative(tmp_path):

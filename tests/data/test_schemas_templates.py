@@ -11,7 +11,7 @@ from cvkit.resources import load_elements, templates_dir
 
 def test_kinds_and_canonical_columns():
     assert list(SCHEMAS) == ["customers", "transactions", "survey", "needs", "choice", "utilities", "campaigns",
-                            "responses", "subscriptions"]
+                            "responses", "subscriptions", "maxdiff"]
     assert [c.name for c in SCHEMAS["customers"].columns] == [
         "customer_id", "acquisition_date", "channel", "acquisition_cost", "region", "age_band"]
     assert [c.name for c in SCHEMAS["transactions"].columns] == [
@@ -20,6 +20,7 @@ def test_kinds_and_canonical_columns():
     assert SCHEMAS["survey"].required == ["respondent_id", "brand", "nps", "satisfaction"]
     assert [c.name for c in SCHEMAS["choice"].columns] == [
         "respondent_id", "task", "alternative", "none", "chosen"]
+    assert SCHEMAS["maxdiff"].required == ["respondent_id", "task", "item", "best", "worst"]
 
 
 def test_element_columns_come_from_the_catalogue():

@@ -31,6 +31,7 @@ COLUMNS = {
                "none", "chosen"],
     "campaigns": ["customer_id", "campaign_id", "source_code", "group", "contact_date", "channel", "contact_cost"],
     "responses": ["customer_id", "campaign_id", "date", "amount"],
+    "maxdiff": ["respondent_id", "version", "task", "item", "best", "worst"],
 }
 
 
@@ -503,3 +504,32 @@ def test_planted_signal_holds_for_other_seeds(seed):
     top = d.truth.top_drivers("nps")
     rho = spearmanr([d.truth.drivers["nps"]["weights"][e] for e in top], coef[top]).statistic
     assert rho >= 0.9
+
+
+def test_maxdiff_block_has_planted_truths_and_leaves_the_rest_untouched(demo):
+    from cvkit.datasets.demo_maxdiff import ITEMS_PER_TASK, N_MAXDIFF_RESPONDENTS
+    from cvkit.maxdiff import MaxDiffLogit, maxdiff_counts
+
+    md = demo.maxdiff
+    assert md["respondent_id"].nunique() == N_MAXDIFF_RESPONDENTS
+    assert set(md["respondent_id"]) <= set(demo.needs["respondent_id"])
+    assert (md.groupby(["respondent_id", "task"]).size() == ITEMS_PER_TASK).all()
+    truth = pd.Series(demo.maxdiff_truth["mean_utility"])
+    assert truth.sum() == pytest.approx(0.0, abs=1e-4)
+    assert sum(demo.maxdiff_truth["mean_score"].values()) == pytest.approx(100.0, abs=1e-3)
+    # the planted order is what the counts and the best-worst logit recover
+    fit = MaxDiffLogit().fit(md)
+    assert np.corrcoef(fit.params_.reindex(truth.index), truth)[0, 1] > 0.95
+    top = set(truth.sort_values(ascending=False).index[:5])
+    assert len(top & set(maxdiff_counts(md)["item"].head(8))) >= 4
+
+
+def test_maxdiff_does_not_change_the_other_demo_data(demo, monkeypatch):
+    # The MaxDiff block has its own stream: without it every other data set is exactly the same.
+    from cvkit.datasets import demo as module
+
+    monkeypatch.setattr(module, "make_maxdiff", lambda *a: (None, None))
+    without = module.make_demo()
+    for kind in ("customers", "transactions", "survey", "needs", "choice", "campaigns", "responses"):
+        pd.testing.assert_frame_equal(without.data(kind), demo.data(kind))
+    assert without.maxdiff is None and len(demo.maxdiff) == 24_000

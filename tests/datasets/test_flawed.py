@@ -15,7 +15,7 @@ from cvkit import clv, drivers
 from cvkit import segment as seg
 from cvkit.data import DataError, load
 from cvkit.datasets import make_demo
-from cvkit.datasets.flawed import CONCLUSIONS, FLAWS, flawed_data, write_flawed_engagements
+from cvkit.datasets.flawed import CASES, CONCLUSIONS, FLAWS, flawed_data, write_flawed_engagements
 from cvkit.training import DEMO_ATTRIBUTES
 
 DIRECTIONS = {"delivery": "increasing", "returns": "increasing", "fee": "decreasing"}
@@ -23,7 +23,10 @@ DIRECTIONS = {"delivery": "increasing", "returns": "increasing", "fee": "decreas
 
 @pytest.fixture(scope="module")
 def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return write_flawed_engagements(tmp_path_factory.mktemp("flawed"), seed=2026)
+    """The written folders by the facilitator's name of each case (trainees see only case_1 ... case_7)."""
+    written = write_flawed_engagements(tmp_path_factory.mktemp("flawed"), seed=2026)
+    assert set(written) == set(CASES) and all(p.name == c for c, p in written.items())
+    return {CASES[c]: p for c, p in written.items()}
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +114,15 @@ def test_short_history_leaves_the_dropout_process_unidentified(cases, demo):
         params = clv.BetaGeoModel().fit(summary).summary()
     assert any("did not converge" in str(w.message) for w in caught)
     assert params.loc["b", "estimate"] > 1e3 and params.loc[["a", "b"], "se"].isna().any()
+
+
+def test_the_control_case_is_clean(cases, demo):
+    """The control: a random sample of the demo survey, so every diagnostic is quiet and the answer is (a)."""
+    from cvkit import drivers
+
+    assert FLAWS["clean_control"].answer == "a"
+    survey = pd.read_csv(cases["clean_control"] / "survey.csv")
+    elements = [e for e in drivers.element_labels() if e in survey.columns]
+    corr = survey[elements].corr().to_numpy()
+    assert np.nanmax(corr - np.eye(len(elements))) < 0.9
+    assert not drivers.survey_base(survey, "brand", min_base=100)["below_min_base"].any()

@@ -40,3 +40,18 @@ def test_data_path_none_empty_and_missing(tmp_path):
 def test_data_path_empty_is_the_demo_file():
     path = data_path("customers", "")
     assert path.exists() and path.name.startswith("customers")
+
+
+def test_the_notebook_and_the_config_apply_one_rule():
+    from cvkit.engagement.parameters import NotebookParameter, check_values
+
+    declared = {"k": NotebookParameter("k", "int", 2, "segments"), "rate": NotebookParameter("rate", "float", 0.1, "")}
+    for values in ({"k": "3"}, {"k": True}, {"k": 2.5}, {"rate": "0.1"}, {"k": 3, "rate": 1}):
+        config_ok = not check_values(values, declared, "analyses.x.parameters")
+        ns = {"__annotations__": {"k": int, "rate": float}, "k": 2, "rate": 0.1, **values}
+        try:
+            check_parameters(ns)
+            notebook_ok = True
+        except ParameterError:
+            notebook_ok = False
+        assert config_ok == notebook_ok, values

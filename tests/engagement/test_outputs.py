@@ -65,3 +65,20 @@ def test_index_cards_write_yes_no_for_flags_and_group_thousands():
     assert _format_value({"value": True, "unit": None}) == "yes"
     assert _format_value({"value": False, "unit": None}) == "no"
     assert _format_value({"value": 1500, "unit": "respondents"}) == "1,500 respondents"
+
+
+def test_files_other_than_tables_are_written_through_outputs(tmp_path):
+    from cvkit.engagement.outputs import Outputs
+
+    out = Outputs(tmp_path, "segment")
+    assert out.text("typing_tool.py", "print(1)\n") == tmp_path / "tables" / "segment" / "typing_tool.py"
+    assert (tmp_path / "tables" / "segment" / "typing_tool.py").read_text() == "print(1)\n"
+    seen = {}
+    out.file("typing_tool.xlsx", lambda path, **kw: seen.update(path=path, **kw), sheet="x")
+    assert seen == {"path": tmp_path / "tables" / "segment" / "typing_tool.xlsx", "sheet": "x"}
+    import pytest
+    with pytest.raises(ValueError, match="already written"):
+        out.text("typing_tool.py", "again")
+    with pytest.raises(ValueError, match="extension"):
+        out.text("no_extension", "x")
+    assert Outputs("", "segment").text("typing_tool.py", "x") is None  # writing disabled: nothing written

@@ -68,3 +68,11 @@ def test_every_column_cvkit_exports_has_a_label():
     for name in sample:
         assert glossary.known(name), name
         assert "_" not in glossary.label(name), (name, glossary.label(name))
+
+
+
+def test_campaign_and_rule_columns_have_labels_and_kinds():
+    assert glossary.label("rate_contacted_low") == "Response rate, contacted, 95% low"
+    assert glossary.kind("rate_contacted_low") == "share" and glossary.kind("incremental_margin_low") == "money"
+    assert glossary.known("delivery.next_day") and glossary.known("6 months") and glossary.known("LuxeStore")
+    assert not glossary.known("brand_new_metric")

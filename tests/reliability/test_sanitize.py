@@ -116,7 +116,7 @@ def test_csv_and_workbook_cells_inert_numbers_numeric(tmp_path):
     out = write_workbook(tmp_path / "tables", tmp_path / "book.xlsx")
     import openpyxl
 
-    ws = openpyxl.load_workbook(out).worksheets[0]
+    ws = openpyxl.load_workbook(out).worksheets[-1]  # after the contents sheet
     cells = [c for row in ws.iter_rows() for c in row]
     assert not [c.coordinate for c in cells if c.data_type == "f"], "a live formula in the workbook"
     texts = {c.value: c for c in cells if isinstance(c.value, str)}

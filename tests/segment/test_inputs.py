@@ -99,3 +99,21 @@ def test_plots(blobs):
     ax = plot_segment_sizes({1: 150, 2: 100, 3: 50}, names={1: "A"}, min_share=0.2)
     assert ax.get_yticklabels()[-1].get_text() == "1: A"
     plt.close("all")
+
+
+def test_partworths_none_aggregate_and_one_task_are_refused_with_the_reason(tmp_path):
+    import pandas as pd
+
+    from cvkit.segment import resolve_partworths
+
+    pw, why = resolve_partworths(partworths_file="none")
+    assert pw is None and "partworths_file: none" in why
+    same = tmp_path / "same.csv"
+    pd.DataFrame({"respondent_id": ["a", "b", "c"], "x.1": [0.5] * 3, "x.2": [-0.5] * 3}).to_csv(same, index=False)
+    pw, why = resolve_partworths(partworths_file=str(same))
+    assert pw is None and "same part-worths" in why
+    one = tmp_path / "one.csv"
+    pd.DataFrame({"respondent_id": ["a", "a", "b", "b"], "task": 1, "alternative": [1, 2, 1, 2],
+                  "x": ["p", "q", "q", "p"], "chosen": [1, 0, 0, 1]}).to_csv(one, index=False)
+    pw, why = resolve_partworths(choice=str(one), attributes={"x": ["p", "q"]})
+    assert pw is None and "one task" in why
