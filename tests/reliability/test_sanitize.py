@@ -253,7 +253,7 @@ def test_hostile_labels_are_inert_in_html_csv_and_xlsx(tmp_path_factory, label, 
     assert len(rows) == 3 and not [c for r in rows for c in r if is_formula_like(c)]
     back = restore_frame(pd.read_csv(folder / "tables" / "fuzz" / "labels.csv", dtype=str, keep_default_na=False))
     assert back.columns[0] == label.strip() or back.columns[0] == label
-    ws = openpyxl.load_workbook(write_workbook(folder / "tables", folder / "book.xlsx")).active
+    ws = openpyxl.load_workbook(write_workbook(folder / "tables", folder / "book.xlsx")).worksheets[-1]
     cells = [c for row in ws.iter_rows() for c in row]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     assert all(c.quotePrefix for c in cells if is_formula_like(c.value))
