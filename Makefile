@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 TEST_STAMP    := $(VENV)/.test-installed
 
-.PHONY: demo test browser notebooks lab bench clean help
+.PHONY: demo test browser java notebooks lab bench clean help
 
 help:
 	@echo "make demo       set up .venv, run the demo engagement end to end, print the deliverable's path"
@@ -38,7 +38,15 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: $(TEST_STAMP) browser
+# A Java runtime for the Spark tests (pyspark's JVM; Debian's headless JRE), installed when missing.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "Installing Debian's headless Java runtime for the Spark tests..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    default-jre-headless >/dev/null; }
+
+test: $(TEST_STAMP) browser java
 	$(BIN)/python -m pytest
 
 notebooks: $(RUNTIME_STAMP)

@@ -396,6 +396,29 @@ def csat(scores: ArrayLike, scale: tuple[float, float] = (1, 10), top_box: float
 
 # --------------------------------------------------------------------------- group tables
 
+def _group_estimate(row: dict[str, Any], scores: pd.Series, w: pd.Series | None, metric: str, *, min_n: int,
+                    scale: tuple[float, float], top_box: float | None, top2_box: float | None, level: float,
+                    label: str) -> str:
+    """One group's NPS, CSAT or mean with its interval, written into ``row``; returns the base flag."""
+    if metric == "nps":
+        r = nps(scores, w, level=level, min_n=min_n)
+        row.update(value=r.nps, se=r.se, ci_low=r.ci_low, ci_high=r.ci_high, promoters=r.promoters,
+                   passives=r.passives, detractors=r.detractors)
+        return r.flag
+    if metric == "csat":
+        c = csat(scores, scale, top_box, top2_box, w, level=level, min_n=min_n)
+        row.update(value=c.csat, se=c.se, ci_low=c.ci_low, ci_high=c.ci_high, top_box=c.top_box, mean=c.mean)
+        return c.flag
+    x, ww, _ = _clean_scores(scores, w, scale[0], scale[1], label, integer=False)
+    m = float(np.average(x, weights=ww))
+    n_eff = _kish(ww)
+    sd = float(np.sqrt(np.average((x - m) ** 2, weights=ww) * x.size / max(x.size - 1, 1)))
+    se = sd / np.sqrt(n_eff)
+    t = float(stats.t.ppf(0.5 + level / 2, max(n_eff - 1, 1)))
+    row.update(value=m, se=se, ci_low=m - t * se, ci_high=m + t * se)
+    return f"low base: n = {x.size} < {min_n}" if x.size < min_n else ""
+
+
 def by_group(df: pd.DataFrame, group_col: str | Sequence[str], score_col: str = "nps", metric: str = "nps",
              *, min_n: int = 30, weight_col: str | None = None, scale: tuple[float, float] = (1, 10),
              top_box: float | None = None, top2_box: float | None = None, level: float = 0.95,
@@ -452,26 +475,8 @@ def by_group(df: pd.DataFrame, group_col: str | Sequence[str], score_col: str = 
             row.update(value=np.nan, se=np.nan, ci_low=np.nan, ci_high=np.nan)
             row["suppressed"], flag = True, "no valid score"
         else:
-            if metric == "nps":
-                r = nps(g[score_col], w, level=level, min_n=min_n)
-                row.update(value=r.nps, se=r.se, ci_low=r.ci_low, ci_high=r.ci_high, promoters=r.promoters,
-                           passives=r.passives, detractors=r.detractors)
-                flag = r.flag
-            elif metric == "csat":
-                c = csat(g[score_col], scale, top_box, top2_box, w, level=level, min_n=min_n)
-                row.update(value=c.csat, se=c.se, ci_low=c.ci_low, ci_high=c.ci_high, top_box=c.top_box,
-                           mean=c.mean)
-                flag = c.flag
-            else:
-                x, ww, _ = _clean_scores(g[score_col], w, scale[0], scale[1], f"{score_col} scores",
-                                         integer=False)
-                m = float(np.average(x, weights=ww))
-                n_eff = _kish(ww)
-                sd = float(np.sqrt(np.average((x - m) ** 2, weights=ww) * x.size / max(x.size - 1, 1)))
-                se = sd / np.sqrt(n_eff)
-                t = float(stats.t.ppf(0.5 + level / 2, max(n_eff - 1, 1)))
-                row.update(value=m, se=se, ci_low=m - t * se, ci_high=m + t * se)
-                flag = f"low base: n = {x.size} < {min_n}" if x.size < min_n else ""
+            flag = _group_estimate(row, g[score_col], w, metric, min_n=min_n, scale=scale, top_box=top_box,
+                                   top2_box=top2_box, level=level, label=f"{score_col} scores")
             row["suppressed"] = bool(suppress and n_valid < min_n)
         if row["suppressed"] and n_valid > 0:
             for k in ("value", "se", "ci_low", "ci_high", "promoters", "passives", "detractors", "top_box",

@@ -26,9 +26,6 @@ STILL_LONG: dict[str, set[str]] = {
     "clv/value.py": {"clv_interval"},
     "data/templates.py": {"data_dictionary"},
     "data/privacy.py": {"protect"},
-    "metrics.py": {"by_group"},
-    "drivers/importance.py": {"weighted_corr"},
-    "data/wide.py": {"wide_to_long"},
 }
 
 

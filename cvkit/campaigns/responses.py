@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cvkit.exceptions import DataError, Problem
+
 __all__ = ["TREATMENT_LABELS", "CONTROL_LABELS", "normalise_groups", "attach_responses", "pre_period",
            "value_tiers", "contact_frame", "campaign_overview"]
 
@@ -32,7 +34,7 @@ def normalise_groups(group: pd.Series) -> pd.Series:
 
     Raises
     ------
-    ValueError
+    cvkit.exceptions.DataError
         Naming the values that are neither, and the fix.
     """
     text = group.astype("str").str.strip().str.lower()
@@ -40,8 +42,9 @@ def normalise_groups(group: pd.Series) -> pd.Series:
     control = text.isin(CONTROL_LABELS)
     bad = sorted(set(text[~(treated | control)]))
     if bad:
-        raise ValueError(f"campaigns: group values {bad[:5]} are neither treatment nor control. Fix: write "
-                         "'treatment' for contacted customers and 'control' for the held-out group.")
+        raise DataError(Problem("campaigns", f"group values {bad[:5]} are neither treatment nor control",
+                                "write 'treatment' for contacted customers and 'control' for the held-out group",
+                                column="group", n_rows=int((~(treated | control)).sum())))
     return pd.Series(treated.to_numpy(), index=group.index, name="treated")
 
 
@@ -70,8 +73,8 @@ def attach_responses(campaigns: pd.DataFrame, *, transactions: pd.DataFrame | No
         ``responded`` (int 0/1) and ``revenue`` (float, summed over the window).
     """
     if transactions is None and responses is None:
-        raise ValueError("campaign responses need a transaction log or a responses file. Fix: give "
-                         "data.transactions or data.responses in engagement.yaml.")
+        raise DataError(Problem("campaigns", "responses need a transaction log or a responses file",
+                                "give data.transactions or data.responses in engagement.yaml"))
     out = campaigns.reset_index(drop=True)
     out["treated"] = normalise_groups(out["group"])
     cost = out["contact_cost"] if "contact_cost" in out.columns else pd.Series(np.nan, index=out.index)
@@ -174,8 +177,9 @@ def contact_frame(campaigns: pd.DataFrame, *, transactions: pd.DataFrame | None 
     out["value_tier"] = pd.Categorical(tiers, categories=list(TIER_LABELS), ordered=True)
     if customers is not None and segment_column:
         if segment_column not in customers.columns:
-            raise ValueError(f"segment_column = {segment_column!r} is not a column of the customers file "
-                             f"(columns: {list(customers.columns)}). Fix: set it to one of them or to ''.")
+            raise DataError(Problem("customers", f"segment_column = {segment_column!r} is not a column of the "
+                                    f"customers file (columns: {list(customers.columns)})",
+                                    "set analyses.campaigns.segment_column to one of them, or to ''"))
         seg = customers.drop_duplicates("customer_id").set_index("customer_id")[segment_column]
         out["segment"] = out["customer_id"].map(seg).astype("str").fillna("unknown")
         out.loc[out["segment"].isin(["nan", "<NA>", "None"]), "segment"] = "unknown"

@@ -21,6 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from cvkit.campaigns.lift import newcombe_interval
+from cvkit.exceptions import FitError, NotFittedError
 
 __all__ = ["UPLIFT_FEATURES", "uplift_features", "TwoModelUplift", "out_of_fold_uplift", "qini_curve",
            "qini_coefficient", "uplift_by_decile", "UpliftValidation", "validate_uplift"]
@@ -71,7 +72,7 @@ class TwoModelUplift:
         treated, responded = np.asarray(treated, bool), np.asarray(responded, int)
         for arm in (True, False):
             if len(np.unique(responded[treated == arm])) < 2:
-                raise ValueError(f"the {'contacted' if arm else 'control'} group has no responders or only "
+                raise FitError(f"the {'contacted' if arm else 'control'} group has no responders or only "
                                  "responders: uplift cannot be modelled")
         self.treated_model_ = self._base().fit(X[treated], responded[treated])
         self.control_model_ = self._base().fit(X[~treated], responded[~treated])
@@ -80,7 +81,7 @@ class TwoModelUplift:
     def predict_uplift(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Predicted uplift in response probability (share, -1..1), shape (n,)."""
         if not hasattr(self, "treated_model_"):
-            raise ValueError("TwoModelUplift is not fitted yet; call fit first")
+            raise NotFittedError("TwoModelUplift is not fitted yet; call fit first")
         X = np.asarray(X, float)
         return self.treated_model_.predict_proba(X)[:, 1] - self.control_model_.predict_proba(X)[:, 1]
 

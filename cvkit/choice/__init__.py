@@ -22,6 +22,7 @@ from cvkit.choice.hb import HierarchicalBayesMNL
 from cvkit.choice.latent_class import LatentClassMNL, select_classes
 from cvkit.choice.mixed import MixedLogit
 from cvkit.choice.mnl import MNL, fit_mnl_arrays, hit_rate, mnl_loglik
+from cvkit.choice.wtp_simulation import cluster_robust_cov, krinsky_robb, mnl_wtp_simulation
 from cvkit.choice.base import ChoiceEstimator
 from cvkit.choice.partworths import respondent_partworths
 from cvkit.choice.utilities import (Utilities, importance_summary, importances, partworth_table, price_slope, wtp,
@@ -36,7 +37,7 @@ from cvkit.choice.widget import scenario_table, simulator_widget
 from cvkit.choice.spec import ChoiceSpec
 from cvkit.exceptions import ChoiceWarning
 
-__all__ = ["ChoiceData", "ChoiceEstimator", "ChoiceSpec", "ChoiceWarning", "choices_from_responses", "compare_models",
+__all__ = ["cluster_robust_cov", "krinsky_robb", "mnl_wtp_simulation", "ChoiceData", "ChoiceEstimator", "ChoiceSpec", "ChoiceWarning", "choices_from_responses", "compare_models",
            "Design", "dense_from_long", "design_diagnostics", "generate_design", "ess_bulk",
            "ess_tail", "fit_mnl_arrays", "HierarchicalBayesMNL", "hit_rate", "importance_summary",
            "importances", "LatentClassMNL", "MixedLogit", "MNL", "mnl_loglik", "partworth_table", "plot_importances",

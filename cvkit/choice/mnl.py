@@ -24,6 +24,7 @@ from cvkit.choice.base import ChoiceEstimator, hit_rate, split_holdout
 from cvkit.choice.data import ChoiceData
 from cvkit.choice.spec import ChoiceSpec, as_spec
 from cvkit.choice.utilities import Utilities
+from cvkit.choice.wtp_simulation import cluster_robust_cov
 from cvkit.estimator import check_is_fitted
 from cvkit.exceptions import FitError
 
@@ -294,11 +295,7 @@ class MNL(ChoiceEstimator):
         K = len(names)
         self.params_ = pd.Series(fit.beta, index=names, name="estimate")
         cov = np.linalg.inv(-fit.hessian)
-        G = train.n_respondents
-        meat = np.zeros((G, K))
-        for k in range(K):
-            meat[:, k] = np.bincount(train.resp, weights=fit.scores[:, k], minlength=G)
-        robust = cov @ (meat.T @ meat) @ cov * (G / (G - 1) if G > 1 else 1.0)
+        robust = cluster_robust_cov(fit.hessian, fit.scores, np.asarray(train.resp))
         self.cov_ = pd.DataFrame(cov, index=names, columns=names)
         self.robust_cov_ = pd.DataFrame(robust, index=names, columns=names)
         self.se_ = pd.Series(np.sqrt(np.diag(cov)), index=names, name="se")

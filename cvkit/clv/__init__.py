@@ -40,6 +40,7 @@ from cvkit.clv.validation import (
     period_transactions,
     tracking,
 )
+from cvkit.clv.diagnostics import choose_model
 from cvkit.clv.value import (
     decile_table,
     VALUE_TIERS,
@@ -60,13 +61,31 @@ from cvkit.clv.summary import (
     summary_expression,
 )
 
+from cvkit.clv.contractual import (
+    SubscriptionAnalysis,
+    analyse_participation,
+    analyse_subscriptions,
+    participation_summary,
+    plot_survival_fit,
+    subscription_lifetimes,
+    survivor_table,
+)
+
 __all__ = [
+    "SubscriptionAnalysis",
+    "analyse_participation",
+    "analyse_subscriptions",
+    "participation_summary",
+    "plot_survival_fit",
+    "subscription_lifetimes",
+    "survivor_table",
     "YearlyRetention", "yearly_retention", "clv_scenarios", "clv_total", "value_by_segment", "parameter_table",
     "decile_table", "plot_monthly_transactions", "plot_rfm_distribution",
     "TIME_UNIT_DAYS",
     "VALUE_TIERS",
     "MODELS",
     "compare_models",
+    "choose_model",
     "describe_model",
     "clv_interval",
     "attach_segment",

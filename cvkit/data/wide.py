@@ -133,14 +133,34 @@ def wide_to_long(raw: pd.DataFrame, wide: WideFormat, attributes: list[str], res
     problems : list of (message, fix, column)
         Layout problems (columns absent); empty when the reshape succeeded.
     """
+    raw, problems = _check_layout(raw, wide, attributes, respondent_col, where)
+    if problems:
+        return pd.DataFrame(), problems
+    for c, values in wide.keep.items():
+        keep_text = {_text(v) for v in values}
+        raw = raw.loc[raw[c].map(_text).isin(keep_text)]
+    long = _stack(raw.reset_index(drop=True), wide, attributes, respondent_col)
+    chosen_unavailable = long["chosen"].eq(1) & ~long["_avail"]
+    if chosen_unavailable.any():
+        k = int(chosen_unavailable.sum())
+        problems.append((f"{k} situation(s) chose an alternative that their availability columns mark as not "
+                         "available.", f"check {where}.available (1 = available) and the chosen column.",
+                         wide.chosen))
+    long = long.loc[long["_avail"]].sort_values(["_row", "_pos"], kind="stable")
+    return long.drop(columns=["_row", "_pos", "_avail"]).reset_index(drop=True), problems
+
+
+def _check_layout(raw: pd.DataFrame, wide: WideFormat, attributes: list[str], respondent_col: str | None,
+                  where: str) -> tuple[pd.DataFrame, list[tuple[str, str, str | None]]]:
+    """Every column the layout names is in the file (matched case-insensitively); (raw renamed, problems)."""
     problems: list[tuple[str, str, str | None]] = []
     file_cols = [str(c) for c in raw.columns]
     # Column names match case-insensitively ("{alt}_AV" with alternative train finds TRAIN_AV).
     by_lower = {c.lower(): c for c in file_cols}
-    raw = raw.rename(columns={by_lower[c.lower()]: c for cs in wide_columns(wide, attributes).values()
+    named = wide_columns(wide, attributes)
+    raw = raw.rename(columns={by_lower[c.lower()]: c for cs in named.values()
                               for c in cs if c not in file_cols and c.lower() in by_lower})
     cols = set(map(str, raw.columns))
-    named = wide_columns(wide, attributes)
     for role, wanted in named.items():
         for c in dict.fromkeys(wanted):
             if c not in cols:
@@ -153,12 +173,11 @@ def wide_to_long(raw: pd.DataFrame, wide: WideFormat, attributes: list[str], res
     if respondent_col is not None and respondent_col not in cols:
         problems.append((f"respondent column '{respondent_col}' is not in the file.",
                          "map it in data.choice.columns.respondent_id.", respondent_col))
-    if problems:
-        return pd.DataFrame(), problems
-    for c, values in wide.keep.items():
-        keep_text = {_text(v) for v in values}
-        raw = raw.loc[raw[c].map(_text).isin(keep_text)]
-    raw = raw.reset_index(drop=True)
+    return raw, problems
+
+
+def _stack(raw: pd.DataFrame, wide: WideFormat, attributes: list[str], respondent_col: str | None) -> pd.DataFrame:
+    """One block of rows per alternative, with helper columns ``_row``, ``_pos`` and ``_avail``."""
     n = len(raw)
     resp = (raw[respondent_col].astype("str") if respondent_col is not None
             else pd.Series(np.arange(1, n + 1).astype(str)))
@@ -179,15 +198,7 @@ def wide_to_long(raw: pd.DataFrame, wide: WideFormat, attributes: list[str], res
                 avail = pd.to_numeric(raw[col], errors="coerce").fillna(0).to_numpy() != 0
         part["_row"], part["_pos"], part["_avail"] = np.arange(n), j, avail
         parts.append(pd.DataFrame(part))
-    long = pd.concat(parts, ignore_index=True)
-    chosen_unavailable = long["chosen"].eq(1) & ~long["_avail"]
-    if chosen_unavailable.any():
-        k = int(chosen_unavailable.sum())
-        problems.append((f"{k} situation(s) chose an alternative that their availability columns mark as not "
-                         "available.", f"check {where}.available (1 = available) and the chosen column.",
-                         wide.chosen))
-    long = long.loc[long["_avail"]].sort_values(["_row", "_pos"], kind="stable")
-    return long.drop(columns=["_row", "_pos", "_avail"]).reset_index(drop=True), problems
+    return pd.concat(parts, ignore_index=True)
 
 
 def _match_suffix(values: pd.Series, matched: pd.Series, wide: WideFormat) -> pd.Series:

@@ -44,6 +44,7 @@ import pandas as pd
 import cvkit
 from cvkit.datasets import _demo_params as P
 from cvkit.datasets.demo_campaigns import make_campaigns
+from cvkit.datasets.demo_subscriptions import make_subscriptions
 from cvkit.datasets.demo_maxdiff import make_maxdiff
 from cvkit.resources import load_elements
 
@@ -57,7 +58,7 @@ __all__ = [
 
 #: Data sets of the demo engagement, in the order they are written.
 DEMO_KINDS: tuple[str, ...] = ("customers", "transactions", "survey", "needs", "choice", "maxdiff", "campaigns",
-                               "responses")
+                               "responses", "subscriptions")
 
 ANALYSIS_DATE = pd.Timestamp("2026-06-30")
 ACQUISITION_START = pd.Timestamp("2024-07-01")
@@ -246,6 +247,8 @@ class DemoEngagement:
     campaigns: pd.DataFrame | None = None
     responses: pd.DataFrame | None = None
     campaign_truth: dict[str, Any] | None = None
+    # A yearly delivery pass whose churn is Fader & Hardie's (2007) data (cvkit.datasets.demo_subscriptions).
+    subscriptions: pd.DataFrame | None = None
     # MaxDiff on the elements of value (cvkit.datasets.demo_maxdiff), own RNG stream.
     maxdiff: pd.DataFrame | None = None
     maxdiff_truth: dict[str, Any] | None = None
@@ -298,7 +301,7 @@ class DemoEngagement:
         return paths
 
 
-_MONEY_COLUMNS = ("amount", "acquisition_cost", "contact_cost")  # EUR, written with exactly 2 decimals
+_MONEY_COLUMNS = ("amount", "acquisition_cost", "contact_cost", "price")  # EUR, written with exactly 2 decimals
 _WHOLE_COLUMNS = ("fee",)                         # whole EUR, written without decimals
 
 
@@ -672,7 +675,7 @@ def make_demo(seed: int = 2026) -> DemoEngagement:
     return DemoEngagement(customers=customers, transactions=transactions, survey=survey,
                           needs=needs, choice=choice, truth=truth, seed=seed, campaigns=campaigns,
                           responses=responses, campaign_truth=campaign_truth, maxdiff=maxdiff,
-                          maxdiff_truth=maxdiff_truth)
+                          maxdiff_truth=maxdiff_truth, subscriptions=make_subscriptions())
 
 
 def _cache_root() -> Path:
@@ -692,7 +695,8 @@ def _fingerprint(seed: int) -> str:
     """
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for f in (here / "demo.py", here / "_demo_params.py", here / "demo_campaigns.py", here / "demo_maxdiff.py"):
+    for f in (here / "demo.py", here / "_demo_params.py", here / "demo_campaigns.py", here / "demo_maxdiff.py",
+              here / "demo_subscriptions.py"):
         h.update(f.read_bytes())
     h.update(load_elements()["element"].str.cat(sep=",").encode())
     h.update(f"numpy={np.__version__};pandas={pd.__version__};seed={seed}".encode())

@@ -83,11 +83,29 @@ def weighted_corr(X: np.ndarray, weights: np.ndarray | None = None, *, pairwise:
     # Centring by the full-sample mean first keeps the raw-moment formulas below accurate.
     X0 = np.where(mask, X, np.nan)
     X0 = np.where(mask, X0 - np.nanmean(X0, axis=0), 0.0)
-    # Every weighted moment is a weighted sum over rows of a per-row product, so a whole batch of
-    # weight vectors is one matrix product W @ Z with Z holding the products for each pair of
-    # columns: one large GEMM instead of B small ones (rows chunked to bound Z's memory).
-    iu, ju = np.triu_indices(q)
     M = mask.astype(float)
+    moments = _weighted_moments(W, X0, M, pairwise)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = _pairwise_corr(*moments, q) if pairwise else _complete_corr(*moments, q)
+    npairs = (((W[0][:, None] > 0) * M).T @ M).astype(int)
+    idx = np.arange(q)
+    # The diagonal stays NaN for a column without variance, so callers can name it.
+    corr[:, idx, idx] = np.where(np.isnan(corr[:, idx, idx]), np.nan, 1.0)
+    corr = np.clip(corr, -1.0, 1.0)
+    return (corr[0] if single else corr), npairs
+
+
+def _weighted_moments(W: np.ndarray, X0: np.ndarray, M: np.ndarray, pairwise: bool) -> tuple[np.ndarray, ...]:
+    """Weighted sums over rows for every weight vector of the batch ``W`` (B, n).
+
+    Every weighted moment is a weighted sum over rows of a per-row product, so a whole batch of
+    weight vectors is one matrix product W @ Z with Z holding the products for each pair of
+    columns: one large GEMM instead of B small ones (rows chunked to bound Z's memory).
+    Complete data: (sum w, sum w x, sum w x_i x_j over the upper triangle); pairwise: (sums of
+    pair counts, x, x^2 over the rows where both columns are observed, and of x_i x_j).
+    """
+    n, q = X0.shape
+    iu, ju = np.triu_indices(q)
     B = W.shape[0]
     sw = np.zeros(B)
     s1 = np.zeros((B, q))
@@ -108,32 +126,36 @@ def weighted_corr(X: np.ndarray, weights: np.ndarray | None = None, *, pairwise:
             sX += Wc @ (Xc[:, :, None] * Mc[:, None, :]).reshape(len(Mc), -1)
             sXX += Wc @ ((Xc ** 2)[:, :, None] * Mc[:, None, :]).reshape(len(Mc), -1)
             sXY += Wc @ (Xc[:, iu] * Xc[:, ju])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if not pairwise:
-            m = s1 / sw[:, None]
-            cov = np.empty((B, q, q))
-            cov[:, iu, ju] = s2 / sw[:, None]
-            cov[:, ju, iu] = cov[:, iu, ju]
-            cov -= m[:, :, None] * m[:, None, :]
-            sd = np.sqrt(np.clip(np.einsum("bii->bi", cov), 0, None))
-            corr = cov / (sd[:, :, None] * sd[:, None, :])
-        else:
-            N = sN.reshape(B, q, q)
-            Sx, Sxx = sX.reshape(B, q, q), sXX.reshape(B, q, q)   # [i, j]: sum of x_i over rows with i and j
-            Sxy = np.empty((B, q, q))
-            Sxy[:, iu, ju] = sXY
-            Sxy[:, ju, iu] = sXY
-            mi, mj = Sx / N, np.swapaxes(Sx, 1, 2) / N
-            cov = Sxy / N - mi * mj
-            vi = Sxx / N - mi ** 2
-            vj = np.swapaxes(Sxx, 1, 2) / N - mj ** 2
-            corr = cov / np.sqrt(np.clip(vi, 0, None) * np.clip(vj, 0, None))
-    npairs = (((W[0][:, None] > 0) * M).T @ M).astype(int)
-    idx = np.arange(q)
-    # The diagonal stays NaN for a column without variance, so callers can name it.
-    corr[:, idx, idx] = np.where(np.isnan(corr[:, idx, idx]), np.nan, 1.0)
-    corr = np.clip(corr, -1.0, 1.0)
-    return (corr[0] if single else corr), npairs
+    return (sw, s1, s2) if not pairwise else (sN, sX, sXX, sXY)
+
+
+def _complete_corr(sw: np.ndarray, s1: np.ndarray, s2: np.ndarray, q: int) -> np.ndarray:
+    """Correlations (B, q, q) from the complete-data moments."""
+    iu, ju = np.triu_indices(q)
+    B = len(sw)
+    m = s1 / sw[:, None]
+    cov = np.empty((B, q, q))
+    cov[:, iu, ju] = s2 / sw[:, None]
+    cov[:, ju, iu] = cov[:, iu, ju]
+    cov -= m[:, :, None] * m[:, None, :]
+    sd = np.sqrt(np.clip(np.einsum("bii->bi", cov), 0, None))
+    return cov / (sd[:, :, None] * sd[:, None, :])
+
+
+def _pairwise_corr(sN: np.ndarray, sX: np.ndarray, sXX: np.ndarray, sXY: np.ndarray, q: int) -> np.ndarray:
+    """Correlations (B, q, q), each from the rows where both columns are observed."""
+    iu, ju = np.triu_indices(q)
+    B = len(sN)
+    N = sN.reshape(B, q, q)
+    Sx, Sxx = sX.reshape(B, q, q), sXX.reshape(B, q, q)   # [i, j]: sum of x_i over rows with i and j
+    Sxy = np.empty((B, q, q))
+    Sxy[:, iu, ju] = sXY
+    Sxy[:, ju, iu] = sXY
+    mi, mj = Sx / N, np.swapaxes(Sx, 1, 2) / N
+    cov = Sxy / N - mi * mj
+    vi = Sxx / N - mi ** 2
+    vj = np.swapaxes(Sxx, 1, 2) / N - mj ** 2
+    return cov / np.sqrt(np.clip(vi, 0, None) * np.clip(vj, 0, None))
 
 
 def check_correlation(R: np.ndarray, names: Sequence[str], *, tol: float = 1e-10) -> None:

@@ -24,12 +24,20 @@ from cvkit.data import FileSpec, IntakePolicy, limits
 from cvkit.data.schemas import DATA_KINDS as DATA_SET_KINDS
 from cvkit.engagement.parameters import NOTEBOOKS_DIR, check_values, notebook_parameters
 from cvkit.data.privacy import PrivacyOptions
+from cvkit.engagement.strict import Strict, explain
 from cvkit.exceptions import ConfigError
 
 __all__ = ["Analysis", "ANALYSES", "OVERVIEW", "SYNTHESIS", "COMMON_PARAMETERS", "DATA_KINDS", "ConfigError",
-           "Engagement", "load_config", "ReportOptions"]
+           "Engagement", "load_config", "ReportOptions", "FILE_PARAMETERS", "check_analysis_files",
+           "resolve_analysis_files"]
 
 DATA_KINDS = DATA_SET_KINDS  # the one list: cvkit.data.schemas.DATA_KINDS
+
+#: Analysis options that name a file: relative paths resolve from the engagement folder.
+FILE_PARAMETERS: dict[str, tuple[str, ...]] = {"segmentation": ("rfm_rules", "partworths_file", "clv_file")}
+
+# Values of a file option that mean "no file" (the notebook then uses its default or skips).
+_NO_FILE = ("", "none")
 
 # Parameters the runner fills for every notebook; they are not part of an analysis section.
 COMMON_PARAMETERS = ("client", "client_name", "currency", "locale", "analysis_date", "seed", "output_dir")
@@ -75,22 +83,20 @@ ANALYSES: dict[str, Analysis] = {a.key: a for a in (
 )}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 CLIENT_NAME_MAX = 200
 """Longest client name (characters): it heads every page, chart title and file of the deliverable."""
 
 
-class ClientSpec(_Strict):
+class ClientSpec(Strict):
     name: str = Field(min_length=1, max_length=CLIENT_NAME_MAX,
                       description="Client name as shown in the deliverable (at most 200 characters).")
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
                       description="Short lower-case id used for folder names (letters, digits, - and _).")
 
 
-class DataFiles(_Strict):
+class DataFiles(Strict):
     customers: FileSpec | None = None
     transactions: FileSpec | None = None
     survey: FileSpec | None = None
@@ -126,7 +132,7 @@ class AnalysisSection(BaseModel):
         return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in (self.model_extra or {}).items()}
 
 
-class Analyses(_Strict):
+class Analyses(Strict):
     value_drivers: AnalysisSection = AnalysisSection()
     discrete_choice: AnalysisSection = AnalysisSection()
     clv: AnalysisSection = AnalysisSection()
@@ -134,12 +140,12 @@ class Analyses(_Strict):
     campaigns: AnalysisSection = AnalysisSection()
 
 
-class ReportOptions(_Strict):
+class ReportOptions(Strict):
     show_code: bool = Field(False, description="Show code cells in the deliverable (analyst version).")
     pdf: bool = Field(True, description="Also print the deliverable to PDF when Chromium is installed.")
 
 
-class Engagement(_Strict):
+class Engagement(Strict):
     """The validated content of ``engagement.yaml``."""
 
     client: ClientSpec
@@ -260,32 +266,28 @@ def load_config(path: str | Path) -> Engagement:
     cfg.config_path = path.resolve()
     cfg.intake.as_of = cfg.analysis_date  # rows dated after it are future-dated (intake.future_dates)
     problems = _check_files(cfg) + _check_analyses(cfg) + _one_attribute_list(cfg)
+    if not problems:
+        problems = check_analysis_files(cfg)
     if problems:
         raise ConfigError(path, problems)
     return cfg
 
 
 def _explain(exc: ValidationError, raw: dict) -> list[str]:
-    problems = []
-    for err in exc.errors():
-        loc = [str(p) for p in err["loc"]]
-        # pydantic reports union members separately (e.g. data.survey.FileSpec.path); keep the user's path.
-        loc = [p for p in loc if p not in {"FileSpec", "function-before[_path_shorthand(), nullable[FileSpec]]"}
-               and not p.startswith("function-")]
+    def describe(loc: list[str], err: dict[str, Any]) -> str:
         key = ".".join(loc)
-        value = _lookup(raw, loc)
         if err["type"] == "extra_forbidden":
             parent_model = _model_at(loc[:-1])
             known = list(parent_model.model_fields) if parent_model else []
             known = [k for k in known if k not in ("config_path", "as_of")]
             close = difflib.get_close_matches(loc[-1], known, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
-            problems.append(f"{key}: unknown key.{hint} Fix: remove it or use one of {', '.join(known)}.")
-        elif err["type"] == "missing":
-            problems.append(f"{key}: required key is missing. Fix: add `{loc[-1]}:` (see templates/engagement.yaml).")
-        else:
-            problems.append(f"{key}: {limits.excerpt(value)} is not valid ({err['msg']}). Fix: {_fix_for(loc)}")
-    return problems
+            return f"{key}: unknown key.{hint} Fix: remove it or use one of {', '.join(known)}."
+        if err["type"] == "missing":
+            return f"{key}: required key is missing. Fix: add `{loc[-1]}:` (see templates/engagement.yaml)."
+        return f"{key}: {limits.excerpt(_lookup(raw, loc))} is not valid ({err['msg']}). Fix: {_fix_for(loc)}"
+
+    return explain(exc, describe)
 
 
 def _lookup(raw: Any, loc: list[str]) -> Any:
@@ -392,3 +394,37 @@ def _check_analyses(cfg: Engagement) -> list[str]:
             problems.append(f"analyses.{key}: enabled but no input data. Fix: give {need}, or set "
                             f"analyses.{key}.enabled: false.")
     return problems
+
+
+def check_analysis_files(cfg: Engagement) -> list[str]:
+    """Files named by analysis options exist (relative to the engagement folder); one problem per miss."""
+    problems = []
+    for key, names in FILE_PARAMETERS.items():
+        section = cfg.analysis_parameters(key)
+        for name in names:
+            value = section.get(name)
+            if not isinstance(value, str) or value.strip().lower() in _NO_FILE:
+                continue
+            path = Path(value) if Path(value).is_absolute() else cfg.base_dir / value
+            if not path.is_file():
+                problems.append(f"analyses.{key}.{name}: file '{value}' not found (looked in {path.parent}). "
+                                f"Fix: give its path relative to {cfg.config_path.name}'s folder, or remove the key "
+                                "to use the default.")
+    return problems
+
+
+def resolve_analysis_files(cfg: Engagement) -> dict[str, dict[str, Path]]:
+    """Absolute paths of the files analysis options name: {analysis: {option: path}} (none/"" left out).
+
+    The notebooks run in the run's build folder, so a relative path must be resolved here, from the
+    engagement folder, before it is handed to them.
+    """
+    out: dict[str, dict[str, Path]] = {}
+    for key, names in FILE_PARAMETERS.items():
+        section = cfg.analysis_parameters(key)
+        for name in names:
+            value = section.get(name)
+            if isinstance(value, str) and value.strip().lower() not in _NO_FILE:
+                path = Path(value) if Path(value).is_absolute() else cfg.base_dir / value
+                out.setdefault(key, {})[name] = path.resolve()
+    return out

@@ -13,7 +13,8 @@ File layout (``schema_version`` 1)::
       "schema_version": 1,
       "analysis": "clv",
       "key_figures": {"clv_total": {"value": 333857.5, "unit": "EUR", "label": "..."}, ...},
-      "section": { ... one of DriversResults, ChoiceResults, SegmentationResults, ClvResults ... }
+      "section": { ... one of DriversResults, ChoiceResults, SegmentationResults, ClvResults ... },
+      "red_flags": [{"code": "short_history", "page": "clv", "title": "...", "detail": "..."}, ...]
     }
 
 Files written before the contract (a flat mapping of key figures, e.g. carried over from an
@@ -34,23 +35,22 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cvkit.engagement.strict import Strict, explain
 from cvkit.exceptions import ResultsError
 from cvkit.jsonable import plain_nested as _plain_nested
 
 __all__ = ["SCHEMA_VERSION", "ResultsError", "KeyFigure", "Estimate", "Driver", "ElementAction", "EconomicValue",
            "DriversResults", "AttributeImportance", "LevelWTP", "Concept", "ChoiceResults", "SegmentRow",
            "SegmentationResults", "ValueGroup", "ClvResults", "CampaignRow", "TargetingAdvice", "UpliftCheck",
-           "NextTest", "CampaignResults", "AnalysisResults", "EngagementResults",
+           "NextTest", "CampaignResults", "SubscriptionCohort", "ContractualResults", "DiscreteResults", "AnalysisResults", "EngagementResults",
            "SECTION_MODELS", "load_results", "read_results_file", "validate_section", "demo_results_dir"]
 
 SCHEMA_VERSION = 1
 ACTIONS = ("fix", "defend", "stop over-investing")
 
 
-class _Strict(BaseModel):
+class _Strict(Strict):
     """Unknown fields are refused (a misspelt field fails loudly); numpy values and NaN are accepted."""
-
-    model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
@@ -401,6 +401,54 @@ class ValueGroup(_Strict):
     clv_to_cac: float | None = None
 
 
+class SubscriptionCohort(_Strict):
+    """One subscription cohort (a plan or a start period): its sBG fit and the value of its active subscribers."""
+
+    cohort: str
+    subscribers: int = Field(ge=0)
+    alpha: float = Field(gt=0)
+    beta: float = Field(gt=0)
+    median_lifetime: float | None = Field(None, description="Billing periods until half a new cohort has left.")
+    active: int = Field(0, ge=0)
+    residual_value: float = Field(0.0, description="Discounted expected residual margin of the active (currency).")
+
+
+class ContractualResults(_Strict):
+    """Contractual CLV: sBG per cohort and the residual value of the active subscribers (notebook 04)."""
+
+    cohort_basis: str
+    active: int = Field(ge=0)
+    residual_value: float = Field(description="Total over the active subscribers (currency).")
+    per_active: float | None = None
+    heterogeneity_p: float | None = Field(None, ge=0, le=1, description="LR test of one curve for all cohorts.")
+    cohorts: list[SubscriptionCohort] = Field(min_length=1)
+
+    @classmethod
+    def from_analysis(cls, analysis: Any) -> ContractualResults:
+        """From :func:`cvkit.clv.contractual.analyse_subscriptions`."""
+        by = analysis.by_cohort.set_index("cohort")
+        cohorts = [SubscriptionCohort(cohort=str(r.cohort), subscribers=int(r.subscribers), alpha=r.sbg_alpha, beta=r.sbg_beta,
+                                      median_lifetime=r.median_lifetime if r.median_lifetime < float("inf") else None,
+                                      active=int(by["active"].get(r.cohort, 0)),
+                                      residual_value=float(by["residual_value"].get(r.cohort, 0.0)))
+                   for r in analysis.parameters.itertuples()]
+        active = sum(c.active for c in cohorts)
+        return cls(cohort_basis=analysis.cohort_basis, active=active, residual_value=analysis.total,
+                   per_active=analysis.total / active if active else None,
+                   heterogeneity_p=analysis.heterogeneity.get("p_value"), cohorts=cohorts)
+
+
+class DiscreteResults(_Strict):
+    """Discrete-time non-contractual CLV: BG/BB on per-period participation (notebook 04)."""
+
+    period: str
+    customers: int = Field(ge=0)
+    params: dict[str, float]
+    mean_p_alive: float = Field(ge=0, le=1)
+    expected_purchases: float = Field(description="Expected purchase occasions of the base over the horizon.")
+    horizon_periods: int = Field(gt=0)
+
+
 class ClvResults(_Strict):
     """Section of ``results/clv.json`` (notebook 04)."""
 
@@ -413,6 +461,9 @@ class ClvResults(_Strict):
     by_tier: list[ValueGroup] = Field(default_factory=list)
     segment_column: str | None = None
     by_segment: list[ValueGroup] = Field(default_factory=list)
+    setting: Literal["non_contractual", "contractual", "discrete"] = "non_contractual"
+    contractual: ContractualResults | None = None
+    discrete: DiscreteResults | None = None
 
     @classmethod
     def from_tables(cls, *, model: str, horizon_months: int, n_customers: int, intervals: pd.DataFrame,
@@ -588,6 +639,8 @@ class AnalysisResults(BaseModel):
     analysis: str
     key_figures: dict[str, KeyFigure] = Field(default_factory=dict)
     section: DriversResults | ChoiceResults | SegmentationResults | ClvResults | CampaignResults | None = None
+    # Red flags computed from the data by the page (cvkit.engagement.flags.RedFlag as dicts).
+    red_flags: list[dict[str, str]] = Field(default_factory=list)
 
     @property
     def legacy(self) -> bool:
@@ -596,12 +649,12 @@ class AnalysisResults(BaseModel):
 
 
 def _explain(exc: ValidationError, where: str) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
+    def describe(loc: list[str], err: dict[str, Any]) -> str:
         got = err.get("input")
         shown = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
-        lines.append(f"  - {loc or '(top level)'}: {err['msg']}{shown}")
+        return f"  - {'.'.join(loc) or '(top level)'}: {err['msg']}{shown}"
+
+    lines = explain(exc, describe)
     return (f"{where} does not follow the cvkit results contract:\n" + "\n".join(lines) +
             "\nFix: rerun the notebook that writes it with this version of cvkit (see the model in cvkit.engagement.results).")
 

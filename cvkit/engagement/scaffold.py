@@ -83,8 +83,8 @@ def write_demo_engagement(folder: str | Path, seed: int = 2026) -> Path:
     text = render_config(client_name=demo.client_brand, client_slug=demo.client,
                          analysis_date=dt.date.fromisoformat(str(demo.analysis_date)[:10]),
                          currency=demo.currency, seed=seed)
-    # The demo has a campaign history and a MaxDiff too: switch on the template's commented-out data sets.
-    for kind in ("campaigns", "responses", "maxdiff"):
+    # The demo also has campaigns, a MaxDiff and subscriptions: switch on their commented-out data sets.
+    for kind in ("campaigns", "responses", "maxdiff", "subscriptions"):
         text = text.replace(f"  # {kind}: data/{kind}.csv  ", f"  {kind}: data/{kind}.csv    ")
     config.write_text(text, encoding="utf-8")
     return config

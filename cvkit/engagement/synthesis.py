@@ -371,6 +371,14 @@ def headline_findings(results: EngagementResults, *, currency: str = "EUR", n: i
         price = f" at {money(win.price)}" if win.price is not None else ""
         found.append(Finding("What to offer", f"The most profitable concept is {levels}{price}: {_pct(win.share)} "
                              "share of preference in the simulated market.", _pct(win.share), "Discrete choice"))
+    if clv is not None and clv.contractual is not None:
+        sub = clv.contractual
+        alike = "" if sub.heterogeneity_p is None else (
+            "; the cohorts retain differently, so each is valued on its own curve" if sub.heterogeneity_p < 0.05
+            else "; the cohorts retain alike")
+        found.append(Finding("Subscribers", f"The {sub.active:,} active subscribers are worth {money(sub.residual_value)} "
+                             f"in discounted expected residual margin ({money(sub.per_active)} each, sBG by "
+                             f"{sub.cohort_basis}){alike}.", money(sub.residual_value), "Customer lifetime value"))
     if (campaign := campaign_finding(results, currency=currency)) is not None:
         found.append(campaign)
     if drv is not None and drv.eve is not None:

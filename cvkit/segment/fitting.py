@@ -95,5 +95,9 @@ def alternative_partitions(X: np.ndarray, k: int, *, final: np.ndarray, categori
         fitted[name] = SegmentModel(k, name, n_init=10, seed=seed).fit(X)
         partitions[name] = fitted[name].labels_
     if categorical is not None:
-        partitions["latent class (needs)"] = LatentClassModel(k, n_init=5, seed=seed).fit(categorical).labels_
+        # an item in one category for everyone (e.g. a MaxDiff item always far below each respondent's
+        # mean) cannot separate classes: leave it out rather than fail the comparison
+        varying = categorical.loc[:, categorical.nunique() > 1]
+        if varying.shape[1]:
+            partitions["latent class (needs)"] = LatentClassModel(k, n_init=5, seed=seed).fit(varying).labels_
     return partitions, fitted["ward"]

@@ -23,7 +23,7 @@ def test_campaigns_do_not_change_the_other_demo_data(demo, monkeypatch):
     # The campaign block has its own stream: the demo without it has exactly the same other data sets.
     from cvkit.datasets import demo as module
 
-    assert module.DEMO_KINDS[-2:] == ("campaigns", "responses")
+    assert {"campaigns", "responses"} <= set(module.DEMO_KINDS)
     monkeypatch.setattr(module, "make_campaigns", lambda *a: (None, None, None))
     without = module.make_demo()
     for kind in ("customers", "transactions", "survey", "needs", "choice"):

@@ -1,0 +1,207 @@
+"""Engagement benchmark at client scale: intake of big transaction logs, memory of the whole process tree.
+
+Usage::
+
+    .venv/bin/python benchmarks/engagement.py                    # validate a 2 GB CSV + stage ratio
+    .venv/bin/python benchmarks/engagement.py --csv-gb 0.5       # a smaller CSV (quick check)
+    .venv/bin/python benchmarks/engagement.py --run-csv 20       # also `cvkit run` (CLV + RFM) on 20M CSV rows
+    .venv/bin/python benchmarks/engagement.py --run-parquet 100  # ... and on 100M Parquet rows (2M customers)
+
+Cases (targets from issues 14 and 17):
+
+* ``validate`` - ``cvkit validate`` on a generated transaction CSV of ``--csv-gb`` GB (default 2):
+  peak RSS of the process tree < 2 GB;
+* ``stage``    - the intake's transaction stage (:func:`cvkit.data.stream.stream_load`: every check,
+  Parquet written) against a bare DuckDB scan of the same file (``count(*)`` over all columns read
+  as text) and against a DuckDB copy of it to Parquet; goal: within 3x of the scan;
+* ``run``      - ``cvkit run`` with CLV and RFM segments only, on a generated CSV log (target peak
+  RSS < 2 GB for 20M rows) or Parquet log (< 4 GB for 100M rows, 2M customers), wall time.
+
+The peak RSS is the largest sum of resident memory over the process and all its children
+(papermill kernels included), sampled every 0.2 s with psutil. Generated data go to a temporary
+folder (``--tmp``) and are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import psutil
+
+SEED = 2026
+
+
+def tree_peak_rss(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> tuple[float, float, int, str]:
+    """Run ``cmd``; return (seconds, peak RSS of the process tree in bytes, exit code, output tail)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd)
+    peak = 0
+    done = threading.Event()
+    lines: list[str] = []
+
+    def drain() -> None:
+        for line in proc.stdout:
+            lines.append(line)
+            del lines[:-40]
+        done.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    root = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            procs = [root, *root.children(recursive=True)]
+            total = 0
+            for p in procs:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            peak = max(peak, total)
+        except psutil.Error:
+            pass
+        time.sleep(0.2)
+    done.wait(5)
+    return time.perf_counter() - t0, peak, proc.returncode, "".join(lines[-15:])
+
+
+def write_log_csv(path: Path, n_rows: int, n_customers: int) -> None:
+    """A transaction log as CSV (transaction_id, customer_id, date, amount), written by DuckDB in bounded memory."""
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '1GB'")
+    con.execute(f"""COPY (SELECT 'T' || lpad(CAST(i AS VARCHAR), 10, '0') AS transaction_id,
+        'C' || lpad(CAST(hash(i, {SEED}) % {n_customers} AS VARCHAR), 8, '0') AS customer_id,
+        strftime(DATE '2024-01-01' + CAST(hash(i, 7) % 730 AS INTEGER), '%Y-%m-%d') AS date,
+        round(CAST(hash(i, 13) % 50000 AS DOUBLE) / 100 + 1, 2) AS amount
+        FROM range({n_rows}) t(i)) TO '{path}' (HEADER, DELIMITER ',')""")
+    con.close()
+
+
+def write_log_parquet(path: Path, n_rows: int, n_customers: int) -> None:
+    """The same log as Parquet with typed columns (customer ids as text, dates as timestamps)."""
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '1GB'")
+    con.execute(f"""COPY (SELECT 'T' || lpad(CAST(i AS VARCHAR), 10, '0') AS transaction_id,
+        'C' || lpad(CAST(hash(i, {SEED}) % {n_customers} AS VARCHAR), 8, '0') AS customer_id,
+        CAST(DATE '2024-01-01' + CAST(hash(i, 7) % 730 AS INTEGER) AS TIMESTAMP) AS date,
+        round(CAST(hash(i, 13) % 50000 AS DOUBLE) / 100 + 1, 2) AS amount
+        FROM range({n_rows}) t(i)) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)""")
+    con.close()
+
+
+def engagement_yaml(folder: Path, tx: Path, analyses: str) -> Path:
+    cfg = folder / "engagement.yaml"
+    cfg.write_text(f"""client:
+  name: "Benchmark Retail"
+  slug: bench
+currency: EUR
+analysis_date: 2025-12-31
+seed: {SEED}
+output_dir: {folder / 'out'}
+data:
+  transactions: {tx}
+analyses:
+{analyses}
+""")
+    return cfg
+
+
+def _cvkit() -> str:
+    return str(Path(sys.executable).with_name("cvkit"))
+
+
+def case_validate(tmp: Path, gb: float) -> None:
+    rows = int(gb * 1e9 / 42)  # ~42 bytes a row
+    path = tmp / "transactions.csv"
+    t = time.perf_counter()
+    write_log_csv(path, rows, max(1000, rows // 50))
+    size = path.stat().st_size
+    print(f"  wrote {rows / 1e6:.1f}M-row CSV ({size / 1e9:.2f} GB) in {time.perf_counter() - t:.0f} s")
+    cfg = engagement_yaml(tmp, path, "\n".join(f"  {a}: {{enabled: false}}" for a in
+                                                ("value_drivers", "discrete_choice", "clv", "segmentation")))
+    sec, peak, rc, tail = tree_peak_rss([_cvkit(), "validate", str(cfg)])
+    ok = rc == 0 and peak < 2e9
+    print(f"cvkit validate on a {size / 1e9:.2f} GB CSV ({rows / 1e6:.1f}M rows): {sec:.0f} s, "
+          f"peak RSS {peak / 1e9:.2f} GB (exit {rc})  target < 2 GB: {'PASS' if ok else 'FAIL'}")
+    if rc != 0:
+        print(tail)
+    case_stage(tmp, path)
+    path.unlink()
+
+
+def case_stage(tmp: Path, path: Path) -> None:
+    from cvkit.data.stream import duckdb_connection, stream_load
+
+    con = duckdb_connection(tmp)
+    t = time.perf_counter()
+    con.execute(f"SELECT count(*) FROM read_csv('{path}', all_varchar = true)").fetchall()
+    scan = time.perf_counter() - t
+    t = time.perf_counter()
+    con.execute(f"COPY (SELECT * FROM read_csv('{path}', all_varchar = true)) TO '{tmp / 'copy.parquet'}' "
+                "(FORMAT parquet)")
+    copy = time.perf_counter() - t
+    con.close()
+    (tmp / "copy.parquet").unlink()
+    t = time.perf_counter()
+    table, problems = stream_load("transactions", path, tmp / "stage")
+    stage = time.perf_counter() - t
+    assert not problems, problems[:3]
+    shutil.rmtree(tmp / "stage", ignore_errors=True)
+    ratio = stage / scan
+    print(f"transaction stage (every check + Parquet): {stage:.1f} s; bare DuckDB scan {scan:.1f} s "
+          f"(ratio {ratio:.1f}x, goal within 3x: {'PASS' if ratio <= 3 else 'FAIL'}); DuckDB CSV -> Parquet copy "
+          f"{copy:.1f} s (ratio {stage / copy:.1f}x)")
+
+
+def case_run(tmp: Path, n_millions: float, fmt: str) -> None:
+    rows = int(n_millions * 1e6)
+    customers = 2_000_000 if fmt == "parquet" else max(1000, rows // 50)
+    path = tmp / f"transactions.{fmt}"
+    t = time.perf_counter()
+    (write_log_parquet if fmt == "parquet" else write_log_csv)(path, rows, customers)
+    print(f"  wrote {rows / 1e6:.0f}M-row {fmt} log ({path.stat().st_size / 1e9:.2f} GB) in "
+          f"{time.perf_counter() - t:.0f} s")
+    others = "\n".join(f"  {a}: {{enabled: false}}" for a in ("value_drivers", "discrete_choice"))
+    cfg = engagement_yaml(tmp, path, others + "\n  clv: {enabled: true}\n  segmentation: {enabled: true}")
+    sec, peak, rc, tail = tree_peak_rss([_cvkit(), "run", str(cfg), "--output-dir", str(tmp / "out")])
+    target = 4e9 if fmt == "parquet" else 2e9
+    ok = rc == 0 and peak < target
+    print(f"cvkit run (CLV + RFM) on {rows / 1e6:.0f}M {fmt} rows: {sec:.0f} s, peak RSS of the process tree "
+          f"{peak / 1e9:.2f} GB (exit {rc})  target < {target / 1e9:.0f} GB: {'PASS' if ok else 'FAIL'}")
+    if rc != 0:
+        print(tail)
+    path.unlink()
+    shutil.rmtree(tmp / "out", ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--csv-gb", type=float, default=2.0, help="size of the CSV for `cvkit validate` (GB)")
+    ap.add_argument("--run-csv", type=float, default=0, help="also `cvkit run` on this many million CSV rows")
+    ap.add_argument("--run-parquet", type=float, default=0,
+                    help="also `cvkit run` on this many million Parquet rows (2M customers)")
+    ap.add_argument("--tmp", default=None, help="folder for generated data (default: a temporary folder)")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="cvkit-bench-engagement-", dir=args.tmp))
+    try:
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+        if args.csv_gb > 0:
+            case_validate(tmp, args.csv_gb)
+        if args.run_csv:
+            case_run(tmp, args.run_csv, "csv")
+        if args.run_parquet:
+            case_run(tmp, args.run_parquet, "parquet")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
