@@ -160,7 +160,23 @@ def _validate(args: argparse.Namespace) -> int:
         if settings.problems:
             print(f"\n{len(settings.problems)} problem(s) in the analysis settings:")
             print("\n".join(f"  - {p}" for p in settings.problems))
-    return 0 if result.ok and not (settings and settings.problems) else 1
+    if not result.ok or (settings and settings.problems):
+        return 1
+    # What `cvkit run` checks next: the analysis settings against the data; then the red flags known now.
+    from cvkit.engagement.checks import analysis_settings, check_against_data
+    from cvkit.engagement.flags import data_flags
+
+    mismatches = check_against_data(cfg, result.tables)
+    if mismatches:
+        print(f"\nAnalysis settings: {len(mismatches)} problem{'s' if len(mismatches) != 1 else ''}")
+        print("\n".join(f"  - {m}" for m in mismatches))
+        return 1
+    clv = analysis_settings(cfg, "clv") if any(a.key == "clv" for a in cfg.enabled_analyses()) else None
+    red = data_flags(result.tables, analysis_date=cfg.analysis_date, clv=clv)
+    print("\nRed flags known before the run" + (":" if red else ": none."))
+    for flag in red:
+        print(flag.line())
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -40,6 +40,7 @@ from cvkit.clv.validation import (
     period_transactions,
     tracking,
 )
+from cvkit.clv.diagnostics import choose_model
 from cvkit.clv.value import (
     decile_table,
     VALUE_TIERS,
@@ -84,6 +85,7 @@ __all__ = [
     "VALUE_TIERS",
     "MODELS",
     "compare_models",
+    "choose_model",
     "describe_model",
     "clv_interval",
     "attach_segment",

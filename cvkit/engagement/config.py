@@ -28,9 +28,16 @@ from cvkit.engagement.strict import Strict, explain
 from cvkit.exceptions import ConfigError
 
 __all__ = ["Analysis", "ANALYSES", "OVERVIEW", "SYNTHESIS", "COMMON_PARAMETERS", "DATA_KINDS", "ConfigError",
-           "Engagement", "load_config", "ReportOptions"]
+           "Engagement", "load_config", "ReportOptions", "FILE_PARAMETERS", "check_analysis_files",
+           "resolve_analysis_files"]
 
 DATA_KINDS = DATA_SET_KINDS  # the one list: cvkit.data.schemas.DATA_KINDS
+
+#: Analysis options that name a file: relative paths resolve from the engagement folder.
+FILE_PARAMETERS: dict[str, tuple[str, ...]] = {"segmentation": ("rfm_rules", "partworths_file", "clv_file")}
+
+# Values of a file option that mean "no file" (the notebook then uses its default or skips).
+_NO_FILE = ("", "none")
 
 # Parameters the runner fills for every notebook; they are not part of an analysis section.
 COMMON_PARAMETERS = ("client", "client_name", "currency", "locale", "analysis_date", "seed", "output_dir")
@@ -236,6 +243,8 @@ def load_config(path: str | Path) -> Engagement:
         raise ConfigError(path, _explain(exc, raw)) from None
     cfg.config_path = path.resolve()
     problems = _check_files(cfg) + _check_analyses(cfg) + _one_attribute_list(cfg)
+    if not problems:
+        problems = check_analysis_files(cfg)
     if problems:
         raise ConfigError(path, problems)
     return cfg
@@ -357,3 +366,37 @@ def _check_analyses(cfg: Engagement) -> list[str]:
             problems.append(f"analyses.{key}: enabled but no input data. Fix: give {need}, or set "
                             f"analyses.{key}.enabled: false.")
     return problems
+
+
+def check_analysis_files(cfg: Engagement) -> list[str]:
+    """Files named by analysis options exist (relative to the engagement folder); one problem per miss."""
+    problems = []
+    for key, names in FILE_PARAMETERS.items():
+        section = cfg.analysis_parameters(key)
+        for name in names:
+            value = section.get(name)
+            if not isinstance(value, str) or value.strip().lower() in _NO_FILE:
+                continue
+            path = Path(value) if Path(value).is_absolute() else cfg.base_dir / value
+            if not path.is_file():
+                problems.append(f"analyses.{key}.{name}: file '{value}' not found (looked in {path.parent}). "
+                                f"Fix: give its path relative to {cfg.config_path.name}'s folder, or remove the key "
+                                "to use the default.")
+    return problems
+
+
+def resolve_analysis_files(cfg: Engagement) -> dict[str, dict[str, Path]]:
+    """Absolute paths of the files analysis options name: {analysis: {option: path}} (none/"" left out).
+
+    The notebooks run in the run's build folder, so a relative path must be resolved here, from the
+    engagement folder, before it is handed to them.
+    """
+    out: dict[str, dict[str, Path]] = {}
+    for key, names in FILE_PARAMETERS.items():
+        section = cfg.analysis_parameters(key)
+        for name in names:
+            value = section.get(name)
+            if isinstance(value, str) and value.strip().lower() not in _NO_FILE:
+                path = Path(value) if Path(value).is_absolute() else cfg.base_dir / value
+                out.setdefault(key, {})[name] = path.resolve()
+    return out

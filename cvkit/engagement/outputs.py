@@ -57,6 +57,7 @@ class Outputs:
         self.files: dict[str, Path] = {}
         self._results: dict[str, Any] = {}
         self._section: dict[str, Any] | None = None
+        self._flags: list[dict[str, str]] = []
 
     @property
     def enabled(self) -> bool:
@@ -158,6 +159,15 @@ class Outputs:
         self._write_results()
         return model
 
+    def red_flags(self, flags: list[Any]) -> list[Any]:
+        """Record the page's red flags (:class:`cvkit.engagement.flags.RedFlag`) in its results file.
+
+        The overview gathers them from every page of the run; returns ``flags`` unchanged.
+        """
+        self._flags = [f.as_dict() if hasattr(f, "as_dict") else dict(f) for f in flags]
+        self._write_results()
+        return flags
+
     def _write_results(self) -> None:
         if self.root is None:
             return
@@ -166,7 +176,8 @@ class Outputs:
         path = self.root / "results" / f"{self.analysis}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         content = {"schema_version": SCHEMA_VERSION, "analysis": self.analysis,
-                   "key_figures": plain_nested(json.loads(json.dumps(self._results, default=json_default))), "section": self._section}
+                   "key_figures": plain_nested(json.loads(json.dumps(self._results, default=json_default))), "section": self._section,
+                   "red_flags": self._flags}
         path.write_text(json.dumps(content, indent=2, sort_keys=True, default=json_default, allow_nan=False) + "\n")
 
 

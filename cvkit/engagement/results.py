@@ -13,7 +13,8 @@ File layout (``schema_version`` 1)::
       "schema_version": 1,
       "analysis": "clv",
       "key_figures": {"clv_total": {"value": 333857.5, "unit": "EUR", "label": "..."}, ...},
-      "section": { ... one of DriversResults, ChoiceResults, SegmentationResults, ClvResults ... }
+      "section": { ... one of DriversResults, ChoiceResults, SegmentationResults, ClvResults ... },
+      "red_flags": [{"code": "short_history", "page": "clv", "title": "...", "detail": "..."}, ...]
     }
 
 Files written before the contract (a flat mapping of key figures, e.g. carried over from an
@@ -638,6 +639,8 @@ class AnalysisResults(BaseModel):
     analysis: str
     key_figures: dict[str, KeyFigure] = Field(default_factory=dict)
     section: DriversResults | ChoiceResults | SegmentationResults | ClvResults | CampaignResults | None = None
+    # Red flags computed from the data by the page (cvkit.engagement.flags.RedFlag as dicts).
+    red_flags: list[dict[str, str]] = Field(default_factory=list)
 
     @property
     def legacy(self) -> bool:

@@ -22,7 +22,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from cvkit.engagement.config import ANALYSES, DATA_KINDS, OVERVIEW, SYNTHESIS, Analysis, Engagement, load_config
+from cvkit.engagement.checks import check_against_data
+from cvkit.engagement.config import (ANALYSES, DATA_KINDS, OVERVIEW, SYNTHESIS, Analysis, ConfigError, Engagement,
+                                     load_config, resolve_analysis_files)
 from cvkit.engagement.notebook import NOT_GIVEN
 from cvkit.engagement.manifest import NotebookRun, file_sha256
 from cvkit.engagement.manifest import now as _now
@@ -106,10 +108,13 @@ def _notebook_parameters(analysis: Analysis, cfg: Engagement, build: Path, data_
     params["intake"] = cfg.intake.model_dump(exclude_defaults=True)
     if analysis is OVERVIEW:
         params["intake_dir"] = str(build / "data")
+        params["results_dir"] = str(build)  # the red flags the analyses of this run recorded
     elif analysis is SYNTHESIS:
         params["results_dir"] = str(build)  # the results files the analyses of this run wrote
     else:
         params.update(cfg.analysis_parameters(analysis.key))
+        # The notebooks run in the build folder: file options go to them resolved from the engagement folder.
+        params.update({name: str(path) for name, path in resolve_analysis_files(cfg).get(analysis.key, {}).items()})
     # Results of earlier analyses in this run that later notebooks read.
     upstream = {
         "clv_file": build / "tables" / "clv" / "customers.csv",
@@ -198,6 +203,9 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
         runs: list[NotebookRun] = []
         try:
             inputs = {k: cfg.data_path(k) for k in cfg.data.given()}
+            # Files named by analysis options (e.g. a client's RFM rule table) are inputs too: hashed, watched.
+            inputs.update({f"analyses.{key}.{name}": path for key, files in resolve_analysis_files(cfg).items()
+                           for name, path in files.items()})
             hashes = {k: file_sha256(p) for k, p in inputs.items()}
             log(f"[{slug}] intake: {', '.join(inputs) or 'no data files'}")
             # Transaction logs are checked out of core into the build folder (never held in memory).
@@ -207,18 +215,24 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
             if not result.ok:
                 raise DataError(result.problems)
             _resolve_settings(cfg, result, log)
+            # The analysis settings against the data, as `cvkit validate` checks them.
+            mismatches = check_against_data(cfg, result.tables)
+            if mismatches:
+                raise ConfigError(cfg.config_path, mismatches)
             data_dir = build / "data"
             result.write(data_dir)
             data_paths = {k: str(data_dir / f"{k}.parquet") for k in result.tables}
             (build / "notebooks").mkdir()
 
-            planned = [OVERVIEW, *cfg.enabled_analyses()]
-            to_run = [a for a in planned if a is OVERVIEW or not only or a.key in only]
+            planned = cfg.enabled_analyses()
+            to_run = [a for a in planned if not only or a.key in only]
             for analysis in planned:
                 if analysis not in to_run:
                     runs.append(_carry_over(analysis, final, build, log))
                     continue
                 runs.append(_execute(analysis, cfg, build, data_paths, progress, log))
+            # The overview comes first in the deliverable but runs after the analyses: it gathers their red flags.
+            runs.insert(0, _execute(OVERVIEW, cfg, build, data_paths, progress, log))
             # The executive summary reads every analysis's results, rerun or carried over, so it always reruns.
             if any(r.status in ("ok", "carried_over") for r in runs if r.analysis != OVERVIEW.key):
                 runs.append(_execute(SYNTHESIS, cfg, build, data_paths, progress, log))

@@ -144,7 +144,7 @@ def choose_k(X: np.ndarray, k_range: Sequence[int] = range(2, 9), *, algorithms:
              n_boot: int = 50, min_share: float = 0.05, stability_threshold: float = 0.8,
              n_init: int = 10, covariance: str = "diag", silhouette_sample: int = 2000,
              fixed_k: int | None = None, primary: str | None = None, seed: int = 0,
-             n_jobs: int = 1) -> KSelection:
+             n_jobs: int = 1, max_rows: int | None = 5000) -> KSelection:
     """Compare k = 2..8 (or any range) on fit, separation, stability and segment size.
 
     Parameters
@@ -180,14 +180,27 @@ def choose_k(X: np.ndarray, k_range: Sequence[int] = range(2, 9), *, algorithms:
     n_jobs : int
         Parallel worker processes for the bootstrap refits (joblib; results
         do not depend on it).
+    max_rows : int or None
+        Above this many respondents k is compared on a random sample of this
+        size (drawn with the seed), which bounds the run time of the
+        bootstrap refits; the reason says so. ``None`` uses every row.
 
     Returns
     -------
     KSelection
     """
+    X = np.asarray(X, dtype=float)
+    n = X.shape[0]
+    sampled = max_rows is not None and n > max_rows
+    if sampled:
+        X = X[np.sort(np.random.default_rng(seed).choice(n, size=max_rows, replace=False))]
     with single_threaded():
-        return _choose_k(np.asarray(X, dtype=float), k_range, algorithms, n_boot, min_share, stability_threshold,
-                         n_init, covariance, silhouette_sample, fixed_k, primary, seed, n_jobs)
+        result = _choose_k(X, k_range, algorithms, n_boot, min_share, stability_threshold,
+                           n_init, covariance, silhouette_sample, fixed_k, primary, seed, n_jobs)
+    if sampled:
+        result.reason += (f" k was compared on a random sample of {max_rows:,} of the {n:,} respondents (seed "
+                          f"{seed}) to bound the run time; the final segmentation uses all of them.")
+    return result
 
 
 def _choose_k(X, k_range, algorithms, n_boot, min_share, stability_threshold, n_init, covariance,

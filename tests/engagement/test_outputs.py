@@ -23,7 +23,7 @@ def test_writes_tables_figures_and_results(tmp_path):
     assert (tmp_path / "figures/clv/curve.svg").read_text().startswith("<?xml")
     results = json.loads((tmp_path / "results/clv.json").read_text())
     # The results contract (cvkit.engagement.results): key figures beside the (not yet written) structured section.
-    assert results == {"schema_version": 1, "analysis": "clv", "section": None,
+    assert results == {"schema_version": 1, "analysis": "clv", "section": None, "red_flags": [],
                        "key_figures": {"total_clv": {"value": 12.5, "unit": "EUR", "label": "Total CLV"}}}
     plt.close(fig)
 

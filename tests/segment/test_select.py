@@ -96,3 +96,15 @@ def test_choose_k_stability_equals_bootstrap_stability(blobs):
     labels = SegmentModel(3, "kmeans", n_init=3, seed=5).fit(X).labels_
     ari = bootstrap_stability(X, 3, "kmeans", n_boot=4, reference=labels, seed=5)
     assert ref["stability"] == pytest.approx(ari.mean())
+
+
+def test_large_samples_choose_k_on_a_seeded_subsample_and_say_so(blobs):
+    X, truth = blobs
+    big = np.repeat(X, 3, axis=0) + np.random.default_rng(1).normal(0, 0.01, (3 * len(X), X.shape[1]))
+    sel = choose_k(big, range(2, 6), algorithms=("kmeans",), n_boot=4, n_init=2, seed=0, max_rows=len(X))
+    assert f"random sample of {len(X):,} of the {len(big):,} respondents" in sel.reason
+    assert sel.recommended_k == len(np.unique(truth))
+    again = choose_k(big, range(2, 6), algorithms=("kmeans",), n_boot=4, n_init=2, seed=0, max_rows=len(X))
+    assert again.table.equals(sel.table)
+    full = choose_k(X, range(2, 6), algorithms=("kmeans",), n_boot=4, n_init=2, seed=0, max_rows=len(X))
+    assert "random sample" not in full.reason

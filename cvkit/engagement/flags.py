@@ -1,0 +1,353 @@
+"""Red flags computed from the engagement's data and results, in words the client's data supplies.
+
+A red flag names something in *this* engagement's data that limits what a page may claim (four
+months of history under a twelve-month CLV horizon, a log that starts after most customers were
+acquired, standard errors as large as the estimates, ...). Each is computed, never a box to tick:
+
+- :func:`data_flags`: knowable from the data and the config before any model (``cvkit validate``
+  lists them, the overview shows them);
+- :func:`clv_flags`, :func:`rfm_alive_flag`: from the fitted models, recorded by the page concerned
+  in its results file (``red_flags``) and gathered on the overview by :func:`run_flags`.
+
+The numbers come from :mod:`cvkit.clv.diagnostics`; this module only words them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cvkit.clv import diagnostics
+
+__all__ = ["RedFlag", "customer_dates", "data_flags", "clv_flags", "clv_page_flags", "rfm_alive_flag", "rfm_alive_reconciliation",
+           "lapsed_segments", "overview_flags", "run_flags", "to_markdown", "THIN_REPEAT_BUYERS", "THIN_CUSTOMERS"]
+
+#: Fewer repeat buyers than this and the purchase models' parameters are poorly pinned down.
+THIN_REPEAT_BUYERS = 200
+#: Fewer customers than this and RFM quintiles or CLV tiers hold a few dozen customers each.
+THIN_CUSTOMERS = 500
+
+_UNITS = {"D": ("day", "days"), "W": ("week", "weeks"), "M": ("month", "months")}
+_PAGES = {"overview": "Engagement overview", "clv": "Customer lifetime value", "segment": "Segmentation",
+          "choice": "Discrete choice", "drivers": "Value drivers"}
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """One red flag: a stable ``code``, the ``page`` (results name) it concerns, a title and the detail."""
+
+    code: str
+    page: str
+    title: str
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    def line(self) -> str:
+        """One line for the terminal (``cvkit validate``)."""
+        return f"  [{self.code}] {self.title}: {self.detail}"
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _and(names: tuple[str, ...] | list[str]) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def customer_dates(transactions: Any) -> pd.DataFrame:
+    """Per customer: first purchase date (``first``) and distinct purchase days (``days``).
+
+    ``transactions`` is a DataFrame, a :class:`cvkit.data.LoadedTable`, or a streamed table
+    (:class:`cvkit.data.stream.StreamedTable`), which is aggregated by DuckDB on its Parquet file so the
+    log itself is never read into memory (one row per customer comes back).
+    """
+    if hasattr(transactions, "sql"):
+        from cvkit.data.stream import duckdb_connection
+
+        con = duckdb_connection(getattr(transactions, "workdir", None))
+        try:
+            return con.sql(f"SELECT customer_id, min(date) AS first, count(DISTINCT CAST(date AS DATE)) AS days "
+                           f"FROM {transactions.sql()} GROUP BY customer_id ORDER BY customer_id").df()
+        finally:
+            con.close()
+    df = transactions.df if hasattr(transactions, "df") else transactions
+    if df.empty:
+        return pd.DataFrame({"customer_id": pd.Series(dtype=str), "first": pd.Series(dtype="datetime64[ns]"),
+                             "days": pd.Series(dtype="int64")})
+    day = df["date"].dt.normalize()
+    out = df.assign(_day=day).groupby("customer_id", sort=True).agg(first=("date", "min"), days=("_day", "nunique"))
+    return out.reset_index()
+
+
+def data_flags(tables: dict[str, Any], *, analysis_date: Any = None,
+               clv: dict[str, Any] | None = None) -> list[RedFlag]:
+    """Red flags knowable from the checked data (and the CLV settings) before any model runs.
+
+    Parameters
+    ----------
+    tables : dict of str to DataFrame or loaded table
+        The intake's canonical tables by data set (``transactions``, ``customers``, ...); a streamed
+        transaction log is aggregated out of core (:func:`customer_dates`).
+    analysis_date : date-like, optional
+        End of observation; default the last transaction date.
+    clv : dict, optional
+        The CLV analysis's settings (``horizon_months``, ``time_unit``) when it runs.
+
+    Returns
+    -------
+    list of RedFlag
+    """
+    flags: list[RedFlag] = []
+    tx = tables.get("transactions")
+    if tx is None:
+        return flags
+    per_customer = customer_dates(tx)
+    if per_customer.empty:
+        return flags
+    start = per_customer["first"].min()
+    end = pd.Timestamp(analysis_date) if analysis_date is not None else _last_date(tx)
+    if clv is not None:
+        flags += _history_flag(start, end, clv)
+    first = per_customer.set_index("customer_id")["first"]
+    customers = tables.get("customers")
+    customers = customers.df if hasattr(customers, "df") else customers
+    if customers is not None and "acquisition_date" in customers.columns:
+        acquired = customers.set_index("customer_id")["acquisition_date"].dropna()
+        first = acquired.combine_first(first) if not acquired.empty else first
+    flags += _censoring_flag(first, start, end)
+    flags += _thin_flags(per_customer)
+    return flags
+
+
+def _last_date(transactions: Any) -> pd.Timestamp:
+    if hasattr(transactions, "sql"):
+        import duckdb
+
+        return pd.Timestamp(duckdb.sql(f"SELECT max(date) FROM {transactions.sql()}").fetchall()[0][0])
+    df = transactions.df if hasattr(transactions, "df") else transactions
+    return df["date"].max()
+
+
+def _history_flag(start: pd.Timestamp, end: pd.Timestamp, clv: dict[str, Any]) -> list[RedFlag]:
+    horizon = float(clv.get("horizon_months", 12))
+    h = diagnostics.history_vs_horizon(start, end, horizon)
+    if not h["extrapolated"]:
+        return []
+    return [RedFlag("short_history", "clv", "History shorter than the CLV horizon",
+                    f"the log covers {h['history_weeks']:.0f} weeks ({h['history_months']:.1f} months) and the CLV "
+                    f"horizon is {horizon:.0f} months, {h['ratio']:.1f} times the history. Everything beyond "
+                    f"{h['history_months']:.1f} months is extrapolation of the behaviour seen so far (seasonality "
+                    "and churn the log has not seen are not in it): read the shorter horizons first, or set "
+                    f"analyses.clv.horizon_months to {max(1, int(h['history_months']))} or less.")]
+
+
+def _censoring_flag(first: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> list[RedFlag]:
+    c = diagnostics.acquisition_censoring(first, start, end)
+    if not c["censored"]:
+        return []
+    detail = (f"{_n(c['n_first_in_head'])} of {_n(c['n_customers'])} customers ({c['share_first_in_head']:.0%}) are "
+              f"first seen in the log's first {c['head_days']} days, while new customers keep arriving later "
+              f"({c['share_first_in_second_half']:.0%} first appear in its second half): the log starts part-way "
+              "through the life of an established customer base. For customers already active when it starts, "
+              f"'acquisition' is the log start ({start.date().isoformat()}), not when they became customers: "
+              "their age, repeat counts and cohort are understated.")
+    if c["n_before_start"]:
+        detail += (f" {_n(c['n_before_start'])} customers were acquired before the log starts, so their earlier "
+                   "purchases are missing.")
+    return [RedFlag("left_censored", "overview", "The log starts after many customers were acquired", detail)]
+
+
+def _thin_flags(per_customer: pd.DataFrame) -> list[RedFlag]:
+    days = per_customer["days"]
+    n, repeat = len(days), int((days > 1).sum())
+    flags = []
+    if repeat < THIN_REPEAT_BUYERS or n < THIN_CUSTOMERS:
+        flags.append(RedFlag("thin_base", "clv", "Thin customer base",
+                             f"{_n(n)} customers, of whom {_n(repeat)} bought on more than one day: the purchase "
+                             f"models learn from repeat buyers, and below about {THIN_REPEAT_BUYERS} of them (or "
+                             f"{THIN_CUSTOMERS} customers) their parameters and every tier or segment figure built "
+                             "on them are uncertain; treat differences between small groups as noise."))
+    return flags
+
+
+def clv_flags(*, model: str, fitted_summary: pd.DataFrame, one_time: dict[str, Any] | None,
+              alternative: tuple[str, float] | None, time_unit: str, interval_share: float,
+              unseen: float) -> list[RedFlag]:
+    """Red flags from the fitted CLV models.
+
+    Parameters
+    ----------
+    model : str
+        Purchase model used for CLV.
+    fitted_summary : DataFrame
+        Estimates of the models used (``model``, ``parameter``, ``estimate``, ``se``).
+    one_time : dict, optional
+        :func:`cvkit.clv.diagnostics.one_time_buyers_alive` for the model used.
+    alternative : (str, float), optional
+        A model that lets one-time buyers leave and its mean P(alive) for the long-unseen ones.
+    time_unit : str
+        ``D``, ``W`` or ``M``.
+    interval_share : float
+        Half-width of the total's interval as a share of the total.
+    unseen : float
+        The "long unseen" threshold, in model time units.
+    """
+    flags = []
+    if one_time and one_time["n_pinned"] > 0:
+        unit = _UNITS[time_unit][1]
+        detail = (f"{_n(one_time['n_pinned'])} customers bought once and have not been seen for {unseen:.0f} {unit} "
+                  f"or more, yet {model} gives them P(alive) = 1: it lets a customer leave only after a repeat "
+                  "purchase.")
+        if alternative is not None:
+            detail += (f" {alternative[0]}, which lets them leave, puts their mean P(alive) at {alternative[1]:.2f}: "
+                       "quote its active-customer counts, or set analyses.clv.clv_model to it.")
+        flags.append(RedFlag("one_time_buyers_alive", "clv", "One-time buyers counted as surely active", detail))
+    bad = diagnostics.imprecise_parameters(fitted_summary)
+    if not bad.empty:
+        listed = ", ".join(f"{r.model} {r.parameter} = {r.estimate:.3g} (SE {r.se:.2g})" for r in bad.itertuples())
+        flags.append(RedFlag("imprecise_parameters", "clv", "Standard errors above half the estimate",
+                             f"{listed}: the data barely pin these down, so figures that depend on them (dropout, "
+                             "spend heterogeneity) can move a lot with a few more months of data."))
+    flags.append(RedFlag("parameter_uncertainty_only", "clv", "Intervals cover parameter uncertainty only",
+                         f"the CLV intervals (about +/-{interval_share:.0%} of the total) come from redrawing the "
+                         "models' parameters; they leave out the randomness of each customer's purchases and any "
+                         "change in the business, so the realised total will usually fall further from the estimate "
+                         "than they suggest."))
+    return flags
+
+
+def rfm_alive_flag(comparison: dict[str, Any], lapsed: tuple[str, ...], model: str | None = None) -> list[RedFlag]:
+    """Red flag when RFM calls customers lapsed whom the CLV model counts as likely active.
+
+    ``comparison`` is :func:`cvkit.clv.diagnostics.rfm_vs_alive`.
+    """
+    if not comparison["disagree"]:
+        return []
+    names = _and(lapsed)
+    return [RedFlag("rfm_alive_disagree", "segment", "RFM and P(alive) tell different stories",
+                    f"RFM puts {comparison['share_lapsed']:.0%} of customers in {names}, yet the CLV model"
+                    f"{' (' + model + ')' if model else ''} gives them a mean P(alive) of "
+                    f"{comparison['mean_p_alive_lapsed']:.2f} (others {comparison['mean_p_alive_other']:.2f}). "
+                    "Both are right about different things: RFM ranks customers against each other within this "
+                    "log, so a fifth are always 'least recent' however recent they are; P(alive) is each "
+                    "customer's own chance of still buying given their rhythm. Use RFM for who to contact first, "
+                    "P(alive) and CLV for how many customers and how much value are at stake.")]
+
+
+def run_flags(results_dir: str | Path) -> list[RedFlag]:
+    """Every red flag the analyses of a run recorded in ``results/*.json``, in page order."""
+    folder = Path(results_dir) / "results" if str(results_dir) else None
+    if folder is None or not folder.is_dir():
+        return []
+    flags = []
+    for path in sorted(folder.glob("*.json")):
+        content = json.loads(path.read_text(encoding="utf-8"))
+        flags += [RedFlag(**f) for f in content.get("red_flags") or []]
+    return flags
+
+
+def to_markdown(flags: list[RedFlag], *, with_page: bool = False) -> str:
+    """The flags as a markdown list (or a sentence saying there are none)."""
+    if not flags:
+        return "No red flags: nothing in this engagement's data limits what the pages claim beyond the usual."
+    from cvkit.engagement.sanitize import escape_markdown
+
+    lines = []
+    for f in flags:
+        page = f" ({_PAGES.get(f.page, f.page)})" if with_page else ""
+        lines.append(f"- **{escape_markdown(f.title)}**{page}: {escape_markdown(f.detail)}")
+    return "\n".join(lines)
+
+
+def clv_page_flags(*, tx: pd.DataFrame, summary: pd.DataFrame, end: Any, horizon_months: float, time_unit: str,
+                   chosen: str, purchase_model: Any, spend_model: Any, intervals: pd.DataFrame,
+                   models: dict[str, type] | None = None) -> list[RedFlag]:
+    """Every red flag of the CLV page, from the log, the summary and the fitted models.
+
+    Parameters
+    ----------
+    tx : DataFrame
+        The transaction log (``customer_id``, ``date``).
+    summary : DataFrame
+        RFM summary of the whole log in the model's time unit.
+    end : date-like
+        End of observation (analysis date).
+    horizon_months, time_unit :
+        The CLV settings.
+    chosen : str
+        Name of the purchase model used; ``purchase_model`` and ``spend_model`` are fitted on
+        ``summary``.
+    intervals : DataFrame
+        :func:`cvkit.clv.clv_interval` table (a ``total`` row with ``clv``, ``lower``, ``upper``).
+    models : dict, optional
+        Model classes by name (default :data:`cvkit.clv.MODELS`): a model that lets one-time buyers
+        leave is fitted for comparison when ``chosen`` pins them.
+    """
+    from cvkit import clv
+
+    models = models or clv.MODELS
+    flags = _history_flag(tx["date"].min(), pd.Timestamp(end), {"horizon_months": horizon_months})
+    flags += _thin_flags(customer_dates(tx))
+    history_units = float(summary["T"].max())
+    unseen = max(1.0, round(history_units / 2))
+    one_time = diagnostics.one_time_buyers_alive(summary, purchase_model, unseen=unseen)
+    alternative = None
+    if one_time["n_pinned"]:
+        other = next((m for m in ("mbg_nbd", "pareto_nbd") if m != chosen and m in models), None)
+        if other is not None:
+            alt = diagnostics.one_time_buyers_alive(summary, models[other]().fit(summary), unseen=unseen)
+            alternative = (other, alt["mean_p_alive_unseen"])
+    estimates = pd.concat({chosen: purchase_model.summary(), "gamma_gamma": spend_model.summary()},
+                          names=["model"]).reset_index()
+    by_group = intervals.set_index("group")
+    total = by_group.loc["total"] if "total" in by_group.index else by_group.iloc[-1]  # "all" without groups
+    share = float((total["upper"] - total["lower"]) / 2 / total["clv"]) if total["clv"] else float("nan")
+    return flags + clv_flags(model=chosen, fitted_summary=estimates, one_time=one_time, alternative=alternative,
+                             time_unit=time_unit, interval_share=share, unseen=unseen)
+
+
+def lapsed_segments(rfm: pd.DataFrame) -> tuple[str, ...]:
+    """RFM segments whose customers are, on average, in the two least recent fifths (mean R score <= 2)."""
+    mean_r = rfm.groupby(rfm["segment"].astype(str), observed=True)["r_score"].mean()
+    return tuple(mean_r.index[mean_r <= 2])
+
+
+def rfm_alive_reconciliation(rfm: pd.DataFrame, clv_table: pd.DataFrame) -> tuple[str, list[RedFlag]]:
+    """One sentence putting the RFM view next to P(alive), and the red flag when they disagree.
+
+    Parameters
+    ----------
+    rfm : DataFrame
+        :func:`cvkit.segment.rfm_segments` (``customer_id``, ``segment``, ``r_score``).
+    clv_table : DataFrame
+        The CLV page's customer table (``customer_id``, ``p_alive``).
+    """
+    lapsed = lapsed_segments(rfm)
+    comparison = diagnostics.rfm_vs_alive(rfm.set_index("customer_id")["segment"].astype(str),
+                                          clv_table.set_index("customer_id")["p_alive"], lapsed)
+    if not lapsed or not comparison["n_customers"]:
+        return ("No RFM segment holds mainly the least recent customers, so the RFM and P(alive) views "
+                "cannot contradict each other here."), []
+    names = _and(lapsed)
+    sentence = (f"RFM puts {comparison['share_lapsed']:.0%} of customers in {names}; the CLV model gives them a mean "
+                f"P(alive) of {comparison['mean_p_alive_lapsed']:.2f}, against {comparison['mean_p_alive_other']:.2f} "
+                "for the others. RFM ranks customers against each other (a fifth are always the least recent), "
+                "P(alive) is each customer's own chance of still buying: use RFM to order contacts and P(alive) "
+                "to count who is at stake.")
+    return sentence, rfm_alive_flag(comparison, lapsed)
+
+
+def overview_flags(tables: dict[str, pd.DataFrame], *, analysis_date: Any, results_dir: str | Path) -> list[RedFlag]:
+    """The overview's list: the data's own flags and every flag the run's pages recorded, once each."""
+    seen: dict[str, RedFlag] = {}
+    for flag in [*run_flags(results_dir), *data_flags(tables, analysis_date=analysis_date)]:
+        seen.setdefault(flag.code, flag)
+    return list(seen.values())

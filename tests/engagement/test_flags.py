@@ -1,0 +1,137 @@
+"""Red flags computed from the data (cvkit.engagement.flags, cvkit.clv.diagnostics)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cvkit.clv as clv
+from cvkit.clv import diagnostics
+from cvkit.datasets import load_cdnow_sample
+from cvkit.engagement import flags
+
+
+def _log(first_days, repeat_every=None, start="2024-01-01", days=120, seed=0):
+    """A log whose customers first buy on ``first_days`` (offsets from ``start``)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, d in enumerate(first_days):
+        rows.append((f"C{i:05d}", pd.Timestamp(start) + pd.Timedelta(days=int(d))))
+        if repeat_every and rng.random() < 0.5:
+            later = int(d) + repeat_every
+            if later < days:
+                rows.append((f"C{i:05d}", pd.Timestamp(start) + pd.Timedelta(days=later)))
+    return pd.DataFrame(rows, columns=["customer_id", "date"]).assign(amount=10.0)
+
+
+def test_a_cohort_followed_from_acquisition_is_not_left_censored():
+    tx = load_cdnow_sample()
+    first = tx.groupby("customer_id")["date"].min()
+    assert not diagnostics.acquisition_censoring(first, tx["date"].min(), "1998-06-30")["censored"]
+
+
+def test_a_log_cut_out_of_an_ongoing_business_is_left_censored():
+    # Half the customers were already active: all first seen in the first days; the rest arrive evenly.
+    first = np.r_[np.zeros(500), np.linspace(0, 119, 500)]
+    tx = _log(first)
+    found = flags.data_flags({"transactions": tx}, analysis_date="2024-04-29")
+    assert [f.code for f in found if f.code == "left_censored"] == ["left_censored"]
+    detail = next(f for f in found if f.code == "left_censored").detail
+    assert "2024-01-01" in detail and "first seen in the log's first" in detail
+    even = _log(np.linspace(0, 119, 1000))
+    assert "left_censored" not in {f.code for f in flags.data_flags({"transactions": even})}
+
+
+def test_acquisition_dates_before_the_log_start_mean_censoring():
+    tx = _log(np.linspace(0, 119, 600))
+    customers = pd.DataFrame({"customer_id": tx["customer_id"].unique()})
+    customers["acquisition_date"] = pd.Timestamp("2023-06-01")
+    found = {f.code: f for f in flags.data_flags({"transactions": tx, "customers": customers})}
+    assert "left_censored" in found and "acquired before the log starts" in found["left_censored"].detail
+
+
+def test_short_history_against_the_horizon_names_the_key_and_the_numbers():
+    tx = _log(np.linspace(0, 119, 600), repeat_every=30)
+    found = {f.code: f for f in flags.data_flags({"transactions": tx}, analysis_date="2024-04-29",
+                                                 clv={"horizon_months": 12, "time_unit": "W"})}
+    assert "short_history" in found
+    assert "analyses.clv.horizon_months" in found["short_history"].detail
+    assert "12 months" in found["short_history"].detail
+    long = flags.data_flags({"transactions": tx}, analysis_date="2024-04-29", clv={"horizon_months": 3})
+    assert "short_history" not in {f.code for f in long}
+
+
+def test_thin_base_counts_repeat_buyers():
+    small = _log(np.linspace(0, 119, 120), repeat_every=20)
+    assert "thin_base" in {f.code for f in flags.data_flags({"transactions": small})}
+    tx = load_cdnow_sample()
+    assert "thin_base" not in {f.code for f in flags.data_flags({"transactions": tx})}
+
+
+def test_one_time_buyers_are_pinned_alive_under_bg_nbd_only():
+    summary = clv.summarize(load_cdnow_sample(), time_unit="W", observation_end="1998-06-30")
+    bg = clv.BetaGeoModel().fit(summary)
+    mbg = clv.ModifiedBetaGeoModel().fit(summary)
+    pinned = diagnostics.one_time_buyers_alive(summary, bg, unseen=39)
+    assert pinned["n_one_time"] == int((summary["frequency"] == 0).sum())
+    assert pinned["n_pinned"] == pinned["n_unseen"] > 0  # every long-unseen one-time buyer at P(alive) = 1
+    freed = diagnostics.one_time_buyers_alive(summary, mbg, unseen=39)
+    assert freed["n_pinned"] == 0 and freed["mean_p_alive_unseen"] < 0.9
+
+
+def test_clv_page_flags_on_cdnow():
+    tx = load_cdnow_sample()
+    summary = clv.summarize(tx, time_unit="W", observation_end="1998-06-30")
+    bg = clv.BetaGeoModel().fit(summary)
+    gg = clv.GammaGammaModel().fit(summary)
+    intervals = clv.clv_interval(summary, bg, gg, horizon_months=12, n_draws=20, seed=1)
+    found = {f.code: f for f in flags.clv_page_flags(tx=tx, summary=summary, end="1998-06-30", horizon_months=12,
+                                                     time_unit="W", chosen="bg_nbd", purchase_model=bg,
+                                                     spend_model=gg, intervals=intervals)}
+    assert "one_time_buyers_alive" in found and "mbg_nbd" in found["one_time_buyers_alive"].detail
+    assert "parameter_uncertainty_only" in found
+    assert "short_history" not in found  # 78 weeks of history for a 12-month horizon
+
+
+def test_imprecise_parameters_are_those_with_se_above_half_the_estimate():
+    table = pd.DataFrame({"model": ["m", "m"], "parameter": ["a", "b"], "estimate": [1.0, 0.02], "se": [0.1, 0.011]})
+    assert diagnostics.imprecise_parameters(table)["parameter"].tolist() == ["b"]
+    found = flags.clv_flags(model="m", fitted_summary=table, one_time=None, alternative=None, time_unit="W",
+                            interval_share=0.02, unseen=10)
+    assert "m b = 0.02 (SE 0.011)" in next(f for f in found if f.code == "imprecise_parameters").detail
+
+
+def test_choose_model_weighs_the_holdout_with_aic():
+    comparison = pd.DataFrame({"model": ["bg_nbd", "mbg_nbd", "pareto_nbd"], "aic": [100.0, 101.0, 103.0],
+                               "holdout_error": [-0.30, -0.04, -0.05], "converged": [True, True, True]})
+    assert clv.choose_model(comparison) == "mbg_nbd"  # 2nd on AIC and 1st on the holdout
+    tied = comparison.assign(holdout_error=[-0.30, -0.05, -0.04])  # every rank sum 4: the holdout decides
+    assert clv.choose_model(tied) == "pareto_nbd"
+    assert clv.choose_model(comparison.drop(columns="holdout_error")) == "bg_nbd"
+
+
+def test_rfm_and_p_alive_are_reconciled_in_a_sentence():
+    rfm = pd.DataFrame({"customer_id": list("abcdef"), "segment": ["Lost", "Lost", "Champions", "Loyal", "Lost", "New"],
+                        "r_score": [1, 1, 5, 4, 2, 5]})
+    clv_table = pd.DataFrame({"customer_id": list("abcdef"), "p_alive": [0.95, 0.9, 1.0, 0.99, 0.97, 1.0]})
+    sentence, found = flags.rfm_alive_reconciliation(rfm, clv_table)
+    assert "50% of customers in Lost" in sentence and "0.94" in sentence
+    assert [f.code for f in found] == ["rfm_alive_disagree"]
+    agree = clv_table.assign(p_alive=[0.1, 0.2, 1.0, 0.99, 0.1, 1.0])
+    assert flags.rfm_alive_reconciliation(rfm, agree)[1] == []
+
+
+def test_flags_go_to_the_results_file_and_back(tmp_path):
+    from cvkit.engagement.outputs import Outputs
+
+    flag = flags.RedFlag("thin_base", "clv", "Thin customer base", "12 customers <b>")
+    Outputs(tmp_path, "clv").red_flags([flag])
+    assert flags.run_flags(tmp_path) == [flag]
+    text = flags.to_markdown([flag], with_page=True)
+    assert "Customer lifetime value" in text and "<b>" not in text  # data-derived text is escaped
+
+
+@pytest.mark.parametrize("tables", [{}, {"transactions": pd.DataFrame(columns=["customer_id", "date", "amount"])}])
+def test_no_transactions_no_flags(tables):
+    assert flags.data_flags(tables) == []
