@@ -877,8 +877,6 @@ def _finish(con, kind, path, label, src, stage, plan, cols, chk, policy, fixed_p
     out_cols += [f"{values[f]} AS {_ident(f)}" for f in free]
     rows_path = workdir / f"{kind}.rows.parquet"
     if extra:
-        con.execute("CREATE OR REPLACE TEMP TABLE _extra AS SELECT * FROM (VALUES " +
-                    ", ".join(f"({r}, {_lit(why)})" for r, why in extra) + ") AS t(_row, _why)")
         staged = (f"(SELECT s.* REPLACE (coalesce(s._reason, e._why) AS _reason) FROM {staged} s "
                   "LEFT JOIN _extra e USING (_row) ORDER BY s._row)")
     con.execute(f"COPY (SELECT _row, {', '.join(out_cols)} FROM {staged} WHERE _reason IS NULL) "
@@ -917,16 +915,20 @@ def _empty_sql(c: Column) -> str:
             "bool": "false"}.get(c.dtype, "CAST(NULL AS VARCHAR)")
 
 
-def _duplicates(con, staged: str, schema: Schema, values: dict[str, str], chk, report: _Report
-                ) -> list[tuple[int, str]]:
-    """Identical rows, then rows sharing a key, among rows kept so far; returns new exclusions."""
+def _duplicates(con, staged: str, schema: Schema, values: dict[str, str], chk, report: _Report) -> bool:
+    """Identical rows, then rows sharing a key, among rows kept so far.
+
+    New exclusions go to the temp table ``_extra(_row, _why)`` (row sets stay in DuckDB, not Python, so a
+    log with millions of repeated rows costs disk, not memory); returns whether there are any.
+    """
     policy = chk.policy
-    extra: list[tuple[int, str]] = []
+    con.execute("CREATE OR REPLACE TEMP TABLE _extra (_row BIGINT, _why VARCHAR)")
     vcols = list(values.values())
     key = [values[k] for k in schema.key if k in values and
            con.execute(f"SELECT count({values[k]}) > 0 FROM {staged}").fetchone()[0]]
     key_names = [k for k in schema.key if k in values and values[k] in key]
     alive = "_reason IS NULL"
+    key_unique = False
     if key:
         complete = " AND ".join(f"{k} IS NOT NULL" for k in key)
         n_alive, n_complete = con.execute(
@@ -934,58 +936,56 @@ def _duplicates(con, staged: str, schema: Schema, values: dict[str, str], chk, r
         repeats = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {staged} WHERE {alive} GROUP BY "
                               f"{', '.join(key)} HAVING count(*) > 1)").fetchone()[0]
         key_unique = n_alive == n_complete and repeats == 0
-    else:
-        key_unique = False
-    later_rows: set[int] = set()
+    con.execute("CREATE OR REPLACE TEMP TABLE _dups (_row BIGINT, later BOOLEAN)")
     if not key_unique:
         cols = ", ".join(vcols)
-        dups = con.execute(
-            f"WITH g AS (SELECT {cols} FROM {staged} WHERE {alive} GROUP BY ALL HAVING count(*) > 1), "
-            f"d AS (SELECT s._row, row_number() OVER (PARTITION BY {', '.join('s.' + v for v in vcols)} "
-            f"ORDER BY s._row) > 1 AS later FROM {staged} s SEMI JOIN g ON "
-            + " AND ".join(f"s.{v} IS NOT DISTINCT FROM g.{v}" for v in vcols)
-            + f" WHERE s.{alive}) SELECT _row, later FROM d ORDER BY _row").fetchall()
-        if dups:
-            later = [r for r, is_later in dups if is_later]
-            later_rows = set(later)
+        con.execute(
+            f"INSERT INTO _dups WITH g AS (SELECT {cols} FROM {staged} WHERE {alive} GROUP BY ALL "
+            f"HAVING count(*) > 1) SELECT s._row, row_number() OVER (PARTITION BY "
+            f"{', '.join('s.' + v for v in vcols)} ORDER BY s._row) > 1 FROM {staged} s SEMI JOIN g ON "
+            + " AND ".join(f"s.{v} IS NOT DISTINCT FROM g.{v}" for v in vcols) + f" WHERE s.{alive}")
+        n_dup, n_later = con.execute("SELECT count(*), count_if(later) FROM _dups").fetchone()
+        if n_dup:
             if policy.duplicate_rows == "exclude":
-                extra += [(r, "duplicate row") for r in later]
+                con.execute("INSERT INTO _extra SELECT _row, 'duplicate row' FROM _dups WHERE later")
             elif policy.duplicate_rows == "error":
-                rows = [r for r, _ in dups]
+                rows = [r for (r,) in con.execute(
+                    f"SELECT _row FROM _dups ORDER BY _row LIMIT {_MAX_ROWS_SHOWN}").fetchall()]
                 report.problems.append(Problem(
-                    file=report.label, message=f"{len(later)} row(s) repeat an earlier row exactly.",
+                    file=report.label, message=f"{n_later} row(s) repeat an earlier row exactly.",
                     fix="remove the repeated rows, or set intake.duplicate_rows: exclude to drop the copies"
                         + (" (or keep, if they are genuine identical purchases; better: add transaction_id)"
                            if chk.kind == "transactions" else "") + ".",
-                    rows=tuple(rows[:_MAX_ROWS_SHOWN]), n_rows=len(rows)))
+                    rows=tuple(rows), n_rows=int(n_dup)))
     if not key or key_unique:
-        return extra
-    gone = {r for r, _ in extra}
-    drop = later_rows if policy.duplicate_rows != "keep" else set()
-    drop |= gone
-    con.execute("CREATE OR REPLACE TEMP TABLE _drop AS SELECT unnest(?::BIGINT[]) AS _row", [sorted(drop)])
+        return _has_extra(con)
+    drop_later = "later" if policy.duplicate_rows != "keep" else "false"
     complete = " AND ".join(f"{k} IS NOT NULL" for k in key)
-    sub = f"(SELECT * FROM {staged} WHERE {alive} AND {complete} AND _row NOT IN (SELECT _row FROM _drop))"
-    dup = con.execute(
-        f"WITH g AS (SELECT {', '.join(key)} FROM {sub} GROUP BY ALL HAVING count(*) > 1) "
-        f"SELECT s._row, row_number() OVER (PARTITION BY {', '.join('s.' + k for k in key)} ORDER BY s._row) > 1, "
-        f"{', '.join('s.' + k for k in key)} FROM {sub} s SEMI JOIN g ON "
-        + " AND ".join(f"s.{k} = g.{k}" for k in key) + " ORDER BY s._row").fetchall()
-    if not dup:
-        return extra
+    sub = (f"(SELECT * FROM {staged} WHERE {alive} AND {complete} AND _row NOT IN (SELECT _row FROM _extra) "
+           f"AND _row NOT IN (SELECT _row FROM _dups WHERE {drop_later}))")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _keydup AS WITH g AS (SELECT {', '.join(key)} FROM {sub} GROUP BY ALL "
+        f"HAVING count(*) > 1) SELECT s._row, row_number() OVER (PARTITION BY {', '.join('s.' + k for k in key)} "
+        f"ORDER BY s._row) > 1 AS later, {', '.join(f's.{k} AS _k{j}' for j, k in enumerate(key))} "
+        f"FROM {sub} s SEMI JOIN g ON " + " AND ".join(f"s.{k} = g.{k}" for k in key))
+    n_dup = con.execute("SELECT count(*) FROM _keydup").fetchone()[0]
+    if not n_dup:
+        return _has_extra(con)
     key_text = " + ".join(key_names)
     if policy.duplicate_ids == "exclude":
-        return extra + [(r, f"duplicate {key_text}") for r, is_later, *_ in dup if is_later]
-    seen, shown_vals = set(), []
-    for _, _, *vals in dup:
-        if tuple(vals) not in seen:
-            seen.add(tuple(vals))
-            shown_vals.append(vals)
-    shown = ", ".join("'" + "' / '".join(str(v) for v in vals) + "'" for vals in shown_vals[:3])
-    rows = [r for r, *_ in dup]
+        con.execute(f"INSERT INTO _extra SELECT _row, {_lit('duplicate ' + key_text)} FROM _keydup WHERE later")
+        return _has_extra(con)
+    kcols = ", ".join(f"_k{j}" for j in range(len(key)))
+    shown_vals = con.execute(f"SELECT {kcols} FROM _keydup GROUP BY ALL ORDER BY min(_row) LIMIT 3").fetchall()
+    shown = ", ".join("'" + "' / '".join(str(v) for v in vals) + "'" for vals in shown_vals)
+    rows = [r for (r,) in con.execute(f"SELECT _row FROM _keydup ORDER BY _row LIMIT {_MAX_ROWS_SHOWN}").fetchall()]
     report.problems.append(Problem(
-        file=report.label, column=key_text, rows=tuple(rows[:_MAX_ROWS_SHOWN]), n_rows=len(rows),
-        message=f"{len(rows)} row(s) share a {key_text} that should be unique, e.g. {shown}.",
+        file=report.label, column=key_text, rows=tuple(rows), n_rows=int(n_dup),
+        message=f"{n_dup} row(s) share a {key_text} that should be unique, e.g. {shown}.",
         fix=f"one row per {schema.one_row_per}: merge or remove the duplicates, or set "
             "intake.duplicate_ids: exclude to keep only the first."))
-    return extra
+    return _has_extra(con)
+
+
+def _has_extra(con) -> bool:
+    return bool(con.execute("SELECT count(*) > 0 FROM _extra").fetchone()[0])
