@@ -154,13 +154,25 @@ def _validate(args: argparse.Namespace) -> int:
     print(f"Engagement: {cfg.client.name} ({cfg.client.slug}), analysis date {cfg.analysis_date}")
     print("Analyses enabled: " + (", ".join(a.key for a in cfg.enabled_analyses()) or "none"))
     print(result.report())
+    # Where `cvkit run` would write: refused now rather than at run (an output folder holding the
+    # engagement's own files, a folder cvkit did not create, another client's deliverable).
+    from cvkit.engagement.confinement import check_output_location
+    from cvkit.exceptions import RunError as CvkitRunError
+
+    root, output_ok = cfg.output_root(), True
+    try:
+        check_output_location(cfg, root, root / cfg.client.slug,
+                              [cfg.data_path(k) for k in cfg.data.given()])
+    except CvkitRunError as exc:
+        print(f"Output folder: {exc}")
+        output_ok = False
     if settings is not None:
         for note in settings.notes:
             print(f"Note: {note}")
         if settings.problems:
             print(f"\n{len(settings.problems)} problem(s) in the analysis settings:")
             print("\n".join(f"  - {p}" for p in settings.problems))
-    if not result.ok or (settings and settings.problems):
+    if not result.ok or (settings and settings.problems) or not output_ok:
         return 1
     # What `cvkit run` checks next: the analysis settings against the data; then the red flags known now.
     from cvkit.engagement.checks import analysis_settings, check_against_data

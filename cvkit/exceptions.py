@@ -40,6 +40,9 @@ __all__ = [
 ]
 
 
+_MAX_MESSAGE = 2000  # characters of a Problem's message or fix; the rest is cut in the middle
+
+
 class CvkitError(Exception):
     """Base of every error cvkit raises on purpose."""
 
@@ -71,6 +74,15 @@ class Problem:
     column: str | None = None
     rows: Sequence[int] = field(default_factory=tuple)
     n_rows: int | None = None
+    row_label: str = "rows"  # "Excel rows" when ``rows`` are a workbook's own row numbers
+
+    def __post_init__(self) -> None:
+        # A message quotes cells; a 500 MB cell must not be echoed whole to a terminal or a log.
+        for name in ("message", "fix"):
+            text = getattr(self, name)
+            if isinstance(text, str) and len(text) > _MAX_MESSAGE:
+                cut = f" … ({len(text) - _MAX_MESSAGE:,} characters cut) … "
+                object.__setattr__(self, name, text[:_MAX_MESSAGE // 2] + cut + text[-_MAX_MESSAGE // 4:])
 
     def __str__(self) -> str:
         where = self.file
@@ -80,7 +92,7 @@ class Problem:
             shown = ", ".join(str(r) for r in list(self.rows)[:5])
             total = self.n_rows if self.n_rows is not None else len(self.rows)
             more = f" (and {total - 5} more)" if total > 5 else ""
-            where += f", rows {shown}{more}"
+            where += f", {self.row_label} {shown}{more}"
         return f"{where}: {self.message} Fix: {self.fix}"
 
 

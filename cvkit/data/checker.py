@@ -18,7 +18,8 @@ import pandas as pd
 
 from cvkit.data.errors import Problem
 from cvkit.data.policy import IntakePolicy
-from cvkit.data.readers import normalise_name
+from cvkit.data.limits import excerpt
+from cvkit.data.readers import excel_row, normalise_name
 from cvkit.data.schemas import SCHEMAS, Column
 
 MAX_ROWS_SHOWN = 20
@@ -69,6 +70,7 @@ class _Checker:
         self.problems: list[Problem] = []
         self.reason: pd.Series | None = None  # first exclusion reason per row (NA = kept)
         self.from_excel = False
+        self.excel_rows: list[tuple[int, int]] = []  # set for a workbook: data row -> Excel row
 
     # -- problem / exclusion bookkeeping ------------------------------------------------------
     def problem(self, message: str, fix: str, column: str | None = None,
@@ -77,10 +79,24 @@ class _Checker:
         n: int | None = None
         if mask is not None:
             idx = np.flatnonzero(np.asarray(mask, dtype=bool))
-            rows = tuple(int(i) + 1 for i in idx[:MAX_ROWS_SHOWN])
+            rows = tuple(self.row_number(int(i)) for i in idx[:MAX_ROWS_SHOWN])
             n = int(idx.size)
         self.problems.append(Problem(file=self.label, message=message, fix=fix, column=column,
-                                     rows=rows, n_rows=n))
+                                     rows=rows, n_rows=n, row_label="Excel rows" if self.excel_rows else "rows"))
+
+    def row_numbers(self, idx: np.ndarray) -> np.ndarray:
+        """:meth:`row_number` of many data rows at once (int64)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        if not self.excel_rows:
+            return idx + 1
+        starts = np.array([b[0] for b in self.excel_rows], dtype=np.int64)
+        rows = np.array([b[1] for b in self.excel_rows], dtype=np.int64)
+        pos = np.searchsorted(starts, idx, side="right") - 1
+        return (rows[pos] + idx - starts[pos]).astype(np.int64)
+
+    def row_number(self, i: int) -> int:
+        """Row number shown to the analyst for data row ``i`` (0-based): the Excel row for a workbook."""
+        return excel_row(self.excel_rows, i) if self.excel_rows else i + 1
 
     def flag(self, mask: pd.Series, action: str, reason: str, message: str, fix: str,
              column: str | None = None) -> None:
@@ -97,7 +113,8 @@ class _Checker:
 
     def examples(self, values: pd.Series, mask: pd.Series, limit: int = 3) -> str:
         bad = values[mask].head(limit)
-        return ", ".join(f"'{v}' (row {i + 1})" for i, v in bad.items())
+        what = "Excel row" if self.excel_rows else "row"
+        return ", ".join(f"{excerpt(v)} ({what} {self.row_number(int(i))})" for i, v in bad.items())
 
     # -- columns ------------------------------------------------------------------------------
     def resolve_columns(self, raw: pd.DataFrame, mapping: dict[str, str], read_info: dict[str, Any],
@@ -339,6 +356,22 @@ class _Checker:
                   col)
         return parsed
 
+    def check_future(self, parsed: pd.Series, shown: pd.Series, col: str) -> pd.Series:
+        """Flag dates after the analysis date (``intake.future_dates``); a wrong date or a late export."""
+        as_of = self.policy.as_of
+        if as_of is None or not pd.api.types.is_datetime64_any_dtype(parsed):
+            return parsed
+        first_after = pd.Timestamp(as_of) + pd.Timedelta(days=1)  # any time on the analysis date itself is fine
+        if getattr(parsed.dt, "tz", None) is not None:
+            first_after = first_after.tz_localize(parsed.dt.tz)
+        future = parsed.notna() & (parsed >= first_after)
+        self.flag(future, self.policy.future_dates, f"{col} after the analysis date",
+                  f"{int(future.sum())} date(s) after the analysis date {as_of.isoformat()}: "
+                  f"{self.examples(shown, future)}.",
+                  "correct these dates, set analysis_date later if the data really runs past it, or set "
+                  "intake.future_dates: exclude to drop these rows (they are listed in excluded.csv).", col)
+        return parsed
+
     def to_bool(self, s: pd.Series, col: str) -> pd.Series:
         if pd.api.types.is_bool_dtype(s) and not s.isna().any():
             return s.astype(bool)
@@ -361,7 +394,7 @@ class _Checker:
             out = s if _is_text(s) else _clean(s.astype("str").where(s.notna()))
             return out.astype("category") if c.dtype == "category" else out
         if c.dtype == "date":
-            return self.to_date(s, c.name)
+            return self.check_future(self.to_date(s, c.name), s, c.name)
         if c.dtype == "bool":
             return self.to_bool(s, c.name)
         num, bad = self.to_number(s, c.name)

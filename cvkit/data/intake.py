@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from cvkit.data.errors import DataError, Problem
+from cvkit.data import limits
 from cvkit.data.formulas import neutralise_frame
 from cvkit.data.load import MAX_ROWS_SHOWN, LoadedTable, _load
 from cvkit.data.stream import StreamedTable, duckdb_connection, should_stream, stream_load
@@ -206,8 +207,11 @@ class Intake:
         if self.problems:
             raise DataError(self.problems)
 
-    def write(self, folder: str | Path) -> dict[str, Path]:
+    def write(self, folder: str | Path, *, relative_to: str | Path | None = None) -> dict[str, Path]:
         """Write each table as ``<folder>/<kind>.parquet`` and the exclusions as ``excluded.csv``.
+
+        With ``relative_to`` (the engagement folder) the ``file`` column of ``excluded.csv`` holds
+        paths relative to it, so the deliverable carries no absolute path (nor a user name).
 
         Returns
         -------
@@ -232,9 +236,18 @@ class Intake:
             for b in _streamed_excluded(kind, t)]
         neutralise_frame(_EMPTY_EXCLUDED.copy()).to_csv(target, index=False)
         for batch in batches:  # streamed exclusions arrive in batches: memory stays bounded
+            if relative_to is not None:  # no absolute path (nor a user name) in the deliverable
+                batch = batch.assign(file=[portable_path(f, relative_to) for f in batch["file"]])
             neutralise_frame(batch).to_csv(target, index=False, mode="a", header=False)
         written["excluded"] = target
         return written
+
+
+def portable_path(path: str | Path, base: str | Path) -> str:
+    """``path`` relative to ``base`` (with ``..`` when outside it), as POSIX text; for outputs."""
+    import os
+
+    return Path(os.path.relpath(Path(path).resolve(), Path(base).resolve())).as_posix()
 
 
 _EMPTY_EXCLUDED = pd.DataFrame({"kind": pd.Series(dtype="str"), "file": pd.Series(dtype="str"),
@@ -318,10 +331,11 @@ def intake(files: Mapping[str, str | Path | FileSpec], *, policy: IntakePolicy |
         result.files[kind] = str(path)
         options = dict(columns=spec.columns, policy=policy, date_format=spec.date_format, decimal=spec.decimal,
                        thousands=spec.thousands, attributes=spec.attributes)
-        if should_stream(kind, path, sheet=spec.sheet):
-            table, problems = stream_load(kind, path, _workdir(result, workdir) / kind, **options)
-        else:
-            table, problems = _load(kind, path, sheet=spec.sheet, wide=spec.wide, **options)
+        with limits.using(policy.limits):  # the engagement's file limits for the readers
+            if should_stream(kind, path, sheet=spec.sheet):
+                table, problems = stream_load(kind, path, _workdir(result, workdir) / kind, **options)
+            else:
+                table, problems = _load(kind, path, sheet=spec.sheet, wide=spec.wide, **options)
         result.problems.extend(problems)
         if table is not None:
             result.tables[kind] = table
@@ -351,6 +365,10 @@ def _read_notes(kind: str, table: LoadedTable | StreamedTable) -> list[str]:
     if info.get("encoding") in ("cp1252", "latin-1"):
         notes.append(f"{kind}: the file is not UTF-8; it was read as {info['encoding']} (Windows/Latin-1). "
                      "Check that accented characters look right, or save the file as CSV UTF-8.")
+    if info.get("blank_columns"):
+        cols = ", ".join(f"'{c}'" for c in info["blank_columns"])
+        notes.append(f"{kind}: column(s) {cols} are empty in every row and were left out, as if not asked. If "
+                     "they should hold ratings, check the export (or the column mapping in engagement.yaml).")
     if info.get("header_row", 1) > 1:
         where = f"sheet '{info['sheet']}' row" if info.get("format") == "excel" else "line"
         notes.append(f"{kind}: the header is on {where} {info['header_row']}; the rows above it were skipped "

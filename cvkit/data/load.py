@@ -211,6 +211,7 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
         if raw is None:
             return None, chk.problems
     chk.from_excel = read_info.get("format") == "excel"
+    chk.excel_rows = list(read_info.get("excel_rows") or [])
     resolved = chk.resolve_columns(raw, columns, read_info, attributes)
     if resolved is None:
         return None, chk.problems
@@ -238,6 +239,13 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
                         f"fill the column (or map the right column in {chk.config_key}.columns.{cname}).",
                         column=cname)
             complete = False
+    # A rating column of the group (an element of value) empty in every row was not asked: it is left
+    # out as if absent (and said so), never passed on to fail in a chart or a model.
+    blank = [c.name for c in schema.group if c.name in empty_cols]
+    if blank:
+        fixed_present = [c for c in fixed_present if c.name not in blank]
+        text = text.drop(columns=blank)
+        read_info["blank_columns"] = blank
 
     for c in fixed_present:
         s = text[c.name]
@@ -297,12 +305,12 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
     excluded = text.loc[~kept].copy()
     excluded = excluded.astype("str").where(excluded.notna())
     excluded.insert(0, "reason", chk.reason[~kept].astype("str"))
-    excluded.insert(0, "row", (np.flatnonzero(~kept) + 1).astype(np.int64))
+    excluded.insert(0, "row", chk.row_numbers(np.flatnonzero(~kept)))
     excluded = excluded.reset_index(drop=True)
     table = LoadedTable(kind=kind, source=str(path), df=df.loc[kept].reset_index(drop=True),
                         excluded=excluded, columns_found=[c.name for c in fixed_present] + free,
                         ignored_columns=ignored, read_info=read_info,
-                        row_numbers=(np.flatnonzero(kept) + 1).astype(np.int64))
+                        row_numbers=chk.row_numbers(np.flatnonzero(kept)))
     return table, chk.problems
 
 

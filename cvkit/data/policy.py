@@ -6,10 +6,12 @@ embed them (``intake:`` and ``data.<kind>:``) and a misspelt key is an error.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cvkit.data.limits import Limits
 from cvkit.data.wide import WideFormat
 
 __all__ = ["IntakePolicy", "FileSpec", "Action"]
@@ -57,6 +59,13 @@ class IntakePolicy(BaseModel):
     invalid_choice_tasks: Action = Field(
         "error", description="Choice tasks with no chosen alternative or more than one; 'exclude' "
                              "removes every row of such a task.")
+    future_dates: Action = Field(
+        "error", description="Rows dated after the engagement's analysis_date (purchases, survey dates, "
+                             "acquisition dates): a wrong date or a late export. 'exclude' removes them.")
+    limits: Limits = Field(default_factory=Limits, description="Resource limits on the files (sizes, line "
+                           "and cell lengths, columns); raise one for a genuine large file.")
+    as_of: dt.date | None = Field(None, exclude=True, description="Set from analysis_date by the engagement "
+                                  "config: dates after it are future-dated. Not read from YAML.")
 
 
 class FileSpec(BaseModel):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cvkit.data import limits
 from cvkit.data.errors import DataError, Problem
 
 __all__ = ["read_table", "NA_MARKERS", "CSV_SUFFIXES", "EXCEL_SUFFIXES", "PARQUET_SUFFIXES",
@@ -99,14 +100,22 @@ def read_table(path: str | Path, *, sheet: str | None = None,
                     "check the path (relative paths are resolved against the engagement folder).")
     if path.is_dir():
         raise _fail(path, "this is a folder, not a file.", "give the path of the data file itself.")
+    # Before opening it: a FIFO or a device never ends, a huge file is refused with its size.
+    limits.check_regular_file(path)
     suffix = _suffix(path)
     if path.stat().st_size == 0:
         raise _fail(path, "the file is empty (0 bytes).",
                     "export the data again; the file should start with a header row.")
     if suffix in CSV_SUFFIXES:
-        return _read_csv(path, suffix.endswith(".gz"), expected_columns)
+        limits.check_text_file(path, gzip.open if suffix.endswith(".gz") else open)
+        df = _read_csv(path, suffix.endswith(".gz"), expected_columns)
+        limits.check_cells(path, df, row_offset=df.attrs.get("header_row", 1) + 1)
+        return df
     if suffix in EXCEL_SUFFIXES:
-        return _read_excel(path, sheet, expected_columns)
+        limits.check_xlsx(path)
+        df = _read_excel(path, sheet, expected_columns)
+        limits.check_cells(path, df, row_offset=df.attrs.get("header_row", 1) + 1, row_word="Excel row")
+        return df
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(path)
     hint = " Old .xls workbooks must be saved as .xlsx first." if suffix == ".xls" else ""
@@ -209,6 +218,8 @@ def sniff_csv(path: Path, gz: bool, expected: Iterable[str] | None) -> dict:
         raise _fail(path, "the file is empty (no header row).",
                     "export the data again; the file should start with a header row.")
     encoding = _detect_encoding(sample)
+    # The csv module refuses fields over 128 KB by default; lines up to the line limit are allowed.
+    csv.field_size_limit(max(csv.field_size_limit(), int(limits.current().line_kb * 1024) + 1))
     text = sample.decode(encoding, errors="ignore")
     # Physical lines as pandas counts them (str.splitlines would also split on \x0b, \u2028, ...).
     all_lines = re.split(r"\r\n|\r|\n", text)
@@ -219,6 +230,7 @@ def sniff_csv(path: Path, gz: bool, expected: Iterable[str] | None) -> dict:
     header_at, header_matches = _find_header(all_lines, delimiter, expected)
     header = next(csv.reader([all_lines[header_at]], delimiter=delimiter), []) if all_lines else []
     header = [h.strip().lstrip("\ufeff") for h in header]
+    limits.check_columns(path, len(header))
     # Lines above the header that are not blank (report titles) are skipped.
     skip = header_at if any(ln.strip() for ln in all_lines[:header_at]) else 0
     dupes = sorted({h for h in header if header.count(h) > 1 and h})
@@ -307,6 +319,7 @@ def _read_excel(path: Path, sheet: str | None, expected: Iterable[str] | None) -
         # data validation, conditional formatting); they do not affect the cell values.
         warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
         raw = pd.read_excel(path, sheet_name=name, header=None, dtype=object, engine="openpyxl")
+    _check_uncached_formulas(path, name, raw)
     raw = raw.dropna(how="all").dropna(axis=1, how="all")
     if raw.empty:
         raise _fail(path, f"sheet '{name}' is empty.", "put the data (header row first) on this sheet.")
@@ -327,6 +340,7 @@ def _read_excel(path: Path, sheet: str | None, expected: Iterable[str] | None) -
     if dupes:
         raise _fail(path, f"column name(s) {', '.join(repr(d) for d in dupes)} appear more than once "
                           f"in the header of sheet '{name}'.", "give every column a distinct name.")
+    limits.check_columns(path, len(columns))
     body.columns = columns
     df = body.astype("str").reset_index(drop=True)
     for col in df.columns:
@@ -335,8 +349,63 @@ def _read_excel(path: Path, sheet: str | None, expected: Iterable[str] | None) -
         df[col] = s.str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", r"\1", regex=True).str.strip()
         df[col] = df[col].mask(df[col].isin(NA_MARKERS))
     df.attrs.update({"format": "excel", "sheet": name, "header_row": int(raw.index[header_pos]) + 1,
-                     "header_matches": matches})
+                     "header_matches": matches, "excel_rows": _row_breaks(body.index)})
     return df
+
+
+def _row_breaks(index: pd.Index) -> list[tuple[int, int]]:
+    """Excel row numbers of the data rows, compactly: (data row index, Excel row) where runs start.
+
+    Blank rows are dropped when a sheet is read, so data row ``i`` is Excel row
+    ``excel_row + (i - start)`` of the last break at or before ``i``.
+    """
+    rows = index.to_numpy() + 1
+    if len(rows) == 0:
+        return []
+    starts = [0, *(i for i in range(1, len(rows)) if rows[i] != rows[i - 1] + 1)]
+    return [(int(i), int(rows[i])) for i in starts]
+
+
+def excel_row(breaks: list[tuple[int, int]], i: int) -> int:
+    """Excel row number of data row ``i`` (0-based) from :func:`_row_breaks`."""
+    start, row = max((b for b in breaks if b[0] <= i), default=(0, i + 2))
+    return row + (i - start)
+
+
+def _check_uncached_formulas(path: Path, sheet: str, raw: pd.DataFrame) -> None:
+    """Refuse formula cells that have no saved result (read as empty otherwise, and called "missing").
+
+    Files written by scripts (openpyxl, some exporters) hold formulas Excel never calculated. Only
+    looked for when the sheet has empty cells, with a second read-only pass over the sheet.
+    """
+    if not raw.isna().to_numpy().any():
+        return
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        ws = wb[sheet]
+        found = []
+        for r, row in enumerate(ws.iter_rows(values_only=True)):
+            for c, value in enumerate(row):
+                if (isinstance(value, str) and value.startswith("=") and r < raw.shape[0] and c < raw.shape[1]
+                        and pd.isna(raw.iat[r, c])):
+                    found.append((r + 1, c, value))
+                    if len(found) >= 3:
+                        break
+            if len(found) >= 3:
+                break
+        wb.close()
+    except Exception:  # the value read above already worked; this is only a diagnosis
+        return
+    if found:
+        from openpyxl.utils import get_column_letter
+
+        shown = ", ".join(f"{get_column_letter(c + 1)}{r}: {limits.excerpt(v, 40)}" for r, c, v in found)
+        raise _fail(path, f"sheet '{sheet}' has formulas without a calculated value (e.g. {shown}): they "
+                          "would read as empty cells. The file was saved by a program that does not calculate "
+                          "formulas.", "open the workbook in Excel or LibreOffice and save it (that stores the "
+                          "values), or export the sheet as CSV.")
 
 
 # --- Parquet -------------------------------------------------------------------------------

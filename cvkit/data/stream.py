@@ -41,6 +41,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from cvkit.data import limits
 from cvkit.data.errors import DataError, Problem
 from cvkit.data.policy import IntakePolicy
 from cvkit.data.readers import CSV_SUFFIXES, NA_MARKERS, PARQUET_SUFFIXES, sniff_csv
@@ -314,6 +315,13 @@ class _Source:
             raise self.fail(f"the Parquet file cannot be read ({type(exc).__name__}: {exc}).",
                             "write the file again (pandas: df.to_parquet(path)).") from None
         self.columns = [str(c) for c in rel.columns]
+        try:
+            for f in files:
+                limits.check_regular_file(Path(f))
+            limits.check_columns(self.path, len(self.columns))
+        except DataError as exc:
+            raise DataError([Problem(file=self.label, message=p.message, fix=p.fix) for p in exc.problems]) \
+                from None
         self.types = {c: str(t) for c, t in zip(rel.columns, rel.types)}
         for f in schema:
             if pa.types.is_timestamp(f.type) and f.type.tz:
@@ -326,10 +334,13 @@ class _Source:
         if not path.exists():
             raise self.fail("the file does not exist.",
                             "check the path (relative paths are resolved against the engagement folder).")
-        if path.stat().st_size == 0:
-            raise self.fail("the file is empty (0 bytes).",
-                            "export the data again; the file should start with a header row.")
         try:
+            # Only a regular file within the size, line and header limits is opened (cvkit.data.limits).
+            limits.check_regular_file(path)
+            if path.stat().st_size == 0:
+                raise self.fail("the file is empty (0 bytes).",
+                                "export the data again; the file should start with a header row.")
+            limits.check_text_file(path, gzip.open if gz else open)
             sniffed = sniff_csv(path, gz, expected)
         except DataError as exc:
             raise DataError([Problem(file=self.label, message=p.message, fix=p.fix) for p in exc.problems]) \
@@ -446,7 +457,7 @@ class _Report:
 
     def examples(self, flag: str, limit: int = 3) -> str:
         _, rows, values = self.stats[flag]
-        return ", ".join(f"'{v}' (row {r})" for r, v in list(zip(rows, values))[:limit])
+        return ", ".join(f"{limits.excerpt(v)} (row {r})" for r, v in list(zip(rows, values))[:limit])
 
     def problem(self, message: str, fix: str, column: str | None = None, flag: str | None = None) -> None:
         rows: tuple[int, ...] = ()
@@ -648,6 +659,7 @@ class _Columns:
         plan, col = self.plan, c.name
         if self.typed[col]:
             self.value[col] = plan.add(1, f"_v{i}", f"CAST({t} AS TIMESTAMP)", keep=True)
+            self._future(i, col, t)
             return
         if self.date_format is None:
             parsed = f"CASE WHEN regexp_full_match({t}, {_lit(_ISO_DATE)}) THEN TRY_CAST({t} AS TIMESTAMP) END"
@@ -676,6 +688,22 @@ class _Columns:
             shapes.append((flag, name, hint))
         rest = plan.flag(4, f"_dr{i}", f"{bad}" + "".join(f" AND NOT {s}" for s in seen), t)
         self.plan.steps.append(lambda r: self._date_problem(r, col, bad, good, shapes, rest))
+        self._future(i, col, t)
+
+    def _future(self, i: int, col: str, t: str) -> None:
+        """Dates after the analysis date (``intake.future_dates``), as :meth:`load._Checker.check_future`."""
+        as_of = self.policy.as_of
+        if as_of is None:
+            return
+        first_after = (pd.Timestamp(as_of) + pd.Timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
+        flag = self.plan.flag(2, f"_df{i}", f"_v{i} >= TIMESTAMP {_lit(first_after)}", t)
+
+        def step(r: _Report) -> None:
+            r.flag(flag, self.policy.future_dates, f"{col} after the analysis date",
+                   f"{r.n(flag)} date(s) after the analysis date {as_of.isoformat()}: {r.examples(flag)}.",
+                   "correct these dates, set analysis_date later if the data really runs past it, or set "
+                   "intake.future_dates: exclude to drop these rows (they are listed in excluded.csv).", col)
+        self.plan.steps.append(step)
 
     def _date_problem(self, r: _Report, col: str, bad: str, good: str, shapes: list, rest: str) -> None:
         if not r.n(bad):

@@ -103,8 +103,11 @@ def _default(f) -> str:
 
 def data_dictionary() -> str:
     """The data dictionary (``templates/data/README.md``) as Markdown."""
+    from cvkit.data.limits import Limits
+
     policy_rows = [f"| `{name}` | `{f.default}` | {f.description} |"
-                   for name, f in IntakePolicy.model_fields.items()]
+                   for name, f in IntakePolicy.model_fields.items() if name not in ("limits", "as_of")]
+    limit_rows = [f"| `{name}` | `{f.default:,}` | {f.description} |" for name, f in Limits.model_fields.items()]
     from cvkit.data.privacy import PrivacyOptions  # local: cvkit.data.privacy imports cvkit.data
 
     privacy_rows = [f"| `{name}` | {_default(f)} | {f.description} |"
@@ -168,6 +171,16 @@ def data_dictionary() -> str:
         "| option | default | applies to |",
         "|---|---|---|",
         *policy_rows,
+        "",
+        "### File limits (`intake: limits:` in `engagement.yaml`)",
+        "",
+        "Only regular files are read (a named pipe, a device or a folder is refused at validate). A file "
+        "over a limit is refused before it is read in full, with the file named and the limit to raise "
+        "when the file is genuine (e.g. `intake: {limits: {xlsx_uncompressed_mb: 2000}}`).",
+        "",
+        "| limit | default | meaning |",
+        "|---|---|---|",
+        *limit_rows,
         "",
         "### Client data (`privacy:` in `engagement.yaml`)",
         "",

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from cvkit.data import FileSpec, IntakePolicy
+from cvkit.data import FileSpec, IntakePolicy, limits
 from cvkit.data.schemas import DATA_KINDS as DATA_SET_KINDS
 from cvkit.engagement.parameters import NOTEBOOKS_DIR, check_values, notebook_parameters
 from cvkit.data.privacy import PrivacyOptions
@@ -85,8 +85,13 @@ ANALYSES: dict[str, Analysis] = {a.key: a for a in (
 
 
 
+CLIENT_NAME_MAX = 200
+"""Longest client name (characters): it heads every page, chart title and file of the deliverable."""
+
+
 class ClientSpec(Strict):
-    name: str = Field(min_length=1, description="Client name as shown in the deliverable.")
+    name: str = Field(min_length=1, max_length=CLIENT_NAME_MAX,
+                      description="Client name as shown in the deliverable (at most 200 characters).")
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
                       description="Short lower-case id used for folder names (letters, digits, - and _).")
 
@@ -229,11 +234,28 @@ def load_config(path: str | Path) -> Engagement:
         path = path / "engagement.yaml"
     if not path.exists():
         raise ConfigError(path, [f"file not found. Fix: create one with `cvkit new FOLDER --client NAME`."])
+    if (why := limits.regular_file_problem(path)) is not None:
+        raise ConfigError(path, [f"{why}. Fix: give the path of the engagement.yaml file itself."])
+    if path.stat().st_size > limits.YAML_LIMITS["bytes"]:
+        raise ConfigError(path, [f"the file is {path.stat().st_size:,} bytes; an engagement config is a few KB. "
+                                 "Fix: keep data in data files, not in engagement.yaml."])
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, [f"not UTF-8 text ({exc.reason} at byte {exc.start}). Fix: save the file as "
+                                 "UTF-8."]) from None
+    # Size, nesting, aliases and long strings are measured on the event stream before anything is built:
+    # an alias bomb or 1,000 nested brackets would otherwise hang or overflow the loader.
+    if unsafe := limits.check_yaml(path, text):
+        raise ConfigError(path, unsafe)
+    try:
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(path, [f"not valid YAML: {exc}. Fix: check indentation and quoting at that line."]) \
-            from None
+        detail = str(exc) if len(str(exc)) <= 1000 else str(exc)[:1000] + " …"
+        raise ConfigError(path, [f"not valid YAML: {detail}. Fix: check indentation and quoting at that "
+                                 "line."]) from None
+    except RecursionError:  # a nesting the event check let through (it should not)
+        raise ConfigError(path, ["nesting too deep. Fix: remove the extra brackets."]) from None
     if not isinstance(raw, dict):
         raise ConfigError(path, ["the file must be a mapping of keys (client:, data:, analyses:, ...). "
                                  "Fix: start from templates/engagement.yaml."])
@@ -242,6 +264,7 @@ def load_config(path: str | Path) -> Engagement:
     except ValidationError as exc:
         raise ConfigError(path, _explain(exc, raw)) from None
     cfg.config_path = path.resolve()
+    cfg.intake.as_of = cfg.analysis_date  # rows dated after it are future-dated (intake.future_dates)
     problems = _check_files(cfg) + _check_analyses(cfg) + _one_attribute_list(cfg)
     if not problems:
         problems = check_analysis_files(cfg)
@@ -256,13 +279,13 @@ def _explain(exc: ValidationError, raw: dict) -> list[str]:
         if err["type"] == "extra_forbidden":
             parent_model = _model_at(loc[:-1])
             known = list(parent_model.model_fields) if parent_model else []
-            known = [k for k in known if k != "config_path"]
+            known = [k for k in known if k not in ("config_path", "as_of")]
             close = difflib.get_close_matches(loc[-1], known, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             return f"{key}: unknown key.{hint} Fix: remove it or use one of {', '.join(known)}."
         if err["type"] == "missing":
             return f"{key}: required key is missing. Fix: add `{loc[-1]}:` (see templates/engagement.yaml)."
-        return f"{key}: {_lookup(raw, loc)!r} is not valid ({err['msg']}). Fix: {_fix_for(loc)}"
+        return f"{key}: {limits.excerpt(_lookup(raw, loc))} is not valid ({err['msg']}). Fix: {_fix_for(loc)}"
 
     return explain(exc, describe)
 
@@ -291,6 +314,7 @@ _FIXES = {
     "analysis_date": "write the date as YYYY-MM-DD, e.g. 2026-06-30.",
     "currency": "use a three-letter ISO code such as EUR, USD or GBP.",
     "slug": "use lower-case letters, digits, '-' and '_' (e.g. acme-bank).",
+    "name": f"give the client's name as shown on the deliverable, 1 to {CLIENT_NAME_MAX} characters.",
     "seed": "use a whole number, e.g. 2026.",
     "enabled": "use true or false.",
 }
@@ -308,6 +332,10 @@ def _check_files(cfg: Engagement) -> list[str]:
     for kind, spec in cfg.data.given().items():
         full = (cfg.base_dir / spec.path)
         matches = [full] if full.exists() else []
+        if matches and (why := limits.regular_file_problem(full)) is not None:
+            problems.append(f"data.{kind}: '{spec.path}' cannot be read: {why}. cvkit reads only regular files "
+                            "(a pipe or a device never ends). Fix: give the path of the exported data file.")
+            continue
         if not matches:
             siblings = sorted(p.name for p in full.parent.glob("*")) if full.parent.is_dir() else []
             close = difflib.get_close_matches(full.name, siblings, n=1)

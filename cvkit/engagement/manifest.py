@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -98,7 +98,9 @@ def changes_since(previous_manifest: Path, inputs: list[dict[str, Any]], config_
 def write_manifest(build: Path, cfg: Engagement, runs: list[NotebookRun], inputs: dict[str, Path],
                     hashes: dict[str, str], result: Any, started: str, seconds: float, *,
                     privacy: dict[str, Any] | None = None, final: Path | None = None,
-                    log: Callable[[str], None] = print) -> None:
+                    log: Callable[[str], None] = print, kept: Sequence[str] = ()) -> None:
+    from cvkit.data.intake import portable_path
+
     outputs = sorted(str(p.relative_to(build)) for p in build.rglob("*")
                      if p.is_file() and p.parts[len(build.parts)] in {"tables", "results"})
     manifest = {
@@ -107,18 +109,22 @@ def write_manifest(build: Path, cfg: Engagement, runs: list[NotebookRun], inputs
         "platform": platform.platform(),
         "packages": package_versions(),
         "client": {"name": cfg.client.name, "slug": cfg.client.slug},
-        "config": {"path": str(cfg.config_path), "sha256": file_sha256(cfg.config_path)},
+        # Paths relative to the engagement folder: no absolute path or user name in a deliverable.
+        "config": {"path": portable_path(cfg.config_path, cfg.base_dir), "sha256": file_sha256(cfg.config_path)},
         "seed": cfg.seed,
         "analysis_date": cfg.analysis_date.isoformat(),
-        "inputs": [{"kind": k, "path": str(p), "bytes": p.stat().st_size, "sha256": hashes[k]}
-                   for k, p in inputs.items()],
+        "inputs": [{"kind": k, "path": portable_path(p, cfg.base_dir), "bytes": p.stat().st_size,
+                    "sha256": hashes[k]} for k, p in inputs.items()],
         # The validated config (every default filled in) and what intake did to protect client data.
         "engagement": cfg.model_dump(mode="json"),
         "privacy": privacy,
-        "intake": json.loads(result.summary().to_json(orient="records", date_format="iso")),
+        "intake": [{**row, "file": portable_path(row["file"], cfg.base_dir) if row.get("file") else row.get("file")}
+                   for row in json.loads(result.summary().to_json(orient="records", date_format="iso"))],
         "excluded": json.loads(result.excluded().to_json(orient="records")),
         "intake_notes": [str(note) for note in result.notes],
         "notebooks": [asdict(r) for r in runs],
+        # Files of the previous deliverable cvkit did not create, kept (never deleted).
+        "kept_files": list(kept),
         "outputs": {rel: file_sha256(build / rel) for rel in outputs},
         "started": started,
         "finished": now(),

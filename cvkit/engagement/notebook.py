@@ -113,6 +113,10 @@ def data_path(kind: str, value: str) -> "Path | None":
         return demo_file(kind)
     path = Path(value)
     if not path.exists():
-        raise FileNotFoundError(f"{kind} file '{value}' not found. Fix: give an existing path in the "
-                                f"'{kind}' parameter, '' for the demo data, or 'none' if there is none.")
+        where = "" if path.is_absolute() else f" (relative to the working folder {Path.cwd().name}/)"
+        raise FileNotFoundError(
+            f"{kind} file '{value}' not found{where}. Fix: a notebook of a deliverable reads the deliverable's "
+            f"own copy (../data/{kind}.parquet): open it from the deliverable's notebooks/ folder, or rerun the "
+            f"engagement with `cvkit run <engagement folder>`. Otherwise give an existing path in '{kind}', or "
+            "'none' if there is none ('' loads cvkit's bundled DEMO data, not the client's).")
     return path

@@ -22,7 +22,7 @@ import nbformat
 import pandas as pd
 
 import cvkit
-from cvkit.engagement.sanitize import csp_meta, neutralise_workbook, restore_frame
+from cvkit.engagement.sanitize import csp_meta
 from cvkit.resources import templates_dir
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
                            "run_date": dt.date.today().isoformat(), "version": cvkit.__version__,
                            "paper": paper_size(locale), "show_code": show_code, "prev": prev, "next": next,
                            "csp_meta": csp_meta(INLINE_SCRIPTS)}}
-    nb = nbformat.from_dict(nb)
+    nb = _sanitize_markdown_outputs(nbformat.from_dict(nb))
     nb.metadata["title"] = f"{title} | {client_name}"
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     body = body.replace("<!--cvkit-toc-->", _toc(body))
@@ -104,6 +104,19 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
     out = Path(html_path)
     out.write_text(body, encoding="utf-8")
     return out
+
+
+def _sanitize_markdown_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Every markdown *output* (``display(Markdown(...))``: findings, next steps, persona cards) as
+    sanitised HTML: it is built from data, and nbconvert would pass raw HTML in it through."""
+    from cvkit.engagement.sanitize import sanitize_markdown
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/markdown" in data:
+                data["text/html"] = sanitize_markdown(data.pop("text/markdown"))
+    return nb
 
 
 def _toc(body: str) -> str:
@@ -225,10 +238,22 @@ def print_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: float = 1
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="cvkit-chromium-") as profile:
-        subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
-                        f"--print-to-pdf={pdf_path}", Path(html_path).resolve().as_uri()],
-                       check=True, capture_output=True, timeout=timeout)
+        # Chromium turns a relative link into an absolute file:// URL in the PDF (the build folder and
+        # the user name): print a copy whose links to other files are plain text; #anchors stay.
+        html_path = Path(html_path)
+        printable = html_path.with_name(f".print-{html_path.name}")
+        printable.write_text(_LOCAL_LINK.sub(r"<a\1\3>", html_path.read_text(encoding="utf-8")), encoding="utf-8")
+        try:
+            subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+                            f"--print-to-pdf={pdf_path}", printable.resolve().as_uri()],
+                           check=True, capture_output=True, timeout=timeout)
+        finally:
+            printable.unlink(missing_ok=True)
     return Path(pdf_path)
+
+
+# An <a> whose href is neither a #fragment nor an http(s) address: a link to another file of the deliverable.
+_LOCAL_LINK = re.compile(r'<a(\s[^>]*?)?\s+href="(?!#|https?:)([^"]*)"([^>]*)>', re.I)
 
 
 def render_deliverable(build: Path, cfg: Engagement, runs: list[NotebookRun]) -> None:

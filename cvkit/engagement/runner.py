@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from cvkit.engagement import confinement
 from cvkit.engagement.checks import check_against_data
 from cvkit.engagement.config import (ANALYSES, DATA_KINDS, OVERVIEW, SYNTHESIS, Analysis, ConfigError, Engagement,
                                      load_config, resolve_analysis_files)
@@ -129,7 +130,15 @@ def _notebook_parameters(analysis: Analysis, cfg: Engagement, build: Path, data_
     clv_margin = clv_config.parameters().get("margin") if clv_config is not None else None
     if "margin" in declared and "margin" not in params and clv_margin is not None:
         params["margin"] = clv_margin
-    return {k: v for k, v in params.items() if k in declared}
+    # Paths relative to the notebooks' folder, where the kernels run: the executed notebooks in the
+    # deliverable point at the deliverable's own copies (../data/*.parquet), never at the build folder.
+    return {k: _relative_to_notebooks(v, build) for k, v in params.items() if k in declared}
+
+
+def _relative_to_notebooks(value: Any, build: Path) -> Any:
+    if isinstance(value, str) and (value == str(build) or value.startswith(str(build) + os.sep)):
+        return Path(os.path.relpath(value, build / "notebooks")).as_posix()
+    return value
 
 
 def _failure_details(exc: BaseException) -> tuple[int | None, str]:
@@ -190,6 +199,13 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
     slug = cfg.client.slug
     final = root / slug
     started, t0 = _now(), time.perf_counter()
+    inputs = {k: cfg.data_path(k) for k in cfg.data.given()}
+    # Files named by analysis options (e.g. a client's RFM rule table) are inputs too: hashed, watched.
+    inputs.update({f"analyses.{key}.{name}": path for key, files in resolve_analysis_files(cfg).items()
+                   for name, path in files.items()})
+    # Before anything is written: never an output folder holding the engagement's own files, never a
+    # folder cvkit did not create, never another client's deliverable.
+    confinement.check_output_location(cfg, root, final, inputs.values())
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -202,10 +218,6 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
             raise (_storage_error(exc, root, final) or exc) from exc
         runs: list[NotebookRun] = []
         try:
-            inputs = {k: cfg.data_path(k) for k in cfg.data.given()}
-            # Files named by analysis options (e.g. a client's RFM rule table) are inputs too: hashed, watched.
-            inputs.update({f"analyses.{key}.{name}": path for key, files in resolve_analysis_files(cfg).items()
-                           for name, path in files.items()})
             hashes = {k: file_sha256(p) for k, p in inputs.items()}
             log(f"[{slug}] intake: {', '.join(inputs) or 'no data files'}")
             # Transaction logs are checked out of core into the build folder (never held in memory).
@@ -220,7 +232,7 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
             if mismatches:
                 raise ConfigError(cfg.config_path, mismatches)
             data_dir = build / "data"
-            result.write(data_dir)
+            result.write(data_dir, relative_to=cfg.base_dir)
             data_paths = {k: str(data_dir / f"{k}.parquet") for k in result.tables}
             (build / "notebooks").mkdir()
 
@@ -246,15 +258,19 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
             if changed:
                 raise RunError(f"input files changed while the run was reading them: {', '.join(changed)}. "
                                "Fix: make sure nothing else writes to the engagement's data files, then rerun.")
+            kept = confinement.carry_unknown_files(final, build, log)
             _write_manifest(build, cfg, runs, inputs, hashes, result, started, time.perf_counter() - t0,
-                            privacy=privacy_done, final=final, log=log)
+                            privacy=privacy_done, final=final, log=log, kept=kept)
             shutil.rmtree(build / ".intake", ignore_errors=True)  # streamed intake's scratch
+            confinement.write_marker(build, cfg, kept=kept)
             _swap(build, final)
         except BaseException as exc:
             _keep_partial(build, root, slug, runs, exc)
             if isinstance(exc, OSError) and (storage := _storage_error(exc, root, final)) is not None:
                 raise storage from exc
             raise
+    if confinement.clean_failed(root, slug):
+        log(f"[{slug}] removed the partial notebooks of an earlier failed run ({root / '.failed' / slug})")
     log(f"[{slug}] done")  # the command prints the deliverable's path, once
     return final
 
@@ -317,7 +333,7 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
     t = time.perf_counter()
     try:
         with kernel_environment(cfg.privacy):
-            pm.execute_notebook(str(analysis.path), str(out_nb), parameters=params, cwd=str(build),
+            pm.execute_notebook(str(analysis.path), str(out_nb), parameters=params, cwd=str(build / "notebooks"),
                                 progress_bar=progress, log_output=False, kernel_name="python3",
                                 execution_timeout=600, extra_arguments=list(KERNEL_ARGUMENTS))  # a stuck cell fails the run instead of hanging it
     except Exception as exc:
@@ -325,14 +341,60 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
         cell, reason = _failure_details(exc)
         run.error = reason
         where = f" at cell In [{cell}]" if cell else ""
-        if type(exc).__name__ == "DeadKernelError":
-            reason += (" (the notebook's kernel died: killed, or out of memory). Rerun the same command to start "
-                       "again; leftovers are cleaned up automatically")
+        if _disk_full(exc):
+            raise RunError(f"{analysis.filename} failed{where}: the disk is full ({reason}). The run stopped before "
+                           "replacing anything: the previous deliverable is untouched. Fix: free disk space (or "
+                           "choose another --output-dir), then rerun the same command; leftovers are cleaned up "
+                           "automatically.", notebook=analysis.filename, cell=cell, partial=out_nb) from exc
+        if _kernel_failure(exc):
+            reason += (" (the notebook's kernel died or could not start: killed, out of memory, or the machine is "
+                       "overloaded). Rerun the same command to start again; leftovers are cleaned up "
+                       "automatically")
         raise RunError(f"{analysis.filename} failed{where}: {reason}", notebook=analysis.filename, cell=cell,
                        partial=out_nb) from exc
     run.seconds = round(time.perf_counter() - t, 2)
     run.status = "ok"
+    _portable_metadata(out_nb, analysis)
     return run
+
+
+def _portable_metadata(out_nb: Path, analysis: Analysis) -> None:
+    """papermill records where it read and wrote the notebook (cvkit's install folder, the build folder):
+    replaced by paths inside the deliverable, so no absolute path or user name ships with it."""
+    import nbformat
+
+    nb = nbformat.read(str(out_nb), as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    if "input_path" in meta or "output_path" in meta:
+        meta["input_path"] = f"cvkit/notebooks/{analysis.filename}"
+        meta["output_path"] = f"notebooks/{analysis.filename}"
+        nbformat.write(nb, str(out_nb))
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """True when a notebook failed for want of disk space (in its own code, or papermill saving it)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    text = f"{getattr(exc, 'ename', '')}: {getattr(exc, 'evalue', exc)}"
+    return "[Errno 28]" in text or "No space left on device" in text or "Disk quota exceeded" in text
+
+
+def _kernel_failure(exc: BaseException) -> bool:
+    """True when a notebook failed because its kernel died or never started (not because of its code).
+
+    nbclient raises ``DeadKernelError`` when the kernel dies mid-run; when it dies while starting it
+    logs "Error occurred while starting new kernel client" and re-raises what the start raised (a
+    ``RuntimeError`` "Kernel died before replying to kernel_info", a timeout, ...).
+    """
+    if type(exc).__name__ == "DeadKernelError":
+        return True
+    if getattr(exc, "ename", None) is not None:  # an error raised by the notebook's own code
+        return False
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return "kernel" in text and any(w in text for w in ("died", "start", "kernel_info", "timeout", "timed out"))
 
 
 def _carry_over(analysis: Analysis, final: Path, build: Path, log: Callable[[str], None]) -> NotebookRun:
@@ -376,6 +438,7 @@ def _keep_partial(build: Path, root: Path, slug: str, runs: list[NotebookRun], e
         shutil.rmtree(failed, ignore_errors=True)
         failed.parent.mkdir(exist_ok=True)
         shutil.move(str(partial_nbs), str(failed))
+        confinement.mark_failed(failed, slug)
         exc.partial = failed / exc.partial.name
         exc.args = (f"{exc.args[0]}\nThe partially executed notebook is kept at {exc.partial}; "
                     "the previous deliverable was left untouched.",)
@@ -401,13 +464,16 @@ def run_many(configs: Sequence[str | Path], *, only: Sequence[str] | None = None
     """
     configs = [str(c) for c in configs]
     out_dir = str(output_dir) if output_dir else None
-    if jobs <= 1 or len(configs) == 1:
-        return [_run_one(c, only, out_dir) for c in configs]
-    results: dict[str, tuple[str, str, str]] = {}
+    refused = confinement.slug_collisions(configs, out_dir)
+    results: dict[str, tuple[str, str, str]] = {c: (c, "failed", msg) for c, msg in refused.items()}
+    todo = [c for c in configs if c not in refused]
+    if jobs <= 1 or len(todo) <= 1:
+        results.update({c: _run_one(c, only, out_dir) for c in todo})
+        return [results[c] for c in configs]
     import multiprocessing
 
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_run_one, c, only, out_dir): c for c in configs}
+        futures = {pool.submit(_run_one, c, only, out_dir): c for c in todo}
         for fut in as_completed(futures):
             results[futures[fut]] = fut.result()
     return [results[c] for c in configs]

@@ -38,7 +38,7 @@ from cvkit.data.formulas import (FORMULA_PREFIXES, is_formula_like, neutralise_f
 __all__ = ["escape_html", "escape_markdown", "sanitize_markdown", "SafeMarkdown", "safe_markdown",
            "is_formula_like", "neutralise_formula", "neutralise_frame", "restore_formula", "restore_frame",
            "neutralise_worksheet",
-           "neutralise_workbook", "csp_policy", "csp_meta", "FORMULA_PREFIXES"]
+           "neutralise_workbook", "excel_text", "csp_policy", "csp_meta", "FORMULA_PREFIXES"]
 
 
 # Tags markdown can produce that are safe to show; everything else is stripped (its text kept).
@@ -154,6 +154,19 @@ def neutralise_worksheet(worksheet: Any) -> int:
             cell.quotePrefix = True
             changed += 1
     return changed
+
+
+def excel_text(value: Any) -> Any:
+    """Text Excel can store: control characters XML forbids (NUL, ...) shown as U+FFFD; else unchanged.
+
+    openpyxl refuses them (``IllegalCharacterError``): one such byte in a client's cell would
+    otherwise stop the whole workbook.
+    """
+    if not isinstance(value, str):
+        return value
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
 
 
 def neutralise_workbook(workbook: Any) -> int:

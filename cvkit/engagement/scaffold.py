@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import shutil
@@ -18,10 +19,17 @@ DATA_TEMPLATES = ("customers", "transactions", "survey", "needs", "choice")
 
 
 def slugify(name: str) -> str:
-    """A folder-safe client id: ``"Acme Bank (NL)"`` -> ``"acme-bank-nl"``."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
-    return slug[:63] or "client"
+    """A folder-safe client id: ``"Acme Bank (NL)"`` -> ``"acme-bank-nl"``, ``"Сбербанк"`` -> ``"sberbank"``.
+
+    Non-Latin names are transliterated (anyascii), so two clients' slugs differ as their names do;
+    a name with no letter or digit at all gets ``client-`` plus 8 hex digits of its SHA-256, never
+    one shared fallback.
+    """
+    from anyascii import anyascii
+
+    ascii_name = anyascii(unicodedata.normalize("NFKC", name))
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:63].strip("-")
+    return slug or "client-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
 
 
 def render_config(*, client_name: str, client_slug: str, analysis_date: dt.date, currency: str = "EUR",

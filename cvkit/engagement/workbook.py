@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from cvkit.engagement.sanitize import neutralise_workbook, restore_frame
+from cvkit.engagement.sanitize import excel_text, neutralise_workbook, restore_frame
 from cvkit.present import Formats, glossary
 from cvkit.present.formats import decimals_for
 from cvkit.present.table import column_kinds
@@ -166,8 +166,9 @@ def write_workbook(tables_dir: str | Path, xlsx_path: str | Path, *, locale: str
                 kinds = {c: ("share" if k == "pct" else k) for c, k in kinds.items()}
             sheet = _sheet_name(csv.parent.name, csv.stem, used)
             labelled = frame.copy()
-            labelled.columns = _unique([glossary.label(c) for c in frame.columns])
-            labelled = labelled.map(lambda v: glossary.value_label(v) if isinstance(v, str) else v)
+            labelled.columns = _unique([excel_text(glossary.label(c)) for c in frame.columns])
+            # excel_text: a control character XML forbids (NUL, ...) would stop the whole workbook.
+            labelled = labelled.map(lambda v: excel_text(glossary.value_label(v)) if isinstance(v, str) else v)
             labelled.to_excel(writer, sheet_name=sheet, index=False)
             _format_sheet(writer.book[sheet], frame, kinds, fmt)
             page = PAGE_ORDER.get(csv.parent.name, (99, glossary.humanise(csv.parent.name)))[1]

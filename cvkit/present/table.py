@@ -166,6 +166,7 @@ class Table:
         styler.set_table_styles([{"selector": f"th.col{i}", "props": [("text-align", "right" if c == "num" else "left")]}
                                  for i, c in enumerate(classes)], overwrite=False)
         styler.format(escape="html")
+        styler.format_index(escape="html", axis=1)  # column labels can come from data (brands, segments)
         if self.caption:
             styler.set_caption(html.escape(self.caption))
         return styler

@@ -32,7 +32,7 @@ def test_demo_run_writes_the_whole_deliverable(demo_run: Path, demo_engagement: 
     kinds = {i["kind"] for i in manifest["inputs"]}
     assert kinds == {"customers", "transactions", "survey", "needs", "choice"}
     for item in manifest["inputs"]:
-        assert file_sha256(Path(item["path"])) == item["sha256"]
+        assert file_sha256(demo_engagement.parent / item["path"]) == item["sha256"]  # relative to the engagement
     assert manifest["packages"]["pandas"].startswith("3.")
     assert manifest["seed"] == 2026 and manifest["client"]["slug"] == "demo"
     # Tables as CSV, gathered in one workbook with a sheet per table.
@@ -238,7 +238,9 @@ def test_two_clients_in_parallel_keep_to_their_own_folders(tmp_path: Path, demo_
     for config, slug in ((a, "client-a"), (b, "client-b")):
         manifest = json.loads((tmp_path / "out" / slug / "manifest.json").read_text())
         assert manifest["client"]["slug"] == slug
-        assert {Path(i["path"]).parent.parent for i in manifest["inputs"]} == {config.parent}
+        # Input paths are relative to the client's own engagement folder (no absolute path in a deliverable).
+        assert all(not Path(i["path"]).is_absolute() and (config.parent / i["path"]).is_file()
+                   for i in manifest["inputs"]) and manifest["inputs"]
         page = (tmp_path / "out" / slug / "00_engagement_overview.html").read_text()
         assert manifest["client"]["name"] in page
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == [

@@ -118,7 +118,8 @@ def test_each_deliverable_holds_only_its_own_clients_data(clients):
         assert m["client"]["slug"] == final.name
         tx = config.parent / "data" / "transactions.csv"
         [inp] = m["inputs"]
-        assert Path(inp["path"]) == tx.resolve() and inp["sha256"] == file_sha256(tx)
+        # Relative to the client's engagement folder: no absolute path in a deliverable.
+        assert (config.parent / inp["path"]).resolve() == tx.resolve() and inp["sha256"] == file_sha256(tx)
         checksums.add(inp["sha256"])
         # The data the notebooks read are this client's rows, and only them.
         parquet = pd.read_parquet(final / "data" / "transactions.parquet")

@@ -96,7 +96,7 @@ def test_manifest_records_what_a_rerun_needs(two_runs):
     assert ma["seed"] == 2026 and ma["engagement"]["seed"] == 2026
     assert {i["kind"] for i in ma["inputs"]} == {"transactions", "customers"}
     for i in ma["inputs"]:
-        assert i["sha256"] == file_sha256(Path(i["path"]))
+        assert i["sha256"] == file_sha256(config.parent / i["path"])  # relative to the engagement folder
     clv = next(nb for nb in ma["notebooks"] if nb["analysis"] == "clv")
     assert clv["parameters"]["seed"] == 2026 and clv["parameters"]["n_draws"] == 20
     # Parameters differ only by where the run was built.

@@ -206,3 +206,56 @@ def test_rendered_page_runs_and_fetches_nothing(tmp_path, browser, beacon):
     assert (tmp_path / "page.pdf").stat().st_size > 0
     assert hits == [], f"the page fetched {hits}"
     FIGURES["pages opened in Chromium with hostile payloads"] += 1
+
+
+# --- Hostile strings through every output format (fuzz) -----------------------------------------
+
+HOSTILE = [IMG, JS_LINK, BEACON.format(port=9), "<script>alert(1)</script>", *FORMULAS, "\u202eevil\u202c",
+           "zero\u200bwidth\u200d", "L" * 10_000, "'; DROP TABLE x; --", "{{ 7*7 }}", "${7*7}", "\x00nul", "a\nb\r\nc"]
+_hostile = st.one_of(st.sampled_from(HOSTILE),
+                     st.lists(st.sampled_from(list("<>\"'&=+-@\t\r[]()!:/*_#`|\u202e\u200b") + ["javascript:", "img "]),
+                              min_size=1, max_size=20).map("".join))
+
+
+def _render(df: pd.DataFrame, md: str) -> str:
+    from cvkit.present import table
+
+    import re
+
+    # The table's own <style> blocks (house CSS, the Styler's column alignment) hold no data: dropped
+    # before looking for active content.
+    return re.sub(r"<style[^>]*>.*?</style>", "", table(df).to_html(), flags=re.S) + sanitize_markdown(md)
+
+
+@FUZZ
+@given(label=_hostile, value=_hostile)
+def test_hostile_labels_are_inert_in_html_csv_and_xlsx(tmp_path_factory, label, value):
+    """A label a client's data can set (a column, a brand, a segment or persona name, a level) and a
+    cell value: text in the HTML table and in sanitised markdown, inert in the CSV and the workbook."""
+    import csv as csvmod
+
+    import openpyxl
+
+    from cvkit.engagement.outputs import Outputs
+    from cvkit.engagement.report import write_workbook
+    from cvkit.segment.personas import format_persona_cards
+
+    label = label.replace("\x00", "")
+    df = pd.DataFrame({label: [value, "ok"], "share": [0.5, -0.25]})
+    cards = pd.DataFrame({"segment": [1], "name": [label], "size_share": [0.5], "description": [value],
+                          "source": ["generated"]})
+    html = _render(df, format_persona_cards(cards))
+    assert active_content(html) == []
+    folder = tmp_path_factory.mktemp("fuzz")
+    Outputs(folder, "fuzz").table(df, "labels")
+    with open(folder / "tables" / "fuzz" / "labels.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csvmod.reader(fh))
+    assert len(rows) == 3 and not [c for r in rows for c in r if is_formula_like(c)]
+    back = restore_frame(pd.read_csv(folder / "tables" / "fuzz" / "labels.csv", dtype=str, keep_default_na=False))
+    assert back.columns[0] == label.strip() or back.columns[0] == label
+    ws = openpyxl.load_workbook(write_workbook(folder / "tables", folder / "book.xlsx")).worksheets[-1]
+    cells = [c for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert all(c.quotePrefix for c in cells if is_formula_like(c.value))
+    assert [c.value for c in ws["B"][1:]] == [0.5, -0.25]
+    FIGURES["hostile labels fuzzed through HTML, CSV and xlsx"] += 1
