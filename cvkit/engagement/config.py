@@ -332,7 +332,9 @@ def _check_files(cfg: Engagement) -> list[str]:
     for kind, spec in cfg.data.given().items():
         full = (cfg.base_dir / spec.path)
         matches = [full] if full.exists() else []
-        if matches and (why := limits.regular_file_problem(full)) is not None:
+        # A folder holding Parquet parts is one data set, read by the streaming intake (cvkit.data.stream).
+        parts = full.is_dir() and next(full.rglob("*.parquet"), None) is not None
+        if matches and not parts and (why := limits.regular_file_problem(full)) is not None:
             problems.append(f"data.{kind}: '{spec.path}' cannot be read: {why}. cvkit reads only regular files "
                             "(a pipe or a device never ends). Fix: give the path of the exported data file.")
             continue
