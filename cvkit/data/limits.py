@@ -281,6 +281,7 @@ def _expanded_nodes(root: Any, budget: int) -> int:
     import yaml
 
     memo: dict[int, int] = {}
+    open_nodes: set[int] = set()  # entered, not yet counted: meeting one again is a cycle
     # Post-order without recursion: the depth check above bounds the stack anyway.
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
@@ -290,8 +291,12 @@ def _expanded_nodes(root: Any, budget: int) -> int:
         children = ([c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode)
                     else list(node.value) if isinstance(node, yaml.SequenceNode) else [])
         if done:
+            open_nodes.discard(id(node))
             memo[id(node)] = min(budget + 1, 1 + sum(memo.get(id(c), 0) for c in children))
+        elif id(node) in open_nodes:
+            return budget + 1  # `&a [*a]`: a node that contains itself expands without end
         else:
+            open_nodes.add(id(node))
             stack.append((node, True))
             stack.extend((c, False) for c in children if id(c) not in memo)
     return memo.get(id(root), 0)
