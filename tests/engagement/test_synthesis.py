@@ -221,7 +221,9 @@ def test_the_stored_summary_renders_as_the_deliverable_index(tmp_path: Path):
     nav, findings, cards = (index.index('class="cvkit-pages-nav"'), index.index('id="1.-Headline-findings"'),
                             index.index('id="the-analyses"'))
     assert nav < findings < cards  # links on top, the summary, then the cards with the headline figures
-    assert index.count('href="01_value_drivers.html"') == 2 and "29.4 points" in index
+    # The page is linked from the top navigation, its card and the pager's "Next"; NPS is signed points.
+    assert index.count('href="01_value_drivers.html"') == 3 and "<dd>+29.4</dd>" in index
+    assert 'class="cvkit-next" href="01_value_drivers.html"' in index
     assert 'class="cvkit-card not-run"' in index and "All analyses" not in index
     # Without a summary (no analysis ran) the index is the cards alone.
     plain = render_index(tmp_path, client_name="Demo Retail", analysis_date="2026-06-30", pages=pages).read_text()
