@@ -30,7 +30,10 @@ def test_demo_run_writes_the_whole_deliverable(demo_run: Path, demo_engagement: 
         assert (demo_run / "notebooks" / nb["notebook"]).exists()
     # Every input is recorded with its checksum, and the inputs are untouched.
     kinds = {i["kind"] for i in manifest["inputs"]}
-    assert kinds == {"customers", "transactions", "survey", "needs", "choice"}
+    # The demo carries every data kind: the four analyses' inputs, campaigns with their responses,
+    # subscriptions for the contractual CLV path and a MaxDiff exercise.
+    assert kinds == {"customers", "transactions", "survey", "needs", "choice", "campaigns", "responses",
+                     "subscriptions", "maxdiff"}
     for item in manifest["inputs"]:
         assert file_sha256(demo_engagement.parent / item["path"]) == item["sha256"]  # relative to the engagement
     assert manifest["packages"]["pandas"].startswith("3.")
@@ -40,7 +43,7 @@ def test_demo_run_writes_the_whole_deliverable(demo_run: Path, demo_engagement: 
     assert {t.parent.name for t in tables} >= {"overview", "drivers", "choice", "clv", "segment"}
     with pd.ExcelFile(demo_run / "demo_tables.xlsx") as workbook:
         sheets = workbook.sheet_names
-    assert len(sheets) == len(tables)
+    assert sheets[0] == "Contents" and len(sheets) == len(tables) + 1  # a contents sheet, then one per table
     for rel, digest in manifest["outputs"].items():
         assert file_sha256(demo_run / rel) == digest
     # Figures as PNG and SVG.
