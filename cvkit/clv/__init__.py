@@ -55,6 +55,7 @@ from cvkit.clv.spark import spark_backend
 from cvkit.exceptions import ConvergenceWarning, FitError
 from cvkit.clv.summary import (
     TIME_UNIT_DAYS,
+    time_unit_words,
     calibration_holdout_split,
     cohort_table,
     summarize,
@@ -82,6 +83,7 @@ __all__ = [
     "YearlyRetention", "yearly_retention", "clv_scenarios", "clv_total", "value_by_segment", "parameter_table",
     "decile_table", "plot_monthly_transactions", "plot_rfm_distribution",
     "TIME_UNIT_DAYS",
+    "time_unit_words",
     "VALUE_TIERS",
     "MODELS",
     "compare_models",

@@ -41,7 +41,7 @@ import pyarrow as pa
 from cvkit.data.errors import DataError, Problem
 
 __all__ = ["summary_expression", "summarize", "calibration_holdout_split", "cohort_table",
-           "TIME_UNIT_DAYS"]
+           "TIME_UNIT_DAYS", "time_unit_words"]
 
 TimeUnit = Literal["D", "W", "M"]
 
@@ -80,6 +80,18 @@ def _quiet_backend_deprecations():
 def _check_unit(name: str, value: str) -> None:
     if value not in TIME_UNIT_DAYS:
         raise ValueError(f"{name}={value!r} is not a time unit; use 'D' (days), 'W' (weeks) or 'M' (months)")
+
+
+def time_unit_words(time_unit: str) -> str:
+    """The plural English name of a time unit ('W' -> 'weeks') for page text.
+
+    Raises
+    ------
+    ValueError
+        If ``time_unit`` is not 'D', 'W' or 'M'.
+    """
+    _check_unit("time_unit", time_unit)
+    return {"D": "days", "W": "weeks", "M": "months"}[time_unit]
 
 
 def _to_timestamp(value: Any, name: str) -> pd.Timestamp | None:

@@ -93,10 +93,23 @@ def accepts(type_name: str, value: Any) -> bool:
     return isinstance(value, expected) and not (expected is int and isinstance(value, bool))
 
 
+#: String parameters whose value is one of a closed set, whichever notebook declares them. Checked with
+#: the config, so a value the notebook would refuse fails ``cvkit validate`` rather than the run.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "time_unit": ("D", "W", "M"),
+    "setting": ("non_contractual", "contractual", "discrete"),
+    "maxdiff_method": ("hb", "logit"),
+    "missing": ("listwise", "pairwise"),
+    "coding": ("effects", "dummy"),
+    "simulation_method": ("share", "first_choice", "rfc"),
+}
+
+
 def check_values(values: dict[str, Any], declared: dict[str, NotebookParameter], where: str) -> list[str]:
     """Problems with ``values`` against ``declared`` parameters (empty list if fine).
 
-    Integers are accepted for float parameters; nothing else is coerced.
+    Integers are accepted for float parameters; nothing else is coerced. Parameters in
+    :data:`CHOICES` must be one of their listed values.
     """
     problems = []
     for key, value in values.items():
@@ -110,6 +123,11 @@ def check_values(values: dict[str, Any], declared: dict[str, NotebookParameter],
             problems.append(f"{where}.{key}: {value!r} is a {type(value).__name__}, expected "
                             f"{declared[key].type} ({declared[key].help}). Fix: e.g. "
                             f"{key}: {_yaml_repr(declared[key].default)}")
+        elif declared[key].type == "str" and key in CHOICES and value not in CHOICES[key]:
+            close = difflib.get_close_matches(value, CHOICES[key], n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            problems.append(f"{where}.{key}: {value!r} is not one of {', '.join(CHOICES[key])}.{hint} "
+                            f"Fix: use one of them ({declared[key].help}).")
     return problems
 
 

@@ -84,6 +84,24 @@ def test_unknown_analysis_parameter_is_checked_against_the_notebook(engagement):
     assert "analyses.clv.horizn_months: unknown parameter." in text
 
 
+def test_closed_set_parameters_are_checked_with_the_config(engagement):
+    # A value the notebook would refuse at run time fails validate, naming the key and the choices.
+    _edit(engagement, lambda raw: raw["analyses"]["clv"].update(time_unit="Q", setting="contractul"))
+    text = _problems(engagement)
+    assert "analyses.clv.time_unit: 'Q' is not one of D, W, M." in text
+    assert "analyses.clv.setting: 'contractul' is not one of non_contractual, contractual, discrete. " \
+           "Did you mean 'contractual'?" in text
+
+
+def test_every_notebook_default_is_one_of_its_choices():
+    from cvkit.engagement.parameters import CHOICES, NOTEBOOKS_DIR, notebook_parameters
+
+    for notebook in sorted(NOTEBOOKS_DIR.glob("0*.ipynb")):
+        for name, param in notebook_parameters(notebook).items():
+            if name in CHOICES:
+                assert param.type == "str" and param.default in CHOICES[name], (notebook.name, name)
+
+
 def test_common_parameters_cannot_be_set_per_analysis(engagement):
     _edit(engagement, lambda raw: raw["analyses"]["clv"].update(client="other"))
     assert "analyses.clv.client: unknown parameter" in _problems(engagement)
