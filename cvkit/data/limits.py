@@ -17,6 +17,7 @@ import contextvars
 import os
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,14 @@ def check_text_file(path: Path, opener: Any = open, limits: Limits | None = None
     limits = limits or current()
     line_max, header_max = int(limits.line_kb * 1024), int(limits.header_kb * 1024)
     block = max(1, min(line_max, 1 << 20))
+    try:
+        _scan_lines(path, opener, block, line_max, header_max, limits)
+    except (OSError, EOFError, zlib.error) as exc:  # a .gz that is not gzip, or is cut short
+        raise _problem(path, f"the file cannot be read ({exc}).",
+                       "export the data again; a .gz file must be a complete gzip archive.") from None
+
+
+def _scan_lines(path: Path, opener: Any, block: int, line_max: int, header_max: int, limits: Limits) -> None:
     current_len, line_no = 0, 1
     with opener(path, "rb") as fh:
         while chunk := fh.read(block):

@@ -143,11 +143,11 @@ def choice_tables(draw) -> Table:
             for a in range(1, n_alts + 1):
                 cols["respondent_id"].append(r)
                 cols["task"].append(Decimal(t))
-                cols["alternative"].append(Decimal(a))
+                cols["alternative"].append(str(a))  # an id: numbered or labelled (train, car), kept as text
                 cols["chosen"].append(a == pick)
                 cols["colour"].append(draw(st.sampled_from(levels)))
                 cols["fee"].append(Decimal(draw(st.sampled_from([19, 29, 49, 69]))))
-    dtypes = {"respondent_id": "id", "task": "int", "alternative": "int", "chosen": "bool", "colour": "str",
+    dtypes = {"respondent_id": "id", "task": "int", "alternative": "id", "chosen": "bool", "colour": "str",
               "fee": "float"}
     return Table("choice", cols, dtypes)
 
