@@ -22,7 +22,6 @@ STILL_LONG: dict[str, set[str]] = {
     "choice/data.py": {"prepare"},
     "drivers/elements.py": {"plot_pyramid"},
     "choice/simulator.py": {"best_configuration"},
-    "clv/value.py": {"clv_interval"},
     "data/templates.py": {"data_dictionary"},
     "data/privacy.py": {"protect"},
 }
