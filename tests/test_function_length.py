@@ -23,7 +23,6 @@ STILL_LONG: dict[str, set[str]] = {
     "drivers/elements.py": {"plot_pyramid"},
     "choice/simulator.py": {"best_configuration"},
     "data/templates.py": {"data_dictionary"},
-    "data/privacy.py": {"protect"},
 }
 
 
