@@ -20,7 +20,6 @@ STILL_LONG: dict[str, set[str]] = {
     "clv/summary.py": {"summary_expression"},
     "data/checker.py": {"resolve_columns"},
     "choice/data.py": {"prepare"},
-    "data/templates.py": {"data_dictionary"},
 }
 
 
