@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
                         "the others' pages are kept from the previous run")
     p.add_argument("--jobs", type=int, default=1, help="clients run in parallel, one process each (default 1)")
     p.add_argument("--output-dir", type=Path, help="root folder for deliverables (default: the config's)")
+    p.add_argument("--engine", choices=("duckdb", "spark"),
+                   help="where the per-customer summaries of the transactions run, over the config's `engine:` "
+                        "(spark: the config's master and conf, or local[2] when the config has none)")
 
     p = sub.add_parser("demo", help="write the demo engagement and run it",
                        description="Write a bundled engagement into DIR and run it end to end: the generated "
@@ -195,10 +198,12 @@ def _run(args: argparse.Namespace) -> int:
     from cvkit.engagement.runner import run_engagement, run_many
 
     if len(args.configs) == 1:
-        final = run_engagement(args.configs[0], only=args.only, output_dir=args.output_dir)
+        final = run_engagement(args.configs[0], only=args.only, output_dir=args.output_dir,
+                               engine=args.engine)
         print(f"Deliverable: {(final / 'index.html').resolve()}")
         return 0
-    results = run_many(args.configs, only=args.only, jobs=args.jobs, output_dir=args.output_dir)
+    results = run_many(args.configs, only=args.only, jobs=args.jobs, output_dir=args.output_dir,
+                       engine=args.engine)
     failed = 0
     for config, status, detail in results:
         print(f"{status:>6}  {config}: {detail}")

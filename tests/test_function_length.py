@@ -23,7 +23,6 @@ STILL_LONG: dict[str, set[str]] = {
     "drivers/elements.py": {"plot_pyramid"},
     "engagement/runner.py": {"run_engagement"},
     "choice/simulator.py": {"best_configuration"},
-    "clv/value.py": {"clv_interval"},
     "data/templates.py": {"data_dictionary"},
     "data/privacy.py": {"protect"},
 }

@@ -46,12 +46,14 @@ from cvkit.clv.value import (
     VALUE_TIERS,
     attach_segment,
     clv_interval,
+    simulate_future_value,
     customer_value_table,
     expected_spend,
     lorenz_curve,
     value_concentration,
 )
 from cvkit.clv.spark import spark_backend
+from cvkit.clv.engine import engine_backend, log_glance
 from cvkit.exceptions import ConvergenceWarning, FitError
 from cvkit.clv.summary import (
     TIME_UNIT_DAYS,
@@ -90,6 +92,7 @@ __all__ = [
     "choose_model",
     "describe_model",
     "clv_interval",
+    "simulate_future_value",
     "attach_segment",
     "conditional_expectations",
     "customer_value_table",
@@ -118,6 +121,8 @@ __all__ = [
     "cohort_table",
     "compress_rows",
     "spark_backend",
+    "engine_backend",
+    "log_glance",
     "summarize",
     "summary_expression",
 ]

@@ -17,7 +17,7 @@ import pandas as pd
 from cvkit.clv.models import GammaGammaModel, PurchaseModel
 from cvkit.exceptions import FitError
 
-__all__ = ["decile_table", "expected_spend", "customer_value_table", "clv_interval", "value_concentration", "lorenz_curve",
+__all__ = ["decile_table", "expected_spend", "customer_value_table", "clv_interval", "simulate_future_value", "value_concentration", "lorenz_curve",
            "VALUE_TIERS", "attach_segment", "NOT_RECORDED", "NOT_IN_FILE"]
 
 #: Tier labels by CLV rank: the top 20%, the next 30% and the bottom half.
@@ -160,16 +160,27 @@ def clv_interval(
     level: float = 0.90,
     seed: int | None = None,
     include_total: bool = True,
+    process_variance: bool = False,
 ) -> pd.DataFrame:
-    """CLV totals (overall or per segment) with parametric-bootstrap intervals.
+    """CLV totals (overall, per segment or per customer) with parametric-bootstrap intervals.
 
     Parameter vectors of both models are drawn from the asymptotic normal
     distribution of their log-parameters (observed information), the CLV of
     every customer is recomputed for each draw and summed per group; the
-    interval is the central ``level`` range of the draws. It reflects
-    estimation uncertainty in the model parameters, which dominates for
-    totals over many customers (the purchase-to-purchase randomness of
-    individual customers largely averages out in sums).
+    interval is the central ``level`` range of the draws. By default it
+    reflects estimation uncertainty in the model parameters only: an interval
+    for the *expected* value, which is what matters for totals over many
+    customers (the purchase-to-purchase randomness of individual customers
+    largely averages out in sums).
+
+    With ``process_variance=True`` each draw instead simulates what the
+    customers actually do over the horizon (:func:`simulate_future_value`):
+    whether each is still active, their purchase rate, when they buy, when
+    they drop out (Poisson/NBD purchase process) and, with a spend model,
+    what each purchase is worth (Gamma spend). The interval is then a
+    prediction interval for the realised discounted value, which is what a
+    customer-level (or small-segment) interval needs: pass
+    ``groups=summary["customer_id"]``.
 
     Parameters
     ----------
@@ -186,13 +197,16 @@ def clv_interval(
     include_total : bool
         With ``groups``, add a ``"total"`` row computed from the same draws
         (the interval of a sum is not the sum of the intervals).
+    process_variance : bool
+        Add the purchase-process (and spend) randomness to the parameter
+        uncertainty: prediction intervals for realised value.
 
     Returns
     -------
     pandas.DataFrame
         One row per group: ``group``, ``customers``, ``clv`` (point
-        estimate, currency), ``se`` (standard deviation of the draws),
-        ``lower`` and ``upper`` (currency).
+        estimate: the expected value, currency), ``se`` (standard deviation
+        of the draws), ``lower`` and ``upper`` (currency).
     """
     if n_draws < 20:
         raise ValueError("n_draws must be at least 20 for a usable interval")
@@ -201,36 +215,25 @@ def clv_interval(
     g = pd.Series("all" if groups is None else np.asarray(groups).astype(str), index=range(len(summary)))
     codes, labels = pd.factorize(g, sort=True)
     kw = dict(horizon_months=horizon_months, annual_discount_rate=annual_discount_rate, margin=margin)
-    # Customers with identical histories in the same group have identical CLV in every draw:
-    # evaluate each distinct (group, x, t_x, T, m) once and weight by its count.
-    from cvkit.clv.models.base import compress_rows
-    (gc, x, t_x, T, m), counts, _ = compress_rows(codes, summary["frequency"], summary["recency"], summary["T"],
-                                                  summary["monetary_value"])
-    compact = pd.DataFrame({"frequency": x, "recency": t_x, "T": T, "monetary_value": m})
-    if spend_model is None:
-        compact["total_amount"] = summary["total_amount"].sum() / max(summary["n_transactions"].sum(), 1)
-        compact["n_transactions"] = 1
-    gc = gc.astype(np.int64)
-
-    def totals(pm: PurchaseModel, sm: GammaGammaModel | None) -> np.ndarray:
-        clv = pm.expected_clv(compact, monetary_value=expected_spend(compact, sm), **kw)
-        return np.bincount(gc, weights=clv * counts, minlength=len(labels))
-
-    point = totals(purchase_model, spend_model)
+    rows = _distinct_rows(summary, codes, spend_model, exact=process_variance)
+    point = _group_totals(rows, purchase_model, spend_model, len(labels), kw)
     rng = np.random.default_rng(seed)
-    p_draws = purchase_model.sample_parameters(n_draws, seed=int(rng.integers(2**31)))
-    s_draws = (spend_model.sample_parameters(n_draws, seed=int(rng.integers(2**31)))
-               if spend_model is not None else [None] * n_draws)
     sims = np.empty((n_draws, len(labels)))
-    for i in range(n_draws):
-        sm = spend_model._with_params(s_draws[i]) if spend_model is not None else None
-        if sm is not None and sm.params_["q"] <= 1:
-            raise FitError("a bootstrap draw of the Gamma-Gamma model has q <= 1 (infinite mean spend); the spend "
-                           "model is too uncertain for intervals: fit on more repeat buyers")
-        sims[i] = totals(purchase_model._with_params(p_draws[i]), sm)
+    for i, (pm, sm) in enumerate(_model_draws(purchase_model, spend_model, n_draws, rng)):
+        if process_variance:
+            value = simulate_future_value(rows[0], pm, sm, rng=rng, **kw)
+            sims[i] = np.bincount(rows[1], weights=value, minlength=len(labels))
+        else:
+            sims[i] = _group_totals(rows, pm, sm, len(labels), kw)
+    return _interval_table(sims, point, labels, np.bincount(codes, minlength=len(labels)),
+                           groups is not None and include_total, level)
+
+
+def _interval_table(sims: np.ndarray, point: np.ndarray, labels: Any, sizes: np.ndarray, add_total: bool,
+                    level: float) -> pd.DataFrame:
+    """Point, SE and central ``level`` range per group from draws of shape (n_draws, n_groups)."""
     names = [str(x) for x in labels]
-    sizes = np.bincount(codes, minlength=len(labels))
-    if groups is not None and include_total:
+    if add_total:  # from the same draws: the interval of a sum is not the sum of the intervals
         sims = np.column_stack([sims, sims.sum(axis=1)])
         point = np.append(point, point.sum())
         names.append("total")
@@ -238,6 +241,100 @@ def clv_interval(
     lo, hi = np.quantile(sims, [(1 - level) / 2, (1 + level) / 2], axis=0)
     return pd.DataFrame({"group": names, "customers": sizes, "clv": point, "se": sims.std(axis=0, ddof=1),
                          "lower": lo, "upper": hi})
+
+
+def _distinct_rows(summary: pd.DataFrame, codes: np.ndarray, spend_model: GammaGammaModel | None,
+                   exact: bool) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The (frequency, recency, T, monetary_value) rows to evaluate, their group codes and counts.
+
+    Customers with identical histories in the same group have identical expected CLV in every draw,
+    so for expected values each distinct (group, x, t_x, T, m) is evaluated once and weighted by its
+    count; simulated futures differ customer by customer (``exact``), so every row is kept.
+    """
+    from cvkit.clv.models.base import compress_rows
+    cols = (summary["frequency"], summary["recency"], summary["T"], summary["monetary_value"])
+    if exact:
+        gc, x, t_x, T, m = (np.asarray(c) for c in (codes, *cols))
+        counts = np.ones(len(summary))
+    else:
+        (gc, x, t_x, T, m), counts, _ = compress_rows(codes, *cols)
+    compact = pd.DataFrame({"frequency": x, "recency": t_x, "T": T, "monetary_value": m})
+    if spend_model is None:
+        compact["total_amount"] = summary["total_amount"].sum() / max(summary["n_transactions"].sum(), 1)
+        compact["n_transactions"] = 1
+    return compact, gc.astype(np.int64), counts
+
+
+def _group_totals(rows: tuple[pd.DataFrame, np.ndarray, np.ndarray], pm: PurchaseModel,
+                  sm: GammaGammaModel | None, n_groups: int, kw: dict) -> np.ndarray:
+    """Expected CLV summed per group (currency), shape (n_groups,)."""
+    compact, gc, counts = rows
+    clv = pm.expected_clv(compact, monetary_value=expected_spend(compact, sm), **kw)
+    return np.bincount(gc, weights=clv * counts, minlength=n_groups)
+
+
+def _model_draws(purchase_model: PurchaseModel, spend_model: GammaGammaModel | None, n_draws: int,
+                 rng: np.random.Generator):
+    """Yield (purchase model, spend model) pairs carrying parameter draws from their estimates' distribution."""
+    p_draws = purchase_model.sample_parameters(n_draws, seed=int(rng.integers(2**31)))
+    s_draws = (spend_model.sample_parameters(n_draws, seed=int(rng.integers(2**31)))
+               if spend_model is not None else [None] * n_draws)
+    for i in range(n_draws):
+        sm = spend_model._with_params(s_draws[i]) if spend_model is not None else None
+        if sm is not None and sm.params_["q"] <= 1:
+            raise FitError("a bootstrap draw of the Gamma-Gamma model has q <= 1 (infinite mean spend); the spend "
+                           "model is too uncertain for intervals: fit on more repeat buyers")
+        yield purchase_model._with_params(p_draws[i]), sm
+
+
+def simulate_future_value(
+    summary: pd.DataFrame,
+    purchase_model: PurchaseModel,
+    spend_model: GammaGammaModel | None = None,
+    *,
+    horizon_months: float = 12.0,
+    annual_discount_rate: float = 0.10,
+    margin: float = 1.0,
+    rng: np.random.Generator | int | None = None,
+) -> np.ndarray:
+    """One simulated future per customer: the discounted margin they actually bring over the horizon.
+
+    Each customer is drawn active or not from P(alive); an active customer's
+    latent purchase rate (and dropout) is drawn from their posterior given
+    their history (:meth:`BetaGeoModel._draw_posterior`); purchases then
+    arrive as a Poisson process until the customer drops out or the horizon
+    ends. With a spend model each purchase is worth a Gamma(p, nu) draw, nu
+    from the customer's posterior; without one, the mean purchase value.
+    Averaged over many draws this equals ``expected_clv`` (same continuous
+    discounting); its spread is the process variance of one customer.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Discounted margin per customer (currency) in this draw.
+    """
+    rng = np.random.default_rng(rng)
+    x = summary["frequency"].to_numpy(dtype=float)
+    H = float(purchase_model.months_to_units(horizon_months))
+    delta = np.log1p(annual_discount_rate) / float(purchase_model.months_to_units(12.0))
+    alive, lam, p_drop, life = purchase_model._draw_posterior(x, summary["recency"].to_numpy(dtype=float),
+                                                             summary["T"].to_numpy(dtype=float), rng)
+    if spend_model is not None:
+        nu = spend_model._draw_purchase_scale(x, summary["monetary_value"].to_numpy(dtype=float), rng)
+        shape = float(spend_model.params_["p"])
+    else:
+        mean_spend = expected_spend(summary)
+    end = np.minimum(life, H)
+    value = np.zeros(len(x))
+    clock = np.zeros(len(x))
+    active = np.flatnonzero(alive & (lam > 0))
+    while len(active):  # purchase by purchase over the customers still active inside the horizon
+        clock[active] += rng.exponential(1.0, len(active)) / lam[active]
+        active = active[clock[active] <= end[active]]
+        spend = (rng.gamma(shape, 1.0 / nu[active]) if spend_model is not None else mean_spend[active])
+        value[active] += np.exp(-delta * clock[active]) * spend
+        active = active[rng.random(len(active)) >= p_drop[active]]
+    return margin * value
 
 
 #: Label of customers whose segment cell is blank in the customers file.

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cvkit.data import FileSpec, IntakePolicy, limits
+from cvkit.data.engine import parse_engine
 from cvkit.data.schemas import DATA_KINDS as DATA_SET_KINDS
 from cvkit.engagement.parameters import NOTEBOOKS_DIR, check_values, notebook_parameters
 from cvkit.data.privacy import PrivacyOptions
@@ -159,6 +160,10 @@ class Engagement(Strict):
     analyses: Analyses = Analyses()
     report: ReportOptions = ReportOptions()
     privacy: PrivacyOptions = PrivacyOptions()
+    # Where the per-customer summaries of the transactions run (cvkit.data.engine): normalised to
+    # {"duckdb": {}} or {"spark": {"master": ..., "conf": {...}}}.
+    engine: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"duckdb": {}},
+                                              description="duckdb (default) or {spark: {master, conf}}.")
     output_dir: str = "outputs"
 
     # Set by load_config, not read from YAML.
@@ -175,6 +180,11 @@ class Engagement(Strict):
     def data_path(self, kind: str) -> Path | None:
         spec = getattr(self.data, kind)
         return None if spec is None else (self.base_dir / spec.path).resolve()
+
+    @field_validator("engine", mode="before")
+    @classmethod
+    def _known_engine(cls, value: Any) -> dict[str, dict[str, Any]]:
+        return parse_engine(value)  # a ValueError names the problem and the accepted forms
 
     @field_validator("locale")
     @classmethod
@@ -279,12 +289,14 @@ def _explain(exc: ValidationError, raw: dict) -> list[str]:
         if err["type"] == "extra_forbidden":
             parent_model = _model_at(loc[:-1])
             known = list(parent_model.model_fields) if parent_model else []
-            known = [k for k in known if k not in ("config_path", "as_of")]
+            known = [k for k in known if k not in ("config_path", "as_of", "resolved")]  # not YAML keys
             close = difflib.get_close_matches(loc[-1], known, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             return f"{key}: unknown key.{hint} Fix: remove it or use one of {', '.join(known)}."
         if err["type"] == "missing":
             return f"{key}: required key is missing. Fix: add `{loc[-1]}:` (see templates/engagement.yaml)."
+        if loc[:1] == ["engine"] and err["type"] == "value_error":  # parse_engine's own words name the fix
+            return f"engine: {str(err['msg']).removeprefix('Value error, ')}"
         return f"{key}: {limits.excerpt(_lookup(raw, loc))} is not valid ({err['msg']}). Fix: {_fix_for(loc)}"
 
     return explain(exc, describe)
@@ -317,6 +329,8 @@ _FIXES = {
     "name": f"give the client's name as shown on the deliverable, 1 to {CLIENT_NAME_MAX} characters.",
     "seed": "use a whole number, e.g. 2026.",
     "enabled": "use true or false.",
+    "engine": 'write `engine: duckdb` (default) or `engine: {spark: {master: "spark://host:7077"}}` '
+              "(see templates/engagement.yaml).",
 }
 
 
@@ -389,7 +403,7 @@ def _check_analyses(cfg: Engagement) -> list[str]:
                             "folder. Fix: reinstall cvkit from its repository.")
             continue
         declared = {name: p for name, p in notebook_parameters(analysis.path).items()
-                    if name not in COMMON_PARAMETERS and name not in DATA_KINDS and name != "intake"}
+                    if name not in COMMON_PARAMETERS and name not in DATA_KINDS and name not in ("intake", "engine")}
         problems += check_values(section.parameters(), declared, f"analyses.{key}")
         if enabled and analysis.needs_any and not any(k in given for k in analysis.needs_any):
             need = " or ".join(f"data.{k}" for k in analysis.needs_any)

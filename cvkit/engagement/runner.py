@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from cvkit.data.engine import override_engine
 from cvkit.engagement import confinement
 from cvkit.engagement.checks import check_against_data
 from cvkit.engagement.config import (ANALYSES, DATA_KINDS, OVERVIEW, SYNTHESIS, Analysis, ConfigError, Engagement,
@@ -107,6 +108,8 @@ def _notebook_parameters(analysis: Analysis, cfg: Engagement, build: Path, data_
             params[kind] = data_paths.get(kind, NOT_GIVEN)
     # The notebooks re-read the intake's output: the same rules must apply (e.g. duplicate_rows: keep).
     params["intake"] = cfg.intake.model_dump(exclude_defaults=True)
+    # Notebooks that summarise the transactions run the summary on the engagement's engine.
+    params["engine"] = cfg.engine
     if analysis is OVERVIEW:
         params["intake_dir"] = str(build / "data")
         params["results_dir"] = str(build)  # the red flags the analyses of this run recorded
@@ -158,7 +161,7 @@ def _failure_details(exc: BaseException) -> tuple[int | None, str]:
 
 
 def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
-                   output_dir: str | Path | None = None, progress: bool = True,
+                   output_dir: str | Path | None = None, progress: bool = True, engine: str | None = None,
                    log: Callable[[str], None] = print) -> Path:
     """Run an engagement end to end and return the deliverable folder.
 
@@ -175,6 +178,9 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
         The deliverable goes to ``<output_dir>/<client slug>/``.
     progress : bool
         Show a progress bar per notebook.
+    engine : {"duckdb", "spark"}, optional
+        Overrides the config's ``engine`` (``cvkit run --engine``); ``"spark"`` keeps the config's
+        Spark master and conf when it has them, else runs Spark on this machine (``local[2]``).
     log : callable
         Where progress messages go.
 
@@ -192,6 +198,10 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
     from cvkit.data import DataError, intake
 
     cfg = load_config(config)
+    try:
+        cfg.engine = override_engine(cfg.engine, engine)
+    except ValueError as exc:
+        raise RunError(str(exc)) from None
     unknown = [k for k in (only or []) if k not in ANALYSES]
     if unknown:
         raise RunError(f"--only {', '.join(unknown)}: unknown analysis. Fix: use {', '.join(ANALYSES)}.")
@@ -445,9 +455,10 @@ def _keep_partial(build: Path, root: Path, slug: str, runs: list[NotebookRun], e
     shutil.rmtree(build, ignore_errors=True)
 
 
-def _run_one(config: str, only: Sequence[str] | None, output_dir: str | None) -> tuple[str, str, str]:
+def _run_one(config: str, only: Sequence[str] | None, output_dir: str | None,
+             engine: str | None = None) -> tuple[str, str, str]:
     try:
-        final = run_engagement(config, only=only, output_dir=output_dir, progress=False,
+        final = run_engagement(config, only=only, output_dir=output_dir, progress=False, engine=engine,
                                log=lambda m: print(m, flush=True))
         return config, "ok", str(final / "index.html")
     except Exception as exc:  # reported per client, the other clients go on
@@ -455,7 +466,7 @@ def _run_one(config: str, only: Sequence[str] | None, output_dir: str | None) ->
 
 
 def run_many(configs: Sequence[str | Path], *, only: Sequence[str] | None = None, jobs: int = 1,
-             output_dir: str | Path | None = None) -> list[tuple[str, str, str]]:
+             output_dir: str | Path | None = None, engine: str | None = None) -> list[tuple[str, str, str]]:
     """Run several engagements, ``jobs`` at a time, one process per client.
 
     Returns
@@ -468,12 +479,12 @@ def run_many(configs: Sequence[str | Path], *, only: Sequence[str] | None = None
     results: dict[str, tuple[str, str, str]] = {c: (c, "failed", msg) for c, msg in refused.items()}
     todo = [c for c in configs if c not in refused]
     if jobs <= 1 or len(todo) <= 1:
-        results.update({c: _run_one(c, only, out_dir) for c in todo})
+        results.update({c: _run_one(c, only, out_dir, engine) for c in todo})
         return [results[c] for c in configs]
     import multiprocessing
 
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_run_one, c, only, out_dir): c for c in todo}
+        futures = {pool.submit(_run_one, c, only, out_dir, engine): c for c in todo}
         for fut in as_completed(futures):
             results[futures[fut]] = fut.result()
     return [results[c] for c in configs]

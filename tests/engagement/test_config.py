@@ -145,3 +145,40 @@ def test_template_analysis_sections_are_valid_parameters(tmp_path):
     raw = yaml.safe_load(config.read_text())
     assert set(raw["analyses"]) == set(ANALYSES)
     load_config(config)  # raises if any template key is not a notebook parameter
+
+
+def test_engine_defaults_to_duckdb_and_reads_a_spark_cluster(engagement):
+    assert load_config(engagement).engine == {"duckdb": {}}
+    _edit(engagement, lambda raw: raw.update(engine={"spark": {"master": "spark://10.0.0.5:7077",
+                                                               "conf": {"spark.executor.memory": "4g",
+                                                                        "spark.sql.adaptive.enabled": True}}}))
+    assert load_config(engagement).engine == {"spark": {"master": "spark://10.0.0.5:7077", "conf": {
+        "spark.executor.memory": "4g", "spark.sql.adaptive.enabled": "true"}}}
+    _edit(engagement, lambda raw: raw.update(engine="spark"))
+    assert load_config(engagement).engine == {"spark": {"master": "local[2]", "conf": {}}}
+
+
+@pytest.mark.parametrize("engine, words", [
+    ("sprak", "engine: unknown engine 'sprak'. Did you mean 'spark'?"),
+    ({"spark": {"mastr": "local[2]"}}, "engine: spark has no option 'mastr'. Did you mean 'master'?"),
+    ({"spark": {"master": "localhost:7077"}}, "engine: spark master 'localhost:7077' is not a Spark master URL. "
+                                              "Fix: use \"spark://host:7077\""),
+    ({"spark": {"conf": {"executor.memory": "4g"}}}, "engine: spark conf key 'executor.memory' is not a Spark"),
+    ({"duckdb": {"threads": 4}}, "engine: duckdb takes no options"),
+])
+def test_engine_mistakes_name_the_key_and_the_fix(engagement, engine, words):
+    _edit(engagement, lambda raw: raw.update(engine=engine))
+    text = _problems(engagement)
+    assert words in text and "Fix:" in text
+
+
+def test_engine_override_keeps_the_configured_cluster():
+    from cvkit.data.engine import override_engine
+
+    cluster = {"spark": {"master": "spark://h:7077", "conf": {"spark.executor.memory": "1g"}}}
+    assert override_engine(cluster, "spark") == cluster
+    assert override_engine(cluster, "duckdb") == {"duckdb": {}}
+    assert override_engine("duckdb", "spark") == {"spark": {"master": "local[2]", "conf": {}}}
+    assert override_engine(cluster, None) == cluster
+    with pytest.raises(ValueError, match="--engine duckdb or --engine spark"):
+        override_engine(cluster, "polars")

@@ -148,6 +148,19 @@ class BetaGeoModel(PurchaseModel):
         F = hyp2f1(a + b + k - 1 - r, a - 1, a + bprime - 1, z)
         return (a + bprime - 1) / (a - 1) * (1 - np.exp((a - 1) * np.log(ap / (ap + t))) * F)
 
+    def _draw_posterior(self, x, t_x, T, rng):
+        """One draw of (alive at T, lambda, dropout probability per purchase) from each customer's posterior.
+
+        An active customer has made x repeats and survived x (+1 for MBG/NBD) dropout chances and T time
+        units: lambda ~ Gamma(r + x, alpha + T), p ~ Beta(a, b + x + shift). Dropout after a future
+        purchase keeps probability p; the future lifetime is not otherwise bounded (returned as inf).
+        """
+        r, alpha, a, b = self.params_.to_numpy()
+        alive = rng.random(len(x)) < self._p_alive(x, t_x, T)
+        lam = rng.gamma(r + x, 1.0 / (alpha + T))
+        p = rng.beta(a, b + x + self._shift)
+        return alive, lam, p, np.full(len(x), np.inf)
+
     def _conditional_purchases(self, t, x, t_x, T):
         return self._p_alive(x, t_x, T) * self._purchases_if_alive(t, x, T)
 

@@ -141,6 +141,16 @@ class GammaGammaModel(LikelihoodModel):
 
     conditional_expected_average_profit = conditional_expected_average_value
 
+    def _draw_purchase_scale(self, x, m, rng):
+        """One posterior draw of each customer's Gamma rate nu: Gamma(q + p x, gamma + x m) (shape, rate).
+
+        A future purchase of the customer is then Gamma(p, nu) (shape, rate): its value varies around
+        the customer's mean p / nu.
+        """
+        p, q, g_ = self.params_.to_numpy()
+        m = np.where(x > 0, np.maximum(m, 0.0), 0.0)
+        return rng.gamma(q + p * x, 1.0 / (g_ + x * m))  # x purchases worth x m in all
+
     def simulate(self, frequency: Any, seed: int | None = None) -> pd.DataFrame:
         """Draw mean repeat-purchase values for customers with the given repeat counts.
 

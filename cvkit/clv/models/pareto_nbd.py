@@ -123,6 +123,18 @@ class ParetoNBDModel(PurchaseModel):
         r, alpha, s, beta = self.params_.to_numpy()
         return (r + x) / (alpha + T) * self._lifetime_factor(s, beta + T, t)
 
+    def _draw_posterior(self, x, t_x, T, rng):
+        """One draw of (alive at T, lambda, dropout per purchase = 0, remaining lifetime) per customer.
+
+        An active customer's posterior is lambda ~ Gamma(r + x, alpha + T), mu ~ Gamma(s, beta + T);
+        the remaining lifetime is exponential with rate mu (memoryless).
+        """
+        r, alpha, s, beta = self.params_.to_numpy()
+        alive = rng.random(len(x)) < self._p_alive(x, t_x, T)
+        lam = rng.gamma(r + x, 1.0 / (alpha + T))
+        mu = rng.gamma(s, 1.0 / (beta + T))
+        return alive, lam, np.zeros(len(x)), rng.exponential(1.0, len(x)) / mu
+
     def _conditional_purchases(self, t, x, t_x, T):
         return self._p_alive(x, t_x, T) * self._purchases_if_alive(t, x, T)
 
