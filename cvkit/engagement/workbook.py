@@ -253,8 +253,8 @@ def _write_preview(ws: Any, frame: pd.DataFrame, kinds: dict[str, str], read: _R
                 cell = ws.cell(row=row, column=j, value=value)
                 cell.number_format = excel_format(kinds[col], decimals_for(frame[col], kind=kinds[col]), fmt)
     ws.cell(row=row + 2, column=1, value=note).font = Font(italic=True)
-    header_note = ws.cell(row=1, column=ncols + 2, value=note)
-    header_note.font = Font(bold=True)
+    ws.cell(row=1, column=ncols + 1).font = Font(bold=True)  # the header row stays bold to its end
+    ws.cell(row=1, column=ncols + 2, value=note).font = Font(bold=True)
 
 
 def write_workbook(tables_dir: str | Path, xlsx_path: str | Path, *, locale: str = "en_IE",
