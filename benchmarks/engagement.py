@@ -6,6 +6,7 @@ Usage::
     .venv/bin/python benchmarks/engagement.py --csv-gb 0.5       # a smaller CSV (quick check)
     .venv/bin/python benchmarks/engagement.py --run-csv 20       # also `cvkit run` (CLV + RFM) on 20M CSV rows
     .venv/bin/python benchmarks/engagement.py --run-parquet 100  # ... and on 100M Parquet rows (2M customers)
+    .venv/bin/python benchmarks/engagement.py --csv-gb 0 --outputs 1  # outputs of a 1M-customer table only
 
 Cases (targets from issues 14 and 17):
 
@@ -15,7 +16,11 @@ Cases (targets from issues 14 and 17):
   Parquet written) against a bare DuckDB scan of the same file (``count(*)`` over all columns read
   as text) and against a DuckDB copy of it to Parquet; goal: within 3x of the scan;
 * ``run``      - ``cvkit run`` with CLV and RFM segments only, on a generated CSV log (target peak
-  RSS < 2 GB for 20M rows) or Parquet log (< 4 GB for 100M rows, 2M customers), wall time.
+  RSS < 2 GB for 20M rows) or Parquet log (< 4 GB for 100M rows, 2M customers), wall time;
+* ``outputs``  - a customer table of ``--outputs`` million rows (8 columns, as the CLV notebook's
+  ``customers``) through ``Outputs.table`` (full CSV + Parquet + CSV parts) and ``write_workbook``
+  (first/last rows + statistics), against a bare ``DataFrame.to_csv`` of the same frame; time and
+  peak RSS over the frame itself (the frame is in memory in the notebook anyway).
 
 The peak RSS is the largest sum of resident memory over the process and all its children
 (papermill kernels included), sampled every 0.2 s with psutil. Generated data go to a temporary
@@ -182,14 +187,76 @@ def case_run(tmp: Path, n_millions: float, fmt: str) -> None:
     shutil.rmtree(tmp / "out", ignore_errors=True)
 
 
+def _customer_table(n: int):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(SEED)
+    return pd.DataFrame({
+        "customer_id": pd.Series([f"C{i:08d}" for i in range(n)], dtype="str"),
+        "frequency": rng.poisson(3, n), "recency": rng.uniform(0, 700, n).round(1), "T": rng.uniform(0, 730, n).round(1),
+        "monetary_value": rng.gamma(2.0, 30.0, n).round(2), "p_alive": rng.random(n),
+        "clv": rng.gamma(1.5, 80.0, n), "segment": rng.choice(["Champions", "Loyal", "At risk", "Lost"], n),
+    }).sort_values("clv", ascending=False, ignore_index=True)
+
+
+def outputs_child(n_millions: float, folder: str) -> None:
+    """In a child process: write the customer table's outputs and the workbook; print the phases."""
+    from cvkit.engagement.outputs import Outputs
+    from cvkit.engagement.workbook import write_workbook
+
+    df = _customer_table(int(n_millions * 1e6))
+    base = psutil.Process().memory_info().rss
+    root = Path(folder)
+    t = time.perf_counter()
+    df.to_csv(root / "bare.csv", index=False)
+    bare = time.perf_counter() - t
+    (root / "bare.csv").unlink()
+    t = time.perf_counter()
+    out = Outputs(root, "clv")
+    out.table(df, "customers")
+    table = time.perf_counter() - t
+    t = time.perf_counter()
+    write_workbook(root / "tables", root / "book.xlsx")
+    book = time.perf_counter() - t
+    sizes = {p.relative_to(root).as_posix(): p.stat().st_size for p in root.rglob("*") if p.is_file()}
+    print(f"BASE {base} TABLE {table:.2f} BARE {bare:.2f} BOOK {book:.2f} FILES " +
+          " ".join(f"{k}={v / 1e6:.0f}MB" for k, v in sorted(sizes.items())))
+
+
+def case_outputs(tmp: Path, n_millions: float) -> None:
+    folder = tmp / "outputs"
+    folder.mkdir()
+    sec, peak, rc, tail = tree_peak_rss([sys.executable, __file__, "--outputs-child", str(n_millions), str(folder)],
+                                        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    line = next((ln for ln in tail.splitlines() if ln.startswith("BASE ")), None)
+    if rc != 0 or line is None:
+        print(f"outputs of a {n_millions:g}M-customer table: failed (exit {rc})\n{tail}")
+        return
+    f = line.split()
+    base, table, bare, book = int(f[1]), float(f[3]), float(f[5]), float(f[7])
+    print(f"outputs of a {n_millions:g}M-customer table: Outputs.table (CSV + Parquet{' + parts' if n_millions >= 1.05 else ''}) "
+          f"{table:.1f} s vs bare to_csv {bare:.1f} s (ratio {table / bare:.2f}x); workbook (first/last 500 rows + "
+          f"statistics) {book:.1f} s; peak RSS {peak / 1e9:.2f} GB, of which the frame and interpreter "
+          f"{base / 1e9:.2f} GB (added by writing: {(peak - base) / 1e9:.2f} GB)")
+    print("  files: " + " ".join(f[9:]))
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--csv-gb", type=float, default=2.0, help="size of the CSV for `cvkit validate` (GB)")
     ap.add_argument("--run-csv", type=float, default=0, help="also `cvkit run` on this many million CSV rows")
     ap.add_argument("--run-parquet", type=float, default=0,
                     help="also `cvkit run` on this many million Parquet rows (2M customers)")
+    ap.add_argument("--outputs", type=float, default=0,
+                    help="also write the outputs (CSV, Parquet, workbook) of a customer table of this many million rows")
+    ap.add_argument("--outputs-child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--tmp", default=None, help="folder for generated data (default: a temporary folder)")
     args = ap.parse_args()
+    if args.outputs_child:
+        outputs_child(float(args.outputs_child[0]), args.outputs_child[1])
+        return
     tmp = Path(tempfile.mkdtemp(prefix="cvkit-bench-engagement-", dir=args.tmp))
     try:
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
@@ -199,6 +266,8 @@ def main() -> None:
             case_run(tmp, args.run_csv, "csv")
         if args.run_parquet:
             case_run(tmp, args.run_parquet, "parquet")
+        if args.outputs:
+            case_outputs(tmp, args.outputs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

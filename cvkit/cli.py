@@ -92,6 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", type=Path,
                    help="root folder of deliverables, as given to `cvkit run --output-dir` (default: the config's)")
 
+    _add_design_command(sub)
+    return parser
+
+
+def _add_design_command(sub: "argparse._SubParsersAction") -> None:
+    """The ``cvkit design`` subcommand and its options (kept apart: the longest option list)."""
     p = sub.add_parser("design", help="generate a choice-based conjoint design before fielding",
                        description="Generate the choice tasks of a conjoint from its attributes: random, complete "
                                    "enumeration, balanced overlap or D-efficient for assumed utilities (priors). "
@@ -110,7 +116,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--none", dest="none", action="store_true", default=None, help="add a none option")
     p.add_argument("--respondents", type=int, help="planned sample size for the power table (default 300)")
     p.add_argument("--seed", type=int, help="random seed (default 2026)")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

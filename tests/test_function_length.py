@@ -21,7 +21,6 @@ STILL_LONG: dict[str, set[str]] = {
     "data/checker.py": {"resolve_columns"},
     "choice/data.py": {"prepare"},
     "drivers/elements.py": {"plot_pyramid"},
-    "engagement/runner.py": {"run_engagement"},
     "choice/simulator.py": {"best_configuration"},
     "data/templates.py": {"data_dictionary"},
     "data/privacy.py": {"protect"},

@@ -53,6 +53,7 @@ from cvkit.clv.value import (
     value_concentration,
 )
 from cvkit.clv.spark import spark_backend
+from cvkit.clv.engine import engine_backend, log_glance
 from cvkit.exceptions import ConvergenceWarning, FitError
 from cvkit.clv.summary import (
     TIME_UNIT_DAYS,
@@ -120,6 +121,8 @@ __all__ = [
     "cohort_table",
     "compress_rows",
     "spark_backend",
+    "engine_backend",
+    "log_glance",
     "summarize",
     "summary_expression",
 ]

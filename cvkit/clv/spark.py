@@ -22,7 +22,8 @@ __all__ = ["spark_backend"]
 
 
 def spark_backend(session: Any = None, *, master: str = "local[2]", app_name: str = "cvkit-clv",
-                  warehouse_dir: str | None = None, shuffle_partitions: int = 8) -> Any:
+                  warehouse_dir: str | None = None, shuffle_partitions: int = 8,
+                  conf: dict[str, str] | None = None) -> Any:
     """An Ibis PySpark backend ready for :func:`cvkit.clv.summarize`.
 
     Parameters
@@ -39,6 +40,9 @@ def spark_backend(session: Any = None, *, master: str = "local[2]", app_name: st
     shuffle_partitions : int
         ``spark.sql.shuffle.partitions`` for a new session (Spark's default of
         200 is slow for one machine).
+    conf : dict, optional
+        Further Spark settings for a new session (``{"spark.executor.memory": "4g"}``), applied
+        after cvkit's own, so they win.
 
     Returns
     -------
@@ -63,14 +67,16 @@ def spark_backend(session: Any = None, *, master: str = "local[2]", app_name: st
         raise ImportError("the Spark backend needs pyspark: pip install 'cvkit[spark]' (and Java 17)") from exc
     if session is None:
         warehouse = warehouse_dir or tempfile.mkdtemp(prefix="cvkit_spark_warehouse_")
-        session = (SparkSession.builder.master(master).appName(app_name)
+        builder = (SparkSession.builder.master(master).appName(app_name)
                    .config("spark.sql.warehouse.dir", warehouse)
                    .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
                    .config("spark.ui.enabled", "false")
                    .config("spark.ui.showConsoleProgress", "false")
                    .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
-                   .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
-                   .getOrCreate())
+                   .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC"))
+        for key, value in (conf or {}).items():
+            builder = builder.config(key, str(value))
+        session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     session.conf.set("spark.sql.session.timeZone", "UTC")
     session.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")

@@ -47,10 +47,13 @@ from cvkit.data.policy import IntakePolicy
 from cvkit.data.readers import CSV_SUFFIXES, NA_MARKERS, PARQUET_SUFFIXES, sniff_csv
 from cvkit.data.schemas import SCHEMAS, Column, Schema
 
-__all__ = ["STREAM_BYTES", "STREAMED_KINDS", "should_stream", "StreamedTable", "stream_load",
+__all__ = ["STREAM_BYTES", "STREAMED_KINDS", "should_stream", "StreamedTable", "stream_load", "checked_parquet",
+           "checked_kind", "CHECKED_MARK",
            "duckdb_connection"]
 
 STREAM_BYTES = int(os.environ.get("CVKIT_STREAM_BYTES", 64 * 1024 ** 2))
+#: Parquet key-value metadata key of a data set cvkit's intake checked and wrote (value: the kind).
+CHECKED_MARK = "cvkit_checked"
 """Data sets larger than this (bytes on disk) are checked out of core, whatever their kind."""
 
 STREAMED_KINDS = frozenset({"transactions"})
@@ -238,11 +241,72 @@ class StreamedTable:
         own = con is None
         con = con or duckdb_connection(self.workdir)
         try:
+            # The mark lets an engine read the file as checked (checked_parquet) instead of checking it again.
             con.execute(f"COPY (SELECT * EXCLUDE (_row) FROM {self.sql()}) TO {_lit(str(target))} "
-                        "(FORMAT parquet, ROW_GROUP_SIZE 122880)")
+                        f"(FORMAT parquet, ROW_GROUP_SIZE 122880, KV_METADATA {{{CHECKED_MARK}: {_lit(self.kind)}}})")
         finally:
             if own:
                 con.close()
+
+
+def checked_kind(path: str | Path) -> str | None:
+    """The data set a Parquet file holds when cvkit's intake checked and wrote it (its key-value mark), else None."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.is_file() or path.suffix.lower() != ".parquet":
+        return None
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except Exception:  # not Parquet after all: it is checked like any other file
+        return None
+    kind = meta.get(CHECKED_MARK.encode())
+    return kind.decode() if kind else None
+
+
+def checked_parquet(kind: str, path: str | Path, workdir: str | Path | None = None, *,
+                    columns: dict[str, str] | None = None, policy: IntakePolicy | None = None) -> Path:
+    """Data set ``kind`` as a checked Parquet file that DuckDB or Spark can scan, without pandas.
+
+    The file written by an engagement's intake (``build/data/<kind>.parquet``, marked in its
+    metadata) is used as it is: it was checked under the engagement's policy. Any other file (a
+    notebook opened on its own, on a client's raw export) is checked out of core with
+    :func:`stream_load` into ``workdir`` first.
+
+    Parameters
+    ----------
+    kind : str
+        The data set, e.g. ``"transactions"``.
+    path : str or Path
+        CSV or Parquet (a file, a folder of parts or a glob).
+    workdir : str or Path, optional
+        Where a check writes its Parquet; default a temporary folder removed when the process ends.
+    columns, policy
+        As :func:`cvkit.data.load`.
+
+    Returns
+    -------
+    Path
+        Absolute path of a Parquet file of the kept rows in canonical columns (a checked copy may
+        carry ``_row``, the row number in the source file, as well).
+
+    Raises
+    ------
+    DataError
+        With every problem of the file, as :func:`cvkit.data.load` words them.
+    """
+    if checked_kind(path) == kind:
+        return Path(path).resolve()
+    if workdir is None:
+        import atexit
+
+        workdir = tempfile.mkdtemp(prefix=f"cvkit-{kind}-")
+        atexit.register(shutil.rmtree, workdir, ignore_errors=True)
+    table, problems = stream_load(kind, path, workdir, columns=columns, policy=policy)
+    if problems:
+        raise DataError(problems)
+    assert table is not None
+    return table.rows_path.resolve()
 
 
 # --- the source: one CSV, or Parquet file(s) ---------------------------------------------------

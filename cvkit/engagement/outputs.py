@@ -10,14 +10,25 @@ works interactively and under papermill.
 Layout written under ``output_dir``::
 
     tables/<analysis>/<name>.csv
+    tables/<analysis>/<name>.parquet          (tables of more than ``large_rows`` rows, e.g. one row per customer)
+    tables/<analysis>/<name>_parts/<name>_partNNN.csv   (tables too long for a spreadsheet: 1,000,000 rows a part)
     figures/<analysis>/<name>.png and .svg
     results/<analysis>.json   (key figures + the structured section: see cvkit.engagement.results)
+
+Every table is written in full as CSV at ``tables/<analysis>/<name>.csv`` whatever its size (later
+notebooks of the run read it there, e.g. the segmentation reads ``tables/clv/customers.csv``). A
+*large* table (more than :func:`large_table_rows` rows, 10,000 unless ``CVKIT_LARGE_TABLE_ROWS``
+says otherwise) is also written as Parquet (typed, exact, compressed; what tools should read) and,
+when it has more rows than a spreadsheet opens (Excel: 1,048,576 including the header), as CSV parts
+of 1,000,000 rows. The workbook and the pages then show its first and last rows and say where the
+full table is (:mod:`cvkit.engagement.workbook`, :class:`cvkit.present.Table`).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -30,10 +41,32 @@ import pandas as pd
 
 from cvkit.data.formulas import neutralise_frame
 from cvkit.jsonable import json_default, plain_nested
+from cvkit.present.table import FULL_TABLE_ATTR  # DataFrame.attrs key: where the full table is
 
-__all__ = ["Outputs"]
+__all__ = ["Outputs", "large_table_rows", "FULL_TABLE_ATTR", "EXCEL_MAX_ROWS", "CSV_PART_ROWS"]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+LARGE_TABLE_ROWS = 10_000  # above this a table is previewed (workbook, pages) and also written as Parquet
+EXCEL_MAX_ROWS = 1_048_576  # rows of an Excel sheet, header included
+CSV_PART_ROWS = 1_000_000  # rows of one CSV part (a multiple of _CHUNK_ROWS)
+_CHUNK_ROWS = 200_000  # rows formatted at a time: the CSV text of a big table never sits in memory whole
+
+
+def large_table_rows() -> int:
+    """Rows above which a table is *large*: ``CVKIT_LARGE_TABLE_ROWS`` or 10,000.
+
+    Raises
+    ------
+    ValueError
+        The environment variable is not a whole number of at least 1.
+    """
+    raw = os.environ.get("CVKIT_LARGE_TABLE_ROWS", "").strip()
+    if not raw:
+        return LARGE_TABLE_ROWS
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"CVKIT_LARGE_TABLE_ROWS={raw!r} must be a whole number of rows of at least 1 "
+                         f"(e.g. 10000), or unset for the default {LARGE_TABLE_ROWS:,}")
+    return int(raw)
 
 
 class Outputs:
@@ -45,14 +78,20 @@ class Outputs:
         The run's output folder; ``""`` disables writing.
     analysis : str
         Short analysis name used as sub-folder, e.g. ``"clv"``.
+    large_rows : int, optional
+        Rows above which a table is also written as Parquet (and CSV parts when a spreadsheet
+        cannot hold it); default :func:`large_table_rows`.
     """
 
-    def __init__(self, output_dir: str | Path, analysis: str):
+    def __init__(self, output_dir: str | Path, analysis: str, *, large_rows: int | None = None):
         if not _NAME.match(analysis):
             raise ValueError(f"analysis name {analysis!r} must be lower-case letters, digits and '_'")
         self.analysis = analysis
         self.root = Path(output_dir) if str(output_dir) else None
+        self.large_rows = large_table_rows() if large_rows is None else int(large_rows)
         self.tables: dict[str, Path] = {}
+        self.full_tables: dict[str, Path] = {}  # name -> Parquet of a large table
+        self.parts: dict[str, list[Path]] = {}  # name -> CSV parts of a table longer than a spreadsheet
         self.figures: dict[str, Path] = {}
         self.files: dict[str, Path] = {}
         self._results: dict[str, Any] = {}
@@ -71,23 +110,33 @@ class Outputs:
             raise ValueError(f"{self.analysis}: output {name!r} was already written by this notebook")
 
     def table(self, df: pd.DataFrame, name: str, *, index: bool = False) -> pd.DataFrame:
-        """Write ``df`` as ``tables/<analysis>/<name>.csv`` and return it unchanged.
+        """Write ``df`` as ``tables/<analysis>/<name>.csv`` and return it.
 
         Floats are written with full precision so reruns compare byte for byte. Text cells that a
         spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR) are written with a
         leading ``'`` (:func:`cvkit.data.formulas.neutralise_frame`); code reading the CSV back
-        calls :func:`cvkit.data.formulas.restore_frame`. The returned frame is ``df`` unchanged.
+        calls :func:`cvkit.data.formulas.restore_frame`.
+
+        A table of more than ``large_rows`` rows is also written as ``<name>.parquet`` (the data's
+        own values and types, read back exactly by ``pandas.read_parquet``) and, above a
+        spreadsheet's 1,048,576 rows, as ``<name>_parts/<name>_partNNN.csv``; ``df.attrs`` then
+        records where the full table is (``FULL_TABLE_ATTR``) so :func:`cvkit.present.show` can say
+        so under its preview. Otherwise the returned frame is ``df`` unchanged.
         """
         self._check(name, self.tables)
         if self.root is not None:
-            path = self.root / "tables" / self.analysis / f"{name}.csv"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            safe = neutralise_frame(df)
-            # The csv module quotes only fields holding "\n" (the line terminator), so a bare "\r" in a
-            # text cell would split the row for every reader: then quote every field.
-            quoting = csv.QUOTE_ALL if _has_carriage_return(safe) else csv.QUOTE_MINIMAL
-            safe.to_csv(path, index=index, lineterminator="\n", quoting=quoting)
+            folder = self.root / "tables" / self.analysis
+            path = folder / f"{name}.csv"
+            folder.mkdir(parents=True, exist_ok=True)
+            large = len(df) > self.large_rows
+            parts_dir = folder / f"{name}_parts" if large and len(df) >= EXCEL_MAX_ROWS else None
+            parts = _write_csv(df, path, index=index, parts_dir=parts_dir)
             self.tables[name] = path
+            if large:
+                self.full_tables[name] = _write_parquet(df, folder / f"{name}.parquet", index=index)
+                df.attrs[FULL_TABLE_ATTR] = f"tables/{self.analysis}/{name}"
+            if parts:
+                self.parts[name] = parts
         return df
 
     def figure(self, fig: matplotlib.figure.Figure | matplotlib.axes.Axes, name: str) -> None:
@@ -179,6 +228,53 @@ class Outputs:
                    "key_figures": plain_nested(json.loads(json.dumps(self._results, default=json_default))), "section": self._section,
                    "red_flags": self._flags}
         path.write_text(json.dumps(content, indent=2, sort_keys=True, default=json_default, allow_nan=False) + "\n")
+
+
+def _write_csv(df: pd.DataFrame, path: Path, *, index: bool, parts_dir: Path | None) -> list[Path]:
+    """Write ``df`` (formula-neutralised) to ``path`` 200,000 rows at a time; also as parts when asked.
+
+    Returns the parts written (none without ``parts_dir``).
+    """
+    # The csv module quotes only fields holding "\n" (the line terminator), so a bare "\r" in a
+    # text cell would split the row for every reader: then quote every field.
+    quoting = csv.QUOTE_ALL if _has_carriage_return(df) else csv.QUOTE_MINIMAL
+    options = {"index": index, "lineterminator": "\n", "quoting": quoting}
+    if parts_dir is not None:
+        parts_dir.mkdir(parents=True, exist_ok=True)
+    parts: list[Path] = []
+    part = None
+    with open(path, "w", encoding="utf-8", newline="") as whole:
+        for start in range(0, max(len(df), 1), _CHUNK_ROWS):
+            safe = neutralise_frame(df.iloc[start:start + _CHUNK_ROWS])
+            safe.to_csv(whole, header=start == 0, **options)
+            if parts_dir is None:
+                continue
+            if start % CSV_PART_ROWS == 0:
+                if part is not None:
+                    part.close()
+                parts.append(parts_dir / f"{path.stem}_part{len(parts) + 1:03d}.csv")
+                part = open(parts[-1], "w", encoding="utf-8", newline="")
+            safe.to_csv(part, header=start % CSV_PART_ROWS == 0, **options)
+    if part is not None:
+        part.close()
+    return parts
+
+
+def _write_parquet(df: pd.DataFrame, path: Path, *, index: bool) -> Path:
+    """Write ``df`` as Parquet with its own values and types (zstd); cells Arrow cannot type become text."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = df if all(isinstance(c, str) for c in df.columns) else df.rename(columns=str)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=index)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        # A column mixing types (e.g. numbers and text, or mappings): its cells as text, as in the CSV.
+        mixed = {c: frame[c].map(lambda v: v if v is None or isinstance(v, str) or (isinstance(v, float) and v != v) else str(v))
+                 for c in frame.columns if frame[c].dtype == object}
+        table = pa.Table.from_pandas(frame.assign(**mixed), preserve_index=index)
+    pq.write_table(table, path, compression="zstd")
+    return path
 
 
 def _has_carriage_return(df: pd.DataFrame) -> bool:

@@ -193,10 +193,6 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
     ------
     cvkit.engagement.config.ConfigError, cvkit.data.DataError, RunError
     """
-    from cvkit.data import privacy
-    from cvkit.engagement import report
-    from cvkit.data import DataError, intake
-
     cfg = load_config(config)
     try:
         cfg.engine = override_engine(cfg.engine, engine)
@@ -209,65 +205,22 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
     slug = cfg.client.slug
     final = root / slug
     started, t0 = _now(), time.perf_counter()
-    inputs = {k: cfg.data_path(k) for k in cfg.data.given()}
-    # Files named by analysis options (e.g. a client's RFM rule table) are inputs too: hashed, watched.
-    inputs.update({f"analyses.{key}.{name}": path for key, files in resolve_analysis_files(cfg).items()
-                   for name, path in files.items()})
+    inputs = _run_inputs(cfg)
     # Before anything is written: never an output folder holding the engagement's own files, never a
     # folder cvkit did not create, never another client's deliverable.
     confinement.check_output_location(cfg, root, final, inputs.values())
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise (_storage_error(exc, root, final) or exc) from exc
+    _make_root(root, final)
     with _client_lock(root, slug):
         _recover(root, slug)
-        try:
-            build = Path(tempfile.mkdtemp(prefix=f".{slug}.building-", dir=root))
-        except OSError as exc:
-            raise (_storage_error(exc, root, final) or exc) from exc
+        build = _new_build_folder(root, slug, final)
         runs: list[NotebookRun] = []
         try:
             hashes = {k: file_sha256(p) for k, p in inputs.items()}
             log(f"[{slug}] intake: {', '.join(inputs) or 'no data files'}")
-            # Transaction logs are checked out of core into the build folder (never held in memory).
-            result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir, workdir=build / ".intake")
-            # Pseudonymise IDs and refuse personal columns before anything is written for the notebooks.
-            privacy_done = privacy.protect(result, cfg.privacy)
-            if not result.ok:
-                raise DataError(result.problems)
-            _resolve_settings(cfg, result, log)
-            # The analysis settings against the data, as `cvkit validate` checks them.
-            mismatches = check_against_data(cfg, result.tables)
-            if mismatches:
-                raise ConfigError(cfg.config_path, mismatches)
-            data_dir = build / "data"
-            result.write(data_dir, relative_to=cfg.base_dir)
-            data_paths = {k: str(data_dir / f"{k}.parquet") for k in result.tables}
-            (build / "notebooks").mkdir()
-
-            planned = cfg.enabled_analyses()
-            to_run = [a for a in planned if not only or a.key in only]
-            for analysis in planned:
-                if analysis not in to_run:
-                    runs.append(_carry_over(analysis, final, build, log))
-                    continue
-                runs.append(_execute(analysis, cfg, build, data_paths, progress, log))
-            # The overview comes first in the deliverable but runs after the analyses: it gathers their red flags.
-            runs.insert(0, _execute(OVERVIEW, cfg, build, data_paths, progress, log))
-            # The executive summary reads every analysis's results, rerun or carried over, so it always reruns.
-            if any(r.status in ("ok", "carried_over") for r in runs if r.analysis != OVERVIEW.key):
-                runs.append(_execute(SYNTHESIS, cfg, build, data_paths, progress, log))
-
-            log(f"[{slug}] rendering the deliverable")
-            report.render_deliverable(build, cfg, runs)
-            if cfg.report.pdf and report.chromium_path() is None:
-                log(f"[{slug}] PDFs not printed: Chromium is not installed (`sudo apt-get install chromium`, "
-                    "or `make test` which installs it), then rerun")
-            changed = [k for k, p in inputs.items() if file_sha256(p) != hashes[k]]
-            if changed:
-                raise RunError(f"input files changed while the run was reading them: {', '.join(changed)}. "
-                               "Fix: make sure nothing else writes to the engagement's data files, then rerun.")
+            result, privacy_done, data_paths = _prepare_data(cfg, build, log)
+            _run_notebooks(cfg, only, build, final, data_paths, progress, log, runs)
+            _render(build, cfg, runs, log)
+            _check_inputs_unchanged(inputs, hashes)
             kept = confinement.carry_unknown_files(final, build, log)
             _write_manifest(build, cfg, runs, inputs, hashes, result, started, time.perf_counter() - t0,
                             privacy=privacy_done, final=final, log=log, kept=kept)
@@ -283,6 +236,101 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
         log(f"[{slug}] removed the partial notebooks of an earlier failed run ({root / '.failed' / slug})")
     log(f"[{slug}] done")  # the command prints the deliverable's path, once
     return final
+
+
+def _make_root(root: Path, final: Path) -> None:
+    """Create the deliverables' root folder; a full or read-only disk is a clear RunError."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise (_storage_error(exc, root, final) or exc) from exc
+
+
+def _new_build_folder(root: Path, slug: str, final: Path) -> Path:
+    """The hidden folder this run builds in (``.<slug>.building-*``), swapped into place at the end."""
+    try:
+        return Path(tempfile.mkdtemp(prefix=f".{slug}.building-", dir=root))
+    except OSError as exc:
+        raise (_storage_error(exc, root, final) or exc) from exc
+
+
+def _run_inputs(cfg: Engagement) -> dict[str, Path]:
+    """Every file the run reads, by key: the data files and the files analysis options name.
+
+    Files named by analysis options (e.g. a client's RFM rule table) are inputs too: hashed, watched.
+    """
+    inputs = {k: cfg.data_path(k) for k in cfg.data.given()}
+    inputs.update({f"analyses.{key}.{name}": path for key, files in resolve_analysis_files(cfg).items()
+                   for name, path in files.items()})
+    return inputs
+
+
+def _prepare_data(cfg: Engagement, build: Path, log: Callable[[str], None]) -> tuple[Any, Any, dict[str, str]]:
+    """Intake, privacy and the settings check, then the checked tables written for the notebooks.
+
+    Returns
+    -------
+    tuple
+        ``(intake result, privacy record, {data kind: parquet path})``.
+    """
+    from cvkit.data import DataError, intake, privacy
+
+    # Transaction logs are checked out of core into the build folder (never held in memory).
+    result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir, workdir=build / ".intake")
+    # Pseudonymise IDs and refuse personal columns before anything is written for the notebooks.
+    privacy_done = privacy.protect(result, cfg.privacy)
+    if not result.ok:
+        raise DataError(result.problems)
+    _resolve_settings(cfg, result, log)
+    # The analysis settings against the data, as `cvkit validate` checks them.
+    mismatches = check_against_data(cfg, result.tables)
+    if mismatches:
+        raise ConfigError(cfg.config_path, mismatches)
+    data_dir = build / "data"
+    result.write(data_dir, relative_to=cfg.base_dir)
+    data_paths = {k: str(data_dir / f"{k}.parquet") for k in result.tables}
+    (build / "notebooks").mkdir()
+    return result, privacy_done, data_paths
+
+
+def _run_notebooks(cfg: Engagement, only: Sequence[str] | None, build: Path, final: Path,
+                   data_paths: dict[str, str], progress: bool, log: Callable[[str], None],
+                   runs: list[NotebookRun]) -> None:
+    """Execute (or carry over) each enabled analysis, then the overview and the summary, appending to ``runs``.
+
+    ``runs`` is filled in place so a failure part-way still leaves the finished runs for the partial record.
+    """
+    planned = cfg.enabled_analyses()
+    to_run = [a for a in planned if not only or a.key in only]
+    for analysis in planned:
+        if analysis not in to_run:
+            runs.append(_carry_over(analysis, final, build, log))
+            continue
+        runs.append(_execute(analysis, cfg, build, data_paths, progress, log))
+    # The overview comes first in the deliverable but runs after the analyses: it gathers their red flags.
+    runs.insert(0, _execute(OVERVIEW, cfg, build, data_paths, progress, log))
+    # The executive summary reads every analysis's results, rerun or carried over, so it always reruns.
+    if any(r.status in ("ok", "carried_over") for r in runs if r.analysis != OVERVIEW.key):
+        runs.append(_execute(SYNTHESIS, cfg, build, data_paths, progress, log))
+
+
+def _render(build: Path, cfg: Engagement, runs: list[NotebookRun], log: Callable[[str], None]) -> None:
+    """Render the deliverable from the executed notebooks; say when PDFs could not be printed."""
+    from cvkit.engagement import report
+
+    log(f"[{cfg.client.slug}] rendering the deliverable")
+    report.render_deliverable(build, cfg, runs)
+    if cfg.report.pdf and report.chromium_path() is None:
+        log(f"[{cfg.client.slug}] PDFs not printed: Chromium is not installed (`sudo apt-get install chromium`, "
+            "or `make test` which installs it), then rerun")
+
+
+def _check_inputs_unchanged(inputs: dict[str, Path], hashes: dict[str, str]) -> None:
+    """Raise RunError when an input file changed while the run was reading it (its hash moved)."""
+    changed = [k for k, p in inputs.items() if file_sha256(p) != hashes[k]]
+    if changed:
+        raise RunError(f"input files changed while the run was reading them: {', '.join(changed)}. "
+                       "Fix: make sure nothing else writes to the engagement's data files, then rerun.")
 
 
 def _resolve_settings(cfg: Engagement, result: Any, log: Callable[[str], None]) -> None:

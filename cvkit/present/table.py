@@ -22,7 +22,11 @@ from cvkit.present import glossary
 from cvkit.present.text import client_text
 from cvkit.present.formats import DASH, Formats, decimals_for, default_locale
 
-__all__ = ["configure", "current", "table", "show", "Table", "prepare", "column_kinds", "NA_NOTE"]
+__all__ = ["configure", "current", "table", "show", "Table", "prepare", "column_kinds", "NA_NOTE", "FULL_TABLE_ATTR"]
+
+# DataFrame.attrs key set by cvkit.engagement.outputs.Outputs.table on a large table: where its full
+# files are in the deliverable (``tables/<analysis>/<name>``, then ``.csv`` / ``.parquet``).
+FULL_TABLE_ATTR = "cvkit_full_table"
 
 NA_NOTE = f"{DASH} no value: not computed for this row, or its base is below the minimum."
 _INTERVAL_COLUMNS = {"lower", "upper", "low", "high", "se", "p10", "p90", "sd"}
@@ -124,9 +128,17 @@ class Table:
         self.frame = prepare(df)
         if drop_empty:  # a column with no value at all says nothing (e.g. no brand was flagged)
             self.frame = self.frame.loc[:, self.frame.notna().any() | (len(self.frame) == 0)]
+        self.cut = None  # first row of the bottom rows when only the first and last rows are shown
         if max_rows is not None and len(self.frame) > max_rows:
-            note = ((note + " ") if note else "") + f"First {max_rows} of {len(self.frame):,} rows."
-            self.frame = self.frame.head(max_rows)
+            top, bottom = max_rows - max_rows // 2, max_rows // 2
+            shown = f"First {top:,} and last {bottom:,} of {len(self.frame):,} rows." if bottom else \
+                f"First {top:,} of {len(self.frame):,} rows."
+            full = df.attrs.get(FULL_TABLE_ATTR)
+            if full:
+                shown += f" The full table is {full}.csv (also {full}.parquet) in the deliverable's folder."
+            note = ((note + " ") if note else "") + shown
+            self.frame = pd.concat([self.frame.head(top), self.frame.tail(bottom)], ignore_index=True)
+            self.cut = top if bottom else None
         self.caption, self.note, self.na_note = caption, note, na_note
         self.fmt = fmt or current()
         self.kinds = column_kinds(self.frame, formats)
@@ -165,6 +177,9 @@ class Table:
         # Headers aligned with their column (the page's notebook stylesheet right-aligns every header).
         styler.set_table_styles([{"selector": f"th.col{i}", "props": [("text-align", "right" if c == "num" else "left")]}
                                  for i, c in enumerate(classes)], overwrite=False)
+        if self.cut:  # a dashed rule where the rows not shown would be
+            styler.set_table_styles([{"selector": f"tbody tr:nth-child({self.cut + 1}) td",
+                                      "props": [("border-top", "2px dashed #5B6770")]}], overwrite=False)
         styler.format(escape="html")
         styler.format_index(escape="html", axis=1)  # column labels can come from data (brands, segments)
         if self.caption:
