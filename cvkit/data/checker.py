@@ -71,6 +71,8 @@ class _Checker:
         self.reason: pd.Series | None = None  # first exclusion reason per row (NA = kept)
         self.from_excel = False
         self.excel_rows: list[tuple[int, int]] = []  # set for a workbook: data row -> Excel row
+        # set for a wide choice file: checked (long) row -> data row of the file as read, 0-based
+        self.source_rows: np.ndarray | None = None
 
     # -- problem / exclusion bookkeeping ------------------------------------------------------
     def problem(self, message: str, fix: str, column: str | None = None,
@@ -79,7 +81,11 @@ class _Checker:
         n: int | None = None
         if mask is not None:
             idx = np.flatnonzero(np.asarray(mask, dtype=bool))
-            rows = tuple(self.row_number(int(i)) for i in idx[:MAX_ROWS_SHOWN])
+            if self.source_rows is not None:  # several reshaped rows can come from one row of a wide file
+                idx = np.unique(self.source_rows[idx])
+                rows = tuple(self._file_row(int(i)) for i in idx[:MAX_ROWS_SHOWN])
+            else:
+                rows = tuple(self.row_number(int(i)) for i in idx[:MAX_ROWS_SHOWN])
             n = int(idx.size)
         self.problems.append(Problem(file=self.label, message=message, fix=fix, column=column,
                                      rows=rows, n_rows=n, row_label="Excel rows" if self.excel_rows else "rows"))
@@ -87,6 +93,8 @@ class _Checker:
     def row_numbers(self, idx: np.ndarray) -> np.ndarray:
         """:meth:`row_number` of many data rows at once (int64)."""
         idx = np.asarray(idx, dtype=np.int64)
+        if self.source_rows is not None:
+            idx = self.source_rows[idx]
         if not self.excel_rows:
             return idx + 1
         starts = np.array([b[0] for b in self.excel_rows], dtype=np.int64)
@@ -95,7 +103,15 @@ class _Checker:
         return (rows[pos] + idx - starts[pos]).astype(np.int64)
 
     def row_number(self, i: int) -> int:
-        """Row number shown to the analyst for data row ``i`` (0-based): the Excel row for a workbook."""
+        """Row number shown to the analyst for data row ``i`` (0-based): the Excel row for a workbook.
+
+        For a wide choice file ``i`` is a row of the reshaped table; the number shown is the row of the
+        wide file it came from.
+        """
+        return self._file_row(int(self.source_rows[i]) if self.source_rows is not None else i)
+
+    def _file_row(self, i: int) -> int:
+        """Row number shown for data row ``i`` of the file as read (0-based)."""
         return excel_row(self.excel_rows, i) if self.excel_rows else i + 1
 
     def flag(self, mask: pd.Series, action: str, reason: str, message: str, fix: str,

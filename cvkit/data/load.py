@@ -341,6 +341,7 @@ def _from_wide(chk: "_Checker", raw: pd.DataFrame, wide: WideFormat, columns: di
         + (f"{n_kept:,} kept by data.choice.wide.keep, " if (n_kept := long[['respondent_id', 'task']]
                                                                .drop_duplicates().shape[0]) != len(raw) else "")
         + f"became {len(long):,} rows, one per available alternative ({', '.join(wide.labels())}).")
+    chk.source_rows = long.attrs.get("source_rows")  # problems name rows of the wide file, not the reshaped table
     long.attrs = read_info
     rest = {k: v for k, v in columns.items() if k not in ("respondent_id", "task", "alternative", "chosen")}
     return long, rest

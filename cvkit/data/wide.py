@@ -129,17 +129,21 @@ def wide_to_long(raw: pd.DataFrame, wide: WideFormat, attributes: list[str], res
         ``respondent_id``, ``task``, ``alternative``, the attributes and
         ``chosen`` (1/0), one row per available alternative, in file order.
         Situations whose chosen value names no alternative have ``chosen`` 0
-        everywhere (intake reports or excludes them).
+        everywhere (intake reports or excludes them). ``long.attrs["source_rows"]``
+        gives, per long row, the 0-based data row of the wide file it came from
+        (so problems are reported with the file's row numbers).
     problems : list of (message, fix, column)
         Layout problems (columns absent); empty when the reshape succeeded.
     """
     raw, problems = _check_layout(raw, wide, attributes, respondent_col, where)
     if problems:
         return pd.DataFrame(), problems
+    origin = np.arange(len(raw))  # each situation's row in the file as read (0-based), for problem reports
     for c, values in wide.keep.items():
-        keep_text = {_text(v) for v in values}
-        raw = raw.loc[raw[c].map(_text).isin(keep_text)]
+        kept = raw[c].map(_text).isin({_text(v) for v in values}).to_numpy()
+        raw, origin = raw.loc[kept], origin[kept]
     long = _stack(raw.reset_index(drop=True), wide, attributes, respondent_col)
+    long["_row"] = origin[long["_row"].to_numpy()]
     chosen_unavailable = long["chosen"].eq(1) & ~long["_avail"]
     if chosen_unavailable.any():
         k = int(chosen_unavailable.sum())
@@ -147,7 +151,10 @@ def wide_to_long(raw: pd.DataFrame, wide: WideFormat, attributes: list[str], res
                          "available.", f"check {where}.available (1 = available) and the chosen column.",
                          wide.chosen))
     long = long.loc[long["_avail"]].sort_values(["_row", "_pos"], kind="stable")
-    return long.drop(columns=["_row", "_pos", "_avail"]).reset_index(drop=True), problems
+    source_rows = long["_row"].to_numpy(np.int64)
+    long = long.drop(columns=["_row", "_pos", "_avail"]).reset_index(drop=True)
+    long.attrs["source_rows"] = source_rows  # long row i came from data row source_rows[i] of the wide file
+    return long, problems
 
 
 def _check_layout(raw: pd.DataFrame, wide: WideFormat, attributes: list[str], respondent_col: str | None,

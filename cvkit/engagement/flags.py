@@ -6,10 +6,11 @@ acquired, standard errors as large as the estimates, ...). Each is computed, nev
 
 - :func:`data_flags`: knowable from the data and the config before any model (``cvkit validate``
   lists them, the overview shows them);
-- :func:`clv_flags`, :func:`rfm_alive_flag`: from the fitted models, recorded by the page concerned
+- :func:`clv_flags`, :func:`rfm_alive_flag`, :func:`choice_page_flags`: from the fitted models, recorded by the page concerned
   in its results file (``red_flags``) and gathered on the overview by :func:`run_flags`.
 
-The numbers come from :mod:`cvkit.clv.diagnostics`; this module only words them.
+The numbers come from :mod:`cvkit.clv.diagnostics` and :mod:`cvkit.choice.fit_checks`; this module only
+words them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pandas as pd
 
 from cvkit.clv import diagnostics
 
-__all__ = ["RedFlag", "customer_dates", "data_flags", "clv_flags", "clv_page_flags", "rfm_alive_flag", "rfm_alive_reconciliation",
+__all__ = ["RedFlag", "customer_dates", "data_flags", "clv_flags", "clv_page_flags", "choice_flags", "choice_page_flags", "rfm_alive_flag", "rfm_alive_reconciliation",
            "lapsed_segments", "overview_flags", "run_flags", "to_markdown", "THIN_REPEAT_BUYERS", "THIN_CUSTOMERS"]
 
 #: Fewer repeat buyers than this and the purchase models' parameters are poorly pinned down.
@@ -351,3 +352,109 @@ def overview_flags(tables: dict[str, pd.DataFrame], *, analysis_date: Any, resul
     for flag in [*run_flags(results_dir), *data_flags(tables, analysis_date=analysis_date)]:
         seen.setdefault(flag.code, flag)
     return list(seen.values())
+
+
+_INDIVIDUAL = {"hb": "hierarchical Bayes", "latent_class": "latent class", "mixed": "mixed logit"}
+
+
+def choice_flags(*, not_identified: str | None, asked: list[str], method_used: str,
+                 convergence: dict[str, Any] | None, price: dict[str, Any] | None, price_unit: str,
+                 holdout: dict[str, Any] | None, variation: pd.DataFrame | None) -> list[RedFlag]:
+    """Red flags of the choice page, from the numbers of :mod:`cvkit.choice.fit_checks`.
+
+    Parameters
+    ----------
+    not_identified : str or None
+        :func:`cvkit.choice.respondent_level_reason` (why HB/latent class cannot be identified).
+    asked : list of str
+        Methods the config asked for (``method``, ``compare_methods`` and ``latent_class`` when
+        classes were requested).
+    method_used : str
+        The model the page reports.
+    convergence, price, holdout : dict, optional
+        :func:`~cvkit.choice.fit_checks.hb_convergence`, :func:`~cvkit.choice.fit_checks.price_coefficient`,
+        :func:`~cvkit.choice.fit_checks.holdout_strength`.
+    price_unit : str
+        The price's unit (WTP is in it).
+    variation : DataFrame, optional
+        :func:`~cvkit.choice.fit_checks.within_task_variation`.
+    """
+    flags: list[RedFlag] = []
+    skipped = [_INDIVIDUAL[m] for m in dict.fromkeys(asked) if m in _INDIVIDUAL]
+    if not_identified and skipped:
+        flags.append(RedFlag("respondent_level_skipped", "choice", "Respondent-level models not identified",
+                             f"{_and(skipped)} {'was' if len(skipped) == 1 else 'were'} asked for, but "
+                             f"{not_identified}. The page reports one set of part-worths for the whole sample: no "
+                             "individual part-worths, no classes of respondents and no choice-based segments. "
+                             "Ask several choice tasks of each respondent in the next wave to see who differs."))
+    if method_used == "hb" and convergence and not convergence["converged"]:
+        flags.append(RedFlag("hb_not_converged", "choice", "Hierarchical Bayes did not converge",
+                             f"after {convergence['iterations']:,} iterations the largest R-hat is "
+                             f"{convergence['max_rhat']:.3f} ({convergence['worst_parameter']}; should be below 1.05) "
+                             f"and the smallest effective sample {convergence['min_ess']:.0f} draws: the chains have not "
+                             "agreed, so part-worths, importances and WTP may still move. Raise "
+                             "analyses.discrete_choice.iterations, or read the aggregate logit's figures."))
+    flags += _price_flags(price, price_unit)
+    if holdout and holdout["weak"]:
+        flags.append(RedFlag("weak_holdout", "choice", "The model predicts held-out choices poorly",
+                             f"on the {holdout['n_tasks']:,} holdout choices it picks the chosen alternative "
+                             f"{holdout['hit_rate']:.0%} of the time, against {holdout['chance']:.0%} by chance "
+                             f"({holdout['lift']:.2f} times chance): shares and recommendations from the simulator "
+                             "are rough; check the holdout task and the specification."))
+    if variation is not None and len(variation):
+        flat = variation[variation["share_tasks_varying"] < 0.05]
+        if len(flat):
+            listed = _and([f"{r.attribute} ({r.share_tasks_varying:.0%} of tasks)" for r in flat.itertuples()])
+            flags.append(RedFlag("attribute_not_varying", "choice", "Attributes that hardly vary within a task",
+                                 f"{listed}: respondents almost never chose between alternatives that differed on "
+                                 "them, so their part-worths and importance rest on very few (or no) trade-offs; "
+                                 "do not read them as what customers value."))
+    return flags
+
+
+def _price_flags(price: dict[str, Any] | None, unit: str) -> list[RedFlag]:
+    if price is None:
+        return []
+    if not price["negative"]:
+        return [RedFlag("price_not_negative", "choice", "Higher prices look attractive",
+                        f"the coefficient of {price['attribute']} is {price['slope']:.4g} utility per {unit} (not "
+                        "negative), so willingness to pay is meaningless and is not shown; check how the price was "
+                        "coded, or whether the price acted as a quality signal.")]
+    if not price["significant"]:
+        return [RedFlag("price_not_significant", "choice", "Willingness to pay rests on a price effect not told "
+                        "apart from zero", f"the coefficient of {price['attribute']} is {price['slope']:.4g} utility "
+                        f"per {unit} with a standard error of {price['se']:.2g} (z = {price['z']:.1f}): "
+                        "dividing by it gives willingness-to-pay figures that are huge and unstable. Read the "
+                        "simulator's shares instead, or widen the price range in the next design.")]
+    return []
+
+
+def choice_page_flags(*, model: Any, u: Any, data: Any, method: str, compare_methods: list[str],
+                      max_classes: int, not_identified: str | None, method_used: str,
+                      price_unit: str) -> list[RedFlag]:
+    """Every red flag of the choice page, computed from the data and the fitted model.
+
+    Parameters
+    ----------
+    model : fitted choice estimator or None
+        The model the page reports (None for imported utilities).
+    u : cvkit.choice.Utilities
+        Its utilities.
+    data : cvkit.choice.ChoiceData or None
+        The estimation data (None for imported utilities).
+    method, compare_methods, max_classes :
+        What the config asked for.
+    not_identified, method_used :
+        Why respondent-level models were skipped (or None) and the model reported.
+    price_unit : str
+        Unit of the price (WTP is in it).
+    """
+    from cvkit.choice import fit_checks
+
+    asked = [method, *compare_methods] + (["latent_class"] if max_classes >= 2 else [])
+    return choice_flags(
+        not_identified=not_identified, asked=asked, method_used=method_used,
+        convergence=fit_checks.hb_convergence(model) if method_used == "hb" and model is not None else None,
+        price=fit_checks.price_coefficient(u), price_unit=price_unit,
+        holdout=fit_checks.holdout_strength(model) if model is not None else None,
+        variation=fit_checks.within_task_variation(data) if data is not None else None)

@@ -125,3 +125,19 @@ def test_design_diagnostics_leave_out_continuous_attributes_and_constants():
     d = ch.design_diagnostics(df, spec)
     assert set(d["balance"]["attribute"]) == {"band"}  # cost/ivt levels are display points; constants no design
     assert list(d["overlap"]["attribute"]) == ["band"]
+
+
+def test_problems_in_a_wide_file_name_the_rows_of_that_file():
+    # Swissmetro's unknown choices (CHOICE = 0): reported at their rows of the wide file, not of the
+    # reshaped long table (which has up to three rows per situation), also after a keep filter.
+    raw = pd.read_csv(SWISSMETRO)
+    unknown_rows = (np.flatnonzero(raw["CHOICE"].to_numpy() == 0) + 1).tolist()  # 1-based data rows
+    _, problems = _load("choice", SWISSMETRO, columns={"respondent_id": "ID"}, wide=SM_WIDE)
+    p = next(p for p in problems if "no chosen alternative" in p.message)
+    assert list(p.rows) == unknown_rows[:len(p.rows)] and p.n_rows == len(unknown_rows)
+    kept = raw["PURPOSE"].isin([1, 3]).to_numpy()
+    wide = SM_WIDE.model_copy(update={"keep": {"PURPOSE": [1, 3]}})
+    t, _ = _load("choice", SWISSMETRO, columns={"respondent_id": "ID"}, wide=wide,
+                 policy=IntakePolicy(invalid_choice_tasks="exclude"))
+    expected = (np.flatnonzero(kept & (raw["CHOICE"].to_numpy() == 0)) + 1).tolist()
+    assert sorted(set(t.excluded["row"].tolist())) == expected
