@@ -221,6 +221,16 @@ class Engagement(Strict):
             return any(k in given for k in analysis.needs_any)
         return section.enabled
 
+    def analysis_needs(self, key: str) -> tuple[str, ...]:
+        """Data sets of which analysis ``key`` needs at least one.
+
+        CLV in the contractual setting values subscribers: it needs ``subscriptions`` and runs without a
+        transaction log (the purchase-log sections are then left out); the other settings need the log.
+        """
+        if key == "clv" and self.analysis_parameters("clv").get("setting") == "contractual":
+            return ("subscriptions",)
+        return ANALYSES[key].needs_any
+
     def analysis_parameters(self, key: str) -> dict[str, Any]:
         return {**getattr(self.analyses, key).parameters(), **self.resolved.get(key, {})}
 
@@ -405,11 +415,25 @@ def _check_analyses(cfg: Engagement) -> list[str]:
         declared = {name: p for name, p in notebook_parameters(analysis.path).items()
                     if name not in COMMON_PARAMETERS and name not in DATA_KINDS and name not in ("intake", "engine")}
         problems += check_values(section.parameters(), declared, f"analyses.{key}")
-        if enabled and analysis.needs_any and not any(k in given for k in analysis.needs_any):
-            need = " or ".join(f"data.{k}" for k in analysis.needs_any)
+        needs = cfg.analysis_needs(key)
+        if enabled and needs and not any(k in given for k in needs):
+            need = " or ".join(f"data.{k}" for k in needs)
             problems.append(f"analyses.{key}: enabled but no input data. Fix: give {need}, or set "
-                            f"analyses.{key}.enabled: false.")
+                            f"analyses.{key}.enabled: false." + _setting_hint(cfg, key, given))
     return problems
+
+
+def _setting_hint(cfg: Engagement, key: str, given: set[str] | dict) -> str:
+    """For CLV given the other setting's data: name the setting that would use it."""
+    if key != "clv":
+        return ""
+    setting = cfg.analysis_parameters("clv").get("setting", "non_contractual")
+    if setting != "contractual" and "subscriptions" in given:
+        return (" The engagement gives data.subscriptions: for subscription (contractual) CLV without a purchase "
+                "log, set analyses.clv.setting: contractual.")
+    if setting == "contractual" and "transactions" in given:
+        return " (analyses.clv.setting: contractual values subscribers from data.subscriptions.)"
+    return ""
 
 
 def check_analysis_files(cfg: Engagement) -> list[str]:

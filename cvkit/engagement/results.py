@@ -450,13 +450,18 @@ class DiscreteResults(_Strict):
 
 
 class ClvResults(_Strict):
-    """Section of ``results/clv.json`` (notebook 04)."""
+    """Section of ``results/clv.json`` (notebook 04).
 
-    model: str
+    Without a transaction log (``setting`` contractual, :meth:`subscribers_only`) there is no purchase
+    model: ``model``, ``total`` and ``top20_share`` are empty and ``contractual`` carries the value.
+    """
+
+    model: str | None = Field(None, description="Purchase model behind the CLV; None without a purchase log.")
     horizon_months: int = Field(gt=0)
     n_customers: int = Field(ge=0)
-    total: Estimate = Field(description="Total CLV of the current base over the horizon (currency), 90% interval.")
-    top20_share: float = Field(ge=0, le=1)
+    total: Estimate | None = Field(None, description="Total CLV of the current base over the horizon (currency), "
+                                                     "90% interval; None without a purchase log.")
+    top20_share: float | None = Field(None, ge=0, le=1)
     mean_p_alive: float | None = Field(None, ge=0, le=1)
     history_months: float | None = Field(None, gt=0, description="Months of transaction history the models learned "
                                          "from; a horizon beyond it is extrapolation.")
@@ -473,6 +478,15 @@ class ClvResults(_Strict):
             return ""
         return (f" (extrapolated: the log covers {self.history_months:.1f} months, the horizon is "
                 f"{self.horizon_months})")
+
+    @classmethod
+    def subscribers_only(cls, contractual: ContractualResults | None, *, horizon_months: int) -> ClvResults:
+        """The section of an engagement without a purchase log: the subscribers' residual value alone."""
+        if contractual is None:
+            raise ValueError("without a transaction log the CLV section needs the subscriptions analysis. Fix: "
+                             "give data.subscriptions (analyses.clv.setting: contractual) or data.transactions.")
+        return cls(horizon_months=horizon_months, n_customers=contractual.active, setting="contractual",
+                   contractual=contractual)
 
     @classmethod
     def from_tables(cls, *, model: str, horizon_months: int, n_customers: int, intervals: pd.DataFrame,

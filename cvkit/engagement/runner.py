@@ -391,7 +391,7 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
     t = time.perf_counter()
     try:
         with kernel_environment(cfg.privacy):
-            pm.execute_notebook(str(analysis.path), str(out_nb), parameters=params, cwd=str(build / "notebooks"),
+            pm.execute_notebook(_applicable_cells(analysis.path, params), str(out_nb), parameters=params, cwd=str(build / "notebooks"),
                                 progress_bar=progress, log_output=False, kernel_name="python3",
                                 execution_timeout=600, extra_arguments=list(KERNEL_ARGUMENTS))  # a stuck cell fails the run instead of hanging it
     except Exception as exc:
@@ -414,6 +414,31 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
     run.status = "ok"
     _portable_metadata(out_nb, analysis)
     return run
+
+
+#: Tag of the notebook cells that read a data set: ``needs-<kind>``. Left out when it is not given.
+NEEDS_TAG = "needs-"
+
+
+def _applicable_cells(path: Path, params: dict[str, Any]) -> Any:
+    """The notebook to run: without the cells (markdown and code) whose data set is not given.
+
+    A section tagged ``needs-transactions`` (say) only applies to an engagement with a transaction log:
+    notebook 04 values subscribers without one. The notebook itself says what it left out and why.
+    Returns the path itself when nothing is left out.
+    """
+    import nbformat
+
+    from cvkit.engagement.notebook import NOT_GIVEN
+
+    missing = {kind for kind, value in params.items() if value == NOT_GIVEN}
+    nb = nbformat.read(str(path), as_version=4)
+    keep = [c for c in nb.cells if not any(t.startswith(NEEDS_TAG) and t[len(NEEDS_TAG):] in missing
+                                           for t in c.metadata.get("tags", []))]
+    if len(keep) == len(nb.cells):
+        return str(path)
+    nb.cells = keep
+    return nb
 
 
 def _portable_metadata(out_nb: Path, analysis: Analysis) -> None:

@@ -157,7 +157,7 @@ def value_at_stake(results: EngagementResults) -> ValueAtStake:
                          "low": None, "high": None, "share": s.value_share, "target": s.target})
         note = ("Segment shares of value come from the surveyed customers linked to their CLV; the value column "
                 "applies them to the CLV total, assuming the sample is representative of the base.")
-    elif clv is not None and (clv.by_segment or clv.by_tier):
+    elif clv is not None and clv.total is not None and (clv.by_segment or clv.by_tier):
         groups = clv.by_segment or clv.by_tier
         basis = f"customers by {clv.segment_column}" if clv.by_segment else "CLV value tiers"
         for g in groups:
@@ -170,7 +170,7 @@ def value_at_stake(results: EngagementResults) -> ValueAtStake:
     if len(table) and table["share"].notna().any():
         table = table.sort_values("share", ascending=False).reset_index(drop=True)
         top_group, top_share = str(table["group"].iloc[0]), float(table["share"].iloc[0])
-    return ValueAtStake(total=total, horizon_months=clv.horizon_months if clv else None, table=table,
+    return ValueAtStake(total=total, horizon_months=clv.horizon_months if total is not None else None, table=table,
                         basis=basis or "none", top_group=top_group, top_share=top_share,
                         top20_share=clv.top20_share if clv else None, note=note)
 
@@ -336,7 +336,7 @@ def headline_findings(results: EngagementResults, *, currency: str = "EUR", n: i
     found: list[Finding] = []
     clv, seg, drv, cho = results.clv, results.segmentation, results.drivers, results.choice
     money = lambda v: _money(v, currency)  # noqa: E731
-    if clv is not None:
+    if clv is not None and clv.total is not None:
         found.append(Finding("Value at stake", f"Current customers are worth {_interval(clv.total, money)} in "
                              f"discounted margin over the next {clv.horizon_months} months{clv.horizon_note()}; "
                              f"the top 20% of customers hold {_pct(clv.top20_share)} of it.", money(clv.total.value),
@@ -445,7 +445,7 @@ def next_steps(results: EngagementResults, *, currency: str = "EUR", n: int = 6)
     steps += _campaign_steps(results)
     for flag in corridor.flags:
         steps.append(f"Check the price: {flag}.")
-    if clv is not None and clv.total.low is not None and clv.total.high is not None and clv.total.value:
+    if clv is not None and clv.total is not None and clv.total.low is not None and clv.total.high is not None and clv.total.value:
         width = (clv.total.high - clv.total.low) / 2 / abs(clv.total.value)
         if width > 0.2:
             steps.append(f"The CLV interval is ±{width:.0%}: collect more history before budgeting on it.")

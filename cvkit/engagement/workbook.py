@@ -248,13 +248,22 @@ def _write_preview(ws: Any, frame: pd.DataFrame, kinds: dict[str, str], read: _R
         row += 1
         ws.cell(row=row, column=label_col, value=what)
         for j, col in enumerate(frame.columns, start=1):
-            if col in numeric and (what != "total" or kinds[col] in ("money", "count")):
+            if col in numeric and (what != "total" or _summable(col, kinds[col])):
                 value = stat(read.stats[col]) / (100 if col in read.pct else 1)
                 cell = ws.cell(row=row, column=j, value=value)
                 cell.number_format = excel_format(kinds[col], decimals_for(frame[col], kind=kinds[col]), fmt)
     ws.cell(row=row + 2, column=1, value=note).font = Font(italic=True)
     ws.cell(row=1, column=ncols + 1).font = Font(bold=True)  # the header row stays bold to its end
     ws.cell(row=1, column=ncols + 2, value=note).font = Font(bold=True)
+
+
+_NOT_SUMMABLE = re.compile(r"(^|_)(per|mean|avg|average|monetary|decile|quantile|rank|tier|score|index)(_|$)")
+
+
+def _summable(column: str, kind: str) -> bool:
+    """A total over all rows means something: money or counts, not averages, ranks or deciles."""
+    return (kind in ("money", "count") and not _NOT_SUMMABLE.search(column.lower())
+            and " per " not in glossary.label(column).lower())
 
 
 def write_workbook(tables_dir: str | Path, xlsx_path: str | Path, *, locale: str = "en_IE",

@@ -182,3 +182,26 @@ def test_engine_override_keeps_the_configured_cluster():
     assert override_engine(cluster, None) == cluster
     with pytest.raises(ValueError, match="--engine duckdb or --engine spark"):
         override_engine(cluster, "polars")
+
+
+def test_the_engine_reaches_the_notebooks_that_declare_it(engagement, tmp_path):
+    from cvkit.engagement.config import OVERVIEW
+    from cvkit.engagement.parameters import notebook_parameters
+    from cvkit.engagement.runner import _notebook_parameters
+
+    _edit(engagement, lambda raw: raw.update(engine={"spark": {"master": "spark://h:7077"}}))
+    cfg = load_config(engagement)
+    clv = ANALYSES["clv"]
+    params = _notebook_parameters(clv, cfg, tmp_path, {}, notebook_parameters(clv.path))
+    assert params["engine"] == {"spark": {"master": "spark://h:7077", "conf": {}}}
+    assert "engine" not in _notebook_parameters(OVERVIEW, cfg, tmp_path, {}, {"intake": {}})  # not declared
+    _edit(engagement, lambda raw: raw["analyses"]["clv"].update(engine="spark"))  # not an analysis option
+    assert "analyses.clv" in _problems(engagement) and "engine" in _problems(engagement)
+
+
+def test_cvkit_run_refuses_an_unknown_engine(capsys):
+    from cvkit.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["run", "x", "--engine", "polars"])
+    assert "invalid choice: 'polars'" in capsys.readouterr().err

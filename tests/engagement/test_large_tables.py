@@ -22,6 +22,7 @@ def _customers(n: int = ROWS) -> pd.DataFrame:
         "clv": rng.gamma(2.0, 50.0, n).round(6), "frequency": rng.integers(0, 9, n),
         "p_alive": np.where(np.arange(n) % 9 == 4, np.nan, rng.random(n)),
         "note": ["=HYPERLINK(\"http://x\")" if i % 6 == 0 else ("-1" if i % 6 == 1 else "ok") for i in range(n)],
+        "monetary_value": rng.gamma(2.0, 20.0, n).round(2), "clv_decile": rng.integers(1, 11, n),
     })
 
 
@@ -67,7 +68,7 @@ def test_the_workbook_shows_first_and_last_rows_statistics_and_where_the_full_ta
     ws = wb["CLV customers"]
     rows = [[c.value for c in row] for row in ws.iter_rows()]
     assert rows[0][:5] == ["Customer", "CLV", "Repeat purchases", "P(active)", "Note"] and ws.freeze_panes == "A2"
-    assert "tables/clv/customers.parquet" in rows[0][6] and all(c.font.bold for c in ws[1])
+    assert "tables/clv/customers.parquet" in rows[0][8] and all(c.font.bold for c in ws[1])
     assert [r[0] for r in rows[1:6]] == list(df["customer_id"][:5])  # text IDs stay text
     assert rows[6][0].startswith(f"... {ROWS - 10} rows not shown") and "tables/clv/customers.csv" in rows[6][0]
     assert [r[0] for r in rows[7:12]] == list(df["customer_id"][-5:])
@@ -76,7 +77,9 @@ def test_the_workbook_shows_first_and_last_rows_statistics_and_where_the_full_ta
     assert stats["All 25 rows"][1] is None
     assert stats["mean"][1] == pytest.approx(df["clv"].mean()) and stats["mean"][3] == pytest.approx(df["p_alive"].mean())
     assert stats["minimum"][2] == df["frequency"].min() and stats["maximum"][1] == pytest.approx(df["clv"].max())
-    assert stats["total"][2] == df["frequency"].sum() and stats["total"][3] is None  # no total of probabilities
+    assert stats["total"][2] == df["frequency"].sum() and stats["total"][1] == pytest.approx(df["clv"].sum())
+    assert stats["total"][3] is None and stats["total"][5] is None and stats["total"][6] is None  # no total of
+    assert stats["mean"][5] == pytest.approx(df["monetary_value"].mean())  # probabilities, averages, deciles
     assert ws.cell(row=15, column=2).number_format == ws.cell(row=2, column=2).number_format
     assert "tables/clv/customers.csv" in rows[-1][0]
     formulas = [ws.cell(row=i, column=5) for i in (2, 12)]  # customers 0 and 24
@@ -91,7 +94,7 @@ def test_the_workbook_keeps_a_table_at_the_threshold_whole(tmp_path):
     Outputs(tmp_path, "clv", large_rows=10).table(df, "customers")
     wb = openpyxl.load_workbook(write_workbook(tmp_path / "tables", tmp_path / "book.xlsx", max_rows=10))
     ws = wb["CLV customers"]
-    assert ws.max_row == 11 and ws.max_column == 5
+    assert ws.max_row == 11 and ws.max_column == 7
     assert "(10 rows)" in wb["Contents"]["B2"].value
 
 
