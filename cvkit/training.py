@@ -278,12 +278,16 @@ class Exercise:
         self.results: dict[str, bool] = {}
         self._ref = _Reference()
 
-    def check(self, task: str, answer: Any) -> bool:
-        """Print whether ``answer`` is right for ``task`` and return it; never raises."""
+    def check(self, task: str, answer: Any) -> None:
+        """Print whether ``answer`` is right for ``task`` and record it in :attr:`results`; never raises.
+
+        Returns nothing, so a notebook cell ending in ``ex.check(...)`` shows only the message (a
+        trailing ``;`` is not needed, and is not honoured by every notebook runner).
+        """
         label = f"[{self.module} {task}]"
         if task not in self.tasks:
             print(f"{label} not yet: there is no task {task!r} (tasks: {', '.join(self.tasks)}).")
-            return False
+            return
         if answer is ... or answer is None:
             ok, msg = False, "replace the ... with your answer."
         else:
@@ -293,7 +297,6 @@ class Exercise:
                 ok, msg = False, f"the answer could not be checked ({type(exc).__name__}: {exc})."
         self.results[task] = ok
         print(f"{label} {'correct' if ok else 'not yet'}: {msg}")
-        return ok
 
     def summary(self) -> str:
         """One line: how many tasks are done, and which are not."""

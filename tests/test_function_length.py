@@ -20,10 +20,6 @@ STILL_LONG: dict[str, set[str]] = {
     "clv/summary.py": {"summary_expression"},
     "data/checker.py": {"resolve_columns"},
     "choice/data.py": {"prepare"},
-    "drivers/elements.py": {"plot_pyramid"},
-    "choice/simulator.py": {"best_configuration"},
-    "data/templates.py": {"data_dictionary"},
-    "data/privacy.py": {"protect"},
 }
 
 

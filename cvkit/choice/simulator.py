@@ -23,7 +23,7 @@ Methods
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -412,63 +412,91 @@ class Simulator:
         n_comb = int(np.prod([len(v) for v in options.values()]))
 
         def evaluate(configs: list[dict]) -> pd.DataFrame:
-            prods_base = [dict(x) for x in products]
-            others = [p for k, p in enumerate(prods_base) if k != i]
-            rows = []
-            if kwargs.get("method", "share") == "share":
-                # vectorised: utilities of all candidates at once against the fixed competition
-                none = kwargs.get("none", spec.none)
-                if others or none:
-                    V_o, _ = self.product_utilities(others, none=none)
-                else:
-                    V_o = np.zeros((len(self.U), 0))
-                sc = kwargs.get("scale", 1.0)
-                cand = [{**prods_base[i], **c} for c in configs]
-                D, _ = self.design_rows([{**p, "name": f"c{k}"} for k, p in enumerate(cand)])
-                Vc = sc * (self.U @ D.T)
-                if V_o.size:
-                    m = np.maximum(Vc.max(axis=1), (sc * V_o).max(axis=1))
-                    denom_o = np.exp(sc * V_o - m[:, None]).sum(axis=1)
-                    ec = np.exp(Vc - m[:, None])
-                    share = self.w @ (ec / (ec + denom_o[:, None]))
-                else:
-                    share = np.ones(len(configs))
-            else:
-                share = np.array([float(self.shares([{**p} for p in prods_base[:i]] + [{**prods_base[i], **c}]
-                                                    + [{**p} for p in prods_base[i + 1:]], **kwargs).iloc[i])
-                                  for c in configs])
-            for c, s in zip(configs, share):
-                prod = {**prods_base[i], **c}
-                price = float(prod[spec.price]) if spec.price else np.nan
-                cost = self.unit_cost(prod, unit_costs) if spec.price else np.nan
-                rows.append({**{a: prod[a] for a in spec.attributes}, "share": float(s),
-                             "revenue": float(s) * price, "profit": float(s) * (price - cost)})
-            return pd.DataFrame(rows)
+            return self._evaluate_configurations(products, i, configs, unit_costs, kwargs)
 
         if n_comb <= max_combinations:
             configs = [dict(zip(options, combo)) for combo in itertools.product(*options.values())]
             res = evaluate(configs)
             res["method"] = "exhaustive"
         else:
-            current = {a: products[i][a] for a in options}
-            best_val = -np.inf
-            seen = []
-            for _ in range(20):
-                improved = False
-                for a in options:
-                    configs = [{**current, a: x} for x in options[a]]
-                    r = evaluate(configs)
-                    seen.append(r)
-                    k = int(r[objective].to_numpy().argmax())
-                    if r[objective].iloc[k] > best_val + 1e-12:
-                        best_val = float(r[objective].iloc[k])
-                        current = configs[k]
-                        improved = True
-                if not improved:
-                    break
-            res = pd.concat(seen, ignore_index=True).drop_duplicates(subset=list(spec.attributes))
+            res = _coordinate_ascent(evaluate, options, {a: products[i][a] for a in options}, objective)
+            res = res.drop_duplicates(subset=list(spec.attributes))
             res["method"] = "coordinate_ascent"
         return res.sort_values(objective, ascending=False, ignore_index=True).head(10)
+
+    def _evaluate_configurations(self, products: Sequence[Product], i: int, configs: list[dict],
+                                 unit_costs: float | Mapping[str, float] | None,
+                                 kwargs: Mapping[str, Any]) -> pd.DataFrame:
+        """Share, revenue and profit per buyer of product ``i`` in each candidate configuration, others fixed.
+
+        Returns
+        -------
+        DataFrame
+            One row per configuration (in order): every attribute's level, ``share``, ``revenue``, ``profit``.
+        """
+        spec = self.spec
+        prods_base = [dict(x) for x in products]
+        share = self._candidate_shares(prods_base, i, configs, kwargs)
+        rows = []
+        for c, s in zip(configs, share):
+            prod = {**prods_base[i], **c}
+            price = float(prod[spec.price]) if spec.price else np.nan
+            cost = self.unit_cost(prod, unit_costs) if spec.price else np.nan
+            rows.append({**{a: prod[a] for a in spec.attributes}, "share": float(s),
+                         "revenue": float(s) * price, "profit": float(s) * (price - cost)})
+        return pd.DataFrame(rows)
+
+    def _candidate_shares(self, prods_base: list[dict], i: int, configs: list[dict],
+                          kwargs: Mapping[str, Any]) -> np.ndarray:
+        """Share of product ``i`` in each configuration, shape (n_configs,).
+
+        The logit share rule is vectorised (all candidates' utilities at once against the fixed
+        competition); other share rules go through :meth:`shares` one configuration at a time.
+        """
+        spec = self.spec
+        if kwargs.get("method", "share") != "share":
+            return np.array([float(self.shares([{**p} for p in prods_base[:i]] + [{**prods_base[i], **c}]
+                                               + [{**p} for p in prods_base[i + 1:]], **kwargs).iloc[i])
+                             for c in configs])
+        others = [p for k, p in enumerate(prods_base) if k != i]
+        none = kwargs.get("none", spec.none)
+        if others or none:
+            V_o, _ = self.product_utilities(others, none=none)
+        else:
+            V_o = np.zeros((len(self.U), 0))
+        sc = kwargs.get("scale", 1.0)
+        cand = [{**prods_base[i], **c} for c in configs]
+        D, _ = self.design_rows([{**p, "name": f"c{k}"} for k, p in enumerate(cand)])
+        Vc = sc * (self.U @ D.T)
+        if not V_o.size:
+            return np.ones(len(configs))
+        m = np.maximum(Vc.max(axis=1), (sc * V_o).max(axis=1))
+        denom_o = np.exp(sc * V_o - m[:, None]).sum(axis=1)
+        ec = np.exp(Vc - m[:, None])
+        return self.w @ (ec / (ec + denom_o[:, None]))
+
+
+def _coordinate_ascent(evaluate: Callable[[list[dict]], pd.DataFrame], options: Mapping[str, list],
+                       start: dict, objective: str, rounds: int = 20) -> pd.DataFrame:
+    """Improve one attribute at a time until nothing improves (at most ``rounds`` passes).
+
+    Fast but may stop at a local optimum. Returns every configuration evaluated on the way.
+    """
+    current, best_val, seen = start, -np.inf, []
+    for _ in range(rounds):
+        improved = False
+        for a in options:
+            configs = [{**current, a: x} for x in options[a]]
+            r = evaluate(configs)
+            seen.append(r)
+            k = int(r[objective].to_numpy().argmax())
+            if r[objective].iloc[k] > best_val + 1e-12:
+                best_val = float(r[objective].iloc[k])
+                current = configs[k]
+                improved = True
+        if not improved:
+            break
+    return pd.concat(seen, ignore_index=True)
 
 
 def _softmax(V: np.ndarray) -> np.ndarray:

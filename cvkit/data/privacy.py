@@ -230,51 +230,77 @@ def protect(result: Intake, options: PrivacyOptions) -> dict[str, object]:
                                  "key_fingerprint": None, "pseudonymised": [],
                                  "personal_columns_dropped": [], "personal_columns_allowed": []}
     for kind, table in result.tables.items():
-        for col in table.ignored_columns:
-            reason = personal_reason(col)
-            if reason:
-                record["personal_columns_dropped"].append(f"{kind}.{col}")
-                result.notes.append(f"{kind}: column '{col}' looks like {reason}; it is not part of the "
-                                    f"{kind} schema, so it was dropped at intake and reaches no output.")
-        streamed = getattr(table, "streamed", False)
-        for col in (table.columns_found if streamed else table.df.columns):
-            is_id = col in ID_NAMESPACES
-            by_name = None if col in {c.name for c in table.schema.columns} else personal_reason(col)
-            if streamed:
-                what, rows, n_hits = _streamed_value_reason(table, col, is_id)
-            else:
-                what, mask = _value_reason(table.df[col], is_id)
-                rows = tuple(int(r) for r in table.row_numbers[mask.to_numpy()][:20]) if what else ()
-                n_hits = int(mask.sum()) if what else None
-            if not by_name and not what:
-                continue
-            if _allowed(col, options.allow_personal_columns):
-                record["personal_columns_allowed"].append(f"{kind}.{col}")
-                continue
-            if is_id and options.pseudonymise_ids:
-                continue  # hashed below: the raw values never leave intake
-            if is_id:
-                fix = (f"set privacy.pseudonymise_ids: true (IDs are then replaced by keyed hashes), or list "
-                       f"'{col}' in privacy.allow_personal_columns if the client agreed to show them.")
-            elif table.schema.free is not None and by_name:
-                fix = (f"remove the column from the file, or list the {table.schema.free} to use in "
-                       f"data.{kind}.attributes (other columns are then ignored), or list '{col}' in "
-                       "privacy.allow_personal_columns if the client agreed to show it.")
-            else:
-                fix = (f"remove the personal data from '{col}' (or the column from the file), or list "
-                       f"'{col}' in privacy.allow_personal_columns if the client agreed to show it.")
-            message = (f"column '{col}' is named like {by_name}" if by_name else
-                       f"column '{col}' holds {what}") + "; personal data must not reach the deliverable."
-            result.problems.append(Problem(file=table.source, column=col, message=message, fix=fix,
-                                           rows=rows, n_rows=n_hits))
-    if not options.pseudonymise_ids:
-        return record
+        _note_dropped_personal_columns(result, kind, table, record)
+        for col in _table_columns(table):
+            _check_column(result, kind, table, col, options, record)
+    if options.pseudonymise_ids:
+        _pseudonymise_ids(result, options, record)
+    return record
+
+
+def _table_columns(table) -> Iterable[str]:
+    """The columns a checked table holds: read from the Parquet's header when it was streamed."""
+    return table.columns_found if getattr(table, "streamed", False) else table.df.columns
+
+
+def _note_dropped_personal_columns(result: Intake, kind: str, table, record: dict[str, object]) -> None:
+    """Say which columns intake ignored (not in the schema) that look personal: they reach no output."""
+    for col in table.ignored_columns:
+        reason = personal_reason(col)
+        if reason:
+            record["personal_columns_dropped"].append(f"{kind}.{col}")
+            result.notes.append(f"{kind}: column '{col}' looks like {reason}; it is not part of the "
+                                f"{kind} schema, so it was dropped at intake and reaches no output.")
+
+
+def _check_column(result: Intake, kind: str, table, col: str, options: PrivacyOptions,
+                  record: dict[str, object]) -> None:
+    """Append a Problem when a column is named like or holds personal data and the engagement did not allow it.
+
+    ID columns pass when they are pseudonymised below (their raw values never leave intake).
+    """
+    is_id = col in ID_NAMESPACES
+    by_name = None if col in {c.name for c in table.schema.columns} else personal_reason(col)
+    if getattr(table, "streamed", False):
+        what, rows, n_hits = _streamed_value_reason(table, col, is_id)
+    else:
+        what, mask = _value_reason(table.df[col], is_id)
+        rows = tuple(int(r) for r in table.row_numbers[mask.to_numpy()][:20]) if what else ()
+        n_hits = int(mask.sum()) if what else None
+    if not by_name and not what:
+        return
+    if _allowed(col, options.allow_personal_columns):
+        record["personal_columns_allowed"].append(f"{kind}.{col}")
+        return
+    if is_id and options.pseudonymise_ids:
+        return  # hashed below: the raw values never leave intake
+    message = (f"column '{col}' is named like {by_name}" if by_name else
+               f"column '{col}' holds {what}") + "; personal data must not reach the deliverable."
+    result.problems.append(Problem(file=table.source, column=col, message=message,
+                                   fix=_personal_column_fix(kind, table, col, is_id, by_name),
+                                   rows=rows, n_rows=n_hits))
+
+
+def _personal_column_fix(kind: str, table, col: str, is_id: bool, by_name: str | None) -> str:
+    """The fix a refused personal column's Problem names (pseudonymise, list the attributes, or remove)."""
+    if is_id:
+        return (f"set privacy.pseudonymise_ids: true (IDs are then replaced by keyed hashes), or list "
+                f"'{col}' in privacy.allow_personal_columns if the client agreed to show them.")
+    if table.schema.free is not None and by_name:
+        return (f"remove the column from the file, or list the {table.schema.free} to use in "
+                f"data.{kind}.attributes (other columns are then ignored), or list '{col}' in "
+                "privacy.allow_personal_columns if the client agreed to show it.")
+    return (f"remove the personal data from '{col}' (or the column from the file), or list "
+            f"'{col}' in privacy.allow_personal_columns if the client agreed to show it.")
+
+
+def _pseudonymise_ids(result: Intake, options: PrivacyOptions, record: dict[str, object]) -> None:
+    """Replace every ID column by keyed hashes, one namespace at a time, refusing any collision."""
     key = read_key(options)
     record["key_fingerprint"] = key_fingerprint(key)
     for namespace in sorted(set(ID_NAMESPACES.values())):
         cols = [(kind, col) for kind, t in result.tables.items()
-                for col in (t.columns_found if getattr(t, "streamed", False) else t.df.columns)
-                if ID_NAMESPACES.get(col) == namespace]
+                for col in _table_columns(t) if ID_NAMESPACES.get(col) == namespace]
         raw = pd.concat([_distinct_ids(result.tables[k], c) for k, c in cols]
                         + [pd.Series([], dtype="str")]).unique()
         hashed = {pseudonymise(v, key, namespace) for v in raw}
@@ -285,13 +311,11 @@ def protect(result: Intake, options: PrivacyOptions) -> dict[str, object]:
             t = result.tables[kind]
             if getattr(t, "streamed", False):
                 _pseudonymise_streamed(t, col, key, namespace)
-                record["pseudonymised"].append(f"{kind}.{col}")
-                continue
-            t.df[col] = pseudonymise_series(t.df[col], key, namespace)
-            if col in t.excluded:
-                t.excluded[col] = pseudonymise_series(t.excluded[col], key, namespace)
+            else:
+                t.df[col] = pseudonymise_series(t.df[col], key, namespace)
+                if col in t.excluded:
+                    t.excluded[col] = pseudonymise_series(t.excluded[col], key, namespace)
             record["pseudonymised"].append(f"{kind}.{col}")
-    return record
 
 
 # --- tables checked out of core (cvkit.data.stream): the same rules as SQL over their Parquet -------

@@ -103,17 +103,14 @@ def _default(f) -> str:
 
 def data_dictionary() -> str:
     """The data dictionary (``templates/data/README.md``) as Markdown."""
-    from cvkit.data.limits import Limits
+    lines = _dictionary_intro() + _conventions() + _option_sections()
+    for s in SCHEMAS.values():
+        lines += _schema_section(s)
+    return "\n".join(lines).rstrip() + "\n"
 
-    policy_rows = [f"| `{name}` | `{f.default}` | {f.description} |"
-                   for name, f in IntakePolicy.model_fields.items() if name not in ("limits", "as_of")]
-    limit_rows = [f"| `{name}` | `{f.default:,}` | {f.description} |" for name, f in Limits.model_fields.items()]
-    from cvkit.data.privacy import PrivacyOptions  # local: cvkit.data.privacy imports cvkit.data
 
-    privacy_rows = [f"| `{name}` | {_default(f)} | {f.description} |"
-                    for name, f in PrivacyOptions.model_fields.items()]
-    spec_rows = [f"| `{name}` | {'(required)' if f.is_required() else _default(f)} | {f.description} |"
-                 for name, f in FileSpec.model_fields.items()]
+def _dictionary_intro() -> list[str]:
+    """Title, generated-file warning and the table of data sets (Markdown lines)."""
     lines = [
         "# Data dictionary",
         "",
@@ -130,7 +127,12 @@ def data_dictionary() -> str:
     ]
     lines += [f"| [`{s.kind}`](#{s.kind}-one-row-per-{s.one_row_per.replace(' ', '-')}) | {s.one_row_per} "
               f"| {', '.join(s.used_by)} |" for s in SCHEMAS.values()]
-    lines += [
+    return lines
+
+
+def _conventions() -> list[str]:
+    """What every file must look like: formats, names, IDs, dates, numbers, missing values (Markdown lines)."""
+    return [
         "",
         "## Conventions",
         "",
@@ -156,6 +158,23 @@ def data_dictionary() -> str:
         "- **Currency** amounts are in the engagement currency (`currency:` in `engagement.yaml`), "
         "net of tax as the client reports revenue, consistently across files.",
         "",
+    ]
+
+
+def _option_sections() -> list[str]:
+    """The option tables of ``engagement.yaml``: file options, intake policy, file limits, privacy."""
+    from cvkit.data.limits import Limits
+
+    policy_rows = [f"| `{name}` | `{f.default}` | {f.description} |"
+                   for name, f in IntakePolicy.model_fields.items() if name not in ("limits", "as_of")]
+    limit_rows = [f"| `{name}` | `{f.default:,}` | {f.description} |" for name, f in Limits.model_fields.items()]
+    from cvkit.data.privacy import PrivacyOptions  # local: cvkit.data.privacy imports cvkit.data
+
+    privacy_rows = [f"| `{name}` | {_default(f)} | {f.description} |"
+                    for name, f in PrivacyOptions.model_fields.items()]
+    spec_rows = [f"| `{name}` | {'(required)' if f.is_required() else _default(f)} | {f.description} |"
+                 for name, f in FileSpec.model_fields.items()]
+    return [
         "### File options (`data.<kind>:` in `engagement.yaml`)",
         "",
         "| option | default | meaning |",
@@ -201,9 +220,6 @@ def data_dictionary() -> str:
         *privacy_rows,
         "",
     ]
-    for s in SCHEMAS.values():
-        lines += _schema_section(s)
-    return "\n".join(lines).rstrip() + "\n"
 
 
 def write_templates(folder: str | Path) -> list[Path]:

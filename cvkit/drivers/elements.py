@@ -215,6 +215,42 @@ def _tile_label(name: str, width: int = 10) -> str:
     return "\n".join(textwrap.wrap(" ".join(words), width, break_long_words=False, break_on_hyphens=False))
 
 
+def _pyramid_rows(meta: pd.DataFrame, levels: list[str]) -> list[tuple[str, list[str], bool]]:
+    """Rows of tiles, bottom up: ``(level, elements, whether the level's name goes on this row)``.
+
+    A level wider than 10 tiles (the 14 functional elements) takes two rows, so each tile is wide
+    enough for its name at 9 pt when the chart is shown at page width.
+    """
+    rows: list[tuple[str, list[str], bool]] = []
+    for lv in levels:
+        els = list(meta[meta["level"] == lv].sort_values("order").index)
+        half = (len(els) + 1) // 2 if len(els) > 10 else len(els)
+        parts = [els[half:], els[:half]] if half < len(els) else [els]
+        rows += [(lv, part, i == len(parts) - 1) for i, part in enumerate(parts)]
+    return rows
+
+
+def _draw_tile(ax: matplotlib.axes.Axes, xy: tuple[float, float], size: tuple[float, float], name: str,
+               v: float, *, colour: tuple, is_high: bool, pct: bool, gap: float | None,
+               gap_threshold: float) -> None:
+    """One element's tile at ``xy`` (lower left, data units): name, score and, on the client's, the gap."""
+    (x, y), (tile_w, tile_h) = xy, size
+    ax.add_patch(Rectangle((x, y), tile_w * 0.96, tile_h * 0.94,
+                           facecolor=colour, edgecolor="black" if is_high else "white",
+                           linewidth=2.0 if is_high else 0.5))
+    lum = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
+    txt_c = "white" if lum < 0.5 else "black"  # readable on dark and light tiles
+    score = f"{v:.0f}{'%' if pct else ''}" if pct else f"{v:.1f}"
+    cx = x + tile_w * 0.48
+    ax.text(cx, y + tile_h * 0.70, _tile_label(name, 10), ha="center", va="center",
+            fontsize=9, color=txt_c, linespacing=0.95)
+    ax.text(cx, y + tile_h * 0.32, score, ha="center", va="center", fontsize=10,
+            color=txt_c, fontweight="bold")
+    if gap is not None:
+        ax.text(cx, y + tile_h * 0.11, f"{gap:+.0f}" if pct else f"{gap:+.1f}", ha="center",
+                va="center", fontsize=9, color=txt_c, fontweight="bold" if abs(gap) >= gap_threshold else "normal")
+
+
 def plot_pyramid(scores: pd.DataFrame, client: str, competitor: str | None = None,
                  ax: matplotlib.axes.Axes | None = None, *, value: str = "share_high",
                  gap_threshold: float | None = None, cmap: str = "rocket_r") -> matplotlib.axes.Axes:
@@ -263,14 +299,7 @@ def plot_pyramid(scores: pd.DataFrame, client: str, competitor: str | None = Non
     norm = Normalize(vmin=float(np.nanmin(vals.to_numpy())), vmax=float(np.nanmax(vals.to_numpy())))
     colormap = sns.color_palette(cmap, as_cmap=True)
     levels = [lv for lv in LEVELS if lv in set(meta["level"])]
-    # A level wider than 10 tiles (the 14 functional elements) takes two rows, so each tile is wide
-    # enough for its name at 9 pt when the chart is shown at page width.
-    rows: list[tuple[str, list[str], bool]] = []
-    for lv in levels:
-        els = list(meta[meta["level"] == lv].sort_values("order").index)
-        half = (len(els) + 1) // 2 if len(els) > 10 else len(els)
-        parts = [els[half:], els[:half]] if half < len(els) else [els]
-        rows += [(lv, part, i == len(parts) - 1) for i, part in enumerate(parts)]
+    rows = _pyramid_rows(meta, levels)
     widest = max(len(els) for _, els, _ in rows)
     tile_w, tile_h, gap_y = 1.0, 1.35, 0.7
     block = len(rows) * tile_h + gap_y  # one brand's pyramid, stacked vertically
@@ -282,24 +311,12 @@ def plot_pyramid(scores: pd.DataFrame, client: str, competitor: str | None = Non
             y = y0 + row * tile_h
             for i, e in enumerate(els):
                 v = vals.loc[e, brand]
-                colour = colormap(norm(v)) if np.isfinite(v) else (0.9, 0.9, 0.9, 1)
-                is_high = bool(high.loc[e, brand]) if e in high.index else False
-                ax.add_patch(Rectangle((start + i * tile_w, y), tile_w * 0.96, tile_h * 0.94,
-                                       facecolor=colour, edgecolor="black" if is_high else "white",
-                                       linewidth=2.0 if is_high else 0.5))
-                lum = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
-                txt_c = "white" if lum < 0.5 else "black"
-                score = f"{v:.0f}{'%' if pct else ''}" if pct else f"{v:.1f}"
-                cx = start + i * tile_w + tile_w * 0.48
-                ax.text(cx, y + tile_h * 0.70, _tile_label(meta.loc[e, "name"], 10), ha="center", va="center",
-                        fontsize=9, color=txt_c, linespacing=0.95)
-                ax.text(cx, y + tile_h * 0.32, score, ha="center", va="center", fontsize=10,
-                        color=txt_c, fontweight="bold")
-                if competitor and brand == client and np.isfinite(vals.loc[e, competitor]):
-                    g = v - vals.loc[e, competitor]
-                    big = abs(g) >= gap_threshold
-                    ax.text(cx, y + tile_h * 0.11, f"{g:+.0f}" if pct else f"{g:+.1f}", ha="center",
-                            va="center", fontsize=9, color=txt_c, fontweight="bold" if big else "normal")
+                gap = (v - vals.loc[e, competitor] if competitor and brand == client
+                       and np.isfinite(vals.loc[e, competitor]) else None)
+                _draw_tile(ax, (start + i * tile_w, y), (tile_w, tile_h), meta.loc[e, "name"], v,
+                           colour=colormap(norm(v)) if np.isfinite(v) else (0.9, 0.9, 0.9, 1),
+                           is_high=bool(high.loc[e, brand]) if e in high.index else False, pct=pct,
+                           gap=gap, gap_threshold=gap_threshold)
             if named:
                 two_rows = sum(r[0] == lv for r in rows) > 1  # the name sits between its two rows
                 ax.text(-0.2, y if two_rows else y + tile_h / 2, LEVEL_NAMES.get(lv, lv),
@@ -309,10 +326,16 @@ def plot_pyramid(scores: pd.DataFrame, client: str, competitor: str | None = Non
     ax.set_xlim(-1.9, widest * tile_w + 0.1)
     ax.set_ylim(-0.2, len(panel) * block - gap_y + 0.5)
     ax.set_axis_off()
+    _pyramid_legend(ax, norm, colormap, pct, client, competitor)
+    return ax
+
+
+def _pyramid_legend(ax: matplotlib.axes.Axes, norm: Normalize, colormap: matplotlib.colors.Colormap, pct: bool, client: str,
+                    competitor: str | None) -> None:
+    """The colour bar and the title saying what the colours and the small figures mean."""
     sm = plt.cm.ScalarMappable(norm=norm, cmap=colormap)
     cb = ax.figure.colorbar(sm, ax=ax, fraction=0.02, pad=0.01)
     cb.set_label("share rating 8+ (%)" if pct else "mean rating (0-10)")
     what = "share of customers rating 8+" if pct else "mean rating"
     vs = f"; small figures on {client}'s tiles: gap to {competitor}" if competitor else ""
     ax.set_title(f"Elements of value: {what}\n(outlined = high score{vs})")
-    return ax

@@ -463,12 +463,21 @@ class ClvResults(_Strict):
                                                      "90% interval; None without a purchase log.")
     top20_share: float | None = Field(None, ge=0, le=1)
     mean_p_alive: float | None = Field(None, ge=0, le=1)
+    history_months: float | None = Field(None, gt=0, description="Months of transaction history the models learned "
+                                         "from; a horizon beyond it is extrapolation.")
     by_tier: list[ValueGroup] = Field(default_factory=list)
     segment_column: str | None = None
     by_segment: list[ValueGroup] = Field(default_factory=list)
     setting: Literal["non_contractual", "contractual", "discrete"] = "non_contractual"
     contractual: ContractualResults | None = None
     discrete: DiscreteResults | None = None
+
+    def horizon_note(self) -> str:
+        """"" or, when the horizon reaches beyond the history, a clause saying it is extrapolation."""
+        if self.history_months is None or self.horizon_months <= self.history_months:
+            return ""
+        return (f" (extrapolated: the log covers {self.history_months:.1f} months, the horizon is "
+                f"{self.horizon_months})")
 
     @classmethod
     def subscribers_only(cls, contractual: ContractualResults | None, *, horizon_months: int) -> ClvResults:
@@ -482,12 +491,15 @@ class ClvResults(_Strict):
     @classmethod
     def from_tables(cls, *, model: str, horizon_months: int, n_customers: int, intervals: pd.DataFrame,
                     top20_share: float, mean_p_alive: float | None = None, by_segment: pd.DataFrame | None = None,
-                    segment_column: str | None = None, level: float = 0.9) -> ClvResults:
+                    segment_column: str | None = None, level: float = 0.9,
+                    history_months: float | None = None) -> ClvResults:
         """Build the section from notebook 04's interval tables.
 
         ``intervals`` and ``by_segment`` are :func:`cvkit.clv.clv_interval` outputs (``group``,
         ``customers``, ``clv``, ``lower``, ``upper``; a ``total`` row), ``by_segment`` optionally with
-        ``clv_to_cac``.
+        ``clv_to_cac``. ``history_months``: the log's span
+        (:func:`cvkit.clv.diagnostics.history_vs_horizon`), so readers can say when the horizon is
+        extrapolation.
         """
         def groups(table: pd.DataFrame | None) -> list[ValueGroup]:
             if table is None:
@@ -502,7 +514,8 @@ class ClvResults(_Strict):
         return cls(model=model, horizon_months=horizon_months, n_customers=n_customers,
                    total=Estimate(value=total["clv"], low=total["lower"], high=total["upper"], level=level,
                                   n=n_customers),
-                   top20_share=top20_share, mean_p_alive=mean_p_alive, by_tier=groups(intervals),
+                   top20_share=top20_share, mean_p_alive=mean_p_alive, history_months=history_months,
+                   by_tier=groups(intervals),
                    segment_column=segment_column if by_segment is not None else None,
                    by_segment=groups(by_segment))
 

@@ -338,8 +338,9 @@ def headline_findings(results: EngagementResults, *, currency: str = "EUR", n: i
     money = lambda v: _money(v, currency)  # noqa: E731
     if clv is not None and clv.total is not None:
         found.append(Finding("Value at stake", f"Current customers are worth {_interval(clv.total, money)} in "
-                             f"discounted margin over the next {clv.horizon_months} months; the top 20% of customers "
-                             f"hold {_pct(clv.top20_share)} of it.", money(clv.total.value), "Customer lifetime value"))
+                             f"discounted margin over the next {clv.horizon_months} months{clv.horizon_note()}; "
+                             f"the top 20% of customers hold {_pct(clv.top20_share)} of it.", money(clv.total.value),
+                             "Customer lifetime value"))
     if seg is not None and seg.targets():
         targets = seg.targets()
         names = " and ".join(f"{t.segment}, \"{t.name}\"" for t in targets)

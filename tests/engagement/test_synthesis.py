@@ -228,3 +228,12 @@ def test_the_stored_summary_renders_as_the_deliverable_index(tmp_path: Path):
     # Without a summary (no analysis ran) the index is the cards alone.
     plain = render_index(tmp_path, client_name="Demo Retail", analysis_date="2026-06-30", pages=pages).read_text()
     assert "Headline findings" not in plain and 'href="01_value_drivers.html"' in plain
+
+
+def test_a_horizon_beyond_the_history_is_called_extrapolation_in_the_finding():
+    short = clv().model_copy(update={"history_months": 3.9})
+    text = syn.headline_findings(engagement(clv=short))[0].text
+    assert "over the next 12 months (extrapolated: the log covers 3.9 months" in text
+    long_enough = clv().model_copy(update={"history_months": 30.0})
+    assert "extrapolated" not in syn.headline_findings(engagement(clv=long_enough))[0].text
+    assert "extrapolated" not in syn.headline_findings(engagement(clv=clv()))[0].text  # span unknown

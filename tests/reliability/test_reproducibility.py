@@ -163,7 +163,8 @@ def test_changed_input_is_detected_and_reported(two_runs, tmp_path, monkeypatch)
     messages = []
     final = run_engagement(eng / "engagement.yaml", output_dir=out, progress=False, log=messages.append)
     changes = manifest(final)["changes_since_previous_run"]
-    assert changes["inputs_changed"] == [{"kind": "transactions", "path": str(tx.resolve()),
+    # Paths in the manifest are relative to the engagement folder (portable outputs, issue 14).
+    assert changes["inputs_changed"] == [{"kind": "transactions", "path": "data/transactions.csv",
                                           "previous_sha256": old, "sha256": file_sha256(tx)}]
     assert changes["config_changed"] is True and changes["seed_changed"] is False
     assert changes["inputs_added"] == [] and changes["inputs_removed"] == []
