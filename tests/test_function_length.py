@@ -18,8 +18,6 @@ STILL_LONG: dict[str, set[str]] = {
     "data/load.py": {"_load"},
     "data/schemas.py": {"_build"},
     "clv/summary.py": {"summary_expression"},
-    "data/checker.py": {"resolve_columns"},
-    "choice/data.py": {"prepare"},
 }
 
 
