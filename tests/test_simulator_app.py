@@ -209,7 +209,10 @@ def test_browser_changes_a_level_and_sees_the_shares_change(served: str, browser
                                    return i && i.src !== old; }""", arg=chart_before, timeout=30_000)
         page.locator(".cvkit-scenario-name input").fill("same-day delivery")
         page.locator(".cvkit-save").click()
-        page.locator(".cvkit-compare th", has_text="same-day delivery").wait_for(timeout=30_000)
+        # One table per measure (share, revenue, profit), each with a column for the saved scenario.
+        headers = page.locator(".cvkit-compare th", has_text="same-day delivery")
+        headers.first.wait_for(timeout=30_000)
+        assert headers.count() == page.locator(".cvkit-compare table").count() >= 1
         page.screenshot(path=str(artifacts / "simulator-app.png"), full_page=True)
         with page.expect_download(timeout=30_000) as download:
             page.locator(".cvkit-download a").click()

@@ -205,15 +205,17 @@ def clv_flags(*, model: str, fitted_summary: pd.DataFrame, one_time: dict[str, A
     if one_time and one_time["n_pinned"] > 0:
         unit = _UNITS[time_unit][1]
         detail = (f"{_n(one_time['n_pinned'])} customers bought once and have not been seen for {unseen:.0f} {unit} "
-                  f"or more, yet {model} gives them P(alive) = 1: it lets a customer leave only after a repeat "
-                  "purchase.")
+                  f"or more, yet the {_model_name(model)} model gives them P(alive) = 1: it lets a customer leave "
+                  "only after a repeat purchase.")
         if alternative is not None:
-            detail += (f" {alternative[0]}, which lets them leave, puts their mean P(alive) at {alternative[1]:.2f}: "
-                       "quote its active-customer counts, or set analyses.clv.clv_model to it.")
+            detail += (f" The {_model_name(alternative[0])} model, which lets them leave, puts their mean P(alive) at "
+                       f"{alternative[1]:.2f}: quote its active-customer counts, or choose it as the engagement's "
+                       "purchase model for CLV.")
         flags.append(RedFlag("one_time_buyers_alive", "clv", "One-time buyers counted as surely active", detail))
     bad = diagnostics.imprecise_parameters(fitted_summary)
     if not bad.empty:
-        listed = ", ".join(f"{r.model} {r.parameter} = {r.estimate:.3g} (SE {r.se:.2g})" for r in bad.itertuples())
+        listed = ", ".join(f"{_model_name(r.model)} {r.parameter} = {_short(r.estimate)} (SE {_short(r.se)})"
+                           for r in bad.itertuples())
         flags.append(RedFlag("imprecise_parameters", "clv", "Standard errors above half the estimate",
                              f"{listed}: the data barely pin these down, so figures that depend on them (dropout, "
                              "spend heterogeneity) can move a lot with a few more months of data."))
@@ -235,12 +237,29 @@ def rfm_alive_flag(comparison: dict[str, Any], lapsed: tuple[str, ...], model: s
     names = _and(lapsed)
     return [RedFlag("rfm_alive_disagree", "segment", "RFM and P(alive) tell different stories",
                     f"RFM puts {comparison['share_lapsed']:.0%} of customers in {names}, yet the CLV model"
-                    f"{' (' + model + ')' if model else ''} gives them a mean P(alive) of "
+                    f"{' (' + _model_name(model) + ')' if model else ''} gives them a mean P(alive) of "
                     f"{comparison['mean_p_alive_lapsed']:.2f} (others {comparison['mean_p_alive_other']:.2f}). "
                     "Both are right about different things: RFM ranks customers against each other within this "
                     "log, so a fifth are always 'least recent' however recent they are; P(alive) is each "
                     "customer's own chance of still buying given their rhythm. Use RFM for who to contact first, "
                     "P(alive) and CLV for how many customers and how much value are at stake.")]
+
+
+def _model_name(code: str) -> str:
+    """A model code as a client reads it (``bg_nbd`` -> BG/NBD)."""
+    from cvkit.present.glossary import value_label
+
+    return str(value_label(code))
+
+
+def _short(x: float) -> str:
+    """A number in a sentence: 3 significant digits, never more than 3 decimals."""
+    x = float(x)
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    if 0 < abs(x) < 0.0005:
+        return "under 0.001" if x > 0 else "above -0.001"
+    return f"{round(x, 3):.3g}"
 
 
 def run_flags(results_dir: str | Path) -> list[RedFlag]:

@@ -93,7 +93,7 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
                            "run_date": dt.date.today().isoformat(), "version": cvkit.__version__,
                            "paper": paper_size(locale), "show_code": show_code, "prev": prev, "next": next,
                            "csp_meta": csp_meta(INLINE_SCRIPTS)}}
-    nb = _sanitize_markdown_outputs(nbformat.from_dict(nb))
+    nb = _static_outputs(_sanitize_markdown_outputs(nbformat.from_dict(nb)))
     nb.metadata["title"] = f"{title} | {client_name}"
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     body = body.replace("<!--cvkit-toc-->", _toc(body))
@@ -116,6 +116,38 @@ def _sanitize_markdown_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNo
             data = output.get("data", {})
             if "text/markdown" in data:
                 data["text/html"] = sanitize_markdown(data.pop("text/markdown"))
+    return nb
+
+
+# Output types that only work with a live kernel or run JavaScript: the pages carry no script (their
+# Content-Security-Policy blocks any), so these stay in JupyterLab (`make lab`), never in a page.
+_LIVE_OUTPUTS = frozenset({"application/vnd.jupyter.widget-view+json", "application/vnd.jupyter.widget-state+json"})
+_SCRIPT_TYPES = frozenset({"application/javascript", "text/javascript"})
+_STATIC_IMAGES = ("image/png", "image/svg+xml", "image/jpeg")
+
+
+def _static_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Every output as static content: widgets (an ipywidgets control and its text repr) dropped,
+    JavaScript representations dropped, and HTML carrying a ``<script>`` (an interactive plot) replaced
+    by the output's static image when it has one, else dropped."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        kept = []
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if _LIVE_OUTPUTS & set(data):
+                continue
+            for mime in _SCRIPT_TYPES & set(data):
+                del data[mime]
+            if "<script" in str(data.get("text/html", "")).lower():
+                del data["text/html"]
+                if not any(m in data for m in _STATIC_IMAGES):
+                    continue
+            if "data" in output and not data:
+                continue
+            kept.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = kept
     return nb
 
 

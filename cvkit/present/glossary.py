@@ -299,6 +299,21 @@ extras|Extras|text
 none|None option|number
 revenue|Revenue|money
 profit|Profit|money
+actual_share|Subscribers still active (actual)|share
+fitted_share|Subscribers still active (fitted)|share
+actual_retention|Retention rate (actual)|share
+fitted_retention|Retention rate (fitted)|share
+periods_observed|Billing periods observed|count
+sbg_alpha|Churn heterogeneity α (sBG)|number
+sbg_alpha_se|Churn heterogeneity α (sBG), SE|number
+sbg_beta|Churn heterogeneity β (sBG)|number
+sbg_beta_se|Churn heterogeneity β (sBG), SE|number
+mean_churn|Mean churn per billing period|share
+median_lifetime|Median lifetime (billing periods)|number
+discounted_lifetime|Discounted expected lifetime (billing periods)|number
+residual_value|Residual value of active subscribers|money
+per_active|Residual value per active subscriber|money
+items_appealing|Appealing items per respondent (mean)|number
 """
 
 GLOSSARY: dict[str, tuple[str, str]] = {}
