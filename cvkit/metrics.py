@@ -30,7 +30,7 @@ __all__ = [
     "nps", "nps_difference", "csat", "by_group",
     "value_difference", "value_ratio", "economic_value",
     "retention_rate", "churn_rate", "simple_clv", "clv_to_cac", "holm_adjust",
-    "paired_difference", "brand_pairs",
+    "paired_difference", "brand_pairs", "brand_pair_difference",
 ]
 
 ArrayLike = Any  # numbers, sequences, numpy arrays or pandas Series
@@ -802,6 +802,25 @@ def _paired_stats(sa: np.ndarray, sb: np.ndarray, ha: np.ndarray, hb: np.ndarray
         cov = np.where(nab > 1, ((sa - ca[..., None]) * (sb - cb[..., None]) * both).sum(-1) / (nab - 1), 0.0)
     var = va + vb - 2 * nab * cov / (na * nb)
     return ma - mb, np.sqrt(np.maximum(var, 0.0))
+
+
+def brand_pair_difference(df: pd.DataFrame, brand_a: str, brand_b: str, *, brand_col: str = "brand",
+                          score_col: str = "nps", respondent_col: str = "respondent_id", metric: str = "nps",
+                          level: float = 0.95) -> NPSDifference:
+    """``brand_a`` minus ``brand_b`` from a survey (one row per respondent x brand), paired test.
+
+    :func:`paired_difference` on the two brands' scores aligned by respondent; the row of
+    :func:`brand_pairs` for one pair, without the multiple-comparison adjustment (one planned
+    comparison, e.g. the client against its main competitor).
+    """
+    wide = df.pivot_table(index=respondent_col, columns=brand_col, values=score_col, aggfunc="first",
+                          observed=True)
+    missing = [b for b in (brand_a, brand_b) if b not in wide.columns]
+    if missing:
+        raise ValueError(f"brand(s) {missing} have no {score_col} ratings in the survey; brands rated: "
+                         f"{', '.join(map(str, wide.columns))}")
+    return paired_difference(wide[brand_a].to_numpy(float), wide[brand_b].to_numpy(float), metric=metric,
+                             level=level)
 
 
 def brand_pairs(df: pd.DataFrame, *, brand_col: str = "brand", score_col: str = "nps",

@@ -61,3 +61,20 @@ def test_brand_pairs_are_holm_adjusted():
     assert not pairs.set_index(["brand_a", "brand_b"]).loc[("A", "C"), "significant"]
     csat = metrics.brand_pairs(df.assign(nps=df["nps"].clip(lower=1)), metric="csat")
     assert len(csat) == 3 and csat["difference"].abs().max() <= 100
+
+
+def test_one_planned_pair_is_the_unadjusted_row_of_all_pairs_either_way_round():
+    rng = np.random.default_rng(3)
+    x = _ratings(rng, (400, 3), [0.0, -0.5, 0.1])
+    df = pd.DataFrame({"respondent_id": np.repeat(np.arange(400), 3), "brand": np.tile(["A", "B", "C"], 400),
+                       "nps": x.ravel()})
+    df = df.drop(index=rng.choice(np.arange(3, len(df)), 300, replace=False))  # not everyone rates every brand
+    pairs = metrics.brand_pairs(df)
+    row = pairs[(pairs["brand_a"] == "A") & (pairs["brand_b"] == "B")].iloc[0]
+    ab = metrics.brand_pair_difference(df, "A", "B")
+    ba = metrics.brand_pair_difference(df, "B", "A")
+    assert ab.difference == pytest.approx(row["difference"]) and ab.p_value == pytest.approx(row["p_value"])
+    assert (ab.ci_low, ab.ci_high) == (pytest.approx(row["ci_low"]), pytest.approx(row["ci_high"]))
+    assert ba.difference == pytest.approx(-ab.difference) and ba.p_value == pytest.approx(ab.p_value)
+    with pytest.raises(ValueError, match="'Z'"):
+        metrics.brand_pair_difference(df, "A", "Z")

@@ -138,7 +138,6 @@ def prepare(df: pd.DataFrame, spec: ChoiceSpec, *, name: str = "choice data",
         With every problem found: missing columns, tasks with no or several
         chosen alternatives, undeclared levels, attributes without variation.
     """
-    problems: list[Problem] = []
     missing = [c for c in (*REQUIRED, *spec.attributes) if c not in df.columns]
     if spec.none and "none" not in df.columns:
         missing.append("none")
@@ -148,6 +147,17 @@ def prepare(df: pd.DataFrame, spec: ChoiceSpec, *, name: str = "choice data",
                                 "(data.choice.columns)."))
     df = df.reset_index(drop=True)
     is_none = (df["none"].fillna(0).astype(float).to_numpy() == 1) if spec.none else np.zeros(len(df), bool)
+    problems = _choice_problems(df, name)
+    for a in spec.attributes:
+        problems += _attribute_problems(df[a], a, spec, ~is_none, name, check_variation)
+    if problems:
+        raise DataError(problems)
+    return _to_arrays(df, is_none, spec)
+
+
+def _choice_problems(df: pd.DataFrame, name: str) -> list[Problem]:
+    """Problems with the ``chosen`` column: not 0/1, tasks with no or several choices, duplicated rows."""
+    problems: list[Problem] = []
     chosen_raw = pd.to_numeric(df["chosen"], errors="coerce")
     bad = ~chosen_raw.isin([0, 1])
     if bad.any():
@@ -169,43 +179,53 @@ def prepare(df: pd.DataFrame, spec: ChoiceSpec, *, name: str = "choice data",
         problems.append(Problem(name, "the same respondent x task x alternative appears more than once.",
                                 "remove the duplicated rows.", column="alternative", rows=_rows(dup),
                                 n_rows=int(dup.sum())))
-    real = ~is_none
-    for a in spec.attributes:
-        col = df[a]
-        if a in spec.linear:
-            vals = pd.to_numeric(col, errors="coerce")
-            nan = vals.isna() & real
-            if nan.any():
-                problems.append(Problem(name, f"attribute {a!r} is declared numeric but has empty or non-numeric "
-                                        "values.", "fill in numeric values for every alternative that is not "
-                                        "the none option.", column=a, rows=_rows(nan), n_rows=int(nan.sum())))
-            elif check_variation and vals[real].nunique() < 2:
-                problems.append(Problem(name, f"attribute {a!r} never varies (always {vals[real].iloc[0]!r}), so "
-                                        "its effect cannot be estimated (unidentifiable).",
-                                        f"drop {a!r} from the attribute definitions or check the design export."))
-            continue
-        declared = {level_key(x) for x in spec.levels(a)}
-        keys = col.map(lambda v: level_key(v) if not isinstance(v, str) and pd.notna(v) else v)
-        undeclared = real & ~keys.isin(declared)
-        if undeclared.any():
-            found = sorted({str(v) for v in keys[undeclared]})
-            problems.append(Problem(name, f"attribute {a!r} has level(s) {found[:8]} that are not in its "
-                                    f"definition {sorted(declared)}.", "correct the data or add the level to "
-                                    "the attribute definitions (check spelling and case).", column=a,
-                                    rows=_rows(undeclared), n_rows=int(undeclared.sum())))
-        elif check_variation:
-            seen = set(keys[real])
-            if len(seen) < 2:
-                problems.append(Problem(name, f"attribute {a!r} never varies (always {sorted(seen)}), so its "
-                                        "part-worths cannot be estimated (unidentifiable).",
-                                        f"drop {a!r} from the attribute definitions or check the design export."))
-            elif seen != declared:
-                problems.append(Problem(name, f"level(s) {sorted(declared - seen)} of attribute {a!r} never appear "
-                                        "in the data, so their part-worths cannot be estimated.",
-                                        "remove those levels from the attribute definitions."))
-    if problems:
-        raise DataError(problems)
+    return problems
 
+
+def _attribute_problems(col: pd.Series, a: str, spec: ChoiceSpec, real: np.ndarray, name: str,
+                        check_variation: bool) -> list[Problem]:
+    """Problems with one attribute's column: non-numeric values, undeclared levels, no variation.
+
+    ``real`` marks the rows that are not the "none of these" option (their cells may be empty).
+    """
+    problems: list[Problem] = []
+    if a in spec.linear:
+        vals = pd.to_numeric(col, errors="coerce")
+        nan = vals.isna() & real
+        if nan.any():
+            problems.append(Problem(name, f"attribute {a!r} is declared numeric but has empty or non-numeric "
+                                    "values.", "fill in numeric values for every alternative that is not "
+                                    "the none option.", column=a, rows=_rows(nan), n_rows=int(nan.sum())))
+        elif check_variation and vals[real].nunique() < 2:
+            problems.append(Problem(name, f"attribute {a!r} never varies (always {vals[real].iloc[0]!r}), so "
+                                    "its effect cannot be estimated (unidentifiable).",
+                                    f"drop {a!r} from the attribute definitions or check the design export."))
+        return problems
+    declared = {level_key(x) for x in spec.levels(a)}
+    keys = col.map(lambda v: level_key(v) if not isinstance(v, str) and pd.notna(v) else v)
+    undeclared = real & ~keys.isin(declared)
+    if undeclared.any():
+        found = sorted({str(v) for v in keys[undeclared]})
+        problems.append(Problem(name, f"attribute {a!r} has level(s) {found[:8]} that are not in its "
+                                f"definition {sorted(declared)}.", "correct the data or add the level to "
+                                "the attribute definitions (check spelling and case).", column=a,
+                                rows=_rows(undeclared), n_rows=int(undeclared.sum())))
+    elif check_variation:
+        seen = set(keys[real])
+        if len(seen) < 2:
+            problems.append(Problem(name, f"attribute {a!r} never varies (always {sorted(seen)}), so its "
+                                    "part-worths cannot be estimated (unidentifiable).",
+                                    f"drop {a!r} from the attribute definitions or check the design export."))
+        elif seen != declared:
+            problems.append(Problem(name, f"level(s) {sorted(declared - seen)} of attribute {a!r} never appear "
+                                    "in the data, so their part-worths cannot be estimated.",
+                                    "remove those levels from the attribute definitions."))
+    return problems
+
+
+def _to_arrays(df: pd.DataFrame, is_none: np.ndarray, spec: ChoiceSpec) -> ChoiceData:
+    """Sort checked rows by respondent, task and alternative and pack them into dense (situation, alternative) arrays."""
+    key = ["respondent_id", "task"]
     order = np.lexsort((df["alternative"].to_numpy(), df["task"].to_numpy(),
                         df["respondent_id"].astype(str).to_numpy()))
     df = df.iloc[order].reset_index(drop=True)

@@ -147,17 +147,55 @@ class _Checker:
         by_norm: dict[str, str] = {}
         for c in file_cols:
             by_norm.setdefault(normalise_name(c), c)
-        known = schema.names
+        chosen, ok = self._mapped_columns(mapping, file_cols, by_norm)
+        used = set(chosen.values())
+        for name in schema.names:
+            if name in chosen:
+                continue
+            hit = by_norm.get(name)
+            if hit is not None and hit not in used:
+                chosen[name] = hit
+                used.add(hit)
+        unmatched = [c for c in file_cols if c not in used]
+        if read_info.get("format") == "excel" and read_info.get("header_matches", 1) == 0:
+            self.problem(
+                f"no row among the first rows of sheet '{read_info.get('sheet')}' looks like a header "
+                f"for {self.kind} data (expected column names such as "
+                f"{_quote_list(schema.required, 4)}); the first row found was {_quote_list(file_cols, 6)}.",
+                f"put a header row with the column names above the data (see "
+                f"templates/data/{self.kind}.csv), or map your names in {self.config_key}.columns.")
+            return None
+        missing = [c.name for c in schema.columns if c.required and c.name not in chosen
+                   and c.name not in mapping]
+        ok = self._report_missing(raw, file_cols, unmatched, missing) and ok
+        if schema.group:
+            free, (ignored, group_ok) = [], self._group_columns(chosen, unmatched)
+        elif schema.free is not None and attributes is not None:
+            (free, ignored), group_ok = self._declared_free_columns(unmatched, attributes)
+        elif schema.free is not None:
+            free, ignored, group_ok = unmatched, [], True
+            if schema.free == "attributes" and not free:
+                self.problem("the file has no attribute columns (every column other than respondent_id, "
+                             "task, alternative, none and chosen is an attribute).",
+                             "add one column per conjoint attribute (e.g. delivery, fee).")
+                group_ok = False
+        else:
+            free, ignored, group_ok = [], unmatched, True
+        return chosen, free, ignored, ok and group_ok
+
+    def _mapped_columns(self, mapping: dict[str, str], file_cols: list[str],
+                        by_norm: dict[str, str]) -> tuple[dict[str, str], bool]:
+        """The config's column mapping resolved against the file: (canonical -> file column, all found)."""
         chosen: dict[str, str] = {}
         ok = True
         for canon, client in mapping.items():
-            if canon not in known and schema.free is None:
-                dym = _did_you_mean(canon, known)
+            if canon not in self.schema.names and self.schema.free is None:
+                dym = _did_you_mean(canon, self.schema.names)
                 self.problem(
                     f"the column mapping names '{canon}', which is not a column of the {self.kind} "
                     f"data set" + (f"; did you mean '{dym}'?" if dym else "."),
                     f"use canonical names on the left of {self.config_key}.columns "
-                    f"(they are: {', '.join(schema.required)}, ...; see templates/data/README.md).")
+                    f"(they are: {', '.join(self.schema.required)}, ...; see templates/data/README.md).")
                 ok = False
                 continue
             hit = client if client in file_cols else by_norm.get(normalise_name(client))
@@ -171,25 +209,15 @@ class _Checker:
                 ok = False
                 continue
             chosen[canon] = hit
-        used = set(chosen.values())
-        for name in known:
-            if name in chosen:
-                continue
-            hit = by_norm.get(name)
-            if hit is not None and hit not in used:
-                chosen[name] = hit
-                used.add(hit)
-        unmatched = [c for c in file_cols if c not in used]
-        missing = [c.name for c in schema.columns if c.required and c.name not in chosen
-                   and c.name not in mapping]
-        if read_info.get("format") == "excel" and read_info.get("header_matches", 1) == 0:
-            self.problem(
-                f"no row among the first rows of sheet '{read_info.get('sheet')}' looks like a header "
-                f"for {self.kind} data (expected column names such as "
-                f"{_quote_list(schema.required, 4)}); the first row found was {_quote_list(file_cols, 6)}.",
-                f"put a header row with the column names above the data (see "
-                f"templates/data/{self.kind}.csv), or map your names in {self.config_key}.columns.")
-            return None
+        return chosen, ok
+
+    def _report_missing(self, raw: pd.DataFrame, file_cols: list[str], unmatched: list[str],
+                        missing: list[str]) -> bool:
+        """One problem per missing required column, with the likely cause; True when none is missing.
+
+        A single-column file probably has another delimiter; a wide choice file gets one explanation.
+        """
+        ok = True
         for name in missing:
             dym = _did_you_mean(name, unmatched)
             fix = (f"rename column '{dym}' to '{name}', or map it in {self.config_key}.columns: "
@@ -208,55 +236,59 @@ class _Checker:
                 msg, fix = wide
             self.problem(msg, fix, column=name)
             ok = False
-        free: list[str] = []
+        return ok
+
+    def _group_columns(self, chosen: dict[str, str], unmatched: list[str]) -> tuple[list[str], bool]:
+        """A column group (e.g. the elements of value): at least one present; near-misses reported.
+
+        Returns (ignored columns, no problem found).
+        """
+        group_names = [c.name for c in self.schema.group]
+        ok = True
         ignored: list[str] = []
-        if schema.group:
-            group_names = [c.name for c in schema.group]
-            if not any(g in chosen for g in group_names):
-                self.problem(
-                    f"the file has none of the {schema.group_label}; at least one is required.",
-                    f"name the columns by element slug (see templates/data/{self.kind}.csv and "
-                    "templates/elements_of_value.csv), or map them in "
-                    f"{self.config_key}.columns.")
+        if not any(g in chosen for g in group_names):
+            self.problem(
+                f"the file has none of the {self.schema.group_label}; at least one is required.",
+                f"name the columns by element slug (see templates/data/{self.kind}.csv and "
+                "templates/elements_of_value.csv), or map them in "
+                f"{self.config_key}.columns.")
+            ok = False
+        for c in unmatched:
+            dym = _did_you_mean(c, [g for g in group_names if g not in chosen], cutoff=0.85)
+            if dym is not None:
+                self.problem(f"column '{c}' is not a known column; did you mean '{dym}'?",
+                             f"rename it to '{dym}' (element slugs are listed in "
+                             "templates/elements_of_value.csv).", column=c)
                 ok = False
-            for c in unmatched:
-                dym = _did_you_mean(c, [g for g in group_names if g not in chosen], cutoff=0.85)
-                if dym is not None:
-                    self.problem(f"column '{c}' is not a known column; did you mean '{dym}'?",
-                                 f"rename it to '{dym}' (element slugs are listed in "
-                                 "templates/elements_of_value.csv).", column=c)
-                    ok = False
-                else:
-                    ignored.append(c)
-        elif schema.free is not None and attributes is not None:
-            # Declared free columns: keep those, ignore the rest (e.g. a design "Version").
-            for a in attributes:
-                if a in unmatched:
-                    free.append(a)
-                    continue
-                dym = _did_you_mean(a, unmatched)
-                where = ("analyses.discrete_choice.attributes" if self.kind == "choice"
-                         else f"{self.config_key}.attributes")
-                self.problem(f"column '{a}' (listed in {where}) is not in the file"
-                             + (f"; did you mean '{dym}'?" if dym else "."),
-                             f"correct {where}; the file's other columns are: "
-                             f"{_quote_list(unmatched, 12)}.", column=a)
-                ok = False
-            ignored = [c for c in unmatched if c not in free]
-            if not attributes:
-                self.problem("attributes is an empty list.", f"list the {schema.free} columns in "
-                             f"{self.config_key}.attributes, or leave it out to use every other column.")
-                ok = False
-        elif schema.free is not None:
-            free = unmatched
-            if schema.free == "attributes" and not free:
-                self.problem("the file has no attribute columns (every column other than respondent_id, "
-                             "task, alternative, none and chosen is an attribute).",
-                             "add one column per conjoint attribute (e.g. delivery, fee).")
-                ok = False
-        else:
-            ignored = unmatched
-        return chosen, free, ignored, ok
+            else:
+                ignored.append(c)
+        return ignored, ok
+
+    def _declared_free_columns(self, unmatched: list[str],
+                               attributes: Sequence[str]) -> tuple[tuple[list[str], list[str]], bool]:
+        """Declared free columns (e.g. conjoint attributes): keep those, ignore the rest (e.g. a design "Version").
+
+        Returns ((free, ignored), no problem found).
+        """
+        free: list[str] = []
+        ok = True
+        for a in attributes:
+            if a in unmatched:
+                free.append(a)
+                continue
+            dym = _did_you_mean(a, unmatched)
+            where = ("analyses.discrete_choice.attributes" if self.kind == "choice"
+                     else f"{self.config_key}.attributes")
+            self.problem(f"column '{a}' (listed in {where}) is not in the file"
+                         + (f"; did you mean '{dym}'?" if dym else "."),
+                         f"correct {where}; the file's other columns are: "
+                         f"{_quote_list(unmatched, 12)}.", column=a)
+            ok = False
+        if not attributes:
+            self.problem("attributes is an empty list.", f"list the {self.schema.free} columns in "
+                         f"{self.config_key}.attributes, or leave it out to use every other column.")
+            ok = False
+        return (free, [c for c in unmatched if c not in free]), ok
 
     # -- conversions ---------------------------------------------------------------------------
     def to_number(self, s: pd.Series, col: str) -> tuple[pd.Series, pd.Series]:

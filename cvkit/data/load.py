@@ -175,14 +175,7 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
     columns; otherwise it holds every row the policy did not exclude (rows with
     reported problems included, their bad cells missing).
     """
-    if kind not in SCHEMAS:
-        dym = _did_you_mean(kind, list(SCHEMAS))
-        raise ValueError(f"unknown data set kind '{kind}'" + (f"; did you mean '{dym}'?" if dym else "")
-                         + f" Known kinds: {', '.join(SCHEMAS)}.")
-    if decimal not in (".", ","):
-        raise ValueError(f"decimal must be '.' or ',', got {decimal!r}")
-    if thousands is not None and thousands == decimal:
-        raise ValueError(f"thousands separator {thousands!r} cannot equal the decimal mark")
+    _check_arguments(kind, decimal, thousands)
     policy = policy or IntakePolicy()
     columns = dict(columns or {})
     label = name or str(path)
@@ -195,29 +188,18 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
                               config_key=config_key)
     chk = _Checker(kind, label, policy, decimal, thousands, date_format, config_key or f"data.{kind}")
     schema = chk.schema
-    expected = set(schema.names) | set(columns.values()) | set(attributes or ())
     if wide is not None and kind == "choice":
         attributes = list(attributes or wide.attributes)
-        expected |= {c for cs in wide_columns(wide, attributes).values() for c in cs}
-    try:
-        raw = read_table(path, sheet=sheet, expected_columns=expected)
-    except DataError as exc:
-        if name:
-            return None, [dataclasses.replace(p, file=label) for p in exc.problems]
-        return None, list(exc.problems)
-    read_info = dict(raw.attrs)
-    if wide is not None and kind == "choice":
-        raw, columns = _from_wide(chk, raw, wide, columns, attributes, read_info)
-        if raw is None:
-            return None, chk.problems
+    raw, columns, read_info, problems = _read_raw(chk, path, sheet, columns, attributes, wide, name and label)
+    if raw is None:
+        return None, problems
     chk.from_excel = read_info.get("format") == "excel"
     chk.excel_rows = list(read_info.get("excel_rows") or [])
     resolved = chk.resolve_columns(raw, columns, read_info, attributes)
     if resolved is None:
         return None, chk.problems
     chosen, free, ignored, complete = resolved
-    n = len(raw)
-    if n == 0:
+    if len(raw) == 0:
         chk.problem("the file has a header but no data rows.",
                     "export the data again including the rows, or remove this file from engagement.yaml.")
         return None, chk.problems
@@ -229,24 +211,116 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
 
     # Clean text once (strip blanks, "" -> NA); typed Parquet columns pass through untouched.
     text = text.apply(_clean) if len(text.columns) else text
-    # Whole-column emptiness first: a required column with no value at all is a
-    # structural error, not thousands of "missing value" rows.
-    out: dict[str, pd.Series] = {}
+    fixed_present, text, empty_cols, filled = _empty_columns(chk, text, fixed_present, read_info)
+    complete = complete and filled
+    out = _convert_fixed(chk, text, fixed_present, empty_cols, policy)
+    for c in schema.columns:
+        if c.name not in out and not c.required:
+            out[c.name] = _empty(c, len(raw))
+    if kind == "choice" and "task" not in chosen:
+        # No task column: one choice situation per respondent (e.g. a revealed-preference mode choice).
+        out["task"] = pd.Series(1, index=raw.index, dtype="Int64")
+        read_info.setdefault("notes", []).append("no task column: every respondent answered one choice task.")
+    free_out = _convert_free(chk, text, free, policy)
+    df = pd.DataFrame(out | free_out, index=raw.index)
+    df = df[[c.name for c in schema.columns if c.name in df] +
+            [c.name for c in schema.group if c.name in df] + free]
+
+    if not complete:
+        # A column is missing or empty: the values of the other columns were still
+        # checked (all problems at once), but row-set checks would mislead.
+        return None, chk.problems
+    if kind == "choice":
+        _check_choice(chk, df, free, "none" in chosen)
+
+    _check_duplicates(chk, df)
+
+    kept = chk.reason.isna().to_numpy()
+    table = LoadedTable(kind=kind, source=str(path), df=df.loc[kept].reset_index(drop=True),
+                        excluded=_excluded_rows(chk, text, kept),
+                        columns_found=[c.name for c in fixed_present] + free,
+                        ignored_columns=ignored, read_info=read_info,
+                        row_numbers=chk.row_numbers(np.flatnonzero(kept)))
+    return table, chk.problems
+
+
+def _read_raw(chk: "_Checker", path: str | Path, sheet: str | None, columns: dict[str, str],
+              attributes: list[str] | None, wide: WideFormat | None, label: str | None,
+              ) -> tuple[pd.DataFrame | None, dict[str, str], dict[str, Any], list[Problem]]:
+    """Read the file as text columns; a wide choice file (``wide``) is reshaped to the long layout.
+
+    Returns
+    -------
+    tuple
+        ``(raw table or None, column mapping, read_info, problems)``; the mapping changes when a wide
+        file was reshaped (its columns then have canonical names). Reader problems name ``label``
+        when one is given.
+    """
+    expected = set(chk.schema.names) | set(columns.values()) | set(attributes or ())
+    is_wide = wide is not None and chk.kind == "choice"
+    if is_wide:
+        expected |= {c for cs in wide_columns(wide, attributes).values() for c in cs}
+    try:
+        raw = read_table(path, sheet=sheet, expected_columns=expected)
+    except DataError as exc:
+        if label:
+            return None, columns, {}, [dataclasses.replace(p, file=label) for p in exc.problems]
+        return None, columns, {}, list(exc.problems)
+    read_info = dict(raw.attrs)
+    if is_wide:
+        raw, columns = _from_wide(chk, raw, wide, columns, attributes, read_info)
+        if raw is None:
+            return None, columns, read_info, chk.problems
+    return raw, columns, read_info, []
+
+
+def _check_arguments(kind: str, decimal: str, thousands: str | None) -> None:
+    """Raise ValueError for an unknown data kind or an impossible decimal/thousands pair (a caller's mistake)."""
+    if kind not in SCHEMAS:
+        dym = _did_you_mean(kind, list(SCHEMAS))
+        raise ValueError(f"unknown data set kind '{kind}'" + (f"; did you mean '{dym}'?" if dym else "")
+                         + f" Known kinds: {', '.join(SCHEMAS)}.")
+    if decimal not in (".", ","):
+        raise ValueError(f"decimal must be '.' or ',', got {decimal!r}")
+    if thousands is not None and thousands == decimal:
+        raise ValueError(f"thousands separator {thousands!r} cannot equal the decimal mark")
+
+
+def _empty_columns(chk: "_Checker", text: pd.DataFrame, fixed_present: list,
+                   read_info: dict[str, Any]) -> tuple[list, pd.DataFrame, list[str], bool]:
+    """Columns empty in every row: a required one is a problem, a group rating one is left out.
+
+    Whole-column emptiness comes first: a required column with no value at all is a structural
+    error, not thousands of "missing value" rows. A rating column of the group (an element of value)
+    empty in every row was not asked: it is left out as if absent (and said so in
+    ``read_info["blank_columns"]``), never passed on to fail in a chart or a model.
+
+    Returns
+    -------
+    tuple
+        ``(columns kept, text without the blank group columns, empty column names, no required column empty)``.
+    """
+    schema = chk.schema
+    filled = True
     empty_cols = [c.name for c in fixed_present if text[c.name].isna().all()]
     for cname in empty_cols:
         if schema.column(cname).required:
             chk.problem(f"required column '{cname}' is empty in every row.",
                         f"fill the column (or map the right column in {chk.config_key}.columns.{cname}).",
                         column=cname)
-            complete = False
-    # A rating column of the group (an element of value) empty in every row was not asked: it is left
-    # out as if absent (and said so), never passed on to fail in a chart or a model.
+            filled = False
     blank = [c.name for c in schema.group if c.name in empty_cols]
     if blank:
         fixed_present = [c for c in fixed_present if c.name not in blank]
         text = text.drop(columns=blank)
         read_info["blank_columns"] = blank
+    return fixed_present, text, empty_cols, filled
 
+
+def _convert_fixed(chk: "_Checker", text: pd.DataFrame, fixed_present: list, empty_cols: list[str],
+                   policy: IntakePolicy) -> dict[str, pd.Series]:
+    """Convert each schema column to its type; empty cells in a must-fill column are flagged by the policy."""
+    out: dict[str, pd.Series] = {}
     for c in fixed_present:
         s = text[c.name]
         conv = chk.convert(c, s)
@@ -258,14 +332,13 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
                      f"fill '{c.name}' in these rows, or set intake.missing_values: exclude to drop them.",
                      c.name)
         out[c.name] = conv
-    for c in schema.columns:
-        if c.name not in out and not c.required:
-            out[c.name] = _empty(c, n)
-    if kind == "choice" and "task" not in chosen:
-        # No task column: one choice situation per respondent (e.g. a revealed-preference mode choice).
-        out["task"] = pd.Series(1, index=raw.index, dtype="Int64")
-        read_info.setdefault("notes", []).append("no task column: every respondent answered one choice task.")
+    return out
 
+
+def _convert_free(chk: "_Checker", text: pd.DataFrame, free: list[str],
+                  policy: IntakePolicy) -> dict[str, pd.Series]:
+    """Convert the free columns: utilities are numbers that must be filled; conjoint attributes numeric or text."""
+    schema = chk.schema
     free_out: dict[str, pd.Series] = {}
     for f in free:
         s = text[f]
@@ -287,31 +360,16 @@ def _load(kind: str, path: str | Path, *, columns: dict[str, str] | None = None,
                 continue
             num, bad = chk.to_number(s, f)
             free_out[f] = num if not bad.any() else s.astype("str")
+    return free_out
 
-    df = pd.DataFrame(out | free_out, index=raw.index)
-    df = df[[c.name for c in schema.columns if c.name in df] +
-            [c.name for c in schema.group if c.name in df] + free]
 
-    if not complete:
-        # A column is missing or empty: the values of the other columns were still
-        # checked (all problems at once), but row-set checks would mislead.
-        return None, chk.problems
-    if kind == "choice":
-        _check_choice(chk, df, free, "none" in chosen)
-
-    _check_duplicates(chk, df)
-
-    kept = chk.reason.isna().to_numpy()
+def _excluded_rows(chk: "_Checker", text: pd.DataFrame, kept: np.ndarray) -> pd.DataFrame:
+    """The rows the policy excluded, as read (text), with their file row number and the reason."""
     excluded = text.loc[~kept].copy()
     excluded = excluded.astype("str").where(excluded.notna())
     excluded.insert(0, "reason", chk.reason[~kept].astype("str"))
     excluded.insert(0, "row", chk.row_numbers(np.flatnonzero(~kept)))
-    excluded = excluded.reset_index(drop=True)
-    table = LoadedTable(kind=kind, source=str(path), df=df.loc[kept].reset_index(drop=True),
-                        excluded=excluded, columns_found=[c.name for c in fixed_present] + free,
-                        ignored_columns=ignored, read_info=read_info,
-                        row_numbers=chk.row_numbers(np.flatnonzero(kept)))
-    return table, chk.problems
+    return excluded.reset_index(drop=True)
 
 
 def _from_wide(chk: "_Checker", raw: pd.DataFrame, wide: WideFormat, columns: dict[str, str],

@@ -31,9 +31,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from cvkit.resources import load_elements
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Column", "Schema", "SCHEMAS", "DATA_KINDS", "ColumnType", "element_slugs"]
 
@@ -174,10 +177,16 @@ def _rating(name: str, description: str, lo: int = 0, hi: int = 10, required: bo
 
 
 def _build() -> dict[str, Schema]:
+    """Every data set's schema, by kind (the elements-of-value catalogue supplies the rating groups)."""
     slugs = element_slugs()
     elements = load_elements().set_index("element")
+    return {s.kind: s for s in (_customers(), _transactions(), _survey(slugs, elements), _needs(slugs, elements),
+                                _choice(), _utilities(), *_campaign_schemas(), _subscriptions(), _maxdiff())}
 
-    customers = Schema(
+
+def _customers() -> Schema:
+    """The customers data set: the client's CRM extract, one row per customer."""
+    return Schema(
         kind="customers",
         one_row_per="customer",
         description="The client's customer base (CRM extract): one row per customer.",
@@ -201,7 +210,10 @@ def _build() -> dict[str, Schema]:
         used_by=("00_engagement_overview", "03_segmentation", "04_customer_lifetime_value"),
     )
 
-    transactions = Schema(
+
+def _transactions() -> Schema:
+    """The transactions data set: the purchase log, one row per purchase."""
+    return Schema(
         kind="transactions",
         one_row_per="purchase",
         description="Purchase log: one row per purchase (order), all customers, ideally 2+ years.",
@@ -220,7 +232,10 @@ def _build() -> dict[str, Schema]:
         used_by=("00_engagement_overview", "03_segmentation", "04_customer_lifetime_value"),
     )
 
-    survey = Schema(
+
+def _survey(slugs: list[str], elements: pd.DataFrame) -> Schema:
+    """The survey data set: brand ratings, one row per respondent and brand (elements of value as a group)."""
+    return Schema(
         kind="survey",
         one_row_per="respondent x brand rated",
         description=("Brand survey: each respondent rates the client and competitors; one row per "
@@ -248,7 +263,10 @@ def _build() -> dict[str, Schema]:
         used_by=("00_engagement_overview", "01_value_drivers", "03_segmentation"),
     )
 
-    needs = Schema(
+
+def _needs(slugs: list[str], elements: pd.DataFrame) -> Schema:
+    """The needs data set: importance of each element of value, one row per respondent."""
+    return Schema(
         kind="needs",
         one_row_per="respondent",
         description="Needs survey: how important each element of value is to the respondent.",
@@ -265,7 +283,10 @@ def _build() -> dict[str, Schema]:
         used_by=("03_segmentation",),
     )
 
-    choice = Schema(
+
+def _choice() -> Schema:
+    """The choice data set: conjoint responses in long format (attribute columns free)."""
+    return Schema(
         kind="choice",
         one_row_per="respondent x task x alternative",
         description=("Choice-based conjoint responses in long format: one row per alternative shown "
@@ -289,7 +310,10 @@ def _build() -> dict[str, Schema]:
         used_by=("02_discrete_choice", "03_segmentation"),
     )
 
-    utilities = Schema(
+
+def _utilities() -> Schema:
+    """The utilities data set: respondent part-worths from another tool (level columns free)."""
+    return Schema(
         kind="utilities",
         one_row_per="respondent",
         description=("Respondent-level part-worths estimated elsewhere (e.g. a Sawtooth HB export): "
@@ -304,8 +328,6 @@ def _build() -> dict[str, Schema]:
         free="levels",
         used_by=("02_discrete_choice", "03_segmentation"),
     )
-    return {s.kind: s for s in (customers, transactions, survey, needs, choice, utilities,
-                                *_campaign_schemas(), _subscriptions(), _maxdiff())}
 
 
 def _campaign_schemas() -> tuple[Schema, Schema]:

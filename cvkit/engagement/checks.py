@@ -49,7 +49,27 @@ def check_against_data(cfg: Engagement, tables: dict[str, Any]) -> list[str]:
     if "clv" in enabled and tx is not None:
         problems += _clv_window(cfg, tx)
         problems += _segment_column(cfg, tables.get("customers"))
+    if "clv" in enabled and tables.get("subscriptions") is not None:
+        problems += _subscriptions(cfg, tables["subscriptions"])
     return problems
+
+
+def _subscriptions(cfg: Engagement, subs: Any) -> list[str]:
+    """The contractual section's fits run here as they will at run (sBG on survivor counts: milliseconds)."""
+    from cvkit.clv.contractual import analyse_subscriptions
+    from cvkit.exceptions import DataError, FitError
+
+    settings = analysis_settings(cfg, "clv")
+    df = getattr(subs, "df", subs)
+    if df is None:  # a streamed file: checked at run
+        return []
+    try:
+        analyse_subscriptions(df, cfg.analysis_date, cohort=str(settings.get("subscription_cohort", "auto")),
+                              annual_discount_rate=float(settings.get("annual_discount_rate", 0.10)),
+                              margin=float(settings.get("margin", 0.30)))
+    except (DataError, FitError, ValueError) as exc:
+        return [f"data.subscriptions: the subscriber analysis (analyses.clv) cannot run: {exc}"]
+    return []
 
 
 def _weights_column(tx: Any) -> list[str]:

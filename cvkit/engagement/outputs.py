@@ -31,6 +31,7 @@ import json
 import os
 import re
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -242,21 +243,20 @@ def _write_csv(df: pd.DataFrame, path: Path, *, index: bool, parts_dir: Path | N
     if parts_dir is not None:
         parts_dir.mkdir(parents=True, exist_ok=True)
     parts: list[Path] = []
-    part = None
-    with open(path, "w", encoding="utf-8", newline="") as whole:
-        for start in range(0, max(len(df), 1), _CHUNK_ROWS):
-            safe = neutralise_frame(df.iloc[start:start + _CHUNK_ROWS])
-            safe.to_csv(whole, header=start == 0, **options)
+    header = neutralise_frame(df.iloc[:0]).to_csv(**options)  # each chunk is formatted once, for both files
+    with open(path, "w", encoding="utf-8", newline="") as whole, ExitStack() as stack:
+        whole.write(header)
+        for start in range(0, len(df), _CHUNK_ROWS):
+            text = neutralise_frame(df.iloc[start:start + _CHUNK_ROWS]).to_csv(header=False, **options)
+            whole.write(text)
             if parts_dir is None:
                 continue
             if start % CSV_PART_ROWS == 0:
-                if part is not None:
-                    part.close()
+                stack.close()  # the previous part is complete
                 parts.append(parts_dir / f"{path.stem}_part{len(parts) + 1:03d}.csv")
-                part = open(parts[-1], "w", encoding="utf-8", newline="")
-            safe.to_csv(part, header=start % CSV_PART_ROWS == 0, **options)
-    if part is not None:
-        part.close()
+                part = stack.enter_context(open(parts[-1], "w", encoding="utf-8", newline=""))
+                part.write(header)
+            part.write(text)
     return parts
 
 

@@ -176,7 +176,7 @@ def _read_table(csv: Path, max_rows: int, preview_rows: int) -> _Read:
     chunks: list[pd.DataFrame] = []
     tail: deque[pd.DataFrame] = deque()
     head: pd.DataFrame | None = None
-    stats: dict[str, dict[str, float]] = {}
+    stats: dict[str, dict[str, float] | None] = {}
     rows = 0
     with pd.read_csv(csv, dtype=str, keep_default_na=False, chunksize=_CHUNK_ROWS) as reader:
         for chunk in reader:
@@ -196,13 +196,25 @@ def _read_table(csv: Path, max_rows: int, preview_rows: int) -> _Read:
         text = pd.concat(chunks) if chunks else pd.read_csv(csv, dtype=str, keep_default_na=False)
         return _Read(text.reset_index(drop=True), rows, len(text))
     bottom = pd.concat(list(tail)).tail(preview_rows) if tail else head.iloc[:0]
-    return _Read(pd.concat([head, bottom], ignore_index=True), rows, len(head), stats)
+    return _Read(pd.concat([head, bottom], ignore_index=True), rows, len(head),
+                 {c: s for c, s in stats.items() if s is not None})
 
 
-def _accumulate(stats: dict[str, dict[str, float]], chunk: pd.DataFrame) -> None:
-    """Add a chunk's numbers to each column's count, sum, minimum and maximum."""
+def _accumulate(stats: dict[str, dict[str, float] | None], chunk: pd.DataFrame) -> None:
+    """Add a chunk's numbers to each column's count, sum, minimum and maximum.
+
+    A column holding any non-empty value that is not a number gets no statistics (``None``: skipped
+    in later chunks), as :func:`typed_frame` keeps such a column as text.
+    """
     for col in chunk.columns:
-        values = pd.to_numeric(chunk[col].where(chunk[col] != ""), errors="coerce").dropna()
+        if col in stats and stats[col] is None:
+            continue
+        text = chunk[col]
+        values = pd.to_numeric(text.where(text != ""), errors="coerce")
+        if values.count() < (text != "").sum():
+            stats[col] = None
+            continue
+        values = values.dropna()
         if values.empty:
             continue
         s = stats.setdefault(col, {"count": 0, "sum": 0.0, "min": float("inf"), "max": float("-inf")})

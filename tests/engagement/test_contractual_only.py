@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -18,9 +19,11 @@ from cvkit.cli import main
 from cvkit.datasets.demo_subscriptions import PUBLISHED, make_subscriptions
 
 
-def _engagement(folder: Path, **clv) -> Path:
+def _engagement(folder: Path, nobody_leaves: bool = False, **clv) -> Path:
     (folder / "data").mkdir(parents=True)
     subs = make_subscriptions()
+    if nobody_leaves:
+        subs["end_date"] = pd.NaT
     subs["plan"] = subs["plan"].map({"regular": "basic box", "high end": "premium box"})
     subs.to_csv(folder / "data" / "members.csv", index=False, date_format="%Y-%m-%d")
     raw = {
@@ -48,6 +51,15 @@ def test_without_transactions_non_contractual_clv_is_refused_naming_the_setting(
     text = text.out + text.err
     assert "analyses.clv: enabled but no input data" in text
     assert "set analyses.clv.setting: contractual" in text
+
+
+def test_subscriptions_the_sbg_cannot_fit_are_caught_at_validate(tmp_path, capsys):
+    config = _engagement(tmp_path / "e", nobody_leaves=True)
+    assert main(["validate", str(config)]) == 1
+    text = capsys.readouterr()
+    text = text.out + text.err
+    assert "data.subscriptions: the subscriber analysis (analyses.clv) cannot run" in text
+    assert "no cohort has a full billing period observed with a cancellation" in text
 
 
 @pytest.mark.slow  # three notebooks through papermill: ~60 s on the shared 2-core machine

@@ -7,7 +7,9 @@ end of the session they are written to ``test-artifacts/reliability_figures.json
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -31,6 +33,13 @@ def _write_figures():
     out = Path(__file__).resolve().parents[2] / "test-artifacts"
     out.mkdir(exist_ok=True)
     path = out / "reliability_figures.json"
-    previous = json.loads(path.read_text()) if path.exists() else {}
-    previous.update({**dict(FIGURES), **MEASURED})
-    path.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
+    # Several pytest-xdist workers may finish at once: read-update-write under an exclusive lock.
+    with open(out / ".reliability_figures.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        previous = json.loads(path.read_text()) if path.exists() else {}
+        run = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # the same in every worker of one run
+        same_run = run is not None and previous.get("_run") == run
+        for key, value in FIGURES.items():  # counts of the workers of one run add up
+            previous[key] = previous.get(key, 0) + value if same_run else value
+        previous.update({**MEASURED, "_run": run})
+        path.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
