@@ -192,7 +192,7 @@ def _validate(args: argparse.Namespace) -> int:
         print("\n".join(f"  - {m}" for m in mismatches))
         return 1
     clv = analysis_settings(cfg, "clv") if any(a.key == "clv" for a in cfg.enabled_analyses()) else None
-    red = data_flags(result.tables, analysis_date=cfg.analysis_date, clv=clv)
+    red = data_flags(result.tables, analysis_date=cfg.analysis_date, clv=clv) + (settings.flags if settings else [])
     print("\nRed flags known before the run" + (":" if red else ": none."))
     for flag in red:
         print(flag.line())

@@ -39,6 +39,7 @@ class ChoiceSettings:
     segmentation: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    flags: list[Any] = field(default_factory=list)  # red flags known before the run (cvkit.engagement.flags)
 
 
 def _numeric(s: pd.Series) -> bool:
@@ -216,6 +217,18 @@ def _tasks(given: dict, value: dict, df: pd.DataFrame, out: ChoiceSettings) -> N
     if per.max() <= 1 and value.get("method") in ("hb", "latent_class", "mixed"):
         out.notes.append(f"{KEY}.method: {value['method']} needs several tasks per respondent and every respondent "
                          "answered one; the page estimates the aggregate logit (MNL) instead and says why.")
+    _identification_flag(value, df, out)
+
+
+def _identification_flag(value: dict, df: pd.DataFrame, out: ChoiceSettings) -> None:
+    """The red flag notebook 02 will raise when respondent-level models are asked for but not identified."""
+    from cvkit.choice import respondent_level_reason
+    from cvkit.engagement.flags import choice_flags
+
+    asked = [value.get("method") or "", *(value.get("compare_methods") or [])]
+    asked += ["latent_class"] if int(value.get("max_classes") or 0) >= 2 else []
+    out.flags += choice_flags(not_identified=respondent_level_reason(df), asked=asked, method_used="mnl",
+                              convergence=None, price=None, price_unit="", holdout=None, variation=None)
 
 
 def _products(value: dict, attrs: dict, out: ChoiceSettings) -> None:

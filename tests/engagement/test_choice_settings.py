@@ -63,6 +63,12 @@ def test_one_task_each_is_noted_and_a_holdout_refused():
     s = resolve_choice_settings({"holdout_task": 1, "method": "hb"}, DEFAULTS, _long(tasks=1), currency="EUR")
     assert any("holding one out leaves nothing" in p for p in s.problems)
     assert any("the page estimates the aggregate logit" in n for n in s.notes)
+    # the red flag page 02 will raise is known before the run (cvkit validate lists it) ...
+    assert [f.code for f in s.flags] == ["respondent_level_skipped"]
+    # ... and is not raised when only the aggregate logit is asked for, or when respondents answer several tasks
+    only_mnl = {"method": "mnl", "compare_methods": [], "max_classes": 0}
+    assert resolve_choice_settings(only_mnl, DEFAULTS, _long(tasks=1), currency="EUR").flags == []
+    assert resolve_choice_settings({"method": "hb"}, DEFAULTS, _long(), currency="EUR").flags == []
 
 
 def _engagement(tmp_path, choice_block: str, analysis_block: str) -> str:

@@ -207,10 +207,15 @@ class LikelihoodModel:
 
     @property
     def cov_(self) -> pd.DataFrame:
-        """Asymptotic covariance of the natural parameters: inverse observed information."""
+        """Asymptotic covariance of the natural parameters: inverse observed information.
+
+        All NaN when the observed information is not positive definite (the fit is not a proper
+        maximum, see ``converged_``): an "inverse" with negative variances would be no covariance.
+        """
         self._check_fitted()
         names = list(self._param_names)
         try:
+            np.linalg.cholesky(-self.hessian_)  # raises unless positive definite
             cov = np.linalg.inv(-self.hessian_)
         except np.linalg.LinAlgError:
             cov = np.full((len(names), len(names)), np.nan)
