@@ -129,7 +129,7 @@ _STATIC_IMAGES = ("image/png", "image/svg+xml", "image/jpeg")
 def _static_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Every output as static content: widgets (an ipywidgets control and its text repr) dropped,
     JavaScript representations dropped, and HTML carrying a ``<script>`` (an interactive plot) replaced
-    by the output's static image when it has one, else dropped."""
+    by the output's static image when it has one."""
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         kept = []
@@ -137,12 +137,13 @@ def _static_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             data = output.get("data", {})
             if _LIVE_OUTPUTS & set(data):
                 continue
-            for mime in _SCRIPT_TYPES & set(data):
-                del data[mime]
-            if "<script" in str(data.get("text/html", "")).lower():
-                del data["text/html"]
-                if not any(m in data for m in _STATIC_IMAGES):
+            if _SCRIPT_TYPES & set(data):
+                for mime in _SCRIPT_TYPES & set(data):
+                    del data[mime]
+                if set(data) <= {"text/plain"}:  # its text is the object's repr, not content
                     continue
+            if "<script" in str(data.get("text/html", "")).lower() and any(m in data for m in _STATIC_IMAGES):
+                del data["text/html"]  # without an image it stays, and the page's CSP blocks its script
             if "data" in output and not data:
                 continue
             kept.append(output)
