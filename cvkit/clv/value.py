@@ -277,14 +277,29 @@ def _model_draws(purchase_model: PurchaseModel, spend_model: GammaGammaModel | N
                  rng: np.random.Generator):
     """Yield (purchase model, spend model) pairs carrying parameter draws from their estimates' distribution."""
     p_draws = purchase_model.sample_parameters(n_draws, seed=int(rng.integers(2**31)))
-    s_draws = (spend_model.sample_parameters(n_draws, seed=int(rng.integers(2**31)))
-               if spend_model is not None else [None] * n_draws)
+    s_draws = _finite_spend_draws(spend_model, n_draws, rng) if spend_model is not None else [None] * n_draws
     for i in range(n_draws):
         sm = spend_model._with_params(s_draws[i]) if spend_model is not None else None
-        if sm is not None and sm.params_["q"] <= 1:
-            raise FitError("a bootstrap draw of the Gamma-Gamma model has q <= 1 (infinite mean spend); the spend "
-                           "model is too uncertain for intervals: fit on more repeat buyers")
         yield purchase_model._with_params(p_draws[i]), sm
+
+
+def _finite_spend_draws(spend_model: GammaGammaModel, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """``n_draws`` Gamma-Gamma parameter draws with a finite mean spend (q > 1).
+
+    A draw with q <= 1 has an infinite expected spend; with few repeat buyers the normal approximation
+    puts a little mass there. Those draws are set aside (the interval is conditional on a finite mean,
+    the only case in which CLV exists); the model is refused only when most draws fall there.
+    """
+    q = list(spend_model._param_names).index("q")
+    kept: list[np.ndarray] = []
+    for _ in range(5):  # at least 20% of the draws must be usable
+        batch = spend_model.sample_parameters(n_draws, seed=int(rng.integers(2**31)))
+        kept.extend(batch[batch[:, q] > 1])
+        if len(kept) >= n_draws:
+            return np.asarray(kept[:n_draws])
+    raise FitError("most bootstrap draws of the Gamma-Gamma model have q <= 1 (infinite mean spend): the spend "
+                   "model is too uncertain for intervals. Fix: fit it on more repeat buyers, or report CLV "
+                   "without intervals")
 
 
 def simulate_future_value(
