@@ -60,7 +60,10 @@ def _validate_and_run(eng: ZooEngagement, folder: Path) -> ZooRun:
 
 def _jobs() -> int:
     """Engagements run side by side: each `cvkit run` executes its notebooks one after the other on one
-    core, so two at a time keep a 2-core machine busy (CVKIT_ZOO_JOBS overrides; 1 = one at a time)."""
+    core, so two at a time keep a 2-core machine busy (CVKIT_ZOO_JOBS overrides; 1 = one at a time).
+
+    Under pytest-xdist this file is one scheduling group (conftest.py), so the engagements run on one
+    worker, at most two at a time, while the other worker gets on with the rest of the suite."""
     return max(1, int(os.environ.get("CVKIT_ZOO_JOBS", min(2, os.cpu_count() or 1))))
 
 
