@@ -96,7 +96,7 @@ def describe_model(model: PurchaseModel) -> list[str]:
     else:
         s, beta = p["s"], p["beta"]
         life = f"{beta / (s - 1):.1f} {unit}s" if s > 1 else "very long (the mean is infinite: s <= 1)"
-        lines.append(f"Customers drop out at an average rate of {s / beta:.4f} per {unit}; the mean lifetime is "
+        lines.append(f"Customers drop out at an average rate of {s / beta:.2%} per {unit}; the mean lifetime is "
                      f"{life}, with large differences across customers (gamma shape s = {s:.2f}).")
     return lines
 

@@ -314,6 +314,7 @@ discounted_lifetime|Discounted expected lifetime (billing periods)|number
 residual_value|Residual value of active subscribers|money
 per_active|Residual value per active subscriber|money
 items_appealing|Appealing items per respondent (mean)|number
+n_both|Rated both (n)|count
 """
 
 GLOSSARY: dict[str, tuple[str, str]] = {}
