@@ -315,6 +315,12 @@ residual_value|Residual value of active subscribers|money
 per_active|Residual value per active subscriber|money
 items_appealing|Appealing items per respondent (mean)|number
 n_both|Rated both (n)|count
+n_a|Rated brand A (n)|count
+n_b|Rated brand B (n)|count
+brand_a|Brand A|text
+brand_b|Brand B|text
+ci_low|95% interval, low|number
+ci_high|95% interval, high|number
 """
 
 GLOSSARY: dict[str, tuple[str, str]] = {}
