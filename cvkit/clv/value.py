@@ -276,11 +276,23 @@ def _group_totals(rows: tuple[pd.DataFrame, np.ndarray, np.ndarray], pm: Purchas
 def _model_draws(purchase_model: PurchaseModel, spend_model: GammaGammaModel | None, n_draws: int,
                  rng: np.random.Generator):
     """Yield (purchase model, spend model) pairs carrying parameter draws from their estimates' distribution."""
-    p_draws = purchase_model.sample_parameters(n_draws, seed=int(rng.integers(2**31)))
+    p_draws = _parameter_draws(purchase_model, n_draws, int(rng.integers(2**31)))
     s_draws = _finite_spend_draws(spend_model, n_draws, rng) if spend_model is not None else [None] * n_draws
     for i in range(n_draws):
         sm = spend_model._with_params(s_draws[i]) if spend_model is not None else None
         yield purchase_model._with_params(p_draws[i]), sm
+
+
+def _parameter_draws(model: Any, n_draws: int, seed: int) -> np.ndarray:
+    """Draws from the estimates' asymptotic normal; a customer bootstrap when the fit gives no covariance.
+
+    A fit whose observed information is not positive definite (``converged_`` False, ``cov_`` NaN)
+    still has estimates worth valuing customers with; its uncertainty then comes from refits on
+    resampled customers rather than from a curvature that does not exist.
+    """
+    if np.all(np.isfinite(model.cov_.to_numpy())):
+        return model.sample_parameters(n_draws, seed=seed)
+    return model.bootstrap_parameters(n_draws, seed=seed)
 
 
 def _finite_spend_draws(spend_model: GammaGammaModel, n_draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -293,7 +305,7 @@ def _finite_spend_draws(spend_model: GammaGammaModel, n_draws: int, rng: np.rand
     q = list(spend_model._param_names).index("q")
     kept: list[np.ndarray] = []
     for _ in range(5):  # at least 20% of the draws must be usable
-        batch = spend_model.sample_parameters(n_draws, seed=int(rng.integers(2**31)))
+        batch = _parameter_draws(spend_model, n_draws, int(rng.integers(2**31)))
         kept.extend(batch[batch[:, q] > 1])
         if len(kept) >= n_draws:
             return np.asarray(kept[:n_draws])

@@ -139,3 +139,20 @@ def test_clv_by_horizon_chart_marks_the_horizon_in_use(cdnow, fitted):
     assert list(line.get_xdata()) == [12, 12] and marker.get_ydata()[0] == pytest.approx(totals[2])
     assert ax.get_yticklabels() and ax.get_xlabel() == "horizon (months)"
     plt.close(fig)
+
+
+def test_a_fit_without_covariance_gets_its_interval_from_a_customer_bootstrap(cdnow, fitted):
+    # A purchase model whose observed information is not positive definite has no covariance; the
+    # interval then comes from refits on resampled customers, of the same order as the usual one.
+    bg, gg = fitted
+    kw = dict(horizon_months=12, annual_discount_rate=0.1, margin=0.3, n_draws=40, seed=5)
+    usual = clv.clv_interval(cdnow, bg, gg, **kw).iloc[0]
+    flat = bg._with_params(bg.params_.to_numpy())
+    flat.hessian_ = np.eye(len(bg.params_))  # "information" -I: not positive definite
+    assert flat.cov_.isna().all().all()
+    with pytest.raises(clv.FitError, match="no covariance"):
+        flat.sample_parameters(10)
+    boot = clv.clv_interval(cdnow, flat, gg, **kw).iloc[0]
+    assert boot["clv"] == usual["clv"] and boot["lower"] < boot["clv"] < boot["upper"]
+    ratio = (boot["upper"] - boot["lower"]) / (usual["upper"] - usual["lower"])
+    assert 0.5 < ratio < 2.0, ratio

@@ -293,6 +293,35 @@ class LikelihoodModel:
         rng = np.random.default_rng(seed)
         return np.exp(rng.multivariate_normal(np.log(p), cov_log, size=n_draws, method="cholesky"))
 
+    def bootstrap_parameters(self, n_draws: int, seed: int | None = None) -> np.ndarray:
+        """Parameter vectors re-estimated on bootstrap resamples of the customers.
+
+        The fallback when the observed information gives no covariance (see :attr:`cov_`): each
+        draw resamples the customers with replacement (multinomial weights on the compressed rows)
+        and refits from the estimates. Slower than :meth:`sample_parameters` (one fit per draw),
+        but it needs no curvature at the estimates.
+
+        Returns
+        -------
+        ndarray, shape (n_draws, k)
+            Natural-scale parameter draws.
+        """
+        self._check_fitted()
+        data, start = self._data, self.params_.to_numpy()
+        n = max(int(round(float(data.weights.sum()))), 1)
+        rng = np.random.default_rng(seed)
+        out = np.empty((n_draws, len(self._param_names)))
+        for i in range(n_draws):
+            w = rng.multinomial(n, data.weights / data.weights.sum()).astype(float)
+            keep = w > 0
+            sample = CompressedData({k: v[keep] for k, v in data.cols.items()}, w[keep], {})
+            clone = object.__new__(type(self))
+            clone.__dict__.update(self.__dict__)
+            with warnings.catch_warnings():  # a resample may converge loosely; its estimate still counts
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                out[i] = clone._fit_data(sample, init=start).params_.to_numpy()
+        return out
+
     def _with_params(self, params: np.ndarray) -> "LikelihoodModel":
         """A shallow copy carrying other parameter values (for bootstrap draws)."""
         clone = object.__new__(type(self))
