@@ -19,11 +19,13 @@ opportunities per customer for :class:`~cvkit.clv.BetaGeoBetaBinomModel` (Fader,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from cvkit.clv.aggregates import is_log_frame, last_date, period_participation
 from cvkit.clv.models import ShiftedBetaGeometricModel
 from cvkit.clv.models.base import CompressedData
 from cvkit.exceptions import DataError, Problem
@@ -221,20 +223,27 @@ def residual_value(lifetimes: pd.DataFrame, models: dict[str, ShiftedBetaGeometr
     return active[["customer_id", "cohort", "periods", "derl", "price", "residual_value"]].reset_index(drop=True)
 
 
-def participation_summary(transactions: pd.DataFrame, *, period: str = "Y", end: str | pd.Timestamp | None = None,
-                          ) -> pd.DataFrame:
+def participation_summary(transactions: Any, *, period: str = "Y", end: str | pd.Timestamp | None = None,
+                          backend: Any = None) -> pd.DataFrame:
     """Per-period participation of each customer, in BG/BB form: frequency, recency, opportunities.
 
     Each period (``"Y"`` year, ``"Q"``, ``"M"``) is one purchase opportunity. A customer's first
     period with a purchase is their trial; ``n_periods`` counts the complete periods after it up
     to ``end``, ``frequency`` those with a purchase and ``recency`` the last of them (0: none).
 
+    ``transactions`` is the log as a DataFrame, or the checked Parquet file / an Ibis table: then
+    only the distinct (customer, period) purchases are computed, on ``backend``
+    (:func:`cvkit.clv.aggregates.period_participation`; None: embedded DuckDB).
+
     Returns
     -------
     DataFrame, one row per customer with at least one opportunity after the first purchase
         ``customer_id``, ``cohort`` (first period), ``frequency``, ``recency``, ``n_periods``.
     """
-    end = pd.Timestamp(end) if end is not None else transactions["date"].max()
+    end = pd.Timestamp(end) if end is not None else last_date(transactions, backend)
+    if not is_log_frame(transactions):
+        # One row per customer and period bought in: each period's start date stands for its purchases.
+        transactions = period_participation(transactions, period, backend)
     per = transactions["date"].dt.to_period(period)
     last_complete = (end + pd.Timedelta(days=1)).to_period(period) - 1
     frame = pd.DataFrame({"customer_id": transactions["customer_id"], "p": per})
@@ -373,9 +382,12 @@ def plot_survival_fit(fit: pd.DataFrame, *, what: str = "share", ax=None):
     return ax
 
 
-def analyse_participation(transactions: pd.DataFrame, *, period: str = "Y", end: str | pd.Timestamp | None = None,
-                          horizon_periods: int = 5):
+def analyse_participation(transactions: Any, *, period: str = "Y", end: str | pd.Timestamp | None = None,
+                          horizon_periods: int = 5, backend: Any = None):
     """The discrete-time path: per-period participation, a BG/BB fit, P(alive) and expected purchases.
+
+    ``transactions`` and ``backend`` as in :func:`participation_summary` (a file or Ibis table is
+    aggregated on the engine).
 
     Returns
     -------
@@ -386,7 +398,7 @@ def analyse_participation(transactions: pd.DataFrame, *, period: str = "Y", end:
     """
     from cvkit.clv.models import BetaGeoBetaBinomModel
 
-    summary = participation_summary(transactions, period=period, end=end)
+    summary = participation_summary(transactions, period=period, end=end, backend=backend)
     patterns = summary.groupby(["frequency", "recency", "n_periods"]).size().rename("weight").reset_index()
     model = BetaGeoBetaBinomModel().fit(patterns)
     table = patterns.rename(columns={"weight": "customers"})

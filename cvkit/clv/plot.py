@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from cvkit.clv.aggregates import monthly_activity
 from cvkit.clv.models import PurchaseModel
 from cvkit.clv.value import lorenz_curve
 from cvkit.plot import ACCENT, CLIENT_COLOR, axes_or_new, currency_axis, date_axis
@@ -164,23 +165,28 @@ def plot_clv_by_horizon(horizons: Any, totals: Any, horizon: float | None = None
     return ax
 
 
-def plot_monthly_transactions(transactions: pd.DataFrame, ax: Any = None, *, currency: str = "EUR") -> Any:
+def plot_monthly_transactions(transactions: Any, ax: Any = None, *, currency: str = "EUR",
+                              backend: Any = None) -> Any:
     """Revenue (bars, left axis, currency) and buying customers (line, right axis) per calendar month.
 
     Parameters
     ----------
-    transactions : DataFrame
-        The log (``date``, ``amount``, ``customer_id``).
+    transactions : DataFrame, str, Path or Ibis table
+        The log (``date``, ``amount``, ``customer_id``), or the checked Parquet file / an Ibis
+        table: then the monthly figures are computed on the engine
+        (:func:`cvkit.clv.aggregates.monthly_activity`), not from the rows in memory.
     ax : Axes, optional
     currency : str
         ISO code for the revenue axis.
+    backend : ibis backend, optional
+        Engine for a file or Ibis table; None: embedded DuckDB.
 
     Returns
     -------
     Axes
         The revenue Axes (the customers' twin Axes shares its x axis).
     """
-    monthly = transactions.set_index("date").resample("MS").agg({"amount": "sum", "customer_id": "nunique"})
+    monthly = monthly_activity(transactions, backend)
     ax = axes_or_new(ax, (8, 3.5))
     ax.bar(monthly.index, monthly["amount"], width=20, color=CLIENT_COLOR, label="revenue")
     currency_axis(ax, currency)

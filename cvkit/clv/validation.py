@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cvkit.clv.aggregates import repeat_purchase_days
 from cvkit.clv.models import BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel, PurchaseModel
 from cvkit.clv.summary import TIME_UNIT_DAYS
 
@@ -162,9 +163,9 @@ def period_transactions(model: PurchaseModel, summary: pd.DataFrame, max_frequen
     return pd.DataFrame({"frequency": _labels(max_frequency), "actual": actual, "model": counts / n_sims})
 
 
-def tracking(model: PurchaseModel, transactions: pd.DataFrame, summary: pd.DataFrame, *,
+def tracking(model: PurchaseModel, transactions: Any, summary: pd.DataFrame, *,
              customer_col: str = "customer_id", date_col: str = "date", freq: str = "W",
-             end: Any = None) -> pd.DataFrame:
+             end: Any = None, backend: Any = None) -> pd.DataFrame:
     """Cumulative repeat purchases over calendar time, actual against expected.
 
     The expected curve sums each customer's unconditional expectation
@@ -175,15 +176,19 @@ def tracking(model: PurchaseModel, transactions: pd.DataFrame, summary: pd.DataF
     ----------
     model : PurchaseModel
         Fitted model (its ``time_unit_`` converts calendar time).
-    transactions : pandas.DataFrame
-        The log (customer id and date columns).
+    transactions : pandas.DataFrame, str, Path or Ibis table
+        The log (customer id and date columns), or the checked Parquet file / an Ibis table: then
+        only the repeat purchases per day are computed, on the engine
+        (:func:`cvkit.clv.aggregates.repeat_purchase_days`).
     summary : pandas.DataFrame
         The summary the model was fitted on (defines the customers followed
         and their first purchase dates; daily periods).
     freq : str
         Reporting step, a pandas frequency ("W" weeks, "D", "MS").
     end : date-like, optional
-        Last date tracked; default the end of the log.
+        Last date tracked; default the last repeat purchase.
+    backend : ibis backend, optional
+        Engine for a file or Ibis table (:func:`cvkit.clv.engine_backend`); None: embedded DuckDB.
 
     Returns
     -------
@@ -193,19 +198,17 @@ def tracking(model: PurchaseModel, transactions: pd.DataFrame, summary: pd.DataF
     unit = getattr(model, "time_unit_", None) or model.time_unit
     if unit not in TIME_UNIT_DAYS:
         raise ValueError("the model's time unit is unknown; fit it on a cvkit.clv.summarize table")
-    log = transactions[[customer_col, date_col]].copy()
-    log[customer_col] = log[customer_col].astype(str)
-    log["day"] = pd.to_datetime(log[date_col]).dt.normalize()
     first = pd.Series(pd.to_datetime(summary["first_purchase"]).to_numpy(),
                       index=summary["customer_id"].astype(str))
-    log = log[log[customer_col].isin(first.index)].drop_duplicates([customer_col, "day"])
-    log = log[log["day"] > log[customer_col].map(first)]
-    end = pd.Timestamp(end) if end is not None else log["day"].max()
+    per_day = repeat_purchase_days(transactions, first, backend, customer_col=customer_col, date_col=date_col)
+    end = pd.Timestamp(end) if end is not None else per_day.index.max()
     grid = pd.date_range(first.min(), end, freq=freq)
     if len(grid) == 0 or grid[-1] < end:
         grid = grid.append(pd.DatetimeIndex([end]))
-    days = log["day"].sort_values().to_numpy()
-    actual = np.searchsorted(days, grid.to_numpy(), side="right")
+    # Repeat occasions up to each step end: the running total of the daily counts.
+    running = np.concatenate([[0], np.cumsum(per_day.to_numpy())])
+    days = pd.DatetimeIndex(per_day.index).as_unit("ns").to_numpy()
+    actual = running[np.searchsorted(days, grid.as_unit("ns").to_numpy(), side="right")]
     # Customers sharing a first-purchase day share the expectation: evaluate once per day.
     births = first.value_counts()
     expected = np.zeros(len(grid))

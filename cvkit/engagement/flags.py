@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from cvkit.clv import diagnostics
+from cvkit.clv.aggregates import log_buyers
 
 __all__ = ["RedFlag", "customer_dates", "data_flags", "clv_flags", "clv_page_flags", "choice_flags", "choice_page_flags", "rfm_alive_flag", "rfm_alive_reconciliation",
            "lapsed_segments", "overview_flags", "run_flags", "to_markdown", "THIN_REPEAT_BUYERS", "THIN_CUSTOMERS"]
@@ -168,7 +169,10 @@ def _censoring_flag(first: pd.Series, start: pd.Timestamp, end: pd.Timestamp) ->
 
 def _thin_flags(per_customer: pd.DataFrame) -> list[RedFlag]:
     days = per_customer["days"]
-    n, repeat = len(days), int((days > 1).sum())
+    return _thin_flags_counts(len(days), int((days > 1).sum()))
+
+
+def _thin_flags_counts(n: int, repeat: int) -> list[RedFlag]:
     flags = []
     if repeat < THIN_REPEAT_BUYERS or n < THIN_CUSTOMERS:
         flags.append(RedFlag("thin_base", "clv", "Thin customer base",
@@ -287,15 +291,17 @@ def to_markdown(flags: list[RedFlag], *, with_page: bool = False) -> str:
     return "\n".join(lines)
 
 
-def clv_page_flags(*, tx: pd.DataFrame, summary: pd.DataFrame, end: Any, horizon_months: float, time_unit: str,
+def clv_page_flags(*, tx: Any, summary: pd.DataFrame, end: Any, horizon_months: float, time_unit: str,
                    chosen: str, purchase_model: Any, spend_model: Any, intervals: pd.DataFrame,
-                   models: dict[str, type] | None = None) -> list[RedFlag]:
+                   models: dict[str, type] | None = None, backend: Any = None) -> list[RedFlag]:
     """Every red flag of the CLV page, from the log, the summary and the fitted models.
 
     Parameters
     ----------
-    tx : DataFrame
-        The transaction log (``customer_id``, ``date``).
+    tx : DataFrame, str, Path or Ibis table
+        The transaction log (``customer_id``, ``date``), or the checked Parquet file / an Ibis
+        table: then its first date and customer counts come from one query on ``backend``
+        (:func:`cvkit.clv.aggregates.log_buyers`; None: embedded DuckDB).
     summary : DataFrame
         RFM summary of the whole log in the model's time unit.
     end : date-like
@@ -314,8 +320,13 @@ def clv_page_flags(*, tx: pd.DataFrame, summary: pd.DataFrame, end: Any, horizon
     from cvkit import clv
 
     models = models or clv.MODELS
-    flags = _history_flag(tx["date"].min(), pd.Timestamp(end), {"horizon_months": horizon_months})
-    flags += _thin_flags(customer_dates(tx))
+    if isinstance(tx, pd.DataFrame):
+        flags = _history_flag(tx["date"].min(), pd.Timestamp(end), {"horizon_months": horizon_months})
+        flags += _thin_flags(customer_dates(tx))
+    else:
+        buyers = log_buyers(tx, backend)
+        flags = _history_flag(buyers["first_date"], pd.Timestamp(end), {"horizon_months": horizon_months})
+        flags += _thin_flags_counts(buyers["customers"], buyers["repeat_buyers"])
     history_units = float(summary["T"].max())
     unseen = max(1.0, round(history_units / 2))
     one_time = diagnostics.one_time_buyers_alive(summary, purchase_model, unseen=unseen)
