@@ -48,3 +48,30 @@ def test_spark_summary_equals_duckdb_summary(spark, cdnow_log):
     want = summarize(log, **kw)
     pd.testing.assert_frame_equal(got, want)
     assert got.attrs["time_unit"] == "W"
+
+
+def test_page_aggregates_on_spark_equal_the_dataframe_path(spark, cdnow_log, tmp_path):
+    # Notebook 04's log-level steps from a Parquet file on Spark: the same numbers as from the frame.
+    import cvkit.clv as clv
+    from cvkit.clv import aggregates
+
+    ids = cdnow_log["customer_id"].drop_duplicates().iloc[:300]
+    log = cdnow_log[cdnow_log["customer_id"].isin(ids)][["customer_id", "date", "amount"]].reset_index(drop=True)
+    log.to_parquet(tmp_path / "tx.parquet")
+    path = str(tmp_path / "tx.parquet")
+    monthly, want = aggregates.monthly_activity(path, spark), aggregates.monthly_activity(log)
+    assert (monthly.index == want.index).all() and (monthly["customer_id"] == want["customer_id"]).all()
+    np.testing.assert_allclose(monthly["amount"], want["amount"], rtol=1e-12)
+    calibration = clv.calibration_holdout_split(log, "1997-09-30", "1998-06-30", time_unit="W")
+    model = clv.BetaGeoModel().fit(calibration)
+    pd.testing.assert_frame_equal(clv.tracking(model, path, calibration, end="1998-06-30", backend=spark),
+                                  clv.tracking(model, log, calibration, end="1998-06-30"))
+    summary = summarize(log, time_unit="W", observation_end="1998-06-30")
+    got = clv.yearly_retention(path, summary, "1998-06-30", margin=0.3, annual_discount_rate=0.1, backend=spark)
+    exp = clv.yearly_retention(log, summary, "1998-06-30", margin=0.3, annual_discount_rate=0.1)
+    assert (got.start, got.end, got.new) == (exp.start, exp.end, exp.new)
+    assert got.annual_margin == pytest.approx(exp.annual_margin, rel=1e-12)
+    pd.testing.assert_frame_equal(clv.participation_summary(path, period="Q", end="1998-06-30", backend=spark),
+                                  clv.participation_summary(log, period="Q", end="1998-06-30"))
+    buyers = aggregates.log_buyers(path, spark)
+    assert buyers["customers"] == 300 and buyers["first_date"] == log["date"].min()
