@@ -85,3 +85,15 @@ def test_campaign_and_rule_columns_have_labels_and_kinds():
     assert glossary.kind("rate_contacted_low") == "share" and glossary.kind("incremental_margin_low") == "money"
     assert glossary.known("delivery.next_day") and glossary.known("6 months") and glossary.known("LuxeStore")
     assert not glossary.known("brand_new_metric")
+
+
+def test_row_labels_are_kept_whatever_their_dtype():
+    """pandas 3 stores text labels as `str`, not `object`: they must still be shown (the what-if
+    scenarios table lost its 'margin 30%, discount 10%' labels)."""
+    from cvkit.present.table import prepare
+
+    labelled = prepare(pd.DataFrame({"12 months": [1.0, 2.0]}, index=["margin 20%", "margin 30%"]))
+    assert labelled.columns.tolist() == ["item", "12 months"] and labelled["item"].tolist() == ["margin 20%", "margin 30%"]
+    cats = prepare(pd.Series([1, 2], index=pd.CategoricalIndex(["p", "q"])))
+    assert cats.columns.tolist() == ["item", "value"]
+    assert prepare(pd.DataFrame({"a": [1, 2]}, index=[3, 5])).columns.tolist() == ["a"]  # a bare integer index goes
