@@ -63,9 +63,12 @@ def prepare(df: pd.DataFrame | pd.Series) -> pd.DataFrame:
     frame = df.copy()
     named = any(n is not None for n in frame.index.names)
     if named or not isinstance(frame.index, pd.RangeIndex):
-        if not named and frame.index.dtype == object:
+        # Row labels (text, categories, dates) are data the reader needs; a bare integer index is not.
+        # pandas 3 gives text its own dtype, so "not an integer" rather than "object" decides.
+        labelled = named or not pd.api.types.is_integer_dtype(frame.index.dtype)
+        if labelled and not named:
             frame.index = frame.index.rename("item")
-        frame = frame.reset_index() if (named or frame.index.dtype == object) else frame.reset_index(drop=True)
+        frame = frame.reset_index() if labelled else frame.reset_index(drop=True)
     else:
         frame = frame.reset_index(drop=True)
     if isinstance(frame.columns, pd.MultiIndex):
