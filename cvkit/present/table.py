@@ -256,3 +256,21 @@ def show_text(lines: str | Sequence[str]) -> None:
     items = [str(s) for s in ([lines] if isinstance(lines, str) else lines) if str(s).strip()]
     display({"text/html": "".join(f'<p class="cvkit-text">{html.escape(s)}</p>' for s in items),
              "text/plain": "\n".join(items)}, raw=True)
+
+
+NOT_APPLICABLE = "cvkit_not_applicable"
+"""Output metadata key of :func:`not_applicable`: the report drops the section that printed it."""
+
+
+def not_applicable(reason: str) -> None:
+    """Say why this section does not apply to the engagement (no subscriptions, no customers file...).
+
+    The analyst sees the sentence in JupyterLab and in the analyst version; the client version of the
+    page leaves the whole section out (its heading, explanation and cells, up to the next heading of the
+    same or a higher level), so a client reads only what their data supports.
+    """
+    from IPython.display import display
+
+    display({"text/html": f'<p class="cvkit-text">{html.escape(str(reason))}</p>', "text/plain": str(reason)},
+            raw=True, metadata={NOT_APPLICABLE: True})
+
