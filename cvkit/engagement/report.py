@@ -186,6 +186,19 @@ def _drop_sections_not_applicable(nb: nbformat.NotebookNode) -> nbformat.Noteboo
                     if _heading_level(cells[j]) is not None and _heading_level(cells[j]) <= level), len(cells))
         drop.update(range(start, end))
     nb.cells = [c for i, c in enumerate(cells) if i not in drop]
+    return _renumber_sections(nb) if drop else nb
+
+
+_NUMBERED = re.compile(r"^(\s*##\s+)(\d+)\.(\s)")
+
+
+def _renumber_sections(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Number the page's ``## N.`` sections 1, 2, 3... again once sections were left out (no gaps)."""
+    n = 0
+    for cell in nb.cells:
+        if cell.get("cell_type") == "markdown" and _NUMBERED.match(str(cell.source)):
+            n += 1
+            cell.source = _NUMBERED.sub(lambda m: f"{m.group(1)}{n}.{m.group(3)}", str(cell.source), count=1)
     return nb
 
 

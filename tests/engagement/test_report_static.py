@@ -51,7 +51,7 @@ def test_a_section_that_does_not_apply_is_left_out_of_the_client_page_only(tmp_p
                 md("## 3. What if"), _said("Scenario table")]
     client = render_notebook(nb, tmp_path / "client.html", title="CLV", client_name="Client",
                              analysis_date="2026-01-01").read_text(encoding="utf-8")
-    for kept in ("1. Value", "Total CLV 1,234", "3. What if", "Scenario table"):
+    for kept in ("1. Value", "Total CLV 1,234", "2. What if", "Scenario table"):  # numbered again
         assert kept in client
     for dropped in ("2. Subscribers", "Subscriptions renew", "No subscriptions", "2.1 Survival", "survival chart"):
         assert dropped not in client
@@ -70,3 +70,15 @@ def test_not_applicable_marks_its_output():
     (data,), kwargs = shown.call_args
     assert kwargs["metadata"] == {"cvkit_not_applicable": True} and kwargs["raw"] is True
     assert data["text/plain"] == "No subscriptions in <this> engagement." and "&lt;this&gt;" in data["text/html"]
+
+
+def test_sections_are_numbered_again_after_one_is_left_out(tmp_path):
+    md = nbformat.v4.new_markdown_cell
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [md("# Overview"), md("## 1. Loaded"), _said("table"), md("## 2. Customers"),
+                _said("No customer file.", not_applicable=True), md("## 3. Survey"), _said("survey chart"),
+                md("## Red flags"), _said("none")]
+    client = render_notebook(nb, tmp_path / "client.html", title="Overview", client_name="Client",
+                             analysis_date="2026-01-01").read_text(encoding="utf-8")
+    assert "1. Loaded" in client and "2. Survey" in client and "3. Survey" not in client and "Customers" not in client
+    assert "Red flags" in client
