@@ -82,3 +82,13 @@ def test_sections_are_numbered_again_after_one_is_left_out(tmp_path):
                              analysis_date="2026-01-01").read_text(encoding="utf-8")
     assert "1. Loaded" in client and "2. Survey" in client and "3. Survey" not in client and "Customers" not in client
     assert "Red flags" in client
+
+
+def test_the_header_links_the_summary_once(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Overview")]
+    page = render_notebook(nb, tmp_path / "p.html", title="Engagement overview", client_name="Client",
+                           analysis_date="2026-01-01", prev={"title": "Executive summary", "html": "index.html"},
+                           next={"title": "Customer lifetime value", "html": "04.html"}).read_text(encoding="utf-8")
+    header = page.split('<nav class="cvkit-nav">', 1)[1].split("</nav>", 1)[0]
+    assert header.count("index.html") == 1 and "04.html" in header
