@@ -21,7 +21,9 @@ $(BIN)/python:
 
 $(RUNTIME_STAMP): requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
-	$(BIN)/pip install --quiet --no-deps -e .
+	@# setuptools warns on every editable install of a flat layout (a cvkit/ folder beside the project
+	@# file may shadow the package): that is this layout by design, so the build's warnings are not shown.
+	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
 
 $(TEST_STAMP): $(RUNTIME_STAMP) requirements-test.txt

@@ -21,6 +21,24 @@ def test_format_currency():
     assert format_currency(10, "XYZ") == "XYZ 10"
 
 
+def test_money_in_the_engagement_currency_reads_as_its_tables():
+    """A sentence or chart label in the engagement's currency uses the engagement's locale, like the tables."""
+    from cvkit import present
+    from cvkit.engagement import flags
+
+    try:
+        present.configure("de_DE", "USD")
+        assert format_currency(246339.4, "USD") == present.money(246339.4) == "246.339\xa0$"
+        assert format_currency(0.954, "USD", 2) == "0,95\xa0$"
+        assert format_currency(1234, "GBP") == "£1,234"  # another currency keeps the plain form
+        assert flags._n(48868) == "48.868" and flags._short(0.4523) == "0,452" and flags._short(1234.5) == "1.234"
+        present.configure("", "CHF")
+        assert format_currency(246339, "CHF") == present.money(246339) != "CHF 246,339"
+    finally:
+        present.configure("", "EUR")
+    assert format_currency(246339.4, "EUR") == "€246,339" and flags._short(0.4523) == "0.452"
+
+
 def test_currency_axis_formats_ticks():
     set_theme()
     fig, ax = plt.subplots()

@@ -32,10 +32,10 @@ def clv_scenarios(purchase_model: Any, summary: pd.DataFrame, spend: np.ndarray,
     Returns
     -------
     DataFrame
-        Index ``"margin 30%, discount 10%"``...; columns ``"12 months"``...; values in currency.
+        Index ``scenario``: ``"margin 30%, discount 10%"``...; columns ``"12 months"``...; values in currency.
     """
     return pd.DataFrame(
         {f"{months} months": {f"margin {m:.0%}, discount {rate:.0%}": clv_total(
             purchase_model, summary, spend, annual_discount_rate=rate, margin=m, horizon_months=months)
             for m in sorted({margin, *margins}) for rate in annual_discount_rates}
-         for months in horizons})
+         for months in horizons}).rename_axis("scenario")

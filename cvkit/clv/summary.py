@@ -206,11 +206,27 @@ def summary_expression(
     _check_unit("period", period)
     obs_end = _to_timestamp(observation_end, "observation_end")
     cal_end = _to_timestamp(calibration_end, "calibration_end")
+    log = _purchase_log(table, customer_col, date_col, amount_col)
+    if obs_end is None:
+        # The scalar subquery keeps the whole summary one expression.
+        obs_end_expr = log.day.max().as_scalar()
+    else:
+        obs_end_expr = ibis.literal(obs_end.date(), type="date")
+    window_end = ibis.literal(cal_end.date(), type="date") if cal_end is not None else obs_end_expr
+    log = log.mutate(p=log.day.truncate(_TRUNCATE[period]) if period != "D" else log.day)
+    end_period = window_end if period == "D" else window_end.truncate(_TRUNCATE[period])
+    out = _window_summary(log, table, window_end, end_period, period, time_unit)
+    if cal_end is not None:
+        out = _with_holdout(out, log, window_end, obs_end_expr, end_period, period, time_unit)
+    return out.order_by("customer_id")
+
+
+def _purchase_log(table: ir.Table, customer_col: str, date_col: str, amount_col: str | None) -> ir.Table:
+    """The log reduced to ``customer_id``, ``day`` (date) and ``amount`` (integer micro-units)."""
     missing = [c for c in (customer_col, date_col, amount_col) if c is not None and c not in table.columns]
     if missing:
         raise KeyError(f"transaction table has no column(s) {missing}; columns are {list(table.columns)}. "
                        "Fix: pass customer_col/date_col/amount_col naming your columns")
-
     # Amounts are summed as integer micro-units (see _MINOR_UNITS): exact, so the sums do not depend on the
     # order in which threads combine partial aggregates (float sums did: two runs differed in the last bits).
     amount = ((table[amount_col].cast("float64") * _MINOR_UNITS).round().cast("int64") if amount_col is not None
@@ -219,19 +235,20 @@ def summary_expression(
     # strings on 10^8 rows); it becomes a string only on the one-row-per-customer result.
     # Purchases are dated by calendar day: DATE keys are half the size of timestamps in the big
     # (customer, period) aggregation, and a purchase at 14:00 on the end date is inside the window.
-    log = table.select(
+    return table.select(
         customer_id=table[customer_col],
         day=table[date_col].cast("timestamp").cast("date"),
         amount=amount,
     )
-    if obs_end is None:
-        # The scalar subquery keeps the whole summary one expression.
-        obs_end_expr = log.day.max().as_scalar()
-    else:
-        obs_end_expr = ibis.literal(obs_end.date(), type="date")
-    window_end = ibis.literal(cal_end.date(), type="date") if cal_end is not None else obs_end_expr
-    log = log.mutate(p=log.day.truncate(_TRUNCATE[period]) if period != "D" else log.day)
 
+
+def _window_summary(log: ir.Table, table: ir.Table, window_end: ir.Value, end_period: ir.Value,
+                    period: str, time_unit: str) -> ir.Table:
+    """Frequency, recency, T and money per customer from the purchases up to ``window_end``.
+
+    ``log`` has the period start ``p`` of each purchase; ``table`` is the original log (it tells
+    :func:`_first_by` which backend compiles the expression).
+    """
     cal = log.filter(log.day <= window_end)
     periods = cal.group_by(["customer_id", "p"]).aggregate(amount=cal.amount.sum(), n_tx=cal.count())
     per = periods.group_by("customer_id").aggregate(
@@ -242,11 +259,10 @@ def summary_expression(
         total_amount=periods.amount.sum(),
         first_amount=_first_by(periods.amount, periods.p, table),
     )
-    end_period = window_end if period == "D" else window_end.truncate(_TRUNCATE[period])
     frequency = (per.n_periods - 1).cast("float64")
     monetary = ibis.ifelse(per.n_periods > 1,
                            (per.total_amount - per.first_amount).cast("float64") / _MINOR_UNITS / frequency, 0.0)
-    out = per.select(
+    return per.select(
         customer_id=per.customer_id.cast("string"),
         frequency=frequency,
         recency=_duration(per.last_purchase, per.first_purchase, period, time_unit),
@@ -258,24 +274,31 @@ def summary_expression(
         n_transactions=per.n_transactions.cast("int64"),
         total_amount=per.total_amount.cast("float64") / _MINOR_UNITS,
     )
-    if cal_end is not None:
-        hold = log.filter((log.day > window_end) & (log.day <= obs_end_expr))
-        hp = hold.group_by(["customer_id", "p"]).aggregate(amount=hold.amount.sum())
-        hsum = hp.group_by("customer_id").aggregate(
-            frequency_holdout=hp.count().cast("float64"),
-            monetary_value_holdout=hp.amount.sum().cast("float64") / hp.count() / _MINOR_UNITS,
-        )
-        hsum = hsum.mutate(customer_id=hsum.customer_id.cast("string"))
-        out = out.left_join(hsum, "customer_id")
-        out = out.select(
-            *[c for c in out.columns if not c.endswith("_right") and c not in
-              ("frequency_holdout", "monetary_value_holdout")],
-            frequency_holdout=out.frequency_holdout.fill_null(0.0),
-            monetary_value_holdout=out.monetary_value_holdout.fill_null(0.0),
-            duration_holdout=_duration(obs_end_expr if period == "D" else obs_end_expr.truncate(_TRUNCATE[period]),
-                                       end_period, period, time_unit),
-        )
-    return out.order_by("customer_id")
+
+
+def _with_holdout(out: ir.Table, log: ir.Table, window_end: ir.Value, obs_end_expr: ir.Value,
+                  end_period: ir.Value, period: str, time_unit: str) -> ir.Table:
+    """Add ``frequency_holdout``, ``monetary_value_holdout`` and ``duration_holdout`` to ``out``.
+
+    Holdout purchases are those after ``window_end`` (the calibration end) up to the observation
+    end; customers without any get 0 (they are in the summary because they bought in calibration).
+    """
+    hold = log.filter((log.day > window_end) & (log.day <= obs_end_expr))
+    hp = hold.group_by(["customer_id", "p"]).aggregate(amount=hold.amount.sum())
+    hsum = hp.group_by("customer_id").aggregate(
+        frequency_holdout=hp.count().cast("float64"),
+        monetary_value_holdout=hp.amount.sum().cast("float64") / hp.count() / _MINOR_UNITS,
+    )
+    hsum = hsum.mutate(customer_id=hsum.customer_id.cast("string"))
+    out = out.left_join(hsum, "customer_id")
+    return out.select(
+        *[c for c in out.columns if not c.endswith("_right") and c not in
+          ("frequency_holdout", "monetary_value_holdout")],
+        frequency_holdout=out.frequency_holdout.fill_null(0.0),
+        monetary_value_holdout=out.monetary_value_holdout.fill_null(0.0),
+        duration_holdout=_duration(obs_end_expr if period == "D" else obs_end_expr.truncate(_TRUNCATE[period]),
+                                   end_period, period, time_unit),
+    )
 
 
 # ---------------------------------------------------------------------------

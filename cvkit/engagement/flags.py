@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from cvkit import present
 from cvkit.clv import diagnostics
 from cvkit.clv.aggregates import log_buyers
 
@@ -56,7 +57,8 @@ class RedFlag:
 
 
 def _n(value: float) -> str:
-    return f"{value:,.0f}"
+    """A count in a sentence, with the engagement's thousands separator (as its tables)."""
+    return present.count(value)
 
 
 def _and(names: tuple[str, ...] | list[str]) -> str:
@@ -260,10 +262,13 @@ def _short(x: float) -> str:
     """A number in a sentence: 3 significant digits, never more than 3 decimals."""
     x = float(x)
     if abs(x) >= 100:
-        return f"{x:,.0f}"
+        return present.count(x)
     if 0 < abs(x) < 0.0005:
         return "under 0.001" if x > 0 else "above -0.001"
-    return f"{round(x, 3):.3g}"
+    digits = f"{round(x, 3):.3g}"
+    # The decimals .3g kept, written with the engagement's decimal separator (0,452 in de_DE).
+    decimals = len(digits.split(".")[1]) if "." in digits and "e" not in digits else 0
+    return present.number(float(digits), decimals)
 
 
 def run_flags(results_dir: str | Path) -> list[RedFlag]:

@@ -209,6 +209,30 @@ class Outputs:
         self._write_results()
         return model
 
+    def write(self, step: Any, *, section: Callable[..., Any] | None = None) -> Any:
+        """Write what an analysis step carries and return the step (so the cell displays it).
+
+        ``step`` is a :class:`cvkit.segment.step.Step` (or anything with its attributes): its
+        ``tables``, ``figures``, ``files``, ``texts`` and key figures (``results``) are written as
+        :meth:`table`, :meth:`figure`, :meth:`file`, :meth:`text` and :meth:`result` would. When the
+        step carries a results section (``step.section``, the keywords of a builder) and ``section``
+        is given (e.g. ``SegmentationResults.from_tables``), the section is recorded as
+        ``self.section(section(**step.section))``. An empty step writes nothing.
+        """
+        for name, df in step.tables.items():
+            self.table(df, name)
+        for name, ax in step.figures.items():
+            self.figure(ax, name)
+        for name, (write, options) in step.files.items():
+            self.file(name, write, **options)
+        for name, text in step.texts.items():
+            self.text(name, text)
+        for key, value, unit, label in step.results:
+            self.result(key, value, unit=unit, label=label)
+        if section is not None and step.section is not None:
+            self.section(section(**step.section))
+        return step
+
     def red_flags(self, flags: list[Any]) -> list[Any]:
         """Record the page's red flags (:class:`cvkit.engagement.flags.RedFlag`) in its results file.
 

@@ -94,6 +94,8 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
                            "paper": paper_size(locale), "show_code": show_code, "prev": prev, "next": next,
                            "csp_meta": csp_meta(INLINE_SCRIPTS)}}
     nb = _static_outputs(_sanitize_markdown_outputs(nbformat.from_dict(nb)))
+    if not show_code:
+        nb = _drop_sections_not_applicable(nb)
     nb.metadata["title"] = f"{title} | {client_name}"
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     body = body.replace("<!--cvkit-toc-->", _toc(body))
@@ -149,6 +151,54 @@ def _static_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             kept.append(output)
         if "outputs" in cell:
             cell["outputs"] = kept
+    return nb
+
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s", re.M)
+
+
+def _heading_level(cell: nbformat.NotebookNode) -> int | None:
+    """The level of the first heading a markdown cell starts with (``## Why`` -> 2), else None."""
+    if cell.get("cell_type") != "markdown":
+        return None
+    match = _MD_HEADING.match(str(cell.get("source", "")).lstrip())
+    return len(match.group(1)) if match else None
+
+
+def _drop_sections_not_applicable(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Leave out of the client version each section whose cell said it does not apply.
+
+    A cell that called :func:`cvkit.present.not_applicable` marks its output; its section runs from the
+    heading above it to the next heading of the same or a higher level (a page's title, level 1, is never
+    dropped). The analyst version keeps everything.
+    """
+    from cvkit.present.table import NOT_APPLICABLE
+
+    cells, drop = nb.cells, set()
+    for i, cell in enumerate(cells):
+        if not any(o.get("metadata", {}).get(NOT_APPLICABLE) for o in cell.get("outputs", [])):
+            continue
+        start = next((j for j in range(i, -1, -1) if (_heading_level(cells[j]) or 0) > 1), None)
+        if start is None:
+            continue
+        level = _heading_level(cells[start])
+        end = next((j for j in range(start + 1, len(cells))
+                    if _heading_level(cells[j]) is not None and _heading_level(cells[j]) <= level), len(cells))
+        drop.update(range(start, end))
+    nb.cells = [c for i, c in enumerate(cells) if i not in drop]
+    return _renumber_sections(nb) if drop else nb
+
+
+_NUMBERED = re.compile(r"^(\s*##\s+)(\d+)\.(\s)")
+
+
+def _renumber_sections(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Number the page's ``## N.`` sections 1, 2, 3... again once sections were left out (no gaps)."""
+    n = 0
+    for cell in nb.cells:
+        if cell.get("cell_type") == "markdown" and _NUMBERED.match(str(cell.source)):
+            n += 1
+            cell.source = _NUMBERED.sub(lambda m: f"{m.group(1)}{n}.{m.group(3)}", str(cell.source), count=1)
     return nb
 
 

@@ -63,7 +63,17 @@ def brand_palette(brands: Sequence[str], client: str) -> dict[str, str]:
 
 
 def format_currency(value: float, currency: str = "EUR", decimals: int = 0) -> str:
-    """Format a money amount, e.g. ``format_currency(1234.5, "EUR")`` -> ``'€1,235'``."""
+    """Format a money amount, e.g. ``format_currency(1234.5, "EUR")`` -> ``'€1,235'``.
+
+    In the engagement's currency (the one :func:`cvkit.present.configure` set) the amount is
+    written in the engagement's locale, as every table writes it (``CHF 246'339`` in de_CH): a
+    chart label or a sentence must not read differently from the table beside it.
+    """
+    from cvkit.present.table import current
+
+    formats = current()
+    if formats.currency == currency.upper():
+        return formats.money(value, decimals)
     symbol = _SYMBOLS.get(currency.upper(), currency.upper() + " ")
     sign = "-" if value < 0 else ""
     return f"{sign}{symbol}{abs(value):,.{decimals}f}"

@@ -50,6 +50,20 @@ def _locale(tag: str) -> Locale:
                          "de_DE or fr_FR.") from None
 
 
+def _apostrophe_grouped(locale: Locale) -> bool:
+    """True for locales grouping thousands with ``'`` (de_CH, fr_CH, it_CH, en_CH, ...).
+
+    Babel 2.19 reads the two apostrophes of ``2'500'316`` as a quoted literal of its pattern
+    language and drops them (``2500316``), so these locales are grouped by :func:`_regroup`.
+    """
+    return bn.get_group_symbol(locale) == "'"
+
+
+def _regroup(text: str, locale: Locale) -> str:
+    """Insert the locale's group symbol into the integer part of ``text`` (formatted ungrouped)."""
+    return re.sub(r"\d{4,}", lambda m: re.sub(r"(?<=\d)(?=(?:\d{3})+$)", "'", m.group()), text, count=1)
+
+
 def _missing(value: Any) -> bool:
     if value is None:
         return True
@@ -107,7 +121,8 @@ class Formats:
         if _missing(value):
             return DASH
         pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-        return bn.format_decimal(float(value), format=pattern, locale=self._loc, decimal_quantization=True)
+        return self._grouped(bn.format_decimal, float(value), format=pattern, locale=self._loc,
+                             decimal_quantization=True)
 
     def count(self, value: Any) -> str:
         """A whole number with thousands separators."""
@@ -125,7 +140,8 @@ class Formats:
         if _missing(share):
             return DASH
         pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "") + "%"
-        return bn.format_percent(float(share), format=pattern, locale=self._loc, decimal_quantization=True)
+        return self._grouped(bn.format_percent, float(share), format=pattern, locale=self._loc,
+                             decimal_quantization=True)
 
     def money(self, value: Any, decimals: int | None = None) -> str:
         """``333857.5`` -> ``€333,858`` in the engagement's currency and locale (whole units from 1,000)."""
@@ -136,8 +152,14 @@ class Formats:
             decimals = 0 if abs(value) >= 1000 else 2
         standard = self._loc.currency_formats["standard"].pattern.split(";")[0]
         standard = re.sub(r"0\.0+", "0" + ("." + "0" * decimals if decimals else ""), standard)
-        return bn.format_currency(value, self.currency, format=standard, locale=self._loc,
-                                  currency_digits=False, decimal_quantization=True)
+        return self._grouped(bn.format_currency, value, self.currency, format=standard, locale=self._loc,
+                             currency_digits=False, decimal_quantization=True)
+
+    def _grouped(self, babel_format: Any, *args: Any, **kwargs: Any) -> str:
+        """``babel_format(*args, **kwargs)``, grouped right where Babel drops the group symbol."""
+        if not _apostrophe_grouped(self._loc):
+            return babel_format(*args, **kwargs)
+        return _regroup(babel_format(*args, group_separator=False, **kwargs), self._loc)
 
     def symbol(self) -> str:
         """The currency's symbol in this locale (``€``, ``US$``, ``NT$``)."""

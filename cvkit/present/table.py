@@ -63,9 +63,12 @@ def prepare(df: pd.DataFrame | pd.Series) -> pd.DataFrame:
     frame = df.copy()
     named = any(n is not None for n in frame.index.names)
     if named or not isinstance(frame.index, pd.RangeIndex):
-        if not named and frame.index.dtype == object:
+        # Row labels (text, categories, dates) are data the reader needs; a bare integer index is not.
+        # pandas 3 gives text its own dtype, so "not an integer" rather than "object" decides.
+        labelled = named or not pd.api.types.is_integer_dtype(frame.index.dtype)
+        if labelled and not named:
             frame.index = frame.index.rename("item")
-        frame = frame.reset_index() if (named or frame.index.dtype == object) else frame.reset_index(drop=True)
+        frame = frame.reset_index() if labelled else frame.reset_index(drop=True)
     else:
         frame = frame.reset_index(drop=True)
     if isinstance(frame.columns, pd.MultiIndex):
@@ -253,3 +256,21 @@ def show_text(lines: str | Sequence[str]) -> None:
     items = [str(s) for s in ([lines] if isinstance(lines, str) else lines) if str(s).strip()]
     display({"text/html": "".join(f'<p class="cvkit-text">{html.escape(s)}</p>' for s in items),
              "text/plain": "\n".join(items)}, raw=True)
+
+
+NOT_APPLICABLE = "cvkit_not_applicable"
+"""Output metadata key of :func:`not_applicable`: the report drops the section that printed it."""
+
+
+def not_applicable(reason: str) -> None:
+    """Say why this section does not apply to the engagement (no subscriptions, no customers file...).
+
+    The analyst sees the sentence in JupyterLab and in the analyst version; the client version of the
+    page leaves the whole section out (its heading, explanation and cells, up to the next heading of the
+    same or a higher level), so a client reads only what their data supports.
+    """
+    from IPython.display import display
+
+    display({"text/html": f'<p class="cvkit-text">{html.escape(str(reason))}</p>', "text/plain": str(reason)},
+            raw=True, metadata={NOT_APPLICABLE: True})
+

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -226,10 +227,12 @@ def build_inputs(*, needs: pd.DataFrame | None, partworths: pd.DataFrame | None,
     return data, blocks, notes
 
 
-def compute_clv(transactions: pd.DataFrame, observation_end: str, *, horizon_months: float = 12.0,
+def compute_clv(transactions: Any, observation_end: str, *, horizon_months: float = 12.0,
                 margin: float = 0.30) -> pd.DataFrame:
     """Customer value table when the CLV analysis's table is not passed (notebook run on its own).
 
+    ``transactions`` is anything :func:`cvkit.clv.summarize` reads: a DataFrame or, so the log
+    never needs to be in pandas, a CSV/Parquet path (e.g. :func:`cvkit.data.stream.checked_parquet`).
     Uses the public cvkit.clv path: :func:`cvkit.clv.summarize` (weeks), BG/NBD
     for purchases, Gamma-Gamma for spend, :func:`cvkit.clv.customer_value_table`.
 
@@ -248,7 +251,7 @@ def compute_clv(transactions: pd.DataFrame, observation_end: str, *, horizon_mon
     return customer_value_table(summary, purchases, spend, horizon_months=horizon_months, margin=margin)
 
 
-def resolve_clv(clv_file: str = "", transactions: pd.DataFrame | None = None, observation_end: str = "", *,
+def resolve_clv(clv_file: str = "", transactions: Any = None, observation_end: str = "", *,
                 margin: float = 0.30, horizon_months: float = 12.0) -> pd.DataFrame | None:
     """The customer value table segments are valued with: the CLV analysis's, else computed here, else None.
 
@@ -256,8 +259,9 @@ def resolve_clv(clv_file: str = "", transactions: pd.DataFrame | None = None, ob
     ----------
     clv_file : str
         ``tables/clv/customers.csv`` of this run ("" when the CLV analysis did not run).
-    transactions : DataFrame, optional
-        The log, to compute CLV with :func:`compute_clv` when there is no ``clv_file``.
+    transactions : DataFrame or CSV/Parquet path, optional
+        The log, to compute CLV with :func:`compute_clv` when there is no ``clv_file`` (a path is
+        scanned by the engine: the log need not be in pandas).
     observation_end : str
         Last day of the log (YYYY-MM-DD).
     margin, horizon_months : float

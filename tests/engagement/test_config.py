@@ -205,3 +205,16 @@ def test_cvkit_run_refuses_an_unknown_engine(capsys):
     with pytest.raises(SystemExit):
         main(["run", "x", "--engine", "polars"])
     assert "invalid choice: 'polars'" in capsys.readouterr().err
+
+
+def test_segmentation_values_customers_at_the_clv_analysis_margin(engagement, tmp_path):
+    # One margin: notebook 03 (when it computes CLV itself) gets the CLV analysis's, not its own default.
+    from cvkit.engagement.parameters import notebook_parameters
+    from cvkit.engagement.runner import _notebook_parameters
+
+    segmentation = ANALYSES["segmentation"]
+    declared = notebook_parameters(segmentation.path)
+    assert "margin" in declared
+    _edit(engagement, lambda raw: raw["analyses"]["clv"].update(margin=0.42))
+    params = _notebook_parameters(segmentation, load_config(engagement), tmp_path, {}, declared)
+    assert params["margin"] == 0.42

@@ -20,6 +20,15 @@ def test_money_follows_locale_and_currency():
     assert Formats("fr_FR", "EUR").count(48868).replace("\u202f", " ") == "48 868"
 
 
+@pytest.mark.parametrize("locale", ["de_CH", "fr_CH", "it_CH", "en_CH"])
+def test_swiss_apostrophe_groups_every_thousand(locale):
+    """Babel drops a pair of apostrophe group symbols (2'500'316 came out as 2500316): cvkit regroups."""
+    f = Formats(locale, "CHF")
+    assert f.count(2500316) == "2'500'316" and f.count(69659) == "69'659" and f.count(999) == "999"
+    assert "2'500'316" in f.money(2500316.4) and "-" in f.money(-203322.1) and "203'322" in f.money(-203322.1)
+    assert f.number(-12345678.25, 2).startswith("-12'345'678") and f.percent(123.4567, 0) == "12'346%"
+
+
 def test_unknown_locale_names_the_fix():
     with pytest.raises(ValueError, match="en_GB"):
         Formats("xx_YY_ZZ", "EUR")
@@ -76,3 +85,15 @@ def test_campaign_and_rule_columns_have_labels_and_kinds():
     assert glossary.kind("rate_contacted_low") == "share" and glossary.kind("incremental_margin_low") == "money"
     assert glossary.known("delivery.next_day") and glossary.known("6 months") and glossary.known("LuxeStore")
     assert not glossary.known("brand_new_metric")
+
+
+def test_row_labels_are_kept_whatever_their_dtype():
+    """pandas 3 stores text labels as `str`, not `object`: they must still be shown (the what-if
+    scenarios table lost its 'margin 30%, discount 10%' labels)."""
+    from cvkit.present.table import prepare
+
+    labelled = prepare(pd.DataFrame({"12 months": [1.0, 2.0]}, index=["margin 20%", "margin 30%"]))
+    assert labelled.columns.tolist() == ["item", "12 months"] and labelled["item"].tolist() == ["margin 20%", "margin 30%"]
+    cats = prepare(pd.Series([1, 2], index=pd.CategoricalIndex(["p", "q"])))
+    assert cats.columns.tolist() == ["item", "value"]
+    assert prepare(pd.DataFrame({"a": [1, 2]}, index=[3, 5])).columns.tolist() == ["a"]  # a bare integer index goes
