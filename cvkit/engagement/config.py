@@ -15,10 +15,10 @@ import datetime as dt
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from cvkit.data import FileSpec, IntakePolicy, limits
 from cvkit.data.engine import parse_engine
@@ -87,6 +87,7 @@ ANALYSES: dict[str, Analysis] = {a.key: a for a in (
 
 
 CLIENT_NAME_MAX = 200
+LABEL_MAX = 80  # a label is a few words on a chart axis or a table cell
 """Longest client name (characters): it heads every page, chart title and file of the deliverable."""
 
 
@@ -165,6 +166,10 @@ class Engagement(Strict):
     engine: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"duckdb": {}},
                                               description="duckdb (default) or {spark: {master, conf}}.")
     output_dir: str = "outputs"
+    # The client's words for the codes in their data (attribute ``pf`` -> "Fixed price", region
+    # ``N`` -> "North"): every page shows the words (cvkit.present.configure).
+    labels: dict[str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LABEL_MAX)]] = Field(
+        default_factory=dict, description="Words for the codes in the client's data, e.g. {pf: Fixed price}.")
 
     # Set by load_config, not read from YAML.
     config_path: Path | None = Field(default=None, exclude=True)
@@ -339,6 +344,7 @@ _FIXES = {
     "name": f"give the client's name as shown on the deliverable, 1 to {CLIENT_NAME_MAX} characters.",
     "seed": "use a whole number, e.g. 2026.",
     "enabled": "use true or false.",
+    "labels": f"give each code its words as text of 1 to {LABEL_MAX} characters, e.g. `labels: {{pf: Fixed price}}`.",
     "engine": 'write `engine: duckdb` (default) or `engine: {spark: {master: "spark://host:7077"}}` '
               "(see templates/engagement.yaml).",
 }
@@ -413,7 +419,7 @@ def _check_analyses(cfg: Engagement) -> list[str]:
                             "folder. Fix: reinstall cvkit from its repository.")
             continue
         declared = {name: p for name, p in notebook_parameters(analysis.path).items()
-                    if name not in COMMON_PARAMETERS and name not in DATA_KINDS and name not in ("intake", "engine")}
+                    if name not in COMMON_PARAMETERS and name not in DATA_KINDS and name not in ("intake", "engine", "labels")}
         problems += check_values(section.parameters(), declared, f"analyses.{key}")
         needs = cfg.analysis_needs(key)
         if enabled and needs and not any(k in given for k in needs):
