@@ -274,6 +274,6 @@ def not_applicable(reason: str) -> None:
     """
     from IPython.display import display
 
-    display({"text/html": f'<p class="cvkit-text">{html.escape(str(reason))}</p>', "text/plain": str(reason)},
-            raw=True, metadata={NOT_APPLICABLE: True})
+    shown = f'<p class="cvkit-text">{html.escape(str(reason))}</p>' if str(reason).strip() else ""
+    display({"text/html": shown, "text/plain": str(reason)}, raw=True, metadata={NOT_APPLICABLE: True})
 
