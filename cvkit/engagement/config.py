@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import glob as _glob
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from cvkit.data import FileSpec, IntakePolicy, limits
 from cvkit.data.engine import parse_engine
+from cvkit.data.stream import is_glob
 from cvkit.data.schemas import DATA_KINDS as DATA_SET_KINDS
 from cvkit.engagement.parameters import NOTEBOOKS_DIR, check_values, notebook_parameters
 from cvkit.data.privacy import PrivacyOptions
@@ -357,10 +359,36 @@ def _fix_for(loc: list[str]) -> str:
     return "see the comments in templates/engagement.yaml for the expected form."
 
 
+def _glob_problems(cfg: Engagement, kind: str, pattern: str, full: Path) -> list[str]:
+    """What is wrong with a data set given as a glob: nothing matches, or its folder leaves the engagement's."""
+    if not Path(pattern).is_absolute():
+        # The folder before the first wildcard must stay inside the engagement folder (as for a file).
+        head = cfg.base_dir.joinpath(*_parts_before_glob(pattern))
+        if not head.resolve().is_relative_to(cfg.base_dir):
+            return [f"data.{kind}: '{pattern}' is outside the engagement folder {cfg.base_dir} (it resolves to "
+                    f"{head.resolve()}). Fix: give a pattern relative to the engagement folder, or an absolute one."]
+    if not _glob.glob(str(full), recursive=True):
+        return [f"data.{kind}: no file matches '{pattern}' (looked in {full.parent}). Fix: give a pattern that "
+                "matches the Parquet parts, e.g. data/transactions/part-*.parquet, or the folder that holds them."]
+    return []
+
+
+def _parts_before_glob(pattern: str) -> list[str]:
+    parts = []
+    for part in Path(pattern).parts:
+        if is_glob(part):
+            break
+        parts.append(part)
+    return parts
+
+
 def _check_files(cfg: Engagement) -> list[str]:
     problems = []
     for kind, spec in cfg.data.given().items():
         full = (cfg.base_dir / spec.path)
+        if is_glob(str(spec.path)):  # Parquet parts named by a pattern (e.g. a Spark job's part-*.parquet)
+            problems += _glob_problems(cfg, kind, spec.path, full)
+            continue
         matches = [full] if full.exists() else []
         # A folder holding Parquet parts is one data set, read by the streaming intake (cvkit.data.stream).
         parts = full.is_dir() and next(full.rglob("*.parquet"), None) is not None
