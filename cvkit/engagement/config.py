@@ -292,7 +292,7 @@ def load_config(path: str | Path) -> Engagement:
         raise ConfigError(path, _explain(exc, raw)) from None
     cfg.config_path = path.resolve()
     cfg.intake.as_of = cfg.analysis_date  # rows dated after it are future-dated (intake.future_dates)
-    problems = _check_files(cfg) + _check_analyses(cfg) + _one_attribute_list(cfg)
+    problems = _check_files(cfg) + _check_analyses(cfg) + _one_attribute_list(cfg) + _one_margin(cfg)
     if not problems:
         problems = check_analysis_files(cfg)
     if problems:
@@ -411,6 +411,26 @@ def _check_files(cfg: Engagement) -> list[str]:
                             "folder (e.g. data/) and give its path relative to it, or give an absolute path "
                             "if the file is meant to be shared.")
     return problems
+
+
+def _one_margin(cfg: Engagement) -> list[str]:
+    """One margin values customers: the CLV analysis's, which the runner gives the segmentation too.
+
+    A different ``analyses.segmentation.margin`` beside an enabled CLV analysis would be overridden
+    silently; it is refused instead. Without the CLV analysis the segmentation's own margin is used.
+    """
+    seg_margin = cfg.analyses.segmentation.parameters().get("margin")
+    if seg_margin is None or not (cfg.is_enabled("clv") and cfg.is_enabled("segmentation")):
+        return []
+    clv_margin = cfg.analyses.clv.parameters().get("margin")
+    if clv_margin is None:  # the CLV notebook's own default
+        declared = notebook_parameters(ANALYSES["clv"].path).get("margin")
+        clv_margin = getattr(declared, "default", None)
+    if clv_margin is not None and float(seg_margin) != float(clv_margin):
+        return [f"analyses.segmentation.margin ({seg_margin}) differs from the CLV analysis's margin ({clv_margin}): "
+                "one margin values customers on every page, and the run gives the segmentation the CLV analysis's. "
+                "Fix: set the margin once, as analyses.clv.margin, and delete analyses.segmentation.margin."]
+    return []
 
 
 def _one_attribute_list(cfg: Engagement) -> list[str]:

@@ -235,3 +235,12 @@ def test_the_engagement_labels_reach_the_notebooks_and_are_checked(engagement, t
     assert "labels" in _problems(engagement)
     _edit(engagement, lambda raw: (raw.update(labels={}), raw["analyses"]["discrete_choice"].update(labels={"a": "b"})))
     assert "analyses.discrete_choice" in _problems(engagement)  # the engagement's, not an analysis option
+
+
+def test_one_margin_values_customers_on_every_page(engagement):
+    _edit(engagement, lambda raw: raw["analyses"]["segmentation"].update(margin=0.4))
+    assert "analyses.segmentation.margin (0.4) differs from the CLV analysis's margin (0.3)" in _problems(engagement)
+    _edit(engagement, lambda raw: raw["analyses"]["clv"].update(margin=0.4))
+    load_config(engagement)  # the same margin twice: fine
+    _edit(engagement, lambda raw: (raw["analyses"]["clv"].update(margin=0.3, enabled=False)))
+    load_config(engagement)  # without the CLV analysis the segmentation values customers with its own margin
