@@ -284,12 +284,19 @@ class PriceCorridor:
         unit = None if (self.table["source"] == "value drivers").any() else self.unit
         return f"{price_text(self.low, self.currency, unit, money)} to {price_text(self.high, self.currency, unit, money)}"
 
-    def formatted(self, money: Callable[[float], str] | None = None) -> pd.DataFrame:
-        """The table with every price written in its own unit (``marker`` as the index)."""
+    def formatted(self) -> pd.DataFrame:
+        """The table with every price written in its own unit (``marker`` as the index).
+
+        Money amounts of a column share one number of decimals (:func:`cvkit.present.money_column`).
+        """
+        from cvkit import present
+
         t = self.table.copy()
+        is_money = t["unit"].isna() | (t["unit"] == "")
         for column in ("price", "low", "high"):
-            t[column] = [price_text(v, self.currency, u, money) if pd.notna(v) else DASH for v, u in
-                         zip(t[column], t["unit"])]
+            money = present.money_column(t[column].where(is_money))
+            t[column] = [DASH if pd.isna(v) else m if is_m else price_text(v, self.currency, u)
+                         for v, u, m, is_m in zip(t[column], t["unit"], money, is_money)]
         return t.drop(columns="unit").set_index("marker")
 
 

@@ -264,6 +264,8 @@ def test_conjoint_prices_are_written_in_the_studys_price_unit_not_the_currency()
     assert only.recommended_text() == "9 cents/kWh" and only.bounds_text() == "5 cents/kWh to 45 cents/kWh"
     table = only.formatted()
     assert table.loc["winning concept's price (most profitable)", "price"] == "9 cents/kWh"
+    assert syn.price_corridor(engagement(drivers=drivers(), choice=choice())).formatted()["price"].tolist()[:3] == [
+        "€40", "€90", "€69"]
     assert "profit-maximising price for Acme Basic" in table.index  # not the demo's "fee"
     assert not any("€" in f for f in only.flags) and any("highest price tested" in f for f in only.flags)
     with_eve = syn.price_corridor(engagement(drivers=drivers(), choice=cents), currency="EUR")
