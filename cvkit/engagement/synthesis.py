@@ -87,7 +87,13 @@ def _interval(est: Estimate, fmt: Any) -> str:
 
 
 def _level(value: Any) -> str:
-    return str(value).replace("_", " ")
+    """An attribute or level in the engagement's words (``labels:``); ``25.0`` as ``25``."""
+    from cvkit.present.glossary import words
+
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value)
+    return words(text) if words(text) != text else text.replace("_", " ")
 
 
 def _wrap(text: str, width: int = 24, lines: int = 2) -> str:

@@ -279,3 +279,16 @@ def test_conjoint_prices_are_written_in_the_studys_price_unit_not_the_currency()
     # A unit that is money in the currency stays money.
     per_year = choice().model_copy(update={"price_unit": "EUR per year"})
     assert syn.price_corridor(engagement(choice=per_year), currency="EUR").recommended_text() == "€69"
+
+
+def test_the_winning_concept_is_told_in_the_engagements_words():
+    from cvkit.present.glossary import set_engagement_labels
+
+    win = choice().model_copy(update={"winning_concept": choice().winning_concept.model_copy(
+        update={"levels": {"alternative": "car", "time": 25.0, "fee": 69.0}})})
+    set_engagement_labels({"car": "Auto", "time": "Reisezeit (Minuten)"})
+    try:
+        text = syn.headline_findings(engagement(choice=win), currency="EUR")[-1].text
+    finally:
+        set_engagement_labels({})
+    assert "alternative Auto, Reisezeit (Minuten) 25 at €69" in text

@@ -101,3 +101,16 @@ def test_segments_on_part_worths_alone_are_not_named_after_price_points():
     assert c.loc[1, "name"] == "Segment 1" and c.loc[2, "name"] == "Prefers first (comfort)"
     assert not c["description"].str.contains("No need sets").any()  # no needs were measured
     assert c.loc[2, "description"].startswith("In the conjoint they value first (comfort) more than others.")
+
+
+def test_part_worth_names_use_the_engagements_words():
+    from cvkit.present.glossary import set_engagement_labels
+    from cvkit.segment.profile import pretty_name
+
+    set_engagement_labels({"alternative": "Mode", "car": "Auto"})
+    try:
+        assert pretty_name("alternative.car") == "Auto (Mode)"
+        assert pretty_name("comfort.first_class") == "first class (comfort)"
+    finally:
+        set_engagement_labels({})
+    assert pretty_name("alternative.car") == "car (alternative)"
