@@ -288,6 +288,8 @@ def _prepare_data(cfg: Engagement, build: Path, log: Callable[[str], None]) -> t
         raise ConfigError(cfg.config_path, mismatches)
     data_dir = build / "data"
     result.write(data_dir, relative_to=cfg.base_dir)
+    # The overview reports this intake from its record instead of checking every data set again.
+    write_intake_record(result, data_dir, relative_to=cfg.base_dir)
     data_paths = {k: str(data_dir / f"{k}.parquet") for k in result.tables}
     (build / "notebooks").mkdir()
     return result, privacy_done, data_paths
