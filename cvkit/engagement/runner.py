@@ -28,6 +28,7 @@ from cvkit.engagement.checks import check_against_data
 from cvkit.engagement.config import (ANALYSES, DATA_KINDS, OVERVIEW, SYNTHESIS, Analysis, ConfigError, Engagement,
                                      load_config, resolve_analysis_files)
 from cvkit.engagement.notebook import NOT_GIVEN
+from cvkit.engagement.overview import write_intake_record
 from cvkit.engagement.manifest import NotebookRun, file_sha256
 from cvkit.engagement.manifest import now as _now
 from cvkit.engagement.manifest import write_manifest as _write_manifest
