@@ -114,14 +114,24 @@ def write_intake_record(result: Any, folder: str | Path, *, relative_to: str | P
     return target
 
 
-def read_intake_record(intake_dir: str | Path) -> IntakeRecord | None:
-    """The run's intake record in ``intake_dir``, or None (a notebook opened on its own runs intake)."""
+def read_intake_record(intake_dir: str | Path, files: dict[str, Path] | None = None) -> IntakeRecord | None:
+    """The run's intake record in ``intake_dir``, or None (a notebook opened on its own runs intake).
+
+    With ``files`` (the notebook's data sets by kind), the summary keeps those data sets, and counts
+    the columns of their checked Parquet: the columns the analyses read (intake adds some, e.g. the
+    survey's ``wave``), as the page has always shown them.
+    """
     path = Path(intake_dir) / INTAKE_RECORD if str(intake_dir) else None
     if path is None or not path.is_file():
         return None
     raw = json.loads(path.read_text())
     summary = pd.DataFrame(raw["summary"], columns=["kind", "file", "status", *_SUMMARY_COUNTS[:3],
                                                     "date_from", "date_to", "problems"])
+    if files is not None:
+        order = {kind: i for i, kind in enumerate(files)}  # the notebook's order, as its own intake lists them
+        summary = summary[summary["kind"].isin(list(files))]
+        summary = summary.sort_values("kind", key=lambda k: k.map(order), ignore_index=True)
+        summary["columns"] = [_parquet_columns(files[kind], n) for kind, n in zip(summary["kind"], summary["columns"])]
     for column in _SUMMARY_COUNTS:
         summary[column] = summary[column].astype("Int64")
     for column in ("date_from", "date_to"):
@@ -129,6 +139,15 @@ def read_intake_record(intake_dir: str | Path) -> IntakeRecord | None:
     excluded = pd.DataFrame(raw["excluded"], columns=["kind", "reason", "count"]).astype(
         {"kind": "str", "reason": "str", "count": "int64"})
     return IntakeRecord(summary, raw["report"], excluded, bool(raw["ok"]))
+
+
+def _parquet_columns(path: Path, default: Any) -> Any:
+    """Columns of a checked Parquet file (its schema only), else ``default``."""
+    import pyarrow.parquet as pq
+
+    if Path(path).suffix.lower() != ".parquet" or not Path(path).is_file():
+        return default
+    return len([name for name in pq.read_schema(path).names if name != "_row"])
 
 
 def analysis_tables(result: Any, files: dict[str, Path], policy: Any = None) -> dict[str, Any]:

@@ -39,6 +39,18 @@ def test_the_intake_record_reads_back_as_the_intake(run):
     assert overview.read_intake_record(data.parent) is None  # no record there: the notebook runs intake
 
 
+def test_the_record_for_the_notebook_lists_its_data_sets_as_checked(run, tmp_path):
+    # As the overview re-checking the run's output used to show them: its data sets, in its order,
+    # with the columns of the checked Parquet (intake adds the survey's `wave`).
+    result, data, files = run
+    files = {"survey": files["survey"], "customers": files["customers"]}
+    record = overview.read_intake_record(data, files)
+    recheck = intake(files, workdir=tmp_path)
+    pd.testing.assert_frame_equal(record.summary().drop(columns="file"), recheck.summary().drop(columns="file"))
+    assert record.summary()["columns"].tolist() != result.summary().set_index("kind").loc[
+        ["survey", "customers"], "columns"].tolist(), "the survey's added column is counted"
+
+
 def test_the_record_carries_no_absolute_path(run):
     _, data, _ = run
     text = (data / overview.INTAKE_RECORD).read_text()
