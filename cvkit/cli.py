@@ -184,7 +184,7 @@ def _validate(args: argparse.Namespace) -> int:
         return 1
     # What `cvkit run` checks next: the analysis settings against the data; then the red flags known now.
     from cvkit.engagement.checks import analysis_settings, check_against_data
-    from cvkit.engagement.flags import data_flags
+    from cvkit.engagement.flags import data_flags, exclusion_flags
 
     mismatches = check_against_data(cfg, result.tables)
     if mismatches:
@@ -193,6 +193,7 @@ def _validate(args: argparse.Namespace) -> int:
         return 1
     clv = analysis_settings(cfg, "clv") if any(a.key == "clv" for a in cfg.enabled_analyses()) else None
     red = data_flags(result.tables, analysis_date=cfg.analysis_date, clv=clv) + (settings.flags if settings else [])
+    red += exclusion_flags({kind: t.n_rows for kind, t in result.tables.items()}, result.excluded())
     print("\nRed flags known before the run" + (":" if red else ": none."))
     for flag in red:
         print(flag.line())

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cvkit.choice.spec import ASC, ChoiceSpec
+from cvkit.present import words
 
 __all__ = ["join_words", "study_text", "estimation_text", "coding_text", "wtp_title", "price_unit_text"]
 
@@ -27,7 +28,10 @@ def join_words(words: Sequence[Any]) -> str:
 
 
 def _label(a: str) -> str:
-    return "the alternative itself (its constant)" if a == ASC else a.replace("_", " ")
+    """An attribute in a sentence: the engagement's words for it (``labels:``), else its name."""
+    if a == ASC:
+        return "the alternative itself (its constant)"
+    return words(a) if words(a) != a else a.replace("_", " ")
 
 
 def price_unit_text(spec: ChoiceSpec, price_unit: str) -> str:
@@ -77,15 +81,15 @@ def coding_text(spec: ChoiceSpec, price_unit: str) -> str:
     if cat:
         first = join_words([f"{a} = {spec.levels(a)[0]}" for a in cat[:3]])
         parts.append(
-            f"{join_words(cat)} {'are' if len(cat) > 1 else 'is'} effects coded: within an attribute the levels are "
+            f"{join_words([_label(a) for a in cat])} {'are' if len(cat) > 1 else 'is'} effects coded: within an attribute the levels are "
             "centred on zero, so a positive part-worth is better than the attribute's average level."
             if spec.coding == "effects" else
-            f"{join_words(cat)} {'are' if len(cat) > 1 else 'is'} dummy coded: each attribute's first level is "
+            f"{join_words([_label(a) for a in cat])} {'are' if len(cat) > 1 else 'is'} dummy coded: each attribute's first level is "
             f"the reference at 0 ({first}), so a part-worth is the utility of a level compared with it.")
     lin = [a for a in spec.linear]
     if lin:
         unit = {spec.price: price_unit} if spec.price else {}
-        slopes = join_words([f"{a}" + (f" (in {unit[a]})" if a in unit and unit[a] else "") for a in lin])
+        slopes = join_words([_label(a) + (f" (in {unit[a]})" if a in unit and unit[a] else "") for a in lin])
         parts.append(f"{slopes} {'enter' if len(lin) > 1 else 'enters'} as one utility slope per unit, shown at "
                      "points of the tested range.")
     if spec.alternatives is not None:

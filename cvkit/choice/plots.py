@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cvkit.plot import ACCENT, CLIENT_COLOR, COMPETITOR_COLORS, currency_axis
+from cvkit.present import words
 from cvkit.plot.axes import axes_or_new
 
 __all__ = ["plot_partworths", "plot_importances", "plot_wtp", "plot_partworth_distributions", "plot_trace",
@@ -38,16 +39,22 @@ def plot_partworths(table: pd.DataFrame, attribute: str | None = None, ax=None):
         t = t[t["attribute"] == attribute]
     ax = _ax(ax, (max(6.0, 0.7 * len(t) + 2), 4.5))
     x0 = 0
-    ticks, labels = [], []
+    ticks, labels, centres, names = [], [], [], []
     for a, g in t.groupby("attribute", sort=False):
         xs = np.arange(x0, x0 + len(g))
         ax.errorbar(xs, g["estimate"], yerr=np.clip([g["estimate"] - g["lower"], g["upper"] - g["estimate"]], 0, None),
                     color=ACCENT, marker="o", capsize=3, lw=2)
-        ax.text(xs.mean(), 1.02, a, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
-                fontweight="bold")
+        centres.append(float(xs.mean()))
+        names.append(_wrap(words(a), max(8, 4 * len(g) + 2)))
         ticks += list(xs)
         labels += [_wrap(str(v).replace("_", " "), 11) for v in g["level"]]
         x0 += len(g) + 1
+    # Attribute names as the tick labels of a top axis: the title is then placed above them, however
+    # many lines a long name wraps to (text drawn at a fixed height ran into the title).
+    top = ax.secondary_xaxis("top")
+    top.set_xticks(centres, names, fontweight="bold", fontsize=9)
+    top.tick_params(length=0)
+    top.spines["top"].set_visible(False)
     ax.axhline(0, color="0.6", lw=1)
     ax.set_xticks(ticks, labels, rotation=30, ha="right", fontsize=9)
     ax.set_ylabel("part-worth (utility)")
@@ -60,6 +67,7 @@ def plot_importances(summary: pd.DataFrame, ax=None):
     ``summary`` is :func:`cvkit.choice.importance_summary`.
     """
     s = summary.sort_values("importance")
+    s = s.assign(attribute=s["attribute"].map(words))  # the client's words for the attribute codes
     ax = _ax(ax, (7.0, 0.6 * len(s) + 1.5))
     ax.barh(s["attribute"], s["importance"], color=ACCENT)
     spread = np.clip([s["importance"] - s["p10"], s["p90"] - s["importance"]], 0, None)
@@ -79,7 +87,7 @@ def plot_wtp(table: pd.DataFrame, currency: str = "EUR", ax=None, unit: str | No
     currency itself the ticks are plain numbers and the axis label names the unit.
     """
     t = table.dropna(subset=["wtp"]).copy()
-    t["label"] = t["attribute"] + ": " + t["from_level"].astype(str) + " → " + t["to_level"].astype(str)
+    t["label"] = t["attribute"].map(words) + ": " + t["from_level"].astype(str) + " → " + t["to_level"].astype(str)
     t = t.sort_values("wtp")
     ax = _ax(ax, (8.0, 0.5 * len(t) + 1.5))
     colors = [CLIENT_COLOR if v > 0 else COMPETITOR_COLORS[0] for v in t["wtp"]]

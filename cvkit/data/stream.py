@@ -104,8 +104,12 @@ def _strip(x: str) -> str:
             f"ELSE trim({x}, {_lit(_BLANKS)}) END")
 
 
-def _is_glob(path: str) -> bool:
+def is_glob(path: str) -> bool:
+    """Whether ``path`` is a pattern (``*``, ``?`` or ``[``) naming several files."""
     return any(ch in str(path) for ch in "*?[")
+
+
+_is_glob = is_glob
 
 
 def _suffix(name: str) -> str:

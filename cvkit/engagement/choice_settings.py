@@ -197,8 +197,22 @@ def _specification(given: dict, value: dict, attrs: dict, df: pd.DataFrame, out:
         if len(labels) < 2:
             out.problems.append(f"{KEY}.alternative_constants: the data have a single alternative label. Fix: "
                                 "set it to false.")
-    if value.get("method") not in ("hb", "latent_class", "mnl"):
-        out.problems.append(f"{KEY}.method: {value.get('method')!r} is unknown. Fix: use hb, latent_class or mnl.")
+    _methods(value, out)
+
+
+METHODS = ("hb", "mixed", "latent_class", "mnl")  # what notebook 02 estimates
+
+
+def _methods(value: dict, out: ChoiceSettings) -> None:
+    """``method`` and every ``compare_methods`` entry are estimators notebook 02 has."""
+    if value.get("method") not in METHODS:
+        out.problems.append(f"{KEY}.method: {value.get('method')!r} is unknown. Fix: use hb, mixed, latent_class "
+                            "or mnl.")
+    compare = value.get("compare_methods") or []
+    for m in compare if isinstance(compare, list) else [compare]:
+        if m not in METHODS:
+            out.problems.append(f"{KEY}.compare_methods: {m!r} is unknown. Fix: list methods among hb, mixed, "
+                                "latent_class and mnl, or [] for none.")
 
 
 def _tasks(given: dict, value: dict, df: pd.DataFrame, out: ChoiceSettings) -> None:

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import glob as _glob
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from cvkit.data import FileSpec, IntakePolicy, limits
 from cvkit.data.engine import parse_engine
+from cvkit.data.stream import is_glob
 from cvkit.data.schemas import DATA_KINDS as DATA_SET_KINDS
 from cvkit.engagement.parameters import NOTEBOOKS_DIR, check_values, notebook_parameters
 from cvkit.data.privacy import PrivacyOptions
@@ -87,6 +89,7 @@ ANALYSES: dict[str, Analysis] = {a.key: a for a in (
 
 
 CLIENT_NAME_MAX = 200
+LABEL_MAX = 80  # a label is a few words on a chart axis or a table cell
 """Longest client name (characters): it heads every page, chart title and file of the deliverable."""
 
 
@@ -165,6 +168,10 @@ class Engagement(Strict):
     engine: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"duckdb": {}},
                                               description="duckdb (default) or {spark: {master, conf}}.")
     output_dir: str = "outputs"
+    # The client's words for the codes in their data (attribute ``pf`` -> "Fixed price", region
+    # ``N`` -> "North"): every page shows the words (cvkit.present.configure).
+    labels: dict[str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LABEL_MAX)]] = Field(
+        default_factory=dict, description="Words for the codes in the client's data, e.g. {pf: Fixed price}.")
 
     # Set by load_config, not read from YAML.
     config_path: Path | None = Field(default=None, exclude=True)
@@ -285,7 +292,7 @@ def load_config(path: str | Path) -> Engagement:
         raise ConfigError(path, _explain(exc, raw)) from None
     cfg.config_path = path.resolve()
     cfg.intake.as_of = cfg.analysis_date  # rows dated after it are future-dated (intake.future_dates)
-    problems = _check_files(cfg) + _check_analyses(cfg) + _one_attribute_list(cfg)
+    problems = _check_files(cfg) + _check_analyses(cfg) + _one_attribute_list(cfg) + _one_margin(cfg)
     if not problems:
         problems = check_analysis_files(cfg)
     if problems:
@@ -339,6 +346,7 @@ _FIXES = {
     "name": f"give the client's name as shown on the deliverable, 1 to {CLIENT_NAME_MAX} characters.",
     "seed": "use a whole number, e.g. 2026.",
     "enabled": "use true or false.",
+    "labels": f"give each code its words as text of 1 to {LABEL_MAX} characters, e.g. `labels: {{pf: Fixed price}}`.",
     "engine": 'write `engine: duckdb` (default) or `engine: {spark: {master: "spark://host:7077"}}` '
               "(see templates/engagement.yaml).",
 }
@@ -351,10 +359,36 @@ def _fix_for(loc: list[str]) -> str:
     return "see the comments in templates/engagement.yaml for the expected form."
 
 
+def _glob_problems(cfg: Engagement, kind: str, pattern: str, full: Path) -> list[str]:
+    """What is wrong with a data set given as a glob: nothing matches, or its folder leaves the engagement's."""
+    if not Path(pattern).is_absolute():
+        # The folder before the first wildcard must stay inside the engagement folder (as for a file).
+        head = cfg.base_dir.joinpath(*_parts_before_glob(pattern))
+        if not head.resolve().is_relative_to(cfg.base_dir):
+            return [f"data.{kind}: '{pattern}' is outside the engagement folder {cfg.base_dir} (it resolves to "
+                    f"{head.resolve()}). Fix: give a pattern relative to the engagement folder, or an absolute one."]
+    if not _glob.glob(str(full), recursive=True):
+        return [f"data.{kind}: no file matches '{pattern}' (looked in {full.parent}). Fix: give a pattern that "
+                "matches the Parquet parts, e.g. data/transactions/part-*.parquet, or the folder that holds them."]
+    return []
+
+
+def _parts_before_glob(pattern: str) -> list[str]:
+    parts = []
+    for part in Path(pattern).parts:
+        if is_glob(part):
+            break
+        parts.append(part)
+    return parts
+
+
 def _check_files(cfg: Engagement) -> list[str]:
     problems = []
     for kind, spec in cfg.data.given().items():
         full = (cfg.base_dir / spec.path)
+        if is_glob(str(spec.path)):  # Parquet parts named by a pattern (e.g. a Spark job's part-*.parquet)
+            problems += _glob_problems(cfg, kind, spec.path, full)
+            continue
         matches = [full] if full.exists() else []
         # A folder holding Parquet parts is one data set, read by the streaming intake (cvkit.data.stream).
         parts = full.is_dir() and next(full.rglob("*.parquet"), None) is not None
@@ -377,6 +411,26 @@ def _check_files(cfg: Engagement) -> list[str]:
                             "folder (e.g. data/) and give its path relative to it, or give an absolute path "
                             "if the file is meant to be shared.")
     return problems
+
+
+def _one_margin(cfg: Engagement) -> list[str]:
+    """One margin values customers: the CLV analysis's, which the runner gives the segmentation too.
+
+    A different ``analyses.segmentation.margin`` beside an enabled CLV analysis would be overridden
+    silently; it is refused instead. Without the CLV analysis the segmentation's own margin is used.
+    """
+    seg_margin = cfg.analyses.segmentation.parameters().get("margin")
+    if seg_margin is None or not (cfg.is_enabled("clv") and cfg.is_enabled("segmentation")):
+        return []
+    clv_margin = cfg.analyses.clv.parameters().get("margin")
+    if clv_margin is None:  # the CLV notebook's own default
+        declared = notebook_parameters(ANALYSES["clv"].path).get("margin")
+        clv_margin = getattr(declared, "default", None)
+    if clv_margin is not None and float(seg_margin) != float(clv_margin):
+        return [f"analyses.segmentation.margin ({seg_margin}) differs from the CLV analysis's margin ({clv_margin}): "
+                "one margin values customers on every page, and the run gives the segmentation the CLV analysis's. "
+                "Fix: set the margin once, as analyses.clv.margin, and delete analyses.segmentation.margin."]
+    return []
 
 
 def _one_attribute_list(cfg: Engagement) -> list[str]:
@@ -413,7 +467,7 @@ def _check_analyses(cfg: Engagement) -> list[str]:
                             "folder. Fix: reinstall cvkit from its repository.")
             continue
         declared = {name: p for name, p in notebook_parameters(analysis.path).items()
-                    if name not in COMMON_PARAMETERS and name not in DATA_KINDS and name not in ("intake", "engine")}
+                    if name not in COMMON_PARAMETERS and name not in DATA_KINDS and name not in ("intake", "engine", "labels")}
         problems += check_values(section.parameters(), declared, f"analyses.{key}")
         needs = cfg.analysis_needs(key)
         if enabled and needs and not any(k in given for k in needs):

@@ -26,7 +26,7 @@ from cvkit import present
 from cvkit.clv import diagnostics
 from cvkit.clv.aggregates import log_buyers
 
-__all__ = ["RedFlag", "customer_dates", "data_flags", "clv_flags", "clv_page_flags", "choice_flags", "choice_page_flags", "rfm_alive_flag", "rfm_alive_reconciliation",
+__all__ = ["RedFlag", "customer_dates", "data_flags", "exclusion_flags", "clv_flags", "clv_page_flags", "choice_flags", "choice_page_flags", "rfm_alive_flag", "rfm_alive_reconciliation",
            "lapsed_segments", "overview_flags", "run_flags", "to_markdown", "THIN_REPEAT_BUYERS", "THIN_CUSTOMERS"]
 
 #: Fewer repeat buyers than this and the purchase models' parameters are poorly pinned down.
@@ -383,12 +383,70 @@ def rfm_alive_reconciliation(rfm: pd.DataFrame, clv_table: pd.DataFrame) -> tupl
     return sentence, rfm_alive_flag(comparison, lapsed)
 
 
-def overview_flags(tables: dict[str, pd.DataFrame], *, analysis_date: Any, results_dir: str | Path) -> list[RedFlag]:
-    """The overview's list: the data's own flags and every flag the run's pages recorded, once each."""
+def _row_count(table: Any) -> int:
+    """Rows of a data set: a DataFrame, a streamed table, or a checked Parquet path (its metadata only)."""
+    if hasattr(table, "n_rows"):
+        return int(table.n_rows)
+    if isinstance(table, (str, Path)):
+        import duckdb
+
+        from cvkit.data.stream import relation
+
+        return int(duckdb.sql(f"SELECT count(*) FROM {relation(table)}").fetchall()[0][0])
+    return len(table)
+
+
+def overview_flags(tables: dict[str, Any], *, analysis_date: Any, results_dir: str | Path) -> list[RedFlag]:
+    """The overview's list: the data's own flags and every flag the run's pages recorded, once each.
+
+    The rows intake excluded are read from the run's ``data/excluded.csv`` (beside ``results/``).
+    """
+    excluded = Path(results_dir) / "data" / "excluded.csv" if str(results_dir) else None
+    counts = pd.DataFrame(columns=["kind", "reason", "count"])
+    if excluded is not None and excluded.is_file():
+        rows = pd.read_csv(excluded, usecols=["kind", "reason"], dtype=str)
+        counts = rows.groupby(["kind", "reason"]).size().rename("count").reset_index()
+    kept = {kind: _row_count(t) for kind, t in tables.items()}
     seen: dict[str, RedFlag] = {}
-    for flag in [*run_flags(results_dir), *data_flags(tables, analysis_date=analysis_date)]:
+    for flag in [*run_flags(results_dir), *data_flags(tables, analysis_date=analysis_date),
+                 *exclusion_flags(kept, counts)]:
         seen.setdefault(flag.code, flag)
     return list(seen.values())
+
+
+EXCLUDED_SHARE = 0.01  # the overview's "more than about 1% of a data set excluded"
+
+
+def exclusion_flags(kept: dict[str, int], excluded: pd.DataFrame) -> list[RedFlag]:
+    """A flag when intake excluded more than 1% of a data set's rows (policy ``exclude``).
+
+    Parameters
+    ----------
+    kept : dict of str to int
+        Rows kept per data set (``transactions``, ``customers``, ...).
+    excluded : pandas.DataFrame
+        Rows excluded by data set and reason: ``kind``, ``reason``, ``count``
+        (:meth:`cvkit.data.Intake.excluded`).
+
+    Returns
+    -------
+    list of RedFlag
+        At most one ``many_excluded`` flag naming each data set above the threshold and its reasons.
+    """
+    parts = []
+    for kind, rows in excluded.groupby("kind", sort=True):
+        n = int(rows["count"].sum())
+        total = n + int(kept.get(kind, 0))
+        if total and n / total > EXCLUDED_SHARE:
+            rows = rows.sort_values("count", ascending=False, kind="stable")
+            reasons = ", ".join(f"{r.reason} {_n(r.count)}" for r in rows.itertuples())
+            parts.append(f"{kind}: {_n(n)} of {_n(total)} rows ({n / total:.1%}; {reasons})")
+    if not parts:
+        return []
+    return [RedFlag("many_excluded", "overview", "Many rows excluded at intake",
+                    f"The intake policy removed {'; '.join(parts)}. The analyses use the rest, so they describe "
+                    "the kept rows only: ask the client why these rows break the rules, and check in excluded.csv "
+                    "that they are not a group the analyses need (e.g. returns that should net against purchases).")]
 
 
 _INDIVIDUAL = {"hb": "hierarchical Bayes", "latent_class": "latent class", "mixed": "mixed logit"}

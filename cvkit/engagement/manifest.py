@@ -7,6 +7,7 @@ records one notebook; :func:`changes_since` compares with the previous deliverab
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import hashlib
 import json
 import platform
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import cvkit
+from cvkit.data.stream import is_glob
 
 if TYPE_CHECKING:
     from cvkit.engagement.config import Engagement
@@ -44,18 +46,32 @@ class NotebookRun:
     error: str | None = None
 
 
+def _input_files(path: Path) -> list[tuple[Path, Path | None]]:
+    """The files behind one input and the name each is hashed under: a file (no name), a folder of
+    Parquet parts (names relative to it) or a glob of parts (the matched paths)."""
+    if not path.exists() and is_glob(str(path)):
+        return sorted((f, f) for f in map(Path, glob.glob(str(path), recursive=True)) if f.is_file())
+    if path.is_dir():
+        return [(f, f.relative_to(path)) for f in sorted(f for f in path.rglob("*") if f.is_file())]
+    return [(path, None)]
+
+
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in 1 MiB blocks; of a folder (Parquet parts), over its files' names and bytes."""
+    """SHA-256 of a file's bytes, read in 1 MiB blocks; of a folder (Parquet parts) or a glob of parts,
+    over its files' names and bytes."""
     h = hashlib.sha256()
-    path = Path(path)
-    files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
-    for f in files:
-        if path.is_dir():
-            h.update(str(f.relative_to(path)).encode("utf-8") + b"\0")
+    for f, name in _input_files(Path(path)):
+        if name is not None:
+            h.update(str(name).encode("utf-8") + b"\0")
         with open(f, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
     return h.hexdigest()
+
+
+def input_bytes(path: Path) -> int:
+    """Bytes of an input: a file's size, or the sum over a folder's or a glob's files."""
+    return sum(f.stat().st_size for f, _ in _input_files(Path(path)))
 
 
 def package_versions() -> dict[str, str]:
@@ -113,7 +129,7 @@ def write_manifest(build: Path, cfg: Engagement, runs: list[NotebookRun], inputs
         "config": {"path": portable_path(cfg.config_path, cfg.base_dir), "sha256": file_sha256(cfg.config_path)},
         "seed": cfg.seed,
         "analysis_date": cfg.analysis_date.isoformat(),
-        "inputs": [{"kind": k, "path": portable_path(p, cfg.base_dir), "bytes": p.stat().st_size,
+        "inputs": [{"kind": k, "path": portable_path(p, cfg.base_dir), "bytes": input_bytes(p),
                     "sha256": hashes[k]} for k, p in inputs.items()],
         # The validated config (every default filled in) and what intake did to protect client data.
         "engagement": cfg.model_dump(mode="json"),

@@ -111,6 +111,8 @@ def _notebook_parameters(analysis: Analysis, cfg: Engagement, build: Path, data_
     params["intake"] = cfg.intake.model_dump(exclude_defaults=True)
     # Notebooks that summarise the transactions run the summary on the engagement's engine.
     params["engine"] = cfg.engine
+    if "labels" in declared:  # the client's words for the codes in their data
+        params["labels"] = dict(cfg.labels)
     if analysis is OVERVIEW:
         params["intake_dir"] = str(build / "data")
         params["results_dir"] = str(build)  # the red flags the analyses of this run recorded

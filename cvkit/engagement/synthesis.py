@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import matplotlib.axes
 import matplotlib.figure
@@ -135,6 +135,18 @@ class ValueAtStake:
     top_share: float | None
     top20_share: float | None
     note: str = ""
+
+    def top_sentence(self, pct: Callable[[float], str] = "{:.0%}".format) -> str:
+        """``Largest share of value among customers by channel: Web, 36%.``; ``""`` without groups.
+
+        Parameters
+        ----------
+        pct : callable
+            Formats a share (0..1) in the engagement's locale.
+        """
+        if self.top_group is None or self.top_share is None:
+            return ""
+        return f"Largest share of value among {self.basis}: {self.top_group}, {pct(self.top_share)}."
 
 
 def value_at_stake(results: EngagementResults) -> ValueAtStake:
@@ -411,9 +423,9 @@ def missing_note(results: EngagementResults) -> str:
         parts.append(f"Not run in this engagement: {', '.join(results.missing)}; the parts of the summary that need "
                      "them are left out.")
     if results.without_section:
-        parts.append(f"Key figures only, no structured results: {', '.join(results.without_section)} (written by an "
-                     "older cvkit, or the analysis lacked the data for them, e.g. a segmentation without needs "
-                     "or part-worths); rerun with this cvkit to include them.")
+        parts.append(f"Key figures only: {', '.join(results.without_section)} ran without the data its full results "
+                     "need (e.g. a segmentation without a needs battery or conjoint part-worths gives RFM segments "
+                     "only), or its results were written by an older cvkit.")
     return " ".join(parts)
 
 
@@ -449,9 +461,12 @@ def next_steps(results: EngagementResults, *, currency: str = "EUR", n: int = 6)
         width = (clv.total.high - clv.total.low) / 2 / abs(clv.total.value)
         if width > 0.2:
             steps.append(f"The CLV interval is ±{width:.0%}: collect more history before budgeting on it.")
-    for title in results.missing + results.without_section:
+    for title in results.missing:
         steps.append(f"Run the {title.lower()} analysis (needs {_NEEDS.get(title, 'its data')}) to complete the "
                      "recommendation.")
+    for title in results.without_section:  # it ran, on less than its full results need
+        steps.append(f"Give the {title.lower()} {_NEEDS.get(title, 'its data')} to complete the recommendation: "
+                     "this run has its key figures only.")
     return steps[:n]
 
 

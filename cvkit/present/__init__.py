@@ -8,12 +8,12 @@ See :mod:`cvkit.present.table` for why a house pandas Styler rather than great_t
 """
 
 from cvkit.present.formats import DASH, Formats, default_locale, paper_size
-from cvkit.present.glossary import GLOSSARY, humanise, kind, label, value_label
+from cvkit.present.glossary import GLOSSARY, humanise, kind, label, value_label, words
 from cvkit.present.table import NA_NOTE, Table, configure, current, not_applicable, show, show_text, table
 
 __all__ = ["configure", "current", "show", "show_text", "table", "Table", "Formats", "default_locale",
            "paper_size", "label", "kind", "humanise", "value_label", "GLOSSARY", "DASH", "NA_NOTE",
-           "money", "percent", "number", "count", "not_applicable"]
+           "money", "percent", "number", "count", "not_applicable", "words"]
 
 
 def money(value, decimals=None) -> str:

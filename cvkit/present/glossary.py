@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["GLOSSARY", "KINDS", "VALUE_LABELS", "label", "kind", "humanise", "known", "value_label"]
+__all__ = ["GLOSSARY", "KINDS", "VALUE_LABELS", "label", "kind", "humanise", "known", "value_label",
+           "set_engagement_labels", "words"]
 
 KINDS = ("text", "id", "count", "number", "money", "share", "pct", "points", "bool", "date")
 
@@ -380,7 +381,25 @@ def humanise(name: str) -> str:
     return " ".join(out)
 
 
+# The engagement's own words for its codes (``labels:`` in engagement.yaml, set by
+# :func:`cvkit.present.configure`): a client's attribute ``pf`` reads "Fixed price" on every page.
+_ENGAGEMENT_LABELS: dict[str, str] = {}
+
+
+def set_engagement_labels(labels: dict[str, str] | None) -> None:
+    """Use ``labels`` (code -> words) before the glossary, for column names and cell values alike."""
+    _ENGAGEMENT_LABELS.clear()
+    _ENGAGEMENT_LABELS.update({str(k): str(v) for k, v in (labels or {}).items()})
+
+
+def words(code: object) -> str:
+    """The engagement's words for a code of the client's data, or the code itself when it has none."""
+    return _ENGAGEMENT_LABELS.get(str(code), str(code))
+
+
 def _lookup(name: str) -> tuple[str, str | None] | None:
+    if name in _ENGAGEMENT_LABELS:
+        return _ENGAGEMENT_LABELS[name], (GLOSSARY[name][1] if name in GLOSSARY else None)
     if name in GLOSSARY:
         return GLOSSARY[name]
     elements = _elements()
@@ -428,6 +447,8 @@ def value_label(value: object) -> object:
     """A cell value as a client reads it: method codes and snake_case words made readable."""
     if not isinstance(value, str):
         return value
+    if value in _ENGAGEMENT_LABELS:
+        return _ENGAGEMENT_LABELS[value]
     if value in VALUE_LABELS:
         return VALUE_LABELS[value]
     if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", value) or re.fullmatch(r"[a-z][a-z0-9_]*\.[A-Za-z0-9_]+", value):

@@ -42,12 +42,15 @@ _STYLE = ("<style>table.cvkit-table{border-collapse:collapse;font-size:13px;marg
 _STATE: dict[str, Formats] = {"formats": Formats()}
 
 
-def configure(locale: str | None = None, currency: str = "EUR") -> Formats:
-    """Set the locale and currency every later :func:`show` uses (call once per notebook).
+def configure(locale: str | None = None, currency: str = "EUR", labels: Mapping[str, str] | None = None) -> Formats:
+    """Set the locale, currency and labels every later :func:`show` uses (call once per notebook).
 
-    ``locale`` None or empty picks English in the currency's home region (EUR: en_IE).
+    ``locale`` None or empty picks English in the currency's home region (EUR: en_IE). ``labels``
+    are the engagement's words for its codes (``labels:`` in engagement.yaml, e.g. ``{"pf": "Fixed
+    price"}``): column headings, table cells and the charts that name attributes use them.
     """
     _STATE["formats"] = Formats(locale or default_locale(currency), currency)
+    glossary.set_engagement_labels(dict(labels or {}))
     return _STATE["formats"]
 
 
@@ -271,6 +274,6 @@ def not_applicable(reason: str) -> None:
     """
     from IPython.display import display
 
-    display({"text/html": f'<p class="cvkit-text">{html.escape(str(reason))}</p>', "text/plain": str(reason)},
-            raw=True, metadata={NOT_APPLICABLE: True})
+    shown = f'<p class="cvkit-text">{html.escape(str(reason))}</p>' if str(reason).strip() else ""
+    display({"text/html": shown, "text/plain": str(reason)}, raw=True, metadata={NOT_APPLICABLE: True})
 

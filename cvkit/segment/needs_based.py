@@ -93,7 +93,7 @@ def _needs_step(method: Callable[..., Step]) -> Callable[..., Step]:
 
     @functools.wraps(method)
     def step(self: NeedsBasedSegmentation, *args: Any, **kwargs: Any) -> Step:
-        return method(self, *args, **kwargs) if self.available else Step()
+        return method(self, *args, **kwargs) if self.available else Step.not_applying()
 
     return step
 

@@ -45,6 +45,16 @@ class Step:
         self.results: list[tuple[str, Any, str | None, str | None]] = []
         self.section: dict[str, Any] | None = None
         self._shown: list[tuple[str, Any, dict[str, Any]]] = []
+        # True for a step of an analysis that does not apply to the engagement: it shows nothing, and
+        # the client version of the page leaves its section out (cvkit.present.not_applicable).
+        self.not_applicable = False
+
+    @classmethod
+    def not_applying(cls) -> Step:
+        """An empty step whose section does not apply to this engagement."""
+        step = cls()
+        step.not_applicable = True
+        return step
 
     # --- what the cell shows, in order ---------------------------------------------------------
     def print(self, text: str) -> Step:
@@ -99,8 +109,11 @@ class Step:
         import matplotlib.pyplot as plt
         from IPython.display import Markdown, display
 
-        from cvkit.present import show
+        from cvkit.present import not_applicable, show
 
+        if self.not_applicable and not self._shown:
+            not_applicable("")  # nothing to read: only the mark that drops the section from the client page
+            return
         for kind, payload, options in self._shown:
             if kind == "text":
                 print(payload)

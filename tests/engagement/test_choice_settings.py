@@ -167,3 +167,15 @@ def test_unit_costs_and_directions_name_real_levels():
     text = "\n".join(resolve_choice_settings(given, DEFAULTS, _long(), currency="EUR").problems)
     assert "unit_costs.speed.warp" in text and "preference_directions.sped" in text
     assert "preference_directions.price: 'down'" in text
+
+
+def test_every_method_notebook_02_estimates_is_accepted_and_others_named():
+    for method in ("hb", "mixed", "latent_class", "mnl"):
+        s = resolve_choice_settings({"method": method, "compare_methods": ["mnl", "mixed", "hb"]}, DEFAULTS,
+                                    _long(), currency="EUR")
+        assert s.problems == [], method
+    s = resolve_choice_settings({"method": "mxl", "compare_methods": ["hb", "bayes"]}, DEFAULTS, _long(),
+                                currency="EUR")
+    assert any(p.startswith("analyses.discrete_choice.method: 'mxl' is unknown. Fix: use hb, mixed")
+               for p in s.problems)
+    assert any(p.startswith("analyses.discrete_choice.compare_methods: 'bayes' is unknown") for p in s.problems)

@@ -218,3 +218,29 @@ def test_segmentation_values_customers_at_the_clv_analysis_margin(engagement, tm
     _edit(engagement, lambda raw: raw["analyses"]["clv"].update(margin=0.42))
     params = _notebook_parameters(segmentation, load_config(engagement), tmp_path, {}, declared)
     assert params["margin"] == 0.42
+
+
+def test_the_engagement_labels_reach_the_notebooks_and_are_checked(engagement, tmp_path):
+    from cvkit.engagement.parameters import notebook_parameters
+    from cvkit.engagement.runner import _notebook_parameters
+
+    _edit(engagement, lambda raw: raw.update(labels={"fee": "Annual fee", "extras": "Extras included"}))
+    cfg = load_config(engagement)
+    choice = ANALYSES["discrete_choice"]
+    params = _notebook_parameters(choice, cfg, tmp_path, {}, notebook_parameters(choice.path))
+    assert params["labels"] == {"fee": "Annual fee", "extras": "Extras included"}
+    _edit(engagement, lambda raw: raw.update(labels={"fee": ""}))
+    assert "labels.fee" in _problems(engagement) and "1 to 80 characters" in _problems(engagement)
+    _edit(engagement, lambda raw: raw.update(labels=["fee"]))
+    assert "labels" in _problems(engagement)
+    _edit(engagement, lambda raw: (raw.update(labels={}), raw["analyses"]["discrete_choice"].update(labels={"a": "b"})))
+    assert "analyses.discrete_choice" in _problems(engagement)  # the engagement's, not an analysis option
+
+
+def test_one_margin_values_customers_on_every_page(engagement):
+    _edit(engagement, lambda raw: raw["analyses"]["segmentation"].update(margin=0.4))
+    assert "analyses.segmentation.margin (0.4) differs from the CLV analysis's margin (0.3)" in _problems(engagement)
+    _edit(engagement, lambda raw: raw["analyses"]["clv"].update(margin=0.4))
+    load_config(engagement)  # the same margin twice: fine
+    _edit(engagement, lambda raw: (raw["analyses"]["clv"].update(margin=0.3, enabled=False)))
+    load_config(engagement)  # without the CLV analysis the segmentation values customers with its own margin

@@ -136,3 +136,22 @@ def test_flags_go_to_the_results_file_and_back(tmp_path):
 @pytest.mark.parametrize("tables", [{}, {"transactions": pd.DataFrame(columns=["customer_id", "date", "amount"])}])
 def test_no_transactions_no_flags(tables):
     assert flags.data_flags(tables) == []
+
+
+def test_more_than_one_percent_excluded_is_a_flag_naming_data_set_and_reasons(tmp_path):
+    counts = pd.DataFrame({"kind": ["transactions", "transactions", "customers"],
+                           "reason": ["negative amount", "date after the analysis date", "duplicate customer_id"],
+                           "count": [299, 1, 1]})
+    [flag] = flags.exclusion_flags({"transactions": 5_999, "customers": 500}, counts)
+    assert flag.code == "many_excluded" and flag.page == "overview"
+    assert "transactions: 300 of 6,299 rows (4.8%; negative amount 299, date after the analysis date 1)" in flag.detail
+    assert "customers" not in flag.detail  # 1 of 501 is below 1%
+    assert flags.exclusion_flags({"transactions": 5_999}, counts.iloc[[1]]) == []
+    # the overview reads the run's data/excluded.csv
+    (tmp_path / "data").mkdir()
+    pd.DataFrame({"kind": ["transactions"] * 20, "file": "t.csv", "row": range(20), "reason": "negative amount",
+                  "values": "{}"}).to_csv(tmp_path / "data" / "excluded.csv", index=False)
+    tx = pd.DataFrame({"customer_id": ["a", "b"] * 50, "date": pd.Timestamp("2024-01-01"), "amount": 1.0})
+    codes = [f.code for f in flags.overview_flags({"transactions": tx}, analysis_date="2024-06-30",
+                                                  results_dir=tmp_path)]
+    assert "many_excluded" in codes

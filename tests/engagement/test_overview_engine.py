@@ -106,3 +106,19 @@ def test_data_flags_from_the_parquet_equal_the_frames(run):
         assert flags.data_flags(on_file, analysis_date="2026-06-30", clv=clv) == expected
     assert flags.data_flags(on_file, clv={"horizon_months": 36}), "the history flag is exercised"
     assert flags.data_flags(on_file) == flags.data_flags(frames)  # last date from the file
+
+
+def test_overview_flags_count_the_log_on_its_parquet(run, tmp_path):
+    # The many_excluded flag needs the log's kept rows: from the Parquet file as from the frame.
+    result, _, files = run
+    frames = {kind: t.df for kind, t in result.tables.items()}
+    n = len(frames["transactions"]) // 50  # 2% of the log excluded
+    (tmp_path / "data").mkdir()
+    pd.DataFrame({"kind": "transactions", "file": "data/transactions.csv", "row": range(n),
+                  "reason": "duplicate row", "values": "{}"}).to_csv(tmp_path / "data" / "excluded.csv", index=False)
+    expected = flags.overview_flags(frames, analysis_date="2026-06-30", results_dir=tmp_path)
+    assert "many_excluded" in {f.code for f in expected}
+    on_file = {**frames, "transactions": files["transactions"]}
+    assert flags.overview_flags(on_file, analysis_date="2026-06-30", results_dir=tmp_path) == expected
+    streamed = {**frames, "transactions": result.tables["transactions"]}
+    assert flags.overview_flags(streamed, analysis_date="2026-06-30", results_dir=tmp_path) == expected

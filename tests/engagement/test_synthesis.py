@@ -237,3 +237,21 @@ def test_a_horizon_beyond_the_history_is_called_extrapolation_in_the_finding():
     long_enough = clv().model_copy(update={"history_months": 30.0})
     assert "extrapolated" not in syn.headline_findings(engagement(clv=long_enough))[0].text
     assert "extrapolated" not in syn.headline_findings(engagement(clv=clv()))[0].text  # span unknown
+
+
+def test_an_analysis_that_ran_on_key_figures_only_is_not_asked_to_be_run():
+    """An RFM-only segmentation (no needs, no part-worths) ran: the next step is its missing data, not a rerun."""
+    results = engagement(clv=clv())
+    results.missing.remove("Segmentation")
+    results.without_section.append("Segmentation")
+    steps = syn.next_steps(results, n=10)
+    assert not any(s.startswith("Run the segmentation analysis") for s in steps)
+    assert any(s.startswith("Give the segmentation a needs battery or conjoint part-worths") for s in steps)
+    note = syn.missing_note(results)
+    assert "Segmentation ran without the data its full results need" in note and "rerun" not in note
+
+
+def test_the_largest_share_of_value_reads_as_a_sentence():
+    stake = syn.value_at_stake(engagement(clv=clv()))
+    assert stake.top_sentence() == "Largest share of value among customers by channel: online, 70%."
+    assert syn.value_at_stake(engagement(drivers=drivers())).top_sentence() == ""

@@ -97,3 +97,23 @@ def test_row_labels_are_kept_whatever_their_dtype():
     cats = prepare(pd.Series([1, 2], index=pd.CategoricalIndex(["p", "q"])))
     assert cats.columns.tolist() == ["item", "value"]
     assert prepare(pd.DataFrame({"a": [1, 2]}, index=[3, 5])).columns.tolist() == ["a"]  # a bare integer index goes
+
+
+def test_engagement_labels_name_the_clients_codes_on_tables_charts_and_sentences():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cvkit.choice import narrative, plots
+
+    try:
+        present.configure("", "USD", {"pf": "Fixed price", "seas": "Seasonal rates"})
+        assert present.words("pf") == "Fixed price" and present.words("cl") == "cl"
+        shown = Table(pd.DataFrame({"attribute": ["pf", "cl"], "pf": [1.0, 2.0]})).to_frame()
+        assert shown.columns.tolist() == ["Attribute", "Fixed price"] and shown.iloc[:, 0].tolist() == ["Fixed price", "cl"]
+        ax = plots.plot_importances(pd.DataFrame({"attribute": ["pf", "seas"], "importance": [60.0, 40.0],
+                                                  "p10": [50.0, 30.0], "p90": [70.0, 50.0]}))
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["Seasonal rates", "Fixed price"]
+        assert narrative._label("pf") == "Fixed price" and narrative._label("next_day") == "next day"
+    finally:
+        present.configure("", "EUR")
+    assert present.words("pf") == "pf"

@@ -160,10 +160,16 @@ def test_without_needs_or_partworths_every_step_shows_and_writes_nothing(tmp_pat
              pipeline.rating_means(), pipeline.crosstabs(), pipeline.value(), pipeline.attractiveness(),
              pipeline.needs_by_rfm(pd.DataFrame({"customer_id": ["1"], "segment": ["Lost"]})), pipeline.personas(),
              pipeline.typing_tool(), pipeline.type_others(), pipeline.check_assignment(), pipeline.exports()]
+    from unittest import mock
+
     for step in steps:
-        assert step.empty
+        assert step.empty and step.not_applicable
         out.write(step, section=SegmentationResults.from_tables)
-        step._ipython_display_()
+        with mock.patch("IPython.display.display") as shown:
+            step._ipython_display_()
+        # Nothing to read, only the mark that leaves the section out of the client page.
+        (data,), kwargs = shown.call_args
+        assert kwargs["metadata"] == {"cvkit_not_applicable": True} and data == {"text/html": "", "text/plain": ""}
     assert capsys.readouterr().out == ""
     assert not tmp_path.joinpath("tables").exists() and not tmp_path.joinpath("results").exists()
     # The one line the RFM-only page shows for the whole needs-based part:
