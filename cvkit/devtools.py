@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from cvkit.engagement.parameters import NOTEBOOKS_DIR
-from cvkit.engagement.runner import kernel_environment
+from cvkit.engagement.runner import KERNEL_ARGUMENTS, kernel_environment
 
 
 def execute_notebooks(paths: list[Path] | None = None) -> None:
@@ -24,7 +24,7 @@ def execute_notebooks(paths: list[Path] | None = None) -> None:
         t = time.perf_counter()
         with kernel_environment():
             pm.execute_notebook(str(path), str(path), cwd=str(path.parent), progress_bar=False,
-                                kernel_name="python3")
+                                kernel_name="python3", extra_arguments=list(KERNEL_ARGUMENTS))
         print(f"{path.name}: {time.perf_counter() - t:.1f} s")
 
 

@@ -245,6 +245,8 @@ class ChoiceResults(_Strict):
     winning_concept: Concept | None = None
     profit_max_price: float | None = Field(None, description="Fee that maximises the base concept's profit.")
     tested_prices: list[float] = Field(default_factory=list, description="Price points of the design.")
+    price_unit: str | None = Field(None, description="Unit of the price attribute, as the study states it (e.g. "
+                                   "'cents/kWh', 'CHF per trip'); None: the engagement's currency.")
     wtp: list[LevelWTP] = Field(default_factory=list)
 
     def concept_wtp(self, concept: Concept) -> Estimate | None:
@@ -267,7 +269,7 @@ class ChoiceResults(_Strict):
                     importances: pd.DataFrame, wtp: pd.DataFrame, products: list[dict], client_index: int,
                     base_share: float | None = None, base_profit: float | None = None,
                     best: pd.Series | None = None, profit_max_price: float | None = None,
-                    tested_prices: list[float] | None = None) -> ChoiceResults:
+                    tested_prices: list[float] | None = None, price_unit: str | None = None) -> ChoiceResults:
         """Build the section from notebook 02's tables.
 
         Parameters
@@ -280,6 +282,8 @@ class ChoiceResults(_Strict):
             The base scenario and the position of the client's product in it.
         best : Series, optional
             First row of :meth:`cvkit.choice.Simulator.best_configuration`: a level per attribute, ``share``, ``profit``.
+        price_unit : str, optional
+            Unit of the price attribute (``analyses.discrete_choice.price_unit``); None: the currency.
         """
         product = products[client_index]
         base = Concept(name=str(product.get("name", "client product")),
@@ -299,7 +303,7 @@ class ChoiceResults(_Strict):
                    importances=[AttributeImportance(attribute=r.attribute, importance=r.importance, p10=r.p10,
                                                     p90=r.p90) for r in importances.itertuples()],
                    base_concept=base, winning_concept=winner, profit_max_price=profit_max_price,
-                   tested_prices=list(tested_prices or []), wtp=levels)
+                   tested_prices=list(tested_prices or []), price_unit=price_unit or None, wtp=levels)
 
 
 # --- segmentation --------------------------------------------------------------------------------------

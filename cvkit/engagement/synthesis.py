@@ -21,9 +21,10 @@ import pandas as pd
 
 from cvkit.plot import ACCENT, CLIENT_COLOR, COMPETITOR_COLORS, format_currency
 from cvkit.engagement.results import EngagementResults, Estimate
+from cvkit.present import DASH
 from cvkit.segment.targets import recommend_targets
 
-__all__ = ["Finding", "ValueAtStake", "PriceCorridor", "recommend_targets", "headline_findings", "value_at_stake",
+__all__ = ["Finding", "ValueAtStake", "PriceCorridor", "price_text", "in_currency", "recommend_targets", "headline_findings", "value_at_stake",
            "campaign_finding", "campaign_table",
            "target_recommendation", "element_actions", "price_corridor", "next_steps", "missing_note",
            "plot_value_at_stake", "plot_drivers", "plot_targets", "plot_price_corridor", "plot_dashboard"]
@@ -40,6 +41,41 @@ def _money(value: float | None, currency: str) -> str:
     return "n/a" if value is None else format_currency(value, currency)
 
 
+def in_currency(unit: str | None, currency: str) -> bool:
+    """True when a price unit is money in the engagement's currency (``""``, ``EUR``, ``EUR per year``)."""
+    return not unit or unit.split()[0].upper() == str(currency).upper()
+
+
+def price_text(value: float | None, currency: str, unit: str | None,
+               money: Callable[[float], str] | None = None) -> str:
+    """A price in its own unit: money in the currency, else the number and the study's unit.
+
+    Parameters
+    ----------
+    value : float or None
+    currency : str
+        The engagement's ISO 4217 code.
+    unit : str or None
+        The conjoint's price unit (``cents/kWh``, ``CHF per trip``); None or the currency: money.
+    money : callable, optional
+        The page's money formatter (its locale); default :func:`cvkit.plot.format_currency`.
+
+    Returns
+    -------
+    str
+        ``"€49"``, or ``"4,612.5 guilder cents per trip"`` (``"n/a"`` for None).
+    """
+    if value is None or pd.isna(value):
+        return "n/a"
+    if in_currency(unit, currency):
+        return money(value) if money is not None else _money(value, currency)
+    from cvkit import present
+
+    value = float(value)
+    decimals = next((d for d in (0, 1) if round(value, d) == round(value, 2)), 2)
+    return f"{present.number(value, decimals)} {unit}"
+
+
 def _pct(share: float | None, decimals: int = 0) -> str:
     return "n/a" if share is None else f"{100 * share:.{decimals}f}%"
 
@@ -51,7 +87,13 @@ def _interval(est: Estimate, fmt: Any) -> str:
 
 
 def _level(value: Any) -> str:
-    return str(value).replace("_", " ")
+    """An attribute or level in the engagement's words (``labels:``); ``25.0`` as ``25``."""
+    from cvkit.present.glossary import words
+
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value)
+    return words(text) if words(text) != text else text.replace("_", " ")
 
 
 def _wrap(text: str, width: int = 24, lines: int = 2) -> str:
@@ -232,63 +274,109 @@ class PriceCorridor:
     flags: list[str] = field(default_factory=list)
     concept: dict[str, Any] | None = None
     wtp: Estimate | None = None
+    currency: str = "EUR"
+    unit: str | None = None  # the conjoint's price unit when it is not money in the currency
 
     @property
     def available(self) -> bool:
         return len(self.table) > 0
 
+    def recommended_text(self, money: Callable[[float], str] | None = None) -> str:
+        """The winning concept's price in the conjoint's unit."""
+        return price_text(self.recommended, self.currency, self.unit, money)
+
+    def bounds_text(self, money: Callable[[float], str] | None = None) -> str:
+        """``low to high``: EVE's money when EVE ran, else the conjoint's unit."""
+        unit = None if (self.table["source"] == "value drivers").any() else self.unit
+        return f"{price_text(self.low, self.currency, unit, money)} to {price_text(self.high, self.currency, unit, money)}"
+
+    def formatted(self) -> pd.DataFrame:
+        """The table with every price written in its own unit (``marker`` as the index).
+
+        Money amounts of a column share one number of decimals (:func:`cvkit.present.money_column`).
+        """
+        from cvkit import present
+
+        t = self.table.copy()
+        is_money = t["unit"].isna() | (t["unit"] == "")
+        for column in ("price", "low", "high"):
+            money = present.money_column(t[column].where(is_money))
+            t[column] = [DASH if pd.isna(v) else m if is_m else price_text(v, self.currency, u)
+                         for v, u, m, is_m in zip(t[column], t["unit"], money, is_money)]
+        return t.drop(columns="unit").set_index("marker")
+
 
 def price_corridor(results: EngagementResults, *, currency: str = "EUR") -> PriceCorridor:
-    """The winning concept and its price corridor from the conjoint (WTP) and EVE (value drivers)."""
+    """The winning concept and its price corridor from the conjoint (WTP) and EVE (value drivers).
+
+    Conjoint prices are in the study's price unit (``price_unit``, e.g. cents/kWh); they are compared
+    with EVE's money only when that unit is money in the engagement's currency.
+    """
     drv, cho = results.drivers, results.choice
     eve = drv.eve if drv is not None else None
-    rows: list[dict[str, Any]] = []
-    flags: list[str] = []
+    unit = cho.price_unit if cho is not None and not in_currency(cho.price_unit, currency) else None
+    rows, flags = _eve_rows(eve, currency)
     concept, wtp, recommended = None, None, None
-    if eve is not None:
-        rows.append({"marker": "next best alternative (EVE reference value)", "price": eve.reference_value,
-                     "low": None, "high": None, "source": "value drivers"})
-        rows.append({"marker": "economic value (EVE ceiling)", "price": eve.economic_value, "low": None,
-                     "high": None, "source": "value drivers"})
-        if eve.planned_price is not None:
-            rows.append({"marker": "planned price", "price": eve.planned_price, "low": None, "high": None,
-                         "source": "value drivers"})
-            if eve.planned_price > eve.economic_value:
-                flags.append(f"the planned price {_money(eve.planned_price, currency)} is above the economic value "
-                             f"{_money(eve.economic_value, currency)}: a fully informed customer would not pay it")
     tested = sorted(cho.tested_prices) if cho is not None else []
     if cho is not None and cho.winning_concept is not None:
         win = cho.winning_concept
         concept = {k: v for k, v in win.levels.items() if k != cho.price_attribute}
-        recommended = win.price
-        wtp = cho.concept_wtp(win)
-        if win.price is not None:
-            rows.append({"marker": "winning concept's price (most profitable)", "price": win.price, "low": None,
-                         "high": None, "source": "discrete choice"})
-        if cho.profit_max_price is not None and cho.base_concept is not None:
-            rows.append({"marker": f"profit-maximising fee for {cho.base_concept.name}", "price": cho.profit_max_price,
-                         "low": None, "high": None, "source": "discrete choice"})
-        if wtp is not None:
-            rows.append({"marker": "WTP for the winning features vs the basic levels", "price": wtp.value,
-                         "low": wtp.low, "high": wtp.high, "source": "discrete choice"})
+        recommended, wtp = win.price, cho.concept_wtp(win)
+        rows += _conjoint_rows(cho, wtp, unit)
         if tested and win.price is not None and win.price >= tested[-1]:
-            flags.append(f"the winning price {_money(win.price, currency)} is the highest price tested: the optimum "
-                         "may lie above the tested range, so test higher prices before settling")
+            flags.append(f"the winning price {price_text(win.price, currency, unit)} is the highest price tested: the "
+                         "optimum may lie above the tested range, so test higher prices before settling")
         if cho.converged is False:
             flags.append("the conjoint's HB sampler did not converge: treat its prices as provisional")
-    if eve is not None and wtp is not None and wtp.low is not None and wtp.low > eve.economic_value:
+    comparable = eve is not None and unit is None  # EVE and the conjoint price in the same money
+    if comparable and wtp is not None and wtp.low is not None and wtp.low > eve.economic_value:
         flags.append(f"respondents value the winning features at {_money(wtp.value, currency)} (interval from "
                      f"{_money(wtp.low, currency)}), above the EVE economic value {_money(eve.economic_value, currency)}: "
                      "revisit the EVE differentiation values with the conjoint evidence")
+    if eve is not None and unit is not None and cho.winning_concept is not None:
+        flags.append(f"the conjoint's prices are in {unit}, EVE's in {currency}: the two are not compared")
     low = eve.reference_value if eve is not None else (tested[0] if tested else None)
     high = eve.economic_value if eve is not None else (wtp.value if wtp is not None else
                                                        (tested[-1] if tested else None))
-    if recommended is not None and high is not None and recommended > high:
-        flags.append(f"the winning concept's price {_money(recommended, currency)} is above the corridor's ceiling "
-                     f"{_money(high, currency)}")
-    table = pd.DataFrame(rows, columns=["marker", "price", "low", "high", "source"])
+    if (comparable or eve is None) and recommended is not None and high is not None and recommended > high:
+        flags.append(f"the winning concept's price {price_text(recommended, currency, unit)} is above the corridor's "
+                     f"ceiling {price_text(high, currency, unit)}")
+    table = pd.DataFrame(rows, columns=["marker", "price", "low", "high", "source", "unit"])
     return PriceCorridor(low=low if rows else None, high=high if rows else None, recommended=recommended, table=table,
-                         flags=flags, concept=concept, wtp=wtp)
+                         flags=flags, concept=concept, wtp=wtp, currency=currency, unit=unit)
+
+
+def _eve_rows(eve: Any, currency: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """EVE's price markers (money in the currency) and the planned-price flag."""
+    if eve is None:
+        return [], []
+    rows = [{"marker": "next best alternative (EVE reference value)", "price": eve.reference_value, "low": None,
+             "high": None, "source": "value drivers", "unit": None},
+            {"marker": "economic value (EVE ceiling)", "price": eve.economic_value, "low": None, "high": None,
+             "source": "value drivers", "unit": None}]
+    flags = []
+    if eve.planned_price is not None:
+        rows.append({"marker": "planned price", "price": eve.planned_price, "low": None, "high": None,
+                     "source": "value drivers", "unit": None})
+        if eve.planned_price > eve.economic_value:
+            flags.append(f"the planned price {_money(eve.planned_price, currency)} is above the economic value "
+                         f"{_money(eve.economic_value, currency)}: a fully informed customer would not pay it")
+    return rows, flags
+
+
+def _conjoint_rows(cho: Any, wtp: Estimate | None, unit: str | None) -> list[dict[str, Any]]:
+    """The conjoint's price markers, in the study's price unit."""
+    rows = []
+    if cho.winning_concept.price is not None:
+        rows.append({"marker": "winning concept's price (most profitable)", "price": cho.winning_concept.price,
+                     "low": None, "high": None, "source": "discrete choice", "unit": unit})
+    if cho.profit_max_price is not None and cho.base_concept is not None:
+        rows.append({"marker": f"profit-maximising price for {cho.base_concept.name}", "price": cho.profit_max_price,
+                     "low": None, "high": None, "source": "discrete choice", "unit": unit})
+    if wtp is not None:
+        rows.append({"marker": "WTP for the winning features vs the basic levels", "price": wtp.value,
+                     "low": wtp.low, "high": wtp.high, "source": "discrete choice", "unit": unit})
+    return rows
 
 
 # --- headline findings ------------------------------------------------------------------------------------
@@ -381,7 +469,7 @@ def headline_findings(results: EngagementResults, *, currency: str = "EUR", n: i
     if cho is not None and cho.winning_concept is not None:
         win = cho.winning_concept
         levels = ", ".join(f"{_level(k)} {_level(v)}" for k, v in win.levels.items() if k != cho.price_attribute)
-        price = f" at {money(win.price)}" if win.price is not None else ""
+        price = f" at {price_text(win.price, currency, cho.price_unit)}" if win.price is not None else ""
         found.append(Finding("What to offer", f"The most profitable concept is {levels}{price}: {_pct(win.share)} "
                              "share of preference in the simulated market.", _pct(win.share), "Discrete choice"))
     if clv is not None and clv.contractual is not None:
@@ -451,7 +539,8 @@ def next_steps(results: EngagementResults, *, currency: str = "EUR", n: int = 6)
                          f"{_outcome(drv.outcome)}; keep whatever is part of the brand promise.")
     corridor = price_corridor(results, currency=currency)
     if cho is not None and cho.winning_concept is not None:
-        price = f" at {_money(corridor.recommended, currency)}" if corridor.recommended is not None else ""
+        price = (f" at {price_text(corridor.recommended, currency, cho.price_unit)}"
+                 if corridor.recommended is not None else "")
         steps.append(f"Pilot the winning concept{price} with a market test before launch: preference shares "
                      "overstate real take-up.")
     steps += _campaign_steps(results)
@@ -586,10 +675,11 @@ def plot_price_corridor(corridor: PriceCorridor, *, currency: str = "EUR",
         recommended = corridor.recommended is not None and np.isclose(row["price"], corridor.recommended) \
             and "winning" in row["marker"]
         ax.plot(row["price"], y, "o", color=CLIENT_COLOR if recommended else ACCENT, ms=8)
-        ax.text(row["price"], y + 0.22, format_currency(row["price"], currency), ha="center", fontsize=8)
+        ax.text(row["price"], y + 0.22, price_text(row["price"], currency, row["unit"]), ha="center", fontsize=8)
     ax.set_yticks(range(len(t)), [_wrap(m, 30) for m in t["marker"]], fontsize=8)
     ax.set_ylim(-0.6, len(t) - 0.4)
-    ax.set_xlabel(f"price ({currency})")
+    units = {u for u in t["unit"] if u}
+    ax.set_xlabel(f"price ({', '.join(sorted(units)) if units else currency})")
     ax.set_title(title, loc="left")
     return ax
 

@@ -13,12 +13,28 @@ from cvkit.present.table import NA_NOTE, Table, configure, current, not_applicab
 
 __all__ = ["configure", "current", "show", "show_text", "table", "Table", "Formats", "default_locale",
            "paper_size", "label", "kind", "humanise", "value_label", "GLOSSARY", "DASH", "NA_NOTE",
-           "money", "percent", "number", "count", "not_applicable", "words"]
+           "money", "money_column", "percent", "number", "count", "not_applicable",
+           "words"]
 
 
 def money(value, decimals=None) -> str:
     """A money amount in the configured currency and locale (``€333,858``)."""
     return current().money(value, decimals)
+
+
+def money_column(values, decimals=None):
+    """A column of money amounts as text with one number of decimals for all of them.
+
+    ``€1,901`` next to ``€868.19`` reads as two kinds of number: the decimals are chosen once for the
+    column (whole units when any amount reaches 1,000, as :func:`show` does). Missing amounts are "".
+    """
+    import pandas as pd
+
+    from cvkit.present.formats import decimals_for
+
+    series = pd.Series(values)
+    places = decimals_for(series, kind="money") if decimals is None else decimals
+    return series.map(lambda v: "" if v is None or pd.isna(v) else current().money(v, places))
 
 
 def percent(share, decimals: int = 1) -> str:

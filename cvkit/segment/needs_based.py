@@ -35,7 +35,7 @@ from cvkit.segment.targets import recommend_targets
 from cvkit.segment.typing_tool import GoldenQuestions
 from cvkit.segment.value import attractiveness_table, segment_value, wtp_from_partworths
 
-__all__ = ["NeedsBasedSegmentation", "NeedsBasedSettings", "NOT_AVAILABLE"]
+__all__ = ["NeedsBasedSegmentation", "NeedsBasedSettings", "NOT_AVAILABLE", "small_segments_warning"]
 
 NOT_AVAILABLE = ("This engagement has neither a needs battery nor conjoint part-worths: the needs-based sections "
                  "below are skipped and only the behavioural RFM view applies.")
@@ -86,6 +86,26 @@ class NeedsBasedSettings:
             if name in values:
                 values[name] = tuple(values[name])
         return cls(**values)
+
+
+def small_segments_warning(sizes: pd.Series, min_share: float) -> str:
+    """``Warning: segment 4 (2% of respondents) is below ...``; ``""`` when every segment is large enough.
+
+    Parameters
+    ----------
+    sizes : pandas.Series
+        Respondents per segment, indexed by segment label.
+    min_share : float
+        Smallest actionable share of respondents (0..1).
+    """
+    shares = sizes / sizes.sum()
+    small = shares[shares < min_share]
+    if small.empty:
+        return ""
+    listed = ", ".join(f"{label} ({share:.0%})" for label, share in small.items())
+    which = f"segment {listed} is" if len(small) == 1 else f"segments {listed} are"
+    return (f"Warning: {which} below the minimum actionable size of {min_share:.0%} of respondents; consider a "
+            "smaller k or merging them.")
 
 
 def _needs_step(method: Callable[..., Step]) -> Callable[..., Step]:
@@ -346,10 +366,9 @@ class NeedsBasedSegmentation:
     def solution(self) -> Step:
         """Section 4: the final solution's sizes against the minimum, and its candidates' reproducibility."""
         s, sizes, step = self.settings, self.sizes_, Step()
-        small = sizes[sizes / sizes.sum() < s.min_segment_share]
-        if len(small):
-            step.print(f"Warning: segment(s) {list(small.index)} hold less than {s.min_segment_share:.0%} of "
-                       "respondents; consider a smaller k or merging them.")
+        warning = small_segments_warning(sizes, s.min_segment_share)
+        if warning:
+            step.print(warning)
         step.figure(plot_segment_sizes(sizes.to_dict(), min_share=s.min_segment_share), "segment_sizes")
         if hasattr(self.model_, "reproducibility_"):
             step.show(self.model_.reproducibility_.head(8).set_index("candidate").round(3))

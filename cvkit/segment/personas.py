@@ -61,13 +61,16 @@ def _demographics(cat: pd.DataFrame, s: Any, min_index: float) -> list[str]:
             for r in over.itertuples()]
 
 
-def _description(top: list[str], low: list[str], prefers: list[str], facts: list[str], demo: list[str]) -> str:
+def _description(top: list[str], low: list[str], prefers: list[str], facts: list[str], demo: list[str],
+                 has_needs: bool = True) -> str:
     """The generated card text: needs, conjoint preferences, facts, demographics."""
     if top:
         text = (f"Care most about {', '.join(top[:-1]) + ' and ' + top[-1] if len(top) > 1 else top[0]}"
                 + (f"; less than others about {', '.join(low)}" if low else "") + ". ")
-    else:
+    elif has_needs:
         text = "No need sets this segment clearly apart from the others. "
+    else:  # segmented on conjoint part-worths alone: no needs were measured
+        text = ""
     if prefers:
         text += f"In the conjoint they value {' and '.join(prefers)} more than others. "
     text += _sentence("; ".join(facts))
@@ -112,7 +115,8 @@ def persona_cards(profile: SegmentProfile, value: pd.DataFrame | None = None, *,
         significant chi-square) are mentioned.
     needs : sequence of str, optional
         Profile variables described as needs; default the ``imp_*`` columns
-        (every numeric variable when there are none).
+        (when there are none, every variable that is not a conjoint part-worth
+        ``attribute.level``: a part-worth is a trade-off, not a need).
     tradeoffs : sequence of str, optional
         Conjoint part-worth columns (``attribute.level``) described as what the
         segment values more in the trade-offs; default the columns with a dot
@@ -134,7 +138,7 @@ def persona_cards(profile: SegmentProfile, value: pd.DataFrame | None = None, *,
     val = value.set_index(value["segment"].astype(str)) if value is not None else None
     variables = list(profile.means.index)
     if needs is None:
-        needs = [v for v in variables if v.startswith("imp_")] or variables
+        needs = [v for v in variables if v.startswith("imp_")] or [v for v in variables if "." not in v]
     if tradeoffs is None:
         tradeoffs = [v for v in variables if "." in v and not _is_number(v.split(".", 1)[1])]
     rows = []
@@ -144,10 +148,11 @@ def persona_cards(profile: SegmentProfile, value: pd.DataFrame | None = None, *,
         top = [_short(v) for v in hi["variable"] if v in needs][:n_needs]
         low = [_short(v) for v in lo["variable"] if v in needs][:n_needs]
         prefers = [_short(v) for v in hi["variable"] if v in tradeoffs][:2]
-        name = " & ".join(top[:2]) + " seekers" if top else f"Segment {s}"
+        name = (" & ".join(top[:2]) + " seekers" if top else
+                "Prefers " + " & ".join(prefers) if prefers else f"Segment {s}")
         facts = [f"{share:.0%} of respondents"] + _value_facts(val, s, currency)
         demo = _demographics(profile.categorical, s, min_index)
-        text = _description(top, low, prefers, facts, demo)
+        text = _description(top, low, prefers, facts, demo, has_needs=bool(needs))
         name, text, source = _apply_override(overrides.get(str(s)), name, text)
         rows.append({"segment": s, "name": name, "size_share": share, "top_needs": ", ".join(top),
                      "low_needs": ", ".join(low), "prefers": ", ".join(prefers),

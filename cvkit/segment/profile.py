@@ -69,7 +69,8 @@ def adjust_pvalues(p: Sequence[float] | np.ndarray, method: str = "holm") -> np.
 def pretty_name(var: str) -> str:
     """Readable label for tables and charts.
 
-    ``imp_saves_time`` -> ``Saves time (importance)``; ``extras.streaming`` -> ``streaming (extras)``.
+    ``imp_saves_time`` -> ``Saves time (importance)``; ``extras.streaming`` -> ``streaming (extras)``;
+    codes the engagement labels (``labels: {car: Auto}``) in its words: ``car.x`` -> ``x (Auto)``.
     """
     try:
         from cvkit.resources import load_elements
@@ -81,9 +82,13 @@ def pretty_name(var: str) -> str:
         return f"{names[var[4:]]} (importance)"
     if var in names:
         return names[var]
-    if "." in var:  # conjoint part-worth "<attribute>.<level>"
+    if "." in var:  # conjoint part-worth "<attribute>.<level>", in the engagement's words where it has them
+        from cvkit.present.glossary import words
+
         attribute, level = var.split(".", 1)
-        return f"{level.replace('_', ' ')} ({attribute.replace('_', ' ')})"
+        level = words(level) if words(level) != level else level.replace("_", " ")
+        attribute = words(attribute) if words(attribute) != attribute else attribute.replace("_", " ")
+        return f"{level} ({attribute})"
     return var.replace("_", " ")
 
 

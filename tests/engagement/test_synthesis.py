@@ -255,3 +255,40 @@ def test_the_largest_share_of_value_reads_as_a_sentence():
     stake = syn.value_at_stake(engagement(clv=clv()))
     assert stake.top_sentence() == "Largest share of value among customers by channel: online, 70%."
     assert syn.value_at_stake(engagement(drivers=drivers())).top_sentence() == ""
+
+
+def test_conjoint_prices_are_written_in_the_studys_price_unit_not_the_currency():
+    """A conjoint priced in cents/kWh (price_unit) is not money in EUR, nor compared with EVE's EUR."""
+    cents = choice(win_price=9.0).model_copy(update={"price_unit": "cents/kWh", "tested_prices": [5, 7, 9]})
+    only = syn.price_corridor(engagement(choice=cents), currency="EUR")
+    assert only.recommended_text() == "9 cents/kWh" and only.bounds_text() == "5 cents/kWh to 45 cents/kWh"
+    table = only.formatted()
+    assert table.loc["winning concept's price (most profitable)", "price"] == "9 cents/kWh"
+    assert syn.price_corridor(engagement(drivers=drivers(), choice=choice())).formatted()["price"].tolist()[:3] == [
+        "€40", "€90", "€69"]
+    assert "profit-maximising price for Acme Basic" in table.index  # not the demo's "fee"
+    assert not any("€" in f for f in only.flags) and any("highest price tested" in f for f in only.flags)
+    with_eve = syn.price_corridor(engagement(drivers=drivers(), choice=cents), currency="EUR")
+    assert (with_eve.low, with_eve.high) == (40.0, 90.0) and with_eve.bounds_text() == "€40 to €90"
+    assert any("in cents/kWh, EVE's in EUR: the two are not compared" in f for f in with_eve.flags)
+    assert not any("ceiling" in f for f in with_eve.flags)
+    findings = syn.headline_findings(engagement(choice=cents), currency="EUR")
+    assert "at 9 cents/kWh" in findings[-1].text
+    steps = syn.next_steps(engagement(choice=cents), currency="EUR", n=10)
+    assert any("Pilot the winning concept at 9 cents/kWh" in s for s in steps)
+    # A unit that is money in the currency stays money.
+    per_year = choice().model_copy(update={"price_unit": "EUR per year"})
+    assert syn.price_corridor(engagement(choice=per_year), currency="EUR").recommended_text() == "€69"
+
+
+def test_the_winning_concept_is_told_in_the_engagements_words():
+    from cvkit.present.glossary import set_engagement_labels
+
+    win = choice().model_copy(update={"winning_concept": choice().winning_concept.model_copy(
+        update={"levels": {"alternative": "car", "time": 25.0, "fee": 69.0}})})
+    set_engagement_labels({"car": "Auto", "time": "Reisezeit (Minuten)"})
+    try:
+        text = syn.headline_findings(engagement(choice=win), currency="EUR")[-1].text
+    finally:
+        set_engagement_labels({})
+    assert "alternative Auto, Reisezeit (Minuten) 25 at €69" in text

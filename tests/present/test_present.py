@@ -117,3 +117,10 @@ def test_engagement_labels_name_the_clients_codes_on_tables_charts_and_sentences
     finally:
         present.configure("", "EUR")
     assert present.words("pf") == "pf"
+
+
+def test_a_money_column_has_one_number_of_decimals():
+    amounts = pd.Series([1901.2, 868.19, -366.15, None], index=list("abcd"))
+    shown = present.money_column(amounts)
+    assert shown.tolist() == ["€1,901", "€868", "-€366", ""] and shown.index.tolist() == list("abcd")
+    assert present.money_column(pd.Series([868.19, 12.5])).tolist() == ["€868.19", "€12.50"]

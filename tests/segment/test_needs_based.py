@@ -199,3 +199,14 @@ def test_rfm_from_the_checked_parquet_equals_rfm_from_the_loaded_frame():
     old = seg.rfm_segments(frame, rules=rules, observation_end="2026-06-30", ties="first")
     new = seg.rfm_segments(parquet, rules=rules, observation_end="2026-06-30", ties="first")
     pd.testing.assert_frame_equal(new, old)
+
+
+def test_small_segments_are_named_with_their_share_not_as_a_python_list():
+    from cvkit.segment.needs_based import small_segments_warning
+
+    one = small_segments_warning(pd.Series({1: 70, 2: 28, 4: 2}), 0.05)
+    assert one.startswith("Warning: segment 4 (2%) is below the minimum actionable size of 5% of respondents")
+    assert "[" not in one
+    two = small_segments_warning(pd.Series({"a": 96, "b": 2, "c": 2}), 0.05)
+    assert "segments b (2%), c (2%) are below" in two
+    assert small_segments_warning(pd.Series({1: 50, 2: 50}), 0.05) == ""

@@ -87,3 +87,30 @@ def test_persona_needs_and_conjoint_tradeoffs_are_told_apart():
     assert c.loc[1, "prefers"] == "streaming (extras)"  # price points are not trade-off levels
     assert "In the conjoint they value streaming (extras)" in c.loc[1, "description"]
     assert c.loc[1, "name"] == "Quality seekers"
+
+
+def test_segments_on_part_worths_alone_are_not_named_after_price_points():
+    """No needs battery: part-worths (``cost.187.25``) are trade-offs, never "needs" or a segment's name."""
+    rng = np.random.default_rng(3)
+    seg = pd.Series(np.repeat([1, 2], 60), index=[f"R{i}" for i in range(120)])
+    data = pd.DataFrame({"cost.62.75": rng.normal(0, 1, 120) + np.where(seg == 1, 3, 0),
+                         "cost.187.25": rng.normal(0, 1, 120) - np.where(seg == 1, 3, 0),
+                         "comfort.first": rng.normal(0, 1, 120) + np.where(seg == 2, 2, 0)}, index=seg.index)
+    c = persona_cards(profile_segments(data, seg)).set_index("segment")
+    assert (c["top_needs"] == "").all() and not c["name"].str.contains("cost").any()
+    assert c.loc[1, "name"] == "Segment 1" and c.loc[2, "name"] == "Prefers first (comfort)"
+    assert not c["description"].str.contains("No need sets").any()  # no needs were measured
+    assert c.loc[2, "description"].startswith("In the conjoint they value first (comfort) more than others.")
+
+
+def test_part_worth_names_use_the_engagements_words():
+    from cvkit.present.glossary import set_engagement_labels
+    from cvkit.segment.profile import pretty_name
+
+    set_engagement_labels({"alternative": "Mode", "car": "Auto"})
+    try:
+        assert pretty_name("alternative.car") == "Auto (Mode)"
+        assert pretty_name("comfort.first_class") == "first class (comfort)"
+    finally:
+        set_engagement_labels({})
+    assert pretty_name("alternative.car") == "car (alternative)"
