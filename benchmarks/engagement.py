@@ -45,18 +45,28 @@ import psutil
 SEED = 2026
 
 
-def tree_peak_rss(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> tuple[float, float, int, str]:
-    """Run ``cmd``; return (seconds, peak RSS of the process tree in bytes, exit code, output tail)."""
+def tree_peak_rss(cmd: list[str], env: dict | None = None, cwd: str | None = None,
+                  steps: dict[str, float] | None = None,
+                  samples: list[tuple[float, int]] | None = None) -> tuple[float, float, int, str]:
+    """Run ``cmd``; return (seconds, peak RSS of the process tree in bytes, exit code, output tail).
+
+    With ``steps`` (a dict), also the peak of each step: a step starts at each output line that
+    begins with ``[`` (``cvkit run`` announces intake and every notebook so), so the peak can be
+    traced to the notebook that reached it.
+    """
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd)
     peak = 0
     done = threading.Event()
     lines: list[str] = []
+    step = {"name": "start"}
 
     def drain() -> None:
         for line in proc.stdout:
             lines.append(line)
             del lines[:-40]
+            if line.startswith("["):
+                step["name"] = line.split("Executing")[0].strip()[:80]
         done.set()
 
     threading.Thread(target=drain, daemon=True).start()
@@ -71,11 +81,38 @@ def tree_peak_rss(cmd: list[str], env: dict | None = None, cwd: str | None = Non
                 except psutil.Error:
                     pass
             peak = max(peak, total)
+            if steps is not None:
+                steps[step["name"]] = max(steps.get(step["name"], 0), total)
+            if samples is not None:
+                samples.append((time.time(), total))
         except psutil.Error:
             pass
         time.sleep(0.2)
     done.wait(5)
     return time.perf_counter() - t0, peak, proc.returncode, "".join(lines[-15:])
+
+
+def cell_peaks(folder: Path, samples: list[tuple[float, int]], top: int = 3) -> list[str]:
+    """The cells of the executed notebooks under ``folder`` during which the tree's RSS peaked.
+
+    Papermill records each cell's start and end time; the samples taken between them are the cell's.
+    """
+    import json
+    from datetime import datetime
+
+    found = []
+    for nb in folder.rglob("*.ipynb"):
+        cells = json.loads(nb.read_text()).get("cells", [])
+        for i, cell in enumerate(cells):
+            meta = cell.get("metadata", {}).get("papermill", {})
+            if not meta.get("start_time") or not meta.get("end_time"):
+                continue
+            t0, t1 = (datetime.fromisoformat(meta[k].replace("Z", "+00:00")).timestamp()
+                      for k in ("start_time", "end_time"))
+            peak = max((rss for t, rss in samples if t0 <= t <= t1), default=0)
+            first = "".join(cell.get("source", "")).strip().splitlines()[:1]
+            found.append((peak, f"{nb.stem} cell {i} ({t1 - t0:.0f} s): {first[0][:60] if first else ''}"))
+    return [f"{rss / 1e9:.2f} GB in {name}" for rss, name in sorted(found, reverse=True)[:top]]
 
 
 def write_log_csv(path: Path, n_rows: int, n_customers: int) -> None:
@@ -176,11 +213,16 @@ def case_run(tmp: Path, n_millions: float, fmt: str) -> None:
           f"{time.perf_counter() - t:.0f} s")
     others = "\n".join(f"  {a}: {{enabled: false}}" for a in ("value_drivers", "discrete_choice"))
     cfg = engagement_yaml(tmp, path, others + "\n  clv: {enabled: true}\n  segmentation: {enabled: true}")
-    sec, peak, rc, tail = tree_peak_rss([_cvkit(), "run", str(cfg), "--output-dir", str(tmp / "out")])
+    steps: dict[str, float] = {}
+    samples: list[tuple[float, int]] = []
+    sec, peak, rc, tail = tree_peak_rss([_cvkit(), "run", str(cfg), "--output-dir", str(tmp / "out")], steps=steps,
+                                        samples=samples)
     target = 4e9 if fmt == "parquet" else 2e9
     ok = rc == 0 and peak < target
     print(f"cvkit run (CLV + RFM) on {rows / 1e6:.0f}M {fmt} rows: {sec:.0f} s, peak RSS of the process tree "
           f"{peak / 1e9:.2f} GB (exit {rc})  target < {target / 1e9:.0f} GB: {'PASS' if ok else 'FAIL'}")
+    print("  peak RSS by step: " + "; ".join(f"{name} {rss / 1e9:.2f} GB" for name, rss in steps.items()))
+    print("  highest cells: " + "; ".join(cell_peaks(tmp / "out", samples)))
     if rc != 0:
         print(tail)
     path.unlink()

@@ -30,8 +30,9 @@ class YearlyRetention:
         ``(E - N) / S`` and ``1 - retention``.
     annual_margin : float
         Mean margin (currency) a retained customer earned last year.
-    simple_clv : float
-        :func:`cvkit.metrics.simple_clv` at that margin and retention.
+    simple_clv : float or None
+        :func:`cvkit.metrics.simple_clv` at that margin and retention; None when every buyer of the
+        year before bought again (retention 1: the formula has no finite value).
     """
 
     start: int
@@ -40,7 +41,7 @@ class YearlyRetention:
     retention: float
     churn: float
     annual_margin: float
-    simple_clv: float
+    simple_clv: float | None
 
 
 def yearly_retention(transactions: Any, summary: pd.DataFrame, end: pd.Timestamp | str, *,
@@ -86,4 +87,4 @@ def yearly_retention(transactions: Any, summary: pd.DataFrame, end: pd.Timestamp
     return YearlyRetention(start=len(buyers_prev), end=len(buyers_last), new=len(new_last), retention=r,
                            churn=metrics.churn_rate(len(buyers_last), len(new_last), len(buyers_prev)),
                            annual_margin=annual_margin,
-                           simple_clv=metrics.simple_clv(annual_margin, r, annual_discount_rate))
+                           simple_clv=metrics.simple_clv(annual_margin, r, annual_discount_rate) if r < 1 else None)

@@ -49,7 +49,7 @@ from cvkit.data.schemas import SCHEMAS, Column, Schema
 
 __all__ = ["STREAM_BYTES", "STREAMED_KINDS", "should_stream", "StreamedTable", "stream_load", "checked_parquet",
            "checked_kind", "CHECKED_MARK",
-           "duckdb_connection"]
+           "duckdb_connection", "relation"]
 
 STREAM_BYTES = int(os.environ.get("CVKIT_STREAM_BYTES", 64 * 1024 ** 2))
 #: Parquet key-value metadata key of a data set cvkit's intake checked and wrote (value: the kind).
@@ -251,6 +251,11 @@ class StreamedTable:
         finally:
             if own:
                 con.close()
+
+
+def relation(source: Any) -> str:
+    """A DuckDB relation over a data set's rows: a :class:`StreamedTable` or a Parquet path."""
+    return source.sql() if hasattr(source, "sql") else f"read_parquet({_lit(str(source))})"
 
 
 def checked_kind(path: str | Path) -> str | None:

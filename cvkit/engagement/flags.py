@@ -69,17 +69,17 @@ def _and(names: tuple[str, ...] | list[str]) -> str:
 def customer_dates(transactions: Any) -> pd.DataFrame:
     """Per customer: first purchase date (``first``) and distinct purchase days (``days``).
 
-    ``transactions`` is a DataFrame, a :class:`cvkit.data.LoadedTable`, or a streamed table
-    (:class:`cvkit.data.stream.StreamedTable`), which is aggregated by DuckDB on its Parquet file so the
-    log itself is never read into memory (one row per customer comes back).
+    ``transactions`` is a DataFrame, a :class:`cvkit.data.LoadedTable`, a streamed table
+    (:class:`cvkit.data.stream.StreamedTable`) or a checked Parquet path; the last two are aggregated
+    by DuckDB on the file so the log itself is never read into memory (one row per customer comes back).
     """
-    if hasattr(transactions, "sql"):
-        from cvkit.data.stream import duckdb_connection
+    if hasattr(transactions, "sql") or isinstance(transactions, (str, Path)):
+        from cvkit.data.stream import duckdb_connection, relation
 
         con = duckdb_connection(getattr(transactions, "workdir", None))
         try:
             return con.sql(f"SELECT customer_id, min(date) AS first, count(DISTINCT CAST(date AS DATE)) AS days "
-                           f"FROM {transactions.sql()} GROUP BY customer_id ORDER BY customer_id").df()
+                           f"FROM {relation(transactions)} GROUP BY customer_id ORDER BY customer_id").df()
         finally:
             con.close()
     df = transactions.df if hasattr(transactions, "df") else transactions
@@ -132,10 +132,12 @@ def data_flags(tables: dict[str, Any], *, analysis_date: Any = None,
 
 
 def _last_date(transactions: Any) -> pd.Timestamp:
-    if hasattr(transactions, "sql"):
+    if hasattr(transactions, "sql") or isinstance(transactions, (str, Path)):
         import duckdb
 
-        return pd.Timestamp(duckdb.sql(f"SELECT max(date) FROM {transactions.sql()}").fetchall()[0][0])
+        from cvkit.data.stream import relation
+
+        return pd.Timestamp(duckdb.sql(f"SELECT max(date) FROM {relation(transactions)}").fetchall()[0][0])
     df = transactions.df if hasattr(transactions, "df") else transactions
     return df["date"].max()
 
@@ -381,7 +383,20 @@ def rfm_alive_reconciliation(rfm: pd.DataFrame, clv_table: pd.DataFrame) -> tupl
     return sentence, rfm_alive_flag(comparison, lapsed)
 
 
-def overview_flags(tables: dict[str, pd.DataFrame], *, analysis_date: Any, results_dir: str | Path) -> list[RedFlag]:
+def _row_count(table: Any) -> int:
+    """Rows of a data set: a DataFrame, a streamed table, or a checked Parquet path (its metadata only)."""
+    if hasattr(table, "n_rows"):
+        return int(table.n_rows)
+    if isinstance(table, (str, Path)):
+        import duckdb
+
+        from cvkit.data.stream import relation
+
+        return int(duckdb.sql(f"SELECT count(*) FROM {relation(table)}").fetchall()[0][0])
+    return len(table)
+
+
+def overview_flags(tables: dict[str, Any], *, analysis_date: Any, results_dir: str | Path) -> list[RedFlag]:
     """The overview's list: the data's own flags and every flag the run's pages recorded, once each.
 
     The rows intake excluded are read from the run's ``data/excluded.csv`` (beside ``results/``).
@@ -391,7 +406,7 @@ def overview_flags(tables: dict[str, pd.DataFrame], *, analysis_date: Any, resul
     if excluded is not None and excluded.is_file():
         rows = pd.read_csv(excluded, usecols=["kind", "reason"], dtype=str)
         counts = rows.groupby(["kind", "reason"]).size().rename("count").reset_index()
-    kept = {kind: len(t) for kind, t in tables.items() if hasattr(t, "__len__")}
+    kept = {kind: _row_count(t) for kind, t in tables.items()}
     seen: dict[str, RedFlag] = {}
     for flag in [*run_flags(results_dir), *data_flags(tables, analysis_date=analysis_date),
                  *exclusion_flags(kept, counts)]:

@@ -7,9 +7,11 @@ analyses stand on and where it is thin.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib.axes
 import matplotlib.pyplot as plt
@@ -20,7 +22,8 @@ from cvkit.data.schemas import DATA_KINDS
 from cvkit.engagement.notebook import data_path
 from cvkit.plot import ACCENT, CLIENT_COLOR, brand_palette
 
-__all__ = ["input_files", "excluded_rows", "linkage_table", "plot_transactions_by_month",
+__all__ = ["input_files", "excluded_rows", "IntakeRecord", "write_intake_record", "read_intake_record",
+           "analysis_tables", "linkage_table", "monthly_transactions", "plot_transactions_by_month",
            "plot_acquisition_by_month", "breakdown_column", "plot_survey_base", "plot_choice_positions"]
 
 KINDS = DATA_KINDS
@@ -60,8 +63,144 @@ def excluded_rows(intake_dir: str | Path, fallback: pd.DataFrame) -> pd.DataFram
     return rows.groupby(["kind", "reason"], as_index=False).size().rename(columns={"size": "count"})
 
 
-def linkage_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+#: The run's intake record, written beside the checked data (``intake_dir``) by the runner.
+INTAKE_RECORD = "intake.json"
+_SUMMARY_COUNTS = ("rows", "excluded", "columns", "problems")
+
+
+@dataclass
+class IntakeRecord:
+    """What the run's intake found, read back from ``intake.json``: the notebook need not check again.
+
+    It answers what notebook 00 asks an :class:`cvkit.data.Intake`: :meth:`summary`, :meth:`report`,
+    :meth:`excluded` and :attr:`ok`.
+    """
+
+    summary_frame: pd.DataFrame
+    report_text: str
+    excluded_frame: pd.DataFrame
+    ok: bool = True
+
+    def summary(self) -> pd.DataFrame:
+        return self.summary_frame.copy()
+
+    def report(self) -> str:
+        return self.report_text
+
+    def excluded(self) -> pd.DataFrame:
+        return self.excluded_frame.copy()
+
+
+def write_intake_record(result: Any, folder: str | Path, *, relative_to: str | Path | None = None) -> Path:
+    """Write ``intake.json``: the intake's summary, report and exclusion counts (no data rows).
+
+    Paths are written relative to ``relative_to`` (the engagement folder), as in ``excluded.csv``, so
+    the build carries no absolute path.
+    """
+    from cvkit.data.intake import portable_path
+
+    summary = result.summary()
+    report = result.report()
+    if relative_to is not None:
+        for path in summary["file"]:
+            report = report.replace(str(path), portable_path(path, relative_to))
+        summary["file"] = [portable_path(p, relative_to) for p in summary["file"]]
+    for column in ("date_from", "date_to"):
+        summary[column] = summary[column].map(lambda v: None if pd.isna(v) else v.isoformat())
+    records = summary.astype(object).where(summary.notna(), None).to_dict("records")
+    target = Path(folder) / INTAKE_RECORD
+    target.write_text(json.dumps({"ok": bool(result.ok), "summary": records, "report": report,
+                                  "excluded": result.excluded().to_dict("records")}, indent=1))
+    return target
+
+
+def read_intake_record(intake_dir: str | Path, files: dict[str, Path] | None = None) -> IntakeRecord | None:
+    """The run's intake record in ``intake_dir``, or None (a notebook opened on its own runs intake).
+
+    With ``files`` (the notebook's data sets by kind), the summary keeps those data sets, and counts
+    the columns of their checked Parquet: the columns the analyses read (intake adds some, e.g. the
+    survey's ``wave``), as the page has always shown them.
+    """
+    path = Path(intake_dir) / INTAKE_RECORD if str(intake_dir) else None
+    if path is None or not path.is_file():
+        return None
+    raw = json.loads(path.read_text())
+    summary = pd.DataFrame(raw["summary"], columns=["kind", "file", "status", *_SUMMARY_COUNTS[:3],
+                                                    "date_from", "date_to", "problems"])
+    if files is not None:
+        order = {kind: i for i, kind in enumerate(files)}  # the notebook's order, as its own intake lists them
+        summary = summary[summary["kind"].isin(list(files))]
+        summary = summary.sort_values("kind", key=lambda k: k.map(order), ignore_index=True)
+        summary["columns"] = [_parquet_columns(files[kind], n) for kind, n in zip(summary["kind"], summary["columns"])]
+    for column in _SUMMARY_COUNTS:
+        summary[column] = summary[column].astype("Int64")
+    for column in ("date_from", "date_to"):
+        summary[column] = pd.to_datetime(summary[column])
+    excluded = pd.DataFrame(raw["excluded"], columns=["kind", "reason", "count"]).astype(
+        {"kind": "str", "reason": "str", "count": "int64"})
+    return IntakeRecord(summary, raw["report"], excluded, bool(raw["ok"]))
+
+
+def _parquet_columns(path: Path, default: Any) -> Any:
+    """Columns of a checked Parquet file (its schema only), else ``default``."""
+    import pyarrow.parquet as pq
+
+    if Path(path).suffix.lower() != ".parquet" or not Path(path).is_file():
+        return default
+    return len([name for name in pq.read_schema(path).names if name != "_row"])
+
+
+def analysis_tables(result: Any, files: dict[str, Path], policy: Any = None) -> dict[str, Any]:
+    """The data sets the overview charts and links: small ones in pandas, the log as its checked Parquet.
+
+    Parameters
+    ----------
+    result : Intake or IntakeRecord
+        This notebook's intake, or the run's record (then the small data sets are read from ``files``,
+        the run's checked output).
+    files : dict of str to Path
+        The notebook's data sets, by kind.
+    policy : IntakePolicy, optional
+        The engagement's rules for bad rows (reading the small data sets of a run).
+
+    Returns
+    -------
+    dict
+        By kind: a DataFrame, except ``transactions``: a Parquet path (or the streamed table) that
+        the overview aggregates with DuckDB, so the log is never held in memory.
+    """
+    from cvkit.data import load
+
+    if isinstance(result, IntakeRecord):
+        return {kind: path if kind == "transactions" else load(kind, path, policy=policy).df
+                for kind, path in files.items()}
+    return {kind: t if kind == "transactions" and hasattr(t, "sql") else t.df for kind, t in result.tables.items()}
+
+
+def _log_ids_found(transactions: Any, known: set) -> tuple[int, int]:
+    """Distinct customer IDs of the log, and how many of them are in ``known``, counted by DuckDB."""
+    import duckdb
+    import pyarrow as pa
+
+    from cvkit.data.stream import relation
+
+    con = duckdb.connect()
+    try:
+        ids = sorted(str(k) for k in known if pd.notna(k))
+        con.register("cvkit_known", pa.table({"id": pa.array(ids, pa.string())}))
+        n, found = con.sql(f"SELECT count(DISTINCT t.customer_id), count(DISTINCT k.id) "
+                           f"FROM {relation(transactions)} t LEFT JOIN cvkit_known k "
+                           "ON CAST(t.customer_id AS VARCHAR) = k.id").fetchall()[0]
+    finally:
+        con.close()
+    return int(n), int(found)
+
+
+def linkage_table(tables: dict[str, Any]) -> pd.DataFrame:
     """How the data sets link: customers found in each data set and in the customer file.
+
+    ``tables`` as :func:`analysis_tables` gives them: the transaction log may be a Parquet path or
+    a streamed table, whose IDs DuckDB counts (the log is not read into memory).
 
     Returns
     -------
@@ -74,6 +213,12 @@ def linkage_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     customers = set(tables["customers"]["customer_id"]) if "customers" in tables else None
     respondents = set(tables["survey"]["respondent_id"]) if "survey" in tables else None
     for kind, df in tables.items():
+        if not isinstance(df, pd.DataFrame):  # the log, as its checked Parquet
+            if customers is not None:
+                n, found = _log_ids_found(df, customers)
+                rows.append({"data set": kind, "id": "customer_id", "distinct ids": n,
+                             "found in": "customers", "found": found})
+            continue
         if kind != "customers" and "customer_id" in df.columns and customers is not None:
             ids = set(df["customer_id"].dropna())
             rows.append({"data set": kind, "id": "customer_id", "distinct ids": len(ids),
@@ -98,18 +243,38 @@ def _month_ticks(ax: matplotlib.axes.Axes, labels: Sequence[str]) -> None:
     ax.set_xticklabels([labels[i] for i in range(0, len(labels), step)], rotation=45, ha="right", fontsize=9)
 
 
-def plot_transactions_by_month(transactions: pd.DataFrame, ax: matplotlib.axes.Axes | None = None,
+def monthly_transactions(transactions: Any) -> pd.DataFrame:
+    """Revenue and active customers per calendar month with purchases (``YYYY-MM`` index).
+
+    ``transactions`` is the log as a DataFrame, or its checked Parquet path / streamed table: then
+    DuckDB aggregates the file (:func:`cvkit.clv.aggregates.monthly_activity`) and only the months
+    come back.
+    """
+    if isinstance(transactions, pd.DataFrame):
+        month = transactions["date"].dt.to_period("M")
+        by = transactions.groupby(month).agg(revenue=("amount", "sum"), customers=("customer_id", "nunique"))
+        by.index = by.index.astype(str)
+        return by
+    from cvkit.clv.aggregates import monthly_activity
+
+    monthly = monthly_activity(getattr(transactions, "rows_path", transactions))
+    monthly = monthly[monthly["customer_id"] > 0]  # months with purchases only, as the groupby above
+    return pd.DataFrame({"revenue": monthly["amount"].to_numpy(), "customers": monthly["customer_id"].to_numpy()},
+                        index=pd.Index(monthly.index.strftime("%Y-%m"), name="date"))
+
+
+def plot_transactions_by_month(transactions: Any, ax: matplotlib.axes.Axes | None = None,
                                currency: str = "EUR") -> matplotlib.axes.Axes:
     """Bars of revenue per calendar month (left axis) with active customers as a line (right axis).
 
     Each axis is titled with its measure and unit and coloured like its series; one legend, outside the data.
+    ``transactions`` as :func:`monthly_transactions` takes it (a DataFrame or the checked Parquet).
     """
     from cvkit.plot import currency_axis, thousands_axis
 
     ax = _ax(ax)
-    month = transactions["date"].dt.to_period("M")
-    by = transactions.groupby(month).agg(revenue=("amount", "sum"), customers=("customer_id", "nunique"))
-    labels = list(by.index.astype(str))
+    by = monthly_transactions(transactions)
+    labels = list(by.index)
     x = np.arange(len(labels))
     bars = ax.bar(x, by["revenue"], color=ACCENT, alpha=0.8, label=f"Revenue ({currency}, left axis)")
     ax.set_ylabel(f"Revenue per month ({currency})", color=ACCENT)

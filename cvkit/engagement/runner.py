@@ -28,6 +28,7 @@ from cvkit.engagement.checks import check_against_data
 from cvkit.engagement.config import (ANALYSES, DATA_KINDS, OVERVIEW, SYNTHESIS, Analysis, ConfigError, Engagement,
                                      load_config, resolve_analysis_files)
 from cvkit.engagement.notebook import NOT_GIVEN
+from cvkit.engagement.overview import write_intake_record
 from cvkit.engagement.manifest import NotebookRun, file_sha256
 from cvkit.engagement.manifest import now as _now
 from cvkit.engagement.manifest import write_manifest as _write_manifest
@@ -290,6 +291,8 @@ def _prepare_data(cfg: Engagement, build: Path, log: Callable[[str], None]) -> t
         raise ConfigError(cfg.config_path, mismatches)
     data_dir = build / "data"
     result.write(data_dir, relative_to=cfg.base_dir)
+    # The overview reports this intake from its record instead of checking every data set again.
+    write_intake_record(result, data_dir, relative_to=cfg.base_dir)
     data_paths = {k: str(data_dir / f"{k}.parquet") for k in result.tables}
     (build / "notebooks").mkdir()
     return result, privacy_done, data_paths

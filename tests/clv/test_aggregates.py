@@ -128,3 +128,15 @@ def test_page_flags_and_history(log):
     frame = flags.clv_page_flags(tx=tx, **args)
     assert "short_history" in {f.code for f in frame}  # a 60-month horizon: the history flag is exercised
     assert flags.clv_page_flags(tx=path, **args) == frame
+
+
+def test_yearly_retention_of_a_base_where_everyone_came_back(tmp_path):
+    # Retention 1: the simple formula has no finite value; the rates are still reported (both paths).
+    tx = pd.DataFrame({"customer_id": ["a", "a", "b", "b"], "amount": [10.0, 20.0, 5.0, 7.0],
+                       "date": pd.to_datetime(["2024-03-01", "2025-03-01", "2024-05-01", "2025-06-01"])})
+    tx.to_parquet(tmp_path / "tx.parquet")
+    summary = clv.summarize(tx, time_unit="W", observation_end="2025-12-31")
+    for source in (tx, tmp_path / "tx.parquet"):
+        got = clv.yearly_retention(source, summary, "2025-12-31", margin=0.5, annual_discount_rate=0.1)
+        assert (got.start, got.end, got.new, got.retention, got.simple_clv) == (2, 2, 0, 1.0, None)
+        assert got.annual_margin == pytest.approx(0.5 * 27 / 2)
