@@ -148,6 +148,11 @@ def _repeat_buyers_before(tx: Any, cal_end: pd.Timestamp) -> int:
 
 def _segment_column(cfg: Engagement, customers: Any) -> list[str]:
     column = analysis_settings(cfg, "clv").get("segment_column") or ""
+    if column and customers is None and "segment_column" in cfg.analysis_parameters("clv") \
+            and analysis_settings(cfg, "clv").get("setting", "non_contractual") != "contractual":
+        return [f"analyses.clv.segment_column: '{column}' is a column of the customers file, and the engagement has "
+                "none, so CLV cannot be broken down by it. Fix: give data.customers (one row per customer with "
+                f"'{column}'), or set analyses.clv.segment_column: \"\" (no breakdown)."]
     if not column or customers is None:
         return []
     df = customers.df
