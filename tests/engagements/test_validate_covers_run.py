@@ -174,3 +174,15 @@ def test_a_clv_breakdown_asked_for_without_a_customers_file_is_refused(tmp_path,
     del raw["analyses"]["clv"]["segment_column"]  # the default (channel) without customers: no breakdown, no error
     config.write_text(yaml.safe_dump(raw, sort_keys=False))
     assert _validate(config, capsys)[0] == 0
+
+
+def test_a_label_for_a_code_the_data_never_writes_is_noted_with_a_did_you_mean(tmp_path, capsys):
+    folder = tmp_path / "e"
+    config = small_clv_engagement(folder, customers=300)
+    raw = yaml.safe_load(config.read_text())
+    raw["labels"] = {"amount": "Net sales", "amuont": "Net sales (typo)"}
+    config.write_text(yaml.safe_dump(raw, sort_keys=False))
+    rc, text = _validate(config, capsys)
+    assert rc == 0  # a note, not a problem: the run is not affected
+    assert "Note: labels.amuont: matches no column, attribute or value of the data" in text
+    assert "Did you mean 'amount'?" in text and "labels.amount:" not in text
