@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cvkit.choice.spec import ASC, ChoiceSpec
-from cvkit.present import words
+from cvkit.present import count, words
 
 __all__ = ["join_words", "study_text", "estimation_text", "coding_text", "wtp_title", "price_unit_text"]
 
@@ -34,6 +34,11 @@ def _label(a: str) -> str:
     return words(a) if words(a) != a else a.replace("_", " ")
 
 
+def _word(code: Any) -> str:
+    """A level or alternative in a sentence: the engagement's words for it, else the code."""
+    return words(str(code))
+
+
 def price_unit_text(spec: ChoiceSpec, price_unit: str) -> str:
     """What one unit of the price attribute is, e.g. ``"cents/kWh"``."""
     return price_unit if spec.price else ""
@@ -43,12 +48,13 @@ def study_text(spec: ChoiceSpec, *, n_respondents: int | None, n_tasks: int | No
                alternatives_per_task: float | None, labelled: Sequence[Any] | None = None) -> str:
     """The opening paragraph: what respondents chose between, in this study's words."""
     attrs = [a for a in spec.attributes if a != ASC]
-    what = (f"between the alternatives {join_words(labelled)}" if labelled else "between alternatives")
+    what = (f"between the alternatives {join_words([_word(x) for x in labelled])}" if labelled
+            else "between alternatives")
     none = " (or none of them)" if spec.none else ""
     size = ""
     if n_respondents:
         per = n_tasks / n_respondents if n_tasks else 0
-        size = (f" {n_respondents:,} respondents answered {n_tasks:,} choice tasks"
+        size = (f" {count(n_respondents)} respondents answered {count(n_tasks or 0)} choice tasks"
                 f" ({per:.3g} each on average, {alternatives_per_task:.2g} alternatives per task).")
     return (f"Respondents chose {what}{none}, described by {join_words([_label(a) for a in attrs])}.{size} From "
             "those trade-offs this page estimates what each attribute is worth, in utility"
@@ -79,7 +85,7 @@ def coding_text(spec: ChoiceSpec, price_unit: str) -> str:
     cat = [a for a in spec.attributes if a not in spec.linear and a != ASC]
     parts = []
     if cat:
-        first = join_words([f"{a} = {spec.levels(a)[0]}" for a in cat[:3]])
+        first = join_words([f"{_label(a)} = {_word(spec.levels(a)[0])}" for a in cat[:3]])
         parts.append(
             f"{join_words([_label(a) for a in cat])} {'are' if len(cat) > 1 else 'is'} effects coded: within an attribute the levels are "
             "centred on zero, so a positive part-worth is better than the attribute's average level."
@@ -94,7 +100,8 @@ def coding_text(spec: ChoiceSpec, price_unit: str) -> str:
                      "points of the tested range.")
     if spec.alternatives is not None:
         parts.append(f"Alternative-specific constants capture what the alternatives' labels are worth beyond "
-                     f"their attributes ({join_words(spec.alternatives)}; {spec.alternatives[0]} is the "
+                     f"their attributes ({join_words([_word(x) for x in spec.alternatives])}; "
+                     f"{_word(spec.alternatives[0])} is the "
                      "reference at 0).")
     if spec.none:
         parts.append("The none option has its own constant.")

@@ -76,29 +76,35 @@ def compare_models(summary: pd.DataFrame, models: list[str] | tuple[str, ...] = 
 
 
 def describe_model(model: PurchaseModel) -> list[str]:
-    """The fitted parameters in plain words (for the notebook's narrative).
+    """The fitted parameters in plain words (for the notebook's narrative), in the page's number format.
+
+    Numbers follow the locale :func:`cvkit.present.configure` set (``0,007`` in ``fr_FR``).
 
     Returns
     -------
     list of str
         One sentence per behavioural quantity, in the model's time unit.
     """
+    from cvkit.present import number, percent
+
     p = model.params_
     unit = {"D": "day", "W": "week", "M": "month"}.get(getattr(model, "time_unit_", None) or "", "time unit")
+    sep = "; " if "," in number(1.5, 1) else ", "  # a decimal comma cannot also separate the two parameters
     r, alpha = p["r"], p["alpha"]
-    lines = [f"While active, the average customer buys {r / alpha:.3f} times per {unit}; rates differ across "
-             f"customers with a coefficient of variation of {1 / np.sqrt(r):.0%} (gamma shape r = {r:.2f})."]
+    lines = [f"While active, the average customer buys {number(r / alpha, 3)} times per {unit}; rates differ across "
+             f"customers with a coefficient of variation of {percent(1 / np.sqrt(r), 0)} (gamma shape r = "
+             f"{number(r, 2)})."]
     if "a" in p.index:
         a, b = p["a"], p["b"]
-        lines.append(f"After each purchase a customer stops buying for good with probability {a / (a + b):.1%} on "
-                     f"average (beta({a:.2f}, {b:.2f}) across customers).")
+        lines.append(f"After each purchase a customer stops buying for good with probability {percent(a / (a + b), 1)} "
+                     f"on average (beta({number(a, 2)}{sep}{number(b, 2)}) across customers).")
         if isinstance(model, ModifiedBetaGeoModel):
             lines.append("Unlike the BG/NBD, a customer can also drop out right after the first purchase.")
     else:
         s, beta = p["s"], p["beta"]
-        life = f"{beta / (s - 1):.1f} {unit}s" if s > 1 else "very long (the mean is infinite: s <= 1)"
-        lines.append(f"Customers drop out at an average rate of {s / beta:.2%} per {unit}; the mean lifetime is "
-                     f"{life}, with large differences across customers (gamma shape s = {s:.2f}).")
+        life = f"{number(beta / (s - 1), 1)} {unit}s" if s > 1 else "very long (the mean is infinite: s <= 1)"
+        lines.append(f"Customers drop out at an average rate of {percent(s / beta, 2)} per {unit}; the mean lifetime "
+                     f"is {life}, with large differences across customers (gamma shape s = {number(s, 2)}).")
     return lines
 
 

@@ -504,7 +504,22 @@ def check_analysis_files(cfg: Engagement) -> list[str]:
                 problems.append(f"analyses.{key}.{name}: file '{value}' not found (looked in {path.parent}). "
                                 f"Fix: give its path relative to {cfg.config_path.name}'s folder, or remove the key "
                                 "to use the default.")
+            elif name == "rfm_rules":
+                problems += _rfm_rules_problems(path, f"analyses.{key}.{name}")
     return problems
+
+
+def _rfm_rules_problems(path: Path, where: str) -> list[str]:
+    """The RFM rule table as the segmentation will read it: columns, patterns, every cell covered."""
+    from pandas.errors import ParserError
+
+    from cvkit.segment.rfm import load_rfm_rules
+
+    try:
+        load_rfm_rules(path)
+    except (ValueError, OSError, UnicodeDecodeError, ParserError) as exc:
+        return [f"{where}: {exc}"]
+    return []
 
 
 def resolve_analysis_files(cfg: Engagement) -> dict[str, dict[str, Path]]:

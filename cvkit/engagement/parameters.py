@@ -102,6 +102,22 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "missing": ("listwise", "pairwise"),
     "coding": ("effects", "dummy"),
     "simulation_method": ("share", "first_choice", "rfc"),
+    "participation_period": ("Y", "Q", "M"),
+    "clv_model": ("auto", "bg_nbd", "mbg_nbd", "pareto_nbd"),
+    "rfm_ties": ("first", "average"),
+    "inputs": ("needs", "partworths", "both"),
+    "needs_source": ("battery", "maxdiff"),
+    "algorithm": ("consensus", "kmeans", "gmm", "ward", "lca"),
+    "correction": ("holm", "fdr_bh", "none"),
+}
+# List parameters whose every entry must be one of these values.
+LIST_CHOICES: dict[str, tuple[str, ...]] = {"models": ("bg_nbd", "mbg_nbd", "pareto_nbd")}
+# Numeric parameters and the range a run can use: (low, high, low inclusive, high inclusive, what it is).
+RANGES: dict[str, tuple[float, float, bool, bool, str]] = {
+    "margin": (0.0, 1.0, False, True, "a share of revenue, e.g. 0.3 for 30%"),
+    "annual_discount_rate": (0.0, 1.0, True, False, "a yearly rate, e.g. 0.1 for 10%"),
+    "horizon_months": (1, float("inf"), True, False, "whole months, at least 1"),
+    "n_draws": (1, float("inf"), True, False, "at least 1 bootstrap draw (50 or more for a deliverable)"),
 }
 
 
@@ -128,7 +144,34 @@ def check_values(values: dict[str, Any], declared: dict[str, NotebookParameter],
             hint = f" Did you mean '{close[0]}'?" if close else ""
             problems.append(f"{where}.{key}: {value!r} is not one of {', '.join(CHOICES[key])}.{hint} "
                             f"Fix: use one of them ({declared[key].help}).")
-    return problems
+        else:
+            problems += _value_problems(key, value, declared[key], where)
+    return problems + _clv_model_problems(values, where)
+
+
+def _value_problems(key: str, value: Any, declared: NotebookParameter, where: str) -> list[str]:
+    """A list entry outside :data:`LIST_CHOICES`, or a number outside :data:`RANGES`."""
+    if declared.type == "list" and key in LIST_CHOICES:
+        wrong = [v for v in value if v not in LIST_CHOICES[key]]
+        if wrong or not value:
+            return [f"{where}.{key}: {wrong[0] if wrong else value!r} is not one of "
+                    f"{', '.join(LIST_CHOICES[key])}. Fix: list one or more of them ({declared.help})."]
+    if key in RANGES and isinstance(value, (int, float)) and not isinstance(value, bool):
+        low, high, low_in, high_in, what = RANGES[key]
+        inside = (value >= low if low_in else value > low) and (value <= high if high_in else value < high)
+        if not inside:
+            return [f"{where}.{key}: {value!r} is out of range: it is {what}. Fix: e.g. {key}: "
+                    f"{_yaml_repr(declared.default)}"]
+    return []
+
+
+def _clv_model_problems(values: dict[str, Any], where: str) -> list[str]:
+    """``clv_model`` names a model the page fits (one of ``models``), or ``auto``."""
+    model, models = values.get("clv_model"), values.get("models")
+    if isinstance(model, str) and model != "auto" and isinstance(models, list) and model not in models:
+        return [f"{where}.clv_model: {model!r} is not among the models compared ({', '.join(map(str, models))}). "
+                f"Fix: add {model} to {where}.models, or set clv_model: auto."]
+    return []
 
 
 def _yaml_repr(value: Any) -> str:

@@ -281,6 +281,10 @@ class PriceCorridor:
     def available(self) -> bool:
         return len(self.table) > 0
 
+    def concept_text(self) -> str:
+        """The winning concept's levels in the engagement's words (``Komfort = erste Klasse, time = 55``)."""
+        return ", ".join(f"{_level(k)} = {_level(v)}" for k, v in (self.concept or {}).items())
+
     def recommended_text(self, money: Callable[[float], str] | None = None) -> str:
         """The winning concept's price in the conjoint's unit."""
         return price_text(self.recommended, self.currency, self.unit, money)

@@ -156,3 +156,17 @@ def test_a_fit_without_covariance_gets_its_interval_from_a_customer_bootstrap(cd
     assert boot["clv"] == usual["clv"] and boot["lower"] < boot["clv"] < boot["upper"]
     ratio = (boot["upper"] - boot["lower"]) / (usual["upper"] - usual["lower"])
     assert 0.5 < ratio < 2.0, ratio
+
+
+def test_the_models_in_plain_words_use_the_pages_number_format(cdnow):
+    from cvkit import present
+
+    _, fitted_models = clv.compare_models(cdnow, ["bg_nbd", "pareto_nbd"])
+    present.configure("fr_FR", "EUR")
+    try:
+        words = " ".join(clv.describe_model(fitted_models["bg_nbd"]))
+        pareto = " ".join(clv.describe_model(fitted_models["pareto_nbd"]))
+    finally:
+        present.configure("", "EUR")
+    assert "0,055 times per week" in words and "r = 0,24" in words and "beta(0,79; 2,43)" in words
+    assert "0.055" not in words and "s = 0,61" in pareto

@@ -65,3 +65,20 @@ def test_check_values_reports_typos_and_types(tmp_path):
 def test_format_parameters_lists_every_parameter(tmp_path):
     text = format_parameters(_notebook(tmp_path, 'client: str = "demo"  # client slug\nk: int = 3  # segments'))
     assert "client" in text and "'demo'" in text and "client slug" in text and "segments" in text
+
+
+def test_clv_settings_the_run_cannot_use_are_refused_naming_the_key():
+    from cvkit.engagement.config import ANALYSES
+
+    declared = notebook_parameters(ANALYSES["clv"].path)
+    where = "analyses.clv"
+    assert check_values({"models": ["pareto_nbd"], "clv_model": "auto", "participation_period": "Q",
+                         "margin": 1, "horizon_months": 1, "annual_discount_rate": 0}, declared, where) == []
+    text = "\n".join(check_values({"models": ["pareto_nbd"], "clv_model": "bg_nbd"}, declared, where))
+    assert "analyses.clv.clv_model: 'bg_nbd' is not among the models compared (pareto_nbd). Fix: add bg_nbd" in text
+    text = "\n".join(check_values({"participation_period": "W", "models": ["bgnbd"], "margin": 1.5,
+                                   "horizon_months": 0, "annual_discount_rate": 1.0}, declared, where))
+    assert "analyses.clv.participation_period: 'W' is not one of Y, Q, M" in text
+    assert "analyses.clv.models: 'bgnbd' is not one of bg_nbd, mbg_nbd, pareto_nbd" in text
+    assert "analyses.clv.margin: 1.5 is out of range" in text and "analyses.clv.horizon_months: 0 is out" in text
+    assert "analyses.clv.annual_discount_rate: 1.0 is out of range" in text

@@ -292,3 +292,15 @@ def test_the_winning_concept_is_told_in_the_engagements_words():
     finally:
         set_engagement_labels({})
     assert "alternative Auto, Reisezeit (Minuten) 25 at €69" in text
+
+
+def test_the_winning_concept_of_the_corridor_reads_in_words_without_float_noise():
+    from cvkit.present.glossary import set_engagement_labels
+
+    win = choice().model_copy(update={"winning_concept": choice().winning_concept.model_copy(
+        update={"levels": {"comfort": 0.0, "time": 55.0, "fee": 69.0}})})
+    set_engagement_labels({"comfort": "Komfortklasse"})
+    try:
+        assert syn.price_corridor(engagement(choice=win)).concept_text() == "Komfortklasse = 0, time = 55"
+    finally:
+        set_engagement_labels({})

@@ -17,7 +17,7 @@ import pandas as pd
 
 from tests.engagements.zoo import DATA
 
-__all__ = ["ta_feng", "cdnow_export", "cdnow_bundled", "cdnow_campaigns"]
+__all__ = ["ta_feng", "cdnow_export", "cdnow_bundled", "cdnow_campaigns", "electricity_workbook"]
 
 TA_FENG = DATA / "ta_feng_all_months_merged.csv.xz"
 
@@ -90,6 +90,24 @@ def cdnow_export(data: Path, *, customers: int = 3000, offset: int = 0, blank: t
     for column in blank:
         kunden[column] = ""
     kunden.to_csv(data / "kunden.csv", sep=";", index=False)
+
+
+def electricity_workbook(data: Path, *, respondents: int = 100) -> None:
+    """The first ``respondents`` of the Electricity experiment as a survey tool's Excel export.
+
+    ``data/Electricity survey export.xlsx`` (a space in the name), sheet ``Responses`` after a cover
+    sheet, Revelt & Train's long columns (``id``, ``chid``, ``alt``, ``pf`` ... ``seas``) with the choice
+    written ``Yes``/``No``; read from the bundled copy ``cvkit/datasets/data/electricity.csv.gz``.
+    """
+    from cvkit.datasets.electricity import _DATA as bundled
+
+    raw = pd.read_csv(bundled / "electricity.csv.gz")
+    raw = raw[raw["id"] <= respondents].copy()
+    raw["choice"] = raw["choice"].map({True: "Yes", False: "No"})
+    with pd.ExcelWriter(data / "Electricity survey export.xlsx") as book:
+        pd.DataFrame({"export": ["Electricity supplier study, stated preference"]}).to_excel(
+            book, sheet_name="Cover", index=False)
+        raw.to_excel(book, sheet_name="Responses", index=False)
 
 
 def cdnow_bundled(data: Path) -> None:

@@ -142,3 +142,21 @@ def test_none_means_no_file(tmp_path, capsys):
     raw["analyses"]["segmentation"] = {"enabled": False, "partworths_file": "none"}
     config.write_text(yaml.safe_dump(raw, sort_keys=False))
     assert _validate(config, capsys)[0] == 0
+
+
+def test_an_rfm_rule_file_the_segmentation_cannot_read_is_refused_by_validate(tmp_path, capsys):
+    """The run's load_rfm_rules refused it (the run failed after a clean validate): validate reads it the same way."""
+    folder = tmp_path / "e"
+    config = small_clv_engagement(folder, customers=300)
+    (folder / "rules").mkdir()
+    raw = yaml.safe_load(config.read_text())
+    raw["analyses"]["segmentation"] = {"enabled": True, "rfm_rules": "rules/our_rfm.csv"}
+    config.write_text(yaml.safe_dump(raw, sort_keys=False))
+    for rules, message in [("priority,match_on,pattern,segment\n1,RX,11,Lost\n2,RF,.*,Others\n",
+                            "rule 1: match_on='RX' must be letters from R, F, M"),
+                           ("priority,match_on,pattern,segment\n1,RF,[4-5]5,Champions\n",
+                            "cells match no rule"),
+                           ("priority,segment\n1,Lost\n", "lacks column(s)")]:
+        (folder / "rules" / "our_rfm.csv").write_text(rules)
+        rc, text = _validate(config, capsys)
+        assert rc == 1 and "analyses.segmentation.rfm_rules: " in text and message in text, text
