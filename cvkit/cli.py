@@ -174,9 +174,11 @@ def _validate(args: argparse.Namespace) -> int:
     except CvkitRunError as exc:
         print(f"Output folder: {exc}")
         output_ok = False
+    from cvkit.engagement.checks import unmatched_labels
+
+    for note in (settings.notes if settings is not None else []) + unmatched_labels(cfg.labels, result.tables):
+        print(f"Note: {note}")
     if settings is not None:
-        for note in settings.notes:
-            print(f"Note: {note}")
         if settings.problems:
             print(f"\n{len(settings.problems)} problem(s) in the analysis settings:")
             print("\n".join(f"  - {p}" for p in settings.problems))

@@ -95,7 +95,8 @@ def coding_text(spec: ChoiceSpec, price_unit: str) -> str:
     lin = [a for a in spec.linear]
     if lin:
         unit = {spec.price: price_unit} if spec.price else {}
-        slopes = join_words([_label(a) + (f" (in {unit[a]})" if a in unit and unit[a] else "") for a in lin])
+        slopes = join_words([_label(a) + (f" (in {unit[a]})" if a in unit and unit[a] and unit[a] not in _label(a)
+                                          else "") for a in lin])
         parts.append(f"{slopes} {'enter' if len(lin) > 1 else 'enters'} as one utility slope per unit, shown at "
                      "points of the tested range.")
     if spec.alternatives is not None:

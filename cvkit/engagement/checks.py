@@ -148,6 +148,11 @@ def _repeat_buyers_before(tx: Any, cal_end: pd.Timestamp) -> int:
 
 def _segment_column(cfg: Engagement, customers: Any) -> list[str]:
     column = analysis_settings(cfg, "clv").get("segment_column") or ""
+    if column and customers is None and "segment_column" in cfg.analysis_parameters("clv") \
+            and analysis_settings(cfg, "clv").get("setting", "non_contractual") != "contractual":
+        return [f"analyses.clv.segment_column: '{column}' is a column of the customers file, and the engagement has "
+                "none, so CLV cannot be broken down by it. Fix: give data.customers (one row per customer with "
+                f"'{column}'), or set analyses.clv.segment_column: \"\" (no breakdown)."]
     if not column or customers is None:
         return []
     df = customers.df
@@ -188,3 +193,46 @@ def _drivers(cfg: Engagement, survey: pd.DataFrame) -> list[str]:
             return [f"data.survey ({where}): {p.message} Fix: {p.fix}." for p in problems]
         return [f"data.survey ({where}): {exc}"]
     return []
+
+
+def unmatched_labels(labels: dict[str, str], tables: dict[str, Any], *, max_values: int = 1000) -> list[str]:
+    """Notes for ``labels:`` keys that match no column, attribute or value of the checked data.
+
+    A label whose code appears nowhere is most often a typo (``pff`` for ``pf``): its words would
+    never show. Values are looked up in the columns with at most ``max_values`` distinct values
+    (codes, not amounts); a streamed transaction log contributes its column names only.
+
+    Returns
+    -------
+    list of str
+        One note per unmatched key, with a did-you-mean when a code is close.
+    """
+    import difflib
+
+    codes: set[str] = set()
+    for table in tables.values():
+        codes.update(str(c) for c in getattr(table, "columns_found", []) or [])
+        df = getattr(table, "df", None) if not type(table).__name__.startswith("Streamed") else None
+        if df is None:
+            continue
+        codes.update(str(c) for c in df.columns)
+        for column in df.columns:
+            values = df[column].dropna().unique()
+            if len(values) <= max_values:
+                codes.update(_code_text(v) for v in values)
+    notes = []
+    for key in labels:
+        if str(key) not in codes:
+            close = difflib.get_close_matches(str(key), sorted(codes), n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            notes.append(f"labels.{key}: matches no column, attribute or value of the data, so its words will not "
+                         f"show.{hint} Fix: use the code exactly as the data writes it, or remove the label.")
+    return notes
+
+
+def _code_text(value: Any) -> str:
+    """A value as its code: ``1.0`` -> ``1`` (a level written 1 in the data and in ``labels:``)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+

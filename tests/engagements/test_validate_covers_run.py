@@ -160,3 +160,29 @@ def test_an_rfm_rule_file_the_segmentation_cannot_read_is_refused_by_validate(tm
         (folder / "rules" / "our_rfm.csv").write_text(rules)
         rc, text = _validate(config, capsys)
         assert rc == 1 and "analyses.segmentation.rfm_rules: " in text and message in text, text
+
+
+def test_a_clv_breakdown_asked_for_without_a_customers_file_is_refused(tmp_path, capsys):
+    folder = tmp_path / "e"
+    config = small_clv_engagement(folder, customers=300)
+    raw = yaml.safe_load(config.read_text())
+    raw["analyses"]["clv"]["segment_column"] = "channel"
+    config.write_text(yaml.safe_dump(raw, sort_keys=False))
+    rc, text = _validate(config, capsys)
+    assert rc == 1 and "analyses.clv.segment_column: 'channel' is a column of the customers file" in text
+    assert "Fix: give data.customers" in text
+    del raw["analyses"]["clv"]["segment_column"]  # the default (channel) without customers: no breakdown, no error
+    config.write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert _validate(config, capsys)[0] == 0
+
+
+def test_a_label_for_a_code_the_data_never_writes_is_noted_with_a_did_you_mean(tmp_path, capsys):
+    folder = tmp_path / "e"
+    config = small_clv_engagement(folder, customers=300)
+    raw = yaml.safe_load(config.read_text())
+    raw["labels"] = {"amount": "Net sales", "amuont": "Net sales (typo)"}
+    config.write_text(yaml.safe_dump(raw, sort_keys=False))
+    rc, text = _validate(config, capsys)
+    assert rc == 0  # a note, not a problem: the run is not affected
+    assert "Note: labels.amuont: matches no column, attribute or value of the data" in text
+    assert "Did you mean 'amount'?" in text and "labels.amount:" not in text
