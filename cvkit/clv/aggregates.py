@@ -20,7 +20,7 @@ import pyarrow as pa
 from cvkit.clv.summary import _as_table, _execute, _is_spark, _quiet_backend_deprecations
 
 __all__ = ["is_log_frame", "monthly_activity", "repeat_purchase_days", "log_buyers", "retention_buyers",
-           "period_participation", "last_date"]
+           "period_participation", "first_date", "last_date"]
 
 # pandas period codes -> the unit Ibis truncates timestamps to.
 _TRUNCATE = {"Y": "Y", "A": "Y", "Q": "Q", "M": "M"}
@@ -221,9 +221,19 @@ def period_participation(transactions: Any, period: str, backend: Any = None, *,
 
 def last_date(transactions: Any, backend: Any = None, *, date_col: str = "date") -> pd.Timestamp:
     """The log's last purchase timestamp, from the DataFrame or on the engine."""
+    return _date_bound(transactions, backend, date_col, last=True)
+
+
+def first_date(transactions: Any, backend: Any = None, *, date_col: str = "date") -> pd.Timestamp:
+    """The log's first purchase timestamp, from the DataFrame or on the engine."""
+    return _date_bound(transactions, backend, date_col, last=False)
+
+
+def _date_bound(transactions: Any, backend: Any, date_col: str, *, last: bool) -> pd.Timestamp:
     if is_log_frame(transactions):
-        return transactions[date_col].max()
+        return transactions[date_col].max() if last else transactions[date_col].min()
     with _quiet_backend_deprecations():
         table, con = _table(transactions, backend, date_col)
-        row = _execute(table.aggregate(last=table[date_col].cast("timestamp").max()), con).iloc[0]
-    return _naive([row["last"]])[0]
+        stamp = table[date_col].cast("timestamp")
+        row = _execute(table.aggregate(bound=stamp.max() if last else stamp.min()), con).iloc[0]
+    return _naive([row["bound"]])[0]

@@ -24,7 +24,7 @@ import pandas as pd
 
 from cvkit import present
 from cvkit.clv import diagnostics
-from cvkit.clv.aggregates import log_buyers
+from cvkit.clv.aggregates import first_date
 
 __all__ = ["RedFlag", "customer_dates", "data_flags", "exclusion_flags", "clv_flags", "clv_page_flags", "choice_flags", "choice_page_flags", "rfm_alive_flag", "rfm_alive_reconciliation",
            "lapsed_segments", "overview_flags", "run_flags", "to_markdown", "THIN_REPEAT_BUYERS", "THIN_CUSTOMERS"]
@@ -307,8 +307,8 @@ def clv_page_flags(*, tx: Any, summary: pd.DataFrame, end: Any, horizon_months: 
     ----------
     tx : DataFrame, str, Path or Ibis table
         The transaction log (``customer_id``, ``date``), or the checked Parquet file / an Ibis
-        table: then its first date and customer counts come from one query on ``backend``
-        (:func:`cvkit.clv.aggregates.log_buyers`; None: embedded DuckDB).
+        table: then its first date comes from one query on ``backend`` (None: embedded DuckDB) and
+        the customer counts from ``summary``.
     summary : DataFrame
         RFM summary of the whole log in the model's time unit.
     end : date-like
@@ -331,9 +331,11 @@ def clv_page_flags(*, tx: Any, summary: pd.DataFrame, end: Any, horizon_months: 
         flags = _history_flag(tx["date"].min(), pd.Timestamp(end), {"horizon_months": horizon_months})
         flags += _thin_flags(customer_dates(tx))
     else:
-        buyers = log_buyers(tx, backend)
-        flags = _history_flag(buyers["first_date"], pd.Timestamp(end), {"horizon_months": horizon_months})
-        flags += _thin_flags_counts(buyers["customers"], buyers["repeat_buyers"])
+        # The log on the engine gives only its first date (a streaming min); the customer counts come
+        # from the summary of the whole log (frequency > 0: bought on more than one day), so no
+        # per-customer aggregation of the log is needed here.
+        flags = _history_flag(first_date(tx, backend), pd.Timestamp(end), {"horizon_months": horizon_months})
+        flags += _thin_flags_counts(len(summary), int((summary["frequency"] > 0).sum()))
     history_units = float(summary["T"].max())
     unseen = max(1.0, round(history_units / 2))
     one_time = diagnostics.one_time_buyers_alive(summary, purchase_model, unseen=unseen)

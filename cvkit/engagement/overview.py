@@ -179,12 +179,11 @@ def analysis_tables(result: Any, files: dict[str, Path], policy: Any = None) -> 
 
 def _log_ids_found(transactions: Any, known: set) -> tuple[int, int]:
     """Distinct customer IDs of the log, and how many of them are in ``known``, counted by DuckDB."""
-    import duckdb
     import pyarrow as pa
 
-    from cvkit.data.stream import relation
+    from cvkit.data.stream import duckdb_connection, relation
 
-    con = duckdb.connect()
+    con = duckdb_connection(getattr(transactions, "workdir", None))  # bounded memory, spills beyond it
     try:
         ids = sorted(str(k) for k in known if pd.notna(k))
         con.register("cvkit_known", pa.table({"id": pa.array(ids, pa.string())}))
