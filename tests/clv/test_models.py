@@ -264,3 +264,12 @@ def test_fast_weighted_total_equals_the_per_row_likelihood(cls, cdnow):
     row_ll, row_g = LikelihoodModel._total(m, params, data)
     assert fast_ll == pytest.approx(row_ll, rel=1e-12)
     np.testing.assert_allclose(fast_g, row_g, rtol=1e-10)
+
+
+def test_bg_bb_p_alive_stays_a_probability_when_nobody_drops_out():
+    """Ta Feng by month (4 occasions): gamma -> 0 and rounding put P(alive) at 1 + 1e-10, and the run's
+    results check (mean_p_alive <= 1) stopped the CLV page."""
+    model = BetaGeoBetaBinomModel()
+    model.params_ = pd.Series([0.8417, 0.9122, 1.8e-08, 6.499e+04], index=["alpha", "beta", "gamma", "delta"])
+    p = model.prob_alive(np.array([3, 0, 0, 0, 2]), np.array([3, 0, 0, 0, 3]), np.array([3, 3, 1, 2, 3]))
+    assert ((p >= 0) & (p <= 1)).all() and p.min() > 0.999

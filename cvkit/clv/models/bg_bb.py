@@ -146,7 +146,8 @@ class BetaGeoBetaBinomModel(LikelihoodModel):
         x, t_x, n, _ = self._columns(frequency, recency, n_periods, None)
         al, be, ga, de = self.params_.to_numpy()
         num = betaln(al + x, be + n - x) - betaln(al, be) + betaln(ga, de + n + n_ahead) - betaln(ga, de)
-        return np.exp(num - self._ll_rows(x, t_x, n))
+        # A ratio of two likelihoods: when almost nobody drops out (gamma -> 0) rounding can put it a hair above 1.
+        return np.clip(np.exp(num - self._ll_rows(x, t_x, n)), 0.0, 1.0)
 
     def predict_purchases(self, n_ahead: int, frequency: Any, recency: Any = None,
                           n_periods: Any = None) -> np.ndarray:

@@ -157,7 +157,7 @@ class PurchaseModel(LikelihoodModel):
         """
         x, t_x, T_ = self._rfm(frequency, recency, T)
         with np.errstate(over="ignore", under="ignore", divide="ignore"):
-            return self._p_alive(x, t_x, T_)
+            return np.clip(self._p_alive(x, t_x, T_), 0.0, 1.0)  # rounding must not leave [0, 1]
 
     def predict_purchases(self, t: float | np.ndarray, frequency: Any, recency: Any = None,
                           T: Any = None) -> np.ndarray:
