@@ -68,6 +68,47 @@ def _start(config: Path, out: Path) -> subprocess.Popen:
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
+def _signal_mid_run(config: Path, out: Path, sig: int, seconds: float):
+    """Start a run and send ``sig`` at a random point while it builds; None when the run ended first.
+
+    The run is signalled only after the event that it is building (its hidden build folder exists),
+    then at a random moment polled every 50 ms, so a run faster than the measured one is seen to end
+    rather than signalled after the fact (under load the first run can be the slow one).
+    """
+    proc = _start(config, out)
+    deadline = time.time() + 180
+    while proc.poll() is None and not list(out.glob(".faulty.building-*")) and time.time() < deadline:
+        time.sleep(0.05)
+    until = time.time() + RNG.uniform(0.0, 0.6 * seconds)
+    while proc.poll() is None and time.time() < until:
+        time.sleep(0.05)
+    if proc.poll() is not None:
+        proc.communicate(timeout=60)
+        return None
+    kernels = _kernels(proc)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    FIGURES["faults_injected"] += 1
+    return proc, kernels, err
+
+
+def _signalled_runs(config: Path, out: Path, sig: int, seconds: float, n: int = 2, attempts: int = 8):
+    """``n`` runs signalled mid-run (see :func:`_signal_mid_run`), each with the digest of the deliverable
+    before it; a run that ended first is not counted (its deliverable is the baseline of the next)."""
+    done = 0
+    for _ in range(attempts):
+        before = tree_digest(out / "faulty")
+        found = _signal_mid_run(config, out, sig, seconds)
+        if found is None:  # it finished and replaced the deliverable: the baseline is that one now
+            seconds *= 0.5
+            continue
+        done += 1
+        yield (*found, before)
+        if done == n:
+            return
+    raise AssertionError(f"no run could be signalled mid-run in {attempts} attempts")
+
+
 def _kernels(proc: subprocess.Popen) -> list[psutil.Process]:
     try:
         return [c for c in psutil.Process(proc.pid).children(recursive=True)
@@ -100,15 +141,7 @@ def _resume_and_compare(config: Path, out: Path, good_root: Path) -> None:
 def test_sigint_at_random_points_keeps_the_previous_deliverable(good, tmp_path):
     config, root, seconds = good
     out = _copy(root, tmp_path)
-    before = tree_digest(out / "faulty")
-    for _ in range(2):
-        delay = RNG.uniform(1.0, 0.8 * seconds)
-        proc = _start(config, out)
-        time.sleep(delay)
-        kernels = _kernels(proc)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-        FIGURES["faults_injected"] += 1
+    for proc, kernels, err, before in _signalled_runs(config, out, signal.SIGINT, seconds):
         assert proc.returncode == 130, err[-2000:]
         assert "interrupted; the previous deliverable is untouched. Rerun the same command" in err
         assert tree_digest(out / "faulty") == before
@@ -120,14 +153,7 @@ def test_sigint_at_random_points_keeps_the_previous_deliverable(good, tmp_path):
 def test_killed_runner_leaves_only_hidden_leftovers_cleaned_by_the_next_run(good, tmp_path):
     config, root, seconds = good
     out = _copy(root, tmp_path)
-    before = tree_digest(out / "faulty")
-    for _ in range(2):
-        proc = _start(config, out)
-        time.sleep(RNG.uniform(1.0, 0.8 * seconds))
-        kernels = _kernels(proc)
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=60)
-        FIGURES["faults_injected"] += 1
+    for proc, kernels, _, before in _signalled_runs(config, out, signal.SIGKILL, seconds):
         assert proc.returncode == -signal.SIGKILL
         assert tree_digest(out / "faulty") == before
         assert _visible(out) == ["faulty"]  # leftovers are hidden: .faulty.building-*
