@@ -406,14 +406,28 @@ def overview_flags(tables: dict[str, Any], *, analysis_date: Any, results_dir: s
     excluded = Path(results_dir) / "data" / "excluded.csv" if str(results_dir) else None
     counts = pd.DataFrame(columns=["kind", "reason", "count"])
     if excluded is not None and excluded.is_file():
-        rows = pd.read_csv(excluded, usecols=["kind", "reason"], dtype=str)
-        counts = rows.groupby(["kind", "reason"]).size().rename("count").reset_index()
+        counts = _excluded_counts(excluded)
     kept = {kind: _row_count(t) for kind, t in tables.items()}
     seen: dict[str, RedFlag] = {}
     for flag in [*run_flags(results_dir), *data_flags(tables, analysis_date=analysis_date),
                  *exclusion_flags(kept, counts)]:
         seen.setdefault(flag.code, flag)
     return list(seen.values())
+
+
+def _excluded_counts(path: Path) -> pd.DataFrame:
+    """Rows of ``excluded.csv`` by data set and reason, counted by DuckDB over the file (it can hold
+    millions of rows of a big log: only the counts come into memory)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET memory_limit = '512MB'")
+        return con.execute(
+            "SELECT kind, reason, count(*) AS count FROM read_csv(?, all_varchar = true) GROUP BY kind, reason "
+            "ORDER BY kind, reason", [str(path)]).df()
+    finally:
+        con.close()
 
 
 EXCLUDED_SHARE = 0.01  # the overview's "more than about 1% of a data set excluded"
