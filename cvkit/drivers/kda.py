@@ -276,7 +276,7 @@ class KeyDriverAnalysis:
         else:
             shap, mc_se = shapley_sampled(R, self.n_permutations, rng)
             notes.append(f"{p} drivers > exact limit {self.exact_limit}: Shapley values estimated from "
-                         f"{self.n_permutations} random orders (Monte Carlo SE in shapley_mc_se, at most "
+                         f"{self.n_permutations} random orders (Monte Carlo standard error at most "
                          f"{np.max(mc_se):.1e})")
         imp = pd.DataFrame(index=pd.Index(drivers, name="driver"))
         imp["shapley"] = shap

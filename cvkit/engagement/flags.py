@@ -418,11 +418,10 @@ def overview_flags(tables: dict[str, Any], *, analysis_date: Any, results_dir: s
 def _excluded_counts(path: Path) -> pd.DataFrame:
     """Rows of ``excluded.csv`` by data set and reason, counted by DuckDB over the file (it can hold
     millions of rows of a big log: only the counts come into memory)."""
-    import duckdb
+    from cvkit.data.stream import duckdb_connection
 
-    con = duckdb.connect()
+    con = duckdb_connection()  # bounded memory, as intake's
     try:
-        con.execute("SET memory_limit = '512MB'")
         return con.execute(
             "SELECT kind, reason, count(*) AS count FROM read_csv(?, all_varchar = true) GROUP BY kind, reason "
             "ORDER BY kind, reason", [str(path)]).df()

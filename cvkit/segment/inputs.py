@@ -100,7 +100,7 @@ def resolve_partworths(*, partworths_file: str = "", utilities: str | Path | Non
         pw = pw.reset_index() if "respondent_id" not in pw.columns else pw
         secs = time.perf_counter() - t0
         note = "" if secs <= max_seconds else f" (took {secs:.0f} s, over the {max_seconds:.0f} s budget)"
-        return pw, f"estimated here from the choice data with cvkit.choice.respondent_partworths{note}"
+        return pw, f"estimated here from the choice data (hierarchical Bayes, one set per respondent){note}"
     return None, "not available: the engagement has no conjoint data; the needs battery is used alone"
 
 
