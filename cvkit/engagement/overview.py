@@ -187,9 +187,11 @@ def _log_ids_found(transactions: Any, known: set) -> tuple[int, int]:
     try:
         ids = sorted(str(k) for k in known if pd.notna(k))
         con.register("cvkit_known", pa.table({"id": pa.array(ids, pa.string())}))
-        n, found = con.sql(f"SELECT count(DISTINCT t.customer_id), count(DISTINCT k.id) "
-                           f"FROM {relation(transactions)} t LEFT JOIN cvkit_known k "
-                           "ON CAST(t.customer_id AS VARCHAR) = k.id").fetchall()[0]
+        # The log's distinct IDs as a grouped step (spills to disk), then joined: a DISTINCT aggregate
+        # over the whole log would hold every ID in memory.
+        n, found = con.sql(f"SELECT count(*), count(k.id) FROM (SELECT CAST(customer_id AS VARCHAR) AS id "
+                           f"FROM {relation(transactions)} GROUP BY ALL) t LEFT JOIN cvkit_known k "
+                           "ON t.id = k.id").fetchall()[0]
     finally:
         con.close()
     return int(n), int(found)
