@@ -56,11 +56,14 @@ def excluded_rows(intake_dir: str | Path, fallback: pd.DataFrame) -> pd.DataFram
     path = Path(intake_dir) / "excluded.csv" if str(intake_dir) else None
     if path is None or not path.exists():
         return fallback
-    rows = pd.read_csv(path)
-    if rows.empty:
+    from cvkit.engagement.flags import _excluded_counts
+
+    # Counted by DuckDB over the file: a big log's exclusions can run to millions of rows.
+    counts = _excluded_counts(path)
+    if counts.empty:
         return pd.DataFrame({"kind": pd.Series(dtype="str"), "reason": pd.Series(dtype="str"),
                              "count": pd.Series(dtype="int64")})
-    return rows.groupby(["kind", "reason"], as_index=False).size().rename(columns={"size": "count"})
+    return counts.astype({"kind": "str", "reason": "str", "count": "int64"})
 
 
 #: The run's intake record, written beside the checked data (``intake_dir``) by the runner.
