@@ -49,6 +49,7 @@ from cvkit.clv.value import (
     simulate_future_value,
     customer_value_table,
     expected_spend,
+    interim_horizons,
     lorenz_curve,
     value_concentration,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "attach_segment",
     "conditional_expectations",
     "customer_value_table",
+    "interim_horizons",
     "expected_spend",
     "lorenz_curve",
     "period_transactions",

@@ -68,8 +68,12 @@ def monthly_activity(transactions: Any, backend: Any = None, *, customer_col: st
     with _quiet_backend_deprecations():
         table, con = _table(transactions, backend, date_col)
         month = table[date_col].cast("timestamp").truncate("M").name("month")
-        df = _execute(table.group_by(month).aggregate(amount=table[amount_col].sum(),
-                                                      customers=table[customer_col].nunique()), con)
+        revenue = _execute(table.group_by(month).aggregate(amount=table[amount_col].sum()), con)
+        # Distinct buyers per month in two grouped steps: a DISTINCT aggregate holds every month's set of
+        # customers in memory, a grouped one spills (a log of millions of customers fits any limit).
+        pairs = table.select(month, table[customer_col]).distinct()
+        buyers = _execute(pairs.group_by("month").aggregate(customers=pairs.count()), con)
+        df = revenue.merge(buyers, on="month", how="left")
     df.index = _naive(df["month"])
     df = df.sort_index()
     # resample fills the months without a purchase with zeros: so does the engine path.
@@ -146,7 +150,9 @@ def log_buyers(transactions: Any, backend: Any = None, *, customer_col: str = "c
     with _quiet_backend_deprecations():
         table, con = _table(transactions, backend, date_col)
         stamp = table[date_col].cast("timestamp")
-        per = table.group_by(table[customer_col]).aggregate(days=stamp.cast("date").nunique(), first=stamp.min())
+        # Distinct days in two grouped steps (spillable), not a DISTINCT aggregate (held in memory).
+        days = table.group_by([table[customer_col], stamp.cast("date").name("day")]).aggregate(first=stamp.min())
+        per = days.group_by(customer_col).aggregate(days=days.count(), first=days["first"].min())
         row = _execute(per.aggregate(customers=per.count(), repeat_buyers=(per["days"] > 1).sum(),
                                      first_date=per["first"].min()), con).iloc[0]
     repeat = row["repeat_buyers"]

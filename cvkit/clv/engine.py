@@ -70,15 +70,18 @@ def log_glance(transactions: str | Path, backend: Any = None, *, customer_col: s
     with _quiet_backend_deprecations():
         table, con, _ = _as_table(str(transactions), backend, date_col)
         day = table[date_col].cast("timestamp")
+        # Customers as a grouped count (spills to disk), not a DISTINCT aggregate (held in memory).
+        ids = table.select(customer_col).distinct()
+        customers = _execute(ids.aggregate(n=ids.count()), con)
         row = _execute(table.aggregate(
             transactions=table.count(),
-            customers=table[customer_col].nunique(),
             first_date=day.min(),
             last_date=day.max(),
             revenue=table[amount_col].sum(),
             mean_purchase=table[amount_col].mean(),
         ), con).iloc[0]
-    out = {k: row[k] for k in ("transactions", "customers", "revenue", "mean_purchase")}
+    out = {k: row[k] for k in ("transactions", "revenue", "mean_purchase")}
+    out["customers"] = int(customers["n"].iloc[0])
     out["transactions"], out["customers"] = int(out["transactions"]), int(out["customers"])
     for k in ("first_date", "last_date"):  # Spark returns UTC-aware timestamps, DuckDB naive ones
         ts = pd.Timestamp(row[k])

@@ -17,7 +17,7 @@ import pandas as pd
 from cvkit.clv.models import GammaGammaModel, PurchaseModel
 from cvkit.exceptions import FitError
 
-__all__ = ["decile_table", "expected_spend", "customer_value_table", "clv_interval", "simulate_future_value", "value_concentration", "lorenz_curve",
+__all__ = ["decile_table", "expected_spend", "customer_value_table", "interim_horizons", "INTERIM_HORIZONS", "clv_interval", "simulate_future_value", "value_concentration", "lorenz_curve",
            "VALUE_TIERS", "attach_segment", "NOT_RECORDED", "NOT_IN_FILE"]
 
 #: Tier labels by CLV rank: the top 20%, the next 30% and the bottom half.
@@ -44,6 +44,19 @@ def expected_spend(summary: pd.DataFrame, spend_model: GammaGammaModel | None = 
     return np.full(len(summary), float(mean))
 
 
+#: Shorter horizons (months) reported beside the engagement's own, for the near-term view.
+INTERIM_HORIZONS = (3, 6)
+
+
+def interim_horizons(horizon_months: float) -> tuple[int, ...]:
+    """The :data:`INTERIM_HORIZONS` shorter than ``horizon_months`` (none for a 3-month horizon or less).
+
+    A value over a longer period than the engagement's horizon would extrapolate beyond what the
+    engagement chose to claim.
+    """
+    return tuple(h for h in INTERIM_HORIZONS if h < horizon_months)
+
+
 def customer_value_table(
     summary: pd.DataFrame,
     purchase_model: PurchaseModel,
@@ -52,7 +65,7 @@ def customer_value_table(
     horizon_months: float = 12.0,
     annual_discount_rate: float = 0.10,
     margin: float = 1.0,
-    extra_horizons: Sequence[float] = (3, 6),
+    extra_horizons: Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """One row per customer: activity, expected purchases, CLV, realised and lifetime value, tier.
 
@@ -71,8 +84,9 @@ def customer_value_table(
         Annual discount rate (0.10 = 10% a year).
     margin : float
         Profit margin on revenue, 0-1.
-    extra_horizons : sequence of float
-        Further horizons (months) reported as ``clv_<h>m`` columns.
+    extra_horizons : sequence of float, optional
+        Further horizons (months) reported as ``clv_<h>m`` columns; default
+        :func:`interim_horizons` (3 and 6 months where shorter than the horizon).
 
     Returns
     -------
@@ -101,7 +115,7 @@ def customer_value_table(
     out["expected_spend"] = spend
     kw = dict(monetary_value=spend, annual_discount_rate=annual_discount_rate, margin=margin)
     out["clv"] = purchase_model.expected_clv(summary, horizon_months=horizon_months, **kw)
-    for h in extra_horizons:
+    for h in interim_horizons(horizon_months) if extra_horizons is None else extra_horizons:
         out[f"clv_{h:g}m"] = purchase_model.expected_clv(summary, horizon_months=h, **kw)
     if "total_amount" in summary.columns:
         out["realised_value"] = margin * summary["total_amount"].to_numpy()

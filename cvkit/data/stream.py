@@ -6,14 +6,16 @@ two-year purchase log does not fit. Here the same rules run as SQL over the file
 memory is bounded by DuckDB's ``memory_limit`` (spilling to disk), not by the
 file size:
 
-1. *stage*: one scan of the file writes every cleaned text cell, its parsed value
-   and one boolean per check (bad number, date in another format, negative
-   amount, missing value, ...) to a Parquet file, each row with its 1-based data
-   row number;
-2. *report*: one aggregate over the stage counts each check's rows and keeps
-   the first offending rows and values, from which the problems are worded
-   exactly as the in-memory path words them (both use :class:`_Checker`'s
-   messages through :mod:`cvkit.data.load`);
+1. *stage*: one parallel scan of the file writes every parsed value, one boolean
+   per check (bad number, date in another format, negative amount, missing
+   value, ...) and a cell's text where a check may quote it to a Parquet file,
+   in the file's row order (a row's 1-based number is its position there, read
+   back as ``file_row_number``: no window over the whole file);
+2. *report*: one aggregate over the stage counts each check's rows; the first
+   offending rows and values are read, from the flagged rows only, for the
+   checks a message quotes; the problems are worded exactly as the in-memory
+   path words them (both use :class:`_Checker`'s messages through
+   :mod:`cvkit.data.load`);
 3. *duplicates*: identical rows and repeated keys found by grouping, among the
    rows still kept;
 4. *write*: kept rows in canonical columns to ``<kind>.rows.parquet`` (with
@@ -476,13 +478,15 @@ class _Plan:
     """Staged columns in layers (each layer may use the previous ones) and the checks' flags."""
 
     def __init__(self) -> None:
-        self.layers: list[list[str]] = [[] for _ in range(6)]
-        self.keep: list[str] = ["_row"]  # columns written to the stage
+        self.layers: list[list[str]] = [[] for _ in range(7)]
+        self.keep: list[str] = []  # columns written to the stage (in the file's row order; no row number)
         self.examples: dict[str, str] = {}  # flag -> staged column quoted in messages
         self.steps: list = []  # callables(report) in the in-memory path's order
         self.empty: set[str] = set()  # columns empty in every row (known after the stage)
         self.column_flags: dict[str, list[str]] = {}  # column number -> its flags
         self.sparse_text: dict[str, str] = {}  # text column -> value column (text kept where needed)
+        # flag -> SQL true where the flagged cell's text is rebuilt exactly from its value (not staged)
+        self.rebuilt: dict[str, str] = {}
 
     def add(self, layer: int, name: str, sql: str, keep: bool = False) -> str:
         self.layers[layer].append(f"{sql} AS {name}")
@@ -500,7 +504,10 @@ class _Plan:
         return name
 
     def sql(self, relation: str, raw: list[str]) -> str:
-        ctes = [f"_l0 AS (SELECT row_number() OVER () AS _row, {', '.join(raw)} FROM {relation})"]
+        # No row_number() OVER (): that window gathers the whole file in one thread before any check
+        # runs. The stage keeps the file's order (preserve_insertion_order), so a row's number is its
+        # position in the stage, read back as Parquet's file_row_number (see _staged).
+        ctes = [f"_l0 AS (SELECT {', '.join(raw) or 'true AS _rowmark'} FROM {relation})"]
         for i, layer in enumerate(self.layers, 1):
             cols = ", ".join(["*"] + layer)
             ctes.append(f"_l{i} AS (SELECT {cols} FROM _l{i - 1})")
@@ -509,24 +516,26 @@ class _Plan:
             if name in self.sparse_text:
                 # Parsed numbers and dates are staged as values; their text is kept only where a check
                 # quotes it (flagged or empty cells), which halves what the stage writes.
-                flags = self.column_flags.get(name[2:], [])
+                flags = [f"({f} AND NOT ({self.rebuilt[f]}))" if f in self.rebuilt else f
+                         for f in self.column_flags.get(name[2:], [])]
                 cond = " OR ".join([f"{self.sparse_text[name]} IS NULL"] + flags)
                 out.append(f"CASE WHEN {cond} THEN {name} END AS {name}")
             else:
                 out.append(name)
+        out = out or ["true AS _rowmark"]  # no checked column: the stage still counts the rows
         return f"WITH {', '.join(ctes)} SELECT {', '.join(out)} FROM _l{len(self.layers)}"
 
 
 class _Report:
     """The in-memory checker's bookkeeping, driven by counts from the stage instead of masks."""
 
-    def __init__(self, label: str, policy: IntakePolicy, stats: dict[str, tuple[int, list, list]]):
+    def __init__(self, label: str, policy: IntakePolicy, stats: _Stats):
         self.label, self.policy, self.stats = label, policy, stats
         self.problems: list[Problem] = []
         self.exclusions: list[tuple[str, str]] = []  # (flag, reason) in check order
 
     def n(self, flag: str) -> int:
-        return self.stats[flag][0]
+        return self.stats.counts[flag]
 
     def examples(self, flag: str, limit: int = 3) -> str:
         _, rows, values = self.stats[flag]
@@ -580,9 +589,10 @@ class _Columns:
         if not typed:
             cleaned = f"NULLIF({_strip(f'_r{i}')}, '')"
             if self.src.text:
-                markers = ", ".join(_lit(m) for m in NA_MARKERS)
-                # list_contains, not IN: DuckDB plans an IN list as a join per column, slower on big files.
-                cleaned = f"CASE WHEN list_contains([{markers}], _r{i}) THEN NULL ELSE {cleaned} END"
+                # An OR of equalities, not IN or list_contains: DuckDB plans both of those as a hash (mark)
+                # join per use, which took more than half of the stage's CPU on a 6M-row log.
+                marker = " OR ".join(f"_r{i} = {_lit(m)}" for m in NA_MARKERS)
+                cleaned = f"CASE WHEN {marker} THEN NULL ELSE {cleaned} END"
         elif sql_type.upper() in ("DOUBLE", "FLOAT", "REAL"):
             cleaned = f"CASE WHEN isnan(_r{i}) THEN NULL ELSE _r{i} END"
         elif file_col in self.src.zones:
@@ -604,7 +614,7 @@ class _Columns:
         else:  # bool columns belong to choice data, which never streams
             raise NotImplementedError(f"streaming intake has no {c.dtype} columns ({c.name})")
         if free == "levels":
-            miss = self.plan.flag(0, f"_m{i}", f"{t} IS NULL", t)
+            miss = self.plan.flag(1, f"_m{i}", f"{t} IS NULL", t)
             self.plan.steps.append(lambda r, m=miss, f=c.name: r.flag(
                 m, self.policy.missing_values, f"missing {f}",
                 f"{r.n(m)} empty cell(s); every respondent needs a utility for every level.",
@@ -613,7 +623,8 @@ class _Columns:
 
     def missing(self, i: int, c: Column) -> None:
         """The non-nullable column's empty cells, checked after its conversion (as in memory)."""
-        miss = self.plan.flag(0, f"_m{i}", f"{self.text[c.name]} IS NULL", self.text[c.name])
+        # Layer 1, not 0: an alias used in the SELECT that defines it is inlined, i.e. computed twice.
+        miss = self.plan.flag(1, f"_m{i}", f"{self.text[c.name]} IS NULL", self.text[c.name])
 
         def step(r: _Report) -> None:
             if c.name in self.plan.empty:  # reported once as an empty column instead
@@ -657,37 +668,38 @@ class _Columns:
                 x = f"replace({x}, ',', '.')"
             plan.add(1, f"_x{i}", x)
             plan.add(1, f"_ok{i}", f"coalesce({ok}, true)")
-            n0 = plan.add(1, f"_n{i}", f"CASE WHEN regexp_full_match(_x{i}, {_lit(_NUMBER)}) "
+            # Each step one layer after what it reads: an alias used in its own SELECT is inlined (computed again).
+            n0 = plan.add(2, f"_n{i}", f"CASE WHEN regexp_full_match(_x{i}, {_lit(_NUMBER)}) "
                                        f"THEN TRY_CAST(_x{i} AS DOUBLE) END")
-            plan.add(2, f"_b{i}", f"({t} IS NOT NULL AND ({n0} IS NULL OR isinf({n0}) OR isnan({n0}))) "
+            plan.add(3, f"_b{i}", f"({t} IS NOT NULL AND ({n0} IS NULL OR isinf({n0}) OR isnan({n0}))) "
                                   f"OR NOT _ok{i}")
             from cvkit.data.checker import _DECIMAL_COMMA, _GROUPED_NUMBER
             looks = (f"coalesce(regexp_full_match({t}, {_lit(_GROUPED_NUMBER.pattern)}) OR "
                      f"regexp_full_match({t}, {_lit(_DECIMAL_COMMA.pattern)}), false)")
-            grouped = plan.flag(3, f"_fg{i}", f"_b{i} AND {looks}", t)
-            other = plan.flag(3, f"_fo{i}", f"_b{i} AND NOT {looks}", t)
+            grouped = plan.flag(4, f"_fg{i}", f"_b{i} AND {looks}", t)
+            other = plan.flag(4, f"_fo{i}", f"_b{i} AND NOT {looks}", t)
             bad = f"_b{i}"
-        num = plan.add(3, f"_u{i}", f"CASE WHEN {bad} THEN NULL ELSE {n0} END")
+        num = plan.add(4, f"_u{i}", f"CASE WHEN {bad} THEN NULL ELSE {n0} END")
         self.plan.steps.append(lambda r: self._number_problem(r, name, grouped, other))
         shown = t if not self.typed[name] else num
         if c.dtype == "int":
-            frac = plan.flag(4, f"_fr{i}", f"{num} IS NOT NULL AND {num} % 1 <> 0", shown)
+            frac = plan.flag(5, f"_fr{i}", f"{num} IS NOT NULL AND {num} % 1 <> 0", shown)
             self.plan.steps.append(lambda r: r.flag(
                 frac, self.policy.unparsable_numbers, f"not a whole number in '{name}'",
                 f"{r.n(frac)} value(s) are not whole numbers: {r.examples(frac)}.",
                 f"'{name}' takes whole numbers ({c.range_text or 'integers'}); correct these cells.", name))
-            num = plan.add(4, f"_w{i}", f"CASE WHEN {frac} THEN NULL ELSE {num} END")
+            num = plan.add(5, f"_w{i}", f"CASE WHEN {frac} THEN NULL ELSE {num} END")
         conds = []
         if c.min is not None:
             conds.append(f"{num} < {float(c.min)!r}")
         if c.max is not None:
             conds.append(f"{num} > {float(c.max)!r}")
         if conds:
-            out = plan.flag(5, f"_fx{i}", f"{num} IS NOT NULL AND ({' OR '.join(conds)})",
+            out = plan.flag(6, f"_fx{i}", f"{num} IS NOT NULL AND ({' OR '.join(conds)})",
                             shown if shown != num else f"_u{i}")
             self.plan.steps.append(lambda r: self._range_problem(r, c, out))
         value = f"CAST(round({num}) AS BIGINT)" if c.dtype == "int" else num
-        self.value[name] = plan.add(5, f"_v{i}", value, keep=True)
+        self.value[name] = plan.add(6, f"_v{i}", value, keep=True)
         if not self.typed[name]:
             plan.sparse_text[t] = self.value[name]
 
@@ -752,7 +764,15 @@ class _Columns:
         self.value[col] = plan.add(1, f"_v{i}", parsed, keep=True)
         plan.sparse_text[t] = self.value[col]
         bad = plan.flag(2, f"_db{i}", f"{t} IS NOT NULL AND _v{i} IS NULL", t)
-        good = plan.flag(2, f"_dg{i}", f"{t} IS NOT NULL AND _v{i} IS NOT NULL", t)
+        if self.date_format is None:
+            # A well-formed date of 10 characters (YYYY-MM-DD, year >= 1000) is its value printed back: its
+            # text need not be staged for every row (only quoted as the example of the expected format).
+            # The same holds for an excluded row's cell (_cell_text prints a midnight value this way).
+            good = plan.flag(2, f"_dg{i}", f"{t} IS NOT NULL AND _v{i} IS NOT NULL",
+                             f"coalesce({t}, strftime({self.value[col]}, '%Y-%m-%d'))")
+            plan.rebuilt[good] = f"length({t}) = 10 AND {self.value[col]} >= TIMESTAMP '1000-01-01'"
+        else:
+            good = plan.flag(2, f"_dg{i}", f"{t} IS NOT NULL AND _v{i} IS NOT NULL", t)
         shapes, seen = [], []
         for k, (pattern, name, hint) in enumerate(_DATE_SHAPES):
             cond = f"{bad} AND regexp_full_match({t}, {_lit(pattern)})" + "".join(f" AND NOT {s}" for s in seen)
@@ -812,24 +832,60 @@ class _Columns:
 
 # --- the whole file ------------------------------------------------------------------------------
 
+def _staged(stage: str | Path) -> str:
+    """The stage as a relation with ``_row``, the 1-based data row: the stage holds the rows in the file's
+    order, so a row's number is its position (Parquet's ``file_row_number``, read in parallel)."""
+    return (f"(SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) "
+            f"FROM read_parquet({_lit(str(stage))}, file_row_number = true))")
+
+
+class _Stats:
+    """Each flag's (count, first rows, first example values), as ``stats[flag]``.
+
+    Counts come from one pass over the stage. The first rows and examples are read only for the
+    flags a message quotes, and from the flagged rows only (most flags are false on every row of a
+    clean file): rare flags together in one filtered pass, a flag true on many rows (e.g. well-formed
+    dates, the example of the expected format) on its own.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, stage: str, plan: _Plan, n: int, counts: dict[str, int]):
+        self.con, self.stage, self.plan, self.n, self.counts = con, stage, plan, n, counts
+        self.details: dict[str, tuple[list, list]] = {}
+
+    def __getitem__(self, flag: str) -> tuple[int, list, list]:
+        count = self.counts[flag]
+        if not count:
+            return 0, [], []
+        if flag not in self.details:
+            self._read(flag)
+        rows, values = self.details[flag]
+        return count, rows, values
+
+    def _read(self, flag: str) -> None:
+        rare = [f for f, c in self.counts.items() if 0 < c <= max(10_000, self.n // 100) and f not in self.details]
+        batch = rare if flag in rare else [flag]
+        parts = []
+        for f in batch:
+            parts += [f"min(_row, {_MAX_ROWS_SHOWN}) FILTER (WHERE {f})",
+                      f"arg_min(CAST({self.plan.examples[f]} AS VARCHAR), _row, 3) FILTER (WHERE {f})"]
+        row = self.con.execute(f"SELECT {', '.join(parts)} FROM {_staged(self.stage)} "
+                               f"WHERE {' OR '.join(batch)}").fetchone()
+        for k, f in enumerate(batch):
+            self.details[f] = (list(row[2 * k] or []), list(row[2 * k + 1] or []))
+
+
 def _stats(con: duckdb.DuckDBPyConnection, stage: str, plan: _Plan, texts: dict[str, str]
-           ) -> tuple[int, dict[str, tuple[int, list, list]], dict[str, int]]:
+           ) -> tuple[int, _Stats, dict[str, int]]:
     """Row count, each flag's (count, first rows, first example values), non-empty cells per column."""
-    parts = ["count(*)"]
-    for f, ex in plan.examples.items():
-        parts += [f"count_if({f})", f"min(_row, {_MAX_ROWS_SHOWN}) FILTER (WHERE {f})",
-                  f"arg_min(CAST({ex} AS VARCHAR) , _row, 3) FILTER (WHERE {f})"]
+    parts = ["count(*)"] + [f"count_if({f})" for f in plan.examples]
     parts += [f"count({t})" + (f" + count({plan.sparse_text[t]})" if t in plan.sparse_text else "")
               for t in texts.values()]
     row = con.execute(f"SELECT {', '.join(parts)} FROM read_parquet({_lit(stage)})").fetchone()
-    n, k = int(row[0]), 1
-    stats = {}
-    for f in plan.examples:
-        count, rows, values = row[k], row[k + 1] or [], row[k + 2] or []
-        stats[f] = (int(count or 0), list(rows), list(values))
-        k += 3
+    n = int(row[0])
+    counts = {f: int(row[1 + k] or 0) for k, f in enumerate(plan.examples)}
+    k = 1 + len(counts)
     filled = {name: int(row[k + j]) for j, name in enumerate(texts)}
-    return n, stats, filled
+    return n, _Stats(con, stage, plan, n, counts), filled
 
 
 def _typed_example(value: Any) -> str:
@@ -937,7 +993,7 @@ def _finish(con, kind, path, label, src, stage, plan, cols, chk, policy, fixed_p
         return None, report.problems
     reason = "CASE " + " ".join(f"WHEN {f} THEN {_lit(r)}" for f, r in report.exclusions) + " END" \
         if report.exclusions else "CAST(NULL AS VARCHAR)"
-    staged = f"(SELECT *, {reason} AS _reason FROM read_parquet({_lit(str(stage))}))"
+    staged = f"(SELECT *, {reason} AS _reason FROM {_staged(stage)})"
     values = {nm: cols.value[nm] for nm in names}
     extra = _duplicates(con, staged, schema, values, chk, report)
     out_cols = []
@@ -997,18 +1053,18 @@ def _duplicates(con, staged: str, schema: Schema, values: dict[str, str], chk, r
     policy = chk.policy
     con.execute("CREATE OR REPLACE TEMP TABLE _extra (_row BIGINT, _why VARCHAR)")
     vcols = list(values.values())
-    key = [values[k] for k in schema.key if k in values and
-           con.execute(f"SELECT count({values[k]}) > 0 FROM {staged}").fetchone()[0]]
-    key_names = [k for k in schema.key if k in values and values[k] in key]
+    present = [k for k in schema.key if k in values]
+    filled = con.execute(f"SELECT {', '.join(f'count({values[k]}) > 0' for k in present)} FROM {staged}"
+                         ).fetchone() if present else ()
+    key_names = [k for k, f in zip(present, filled) if f]
+    key = [values[k] for k in key_names]
     alive = "_reason IS NULL"
     key_unique = False
     if key:
         complete = " AND ".join(f"{k} IS NOT NULL" for k in key)
         n_alive, n_complete = con.execute(
             f"SELECT count(*), count_if({complete}) FROM {staged} WHERE {alive}").fetchone()
-        repeats = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {staged} WHERE {alive} GROUP BY "
-                              f"{', '.join(key)} HAVING count(*) > 1)").fetchone()[0]
-        key_unique = n_alive == n_complete and repeats == 0
+        key_unique = n_alive == n_complete and not _repeats(con, staged, alive, key)
     con.execute("CREATE OR REPLACE TEMP TABLE _dups (_row BIGINT, later BOOLEAN)")
     if not key_unique:
         cols = ", ".join(vcols)
@@ -1058,6 +1114,17 @@ def _duplicates(con, staged: str, schema: Schema, values: dict[str, str], chk, r
         fix=f"one row per {schema.one_row_per}: merge or remove the duplicates, or set "
             "intake.duplicate_ids: exclude to keep only the first."))
     return _has_extra(con)
+
+
+def _repeats(con, staged: str, alive: str, key: list[str]) -> bool:
+    """Whether two kept rows share a key. Grouping the key's 64-bit hash is much cheaper than grouping
+    its text; rows with equal keys have equal hashes, so no repeated hash means no repeated key, and
+    only a repeated hash (a real repeat or, rarely, a collision) needs the exact grouping."""
+    for group in (f"hash({', '.join(key)})", ", ".join(key)):
+        if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {staged} WHERE {alive} GROUP BY {group} "
+                           "HAVING count(*) > 1)").fetchone()[0]:
+            return False
+    return True
 
 
 def _has_extra(con) -> bool:

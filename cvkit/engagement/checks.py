@@ -135,12 +135,18 @@ def _last_day(tx: Any) -> pd.Timestamp:
 def _repeat_buyers_before(tx: Any, cal_end: pd.Timestamp) -> int:
     """Customers with purchases on two or more days up to ``cal_end`` (inclusive)."""
     if hasattr(tx, "sql"):
-        import duckdb
+        from cvkit.data.stream import duckdb_connection
 
         cut = cal_end + pd.Timedelta(days=1)
-        query = (f"SELECT count(*) FROM (SELECT customer_id FROM {tx.sql()} WHERE date < TIMESTAMP '{cut}' "
-                 "GROUP BY customer_id HAVING count(DISTINCT CAST(date AS DATE)) > 1)")
-        return int(duckdb.sql(query).fetchall()[0][0])
+        # Distinct days in two grouped steps, on the bounded connection: both spill to disk.
+        query = (f"SELECT count(*) FROM (SELECT customer_id FROM (SELECT customer_id, CAST(date AS DATE) AS day "
+                 f"FROM {tx.sql()} WHERE date < TIMESTAMP '{cut}' GROUP BY ALL) GROUP BY customer_id "
+                 "HAVING count(*) > 1)")
+        con = duckdb_connection(getattr(tx, "workdir", None))
+        try:
+            return int(con.execute(query).fetchall()[0][0])
+        finally:
+            con.close()
     df = tx.df if hasattr(tx, "df") else tx
     part = df.loc[df["date"] < cal_end + pd.Timedelta(days=1)]
     return int((part.groupby("customer_id")["date"].apply(lambda d: d.dt.normalize().nunique()) > 1).sum())

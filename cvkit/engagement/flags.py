@@ -26,7 +26,7 @@ from cvkit import present
 from cvkit.clv import diagnostics
 from cvkit.clv.aggregates import first_date
 
-__all__ = ["RedFlag", "customer_dates", "data_flags", "exclusion_flags", "clv_flags", "clv_page_flags", "choice_flags", "choice_page_flags", "rfm_alive_flag", "rfm_alive_reconciliation",
+__all__ = ["RedFlag", "customer_dates", "data_flags", "exclusion_flags", "clv_flags", "clv_page_flags", "discrete_flags", "OCCASIONS", "choice_flags", "choice_page_flags", "rfm_alive_flag", "rfm_alive_reconciliation",
            "lapsed_segments", "overview_flags", "run_flags", "to_markdown", "THIN_REPEAT_BUYERS", "THIN_CUSTOMERS"]
 
 #: Fewer repeat buyers than this and the purchase models' parameters are poorly pinned down.
@@ -78,8 +78,11 @@ def customer_dates(transactions: Any) -> pd.DataFrame:
 
         con = duckdb_connection(getattr(transactions, "workdir", None))
         try:
-            return con.sql(f"SELECT customer_id, min(date) AS first, count(DISTINCT CAST(date AS DATE)) AS days "
-                           f"FROM {relation(transactions)} GROUP BY customer_id ORDER BY customer_id").df()
+            # Distinct days in two grouped steps, not count(DISTINCT): DuckDB spills grouped aggregates to
+            # disk but holds a DISTINCT aggregate's sets in memory (2M customers x days ran out of 1 GB).
+            return con.sql(f"SELECT customer_id, min(first) AS first, count(day) AS days FROM (SELECT customer_id, "
+                           f"CAST(date AS DATE) AS day, min(date) AS first FROM {relation(transactions)} "
+                           "GROUP BY customer_id, day) GROUP BY customer_id ORDER BY customer_id").df()
         finally:
             con.close()
     df = transactions.df if hasattr(transactions, "df") else transactions
@@ -232,6 +235,61 @@ def clv_flags(*, model: str, fitted_summary: pd.DataFrame, one_time: dict[str, A
                          "models' parameters; they leave out the randomness of each customer's purchases and any "
                          "change in the business, so the realised total will usually fall further from the estimate "
                          "than they suggest."))
+    return flags
+
+
+#: A participation period as a client names the occasion: (one, several).
+OCCASIONS = {"Y": ("year", "years"), "Q": ("quarter", "quarters"), "M": ("month", "months")}
+#: With this many occasions after the first purchase or fewer, buying less and leaving look alike.
+FEW_OCCASIONS = 3
+
+
+def discrete_flags(model: Any, participation: pd.DataFrame, period: str) -> list[RedFlag]:
+    """Red flags of the discrete-occasion (BG/BB) section, from its data and its fit.
+
+    Parameters
+    ----------
+    model : BetaGeoBetaBinomModel
+        The fitted BG/BB model (``converged_``, ``summary()`` with ``estimate`` and ``se``).
+    participation : DataFrame
+        :func:`cvkit.clv.participation_summary` (one row per customer, ``n_periods``: occasions
+        observed after the first purchase).
+    period : {"Y", "Q", "M"}
+        The occasion.
+
+    Returns
+    -------
+    list of RedFlag
+        ``few_occasions`` when the typical customer was observed at :data:`FEW_OCCASIONS` occasions
+        or fewer after their first purchase; ``occasion_model_unreliable`` when the fit did not
+        converge or a parameter's standard error exceeds half its estimate.
+    """
+    one, many = OCCASIONS[period]
+    flags = []
+    typical = float(participation["n_periods"].median()) if len(participation) else 0.0
+    if typical <= FEW_OCCASIONS:
+        flags.append(RedFlag(
+            "few_occasions", "clv", "Few purchase occasions observed",
+            f"the typical customer was observed for {_short(typical)} {many if typical != 1 else one} after their "
+            f"first purchase (the longest history: {_n(participation['n_periods'].max())} {many}). With "
+            f"{FEW_OCCASIONS} occasions or fewer, a customer who buys rarely and one who has left look alike, so "
+            "P(alive) and the expected purchases of this section rest on the model's assumptions more than on "
+            "the data."))
+    estimates = model.summary().reset_index()
+    if not model.converged_:
+        listed = ", ".join(f"{r.parameter} = {_short(r.estimate)}" for r in estimates.itertuples())
+        flags.append(RedFlag(
+            "occasion_model_unreliable", "clv", "The BG/BB fit did not converge",
+            f"the fit stopped at {listed} without reaching a maximum of the likelihood: the data do not pin the "
+            "model down, so its P(alive) and expected purchases by history pattern should not be quoted."))
+        return flags
+    bad = diagnostics.imprecise_parameters(estimates)
+    if not bad.empty:
+        listed = ", ".join(f"{r.parameter} = {_short(r.estimate)} (SE {_short(r.se)})" for r in bad.itertuples())
+        flags.append(RedFlag(
+            "occasion_model_unreliable", "clv", "BG/BB parameters barely pinned down",
+            f"{listed}: standard errors above half the estimate, so P(alive) and the expected purchases by "
+            f"history pattern can move a lot with a few more {many} of data."))
     return flags
 
 

@@ -56,11 +56,14 @@ def excluded_rows(intake_dir: str | Path, fallback: pd.DataFrame) -> pd.DataFram
     path = Path(intake_dir) / "excluded.csv" if str(intake_dir) else None
     if path is None or not path.exists():
         return fallback
-    rows = pd.read_csv(path)
-    if rows.empty:
+    from cvkit.engagement.flags import _excluded_counts
+
+    # Counted by DuckDB over the file: a big log's exclusions can run to millions of rows.
+    counts = _excluded_counts(path)
+    if counts.empty:
         return pd.DataFrame({"kind": pd.Series(dtype="str"), "reason": pd.Series(dtype="str"),
                              "count": pd.Series(dtype="int64")})
-    return rows.groupby(["kind", "reason"], as_index=False).size().rename(columns={"size": "count"})
+    return counts.astype({"kind": "str", "reason": "str", "count": "int64"})
 
 
 #: The run's intake record, written beside the checked data (``intake_dir``) by the runner.
@@ -187,9 +190,11 @@ def _log_ids_found(transactions: Any, known: set) -> tuple[int, int]:
     try:
         ids = sorted(str(k) for k in known if pd.notna(k))
         con.register("cvkit_known", pa.table({"id": pa.array(ids, pa.string())}))
-        n, found = con.sql(f"SELECT count(DISTINCT t.customer_id), count(DISTINCT k.id) "
-                           f"FROM {relation(transactions)} t LEFT JOIN cvkit_known k "
-                           "ON CAST(t.customer_id AS VARCHAR) = k.id").fetchall()[0]
+        # The log's distinct IDs as a grouped step (spills to disk), then joined: a DISTINCT aggregate
+        # over the whole log would hold every ID in memory.
+        n, found = con.sql(f"SELECT count(*), count(k.id) FROM (SELECT CAST(customer_id AS VARCHAR) AS id "
+                           f"FROM {relation(transactions)} GROUP BY ALL) t LEFT JOIN cvkit_known k "
+                           "ON t.id = k.id").fetchall()[0]
     finally:
         con.close()
     return int(n), int(found)

@@ -134,6 +134,7 @@ n|Base (n)|count
 n_classes|Classes|count
 n_high|High scores|count
 n_params|Parameters|count
+n_periods|Occasions observed|count
 name|Name|text
 next_step|Next step|text
 node|Node|text

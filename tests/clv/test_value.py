@@ -33,6 +33,13 @@ def test_customer_table_has_the_contract_columns_and_adds_up(cdnow, fitted):
     counts = v["value_tier"].value_counts()
     assert counts["top 20%"] == round(0.2 * len(v)) and counts["next 30%"] == round(0.3 * len(v))
     assert v.loc[v["value_tier"] == "top 20%", "clv"].min() >= v.loc[v["value_tier"] != "top 20%", "clv"].max()
+
+
+@pytest.mark.parametrize("horizon, shorter", [(12, (3, 6)), (6, (3,)), (3, ()), (1, ())])
+def test_interim_horizons_never_reach_beyond_the_engagement_horizon(cdnow, fitted, horizon, shorter):
+    assert clv.interim_horizons(horizon) == shorter
+    v = clv.customer_value_table(cdnow, *fitted, horizon_months=horizon)
+    assert sorted(c for c in v.columns if c.startswith("clv_") and c.endswith("m")) == [f"clv_{h}m" for h in shorter]
     assert v["clv_decile"].between(1, 10).all()
 
 

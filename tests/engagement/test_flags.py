@@ -155,3 +155,57 @@ def test_more_than_one_percent_excluded_is_a_flag_naming_data_set_and_reasons(tm
     codes = [f.code for f in flags.overview_flags({"transactions": tx}, analysis_date="2024-06-30",
                                                   results_dir=tmp_path)]
     assert "many_excluded" in codes
+
+
+def _bgbb(patterns: pd.DataFrame):
+    import warnings
+
+    from cvkit.clv.models import BetaGeoBetaBinomModel
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = BetaGeoBetaBinomModel().fit(patterns)
+    customers = patterns.loc[patterns.index.repeat(patterns["weight"])].drop(columns="weight")
+    return model, customers
+
+
+def test_bg_bb_with_three_occasions_that_does_not_converge_is_flagged_twice():
+    # Three monthly occasions; whoever came back came back every time: nothing separates buying from leaving.
+    model, part = _bgbb(pd.DataFrame({"frequency": [0, 3, 1, 2], "recency": [0, 3, 1, 2], "n_periods": [3] * 4,
+                                      "weight": [500, 300, 50, 80]}))
+    assert not model.converged_
+    found = {f.code: f for f in flags.discrete_flags(model, part, "M")}
+    assert set(found) == {"few_occasions", "occasion_model_unreliable"}
+    assert "3 months after their first purchase" in found["few_occasions"].detail
+    assert "did not converge" in found["occasion_model_unreliable"].title
+    assert "alpha = " in found["occasion_model_unreliable"].detail
+
+
+def test_bg_bb_on_the_published_donation_data_raises_no_flag():
+    # Fader, Hardie & Shang (2010): 11,104 donors over 6 yearly occasions; the fit is tight.
+    from tests.clv.test_published import DONATIONS
+
+    model, part = _bgbb(DONATIONS)
+    assert model.converged_
+    assert flags.discrete_flags(model, part, "Y") == []
+
+
+def test_per_customer_counts_on_a_streamed_log_equal_the_frame_path(tmp_path):
+    # The out-of-core path counts distinct days in grouped steps (spillable), not count(DISTINCT).
+    from cvkit.data.stream import stream_load
+    from cvkit.engagement.checks import _repeat_buyers_before
+
+    log = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "b", "c"],
+                        "date": pd.to_datetime(["2024-01-01 09:00", "2024-01-01 17:00", "2024-02-03 00:00", "2024-01-05 00:00",
+                                                "2024-03-01 00:00", "2024-01-07 00:00"]),
+                        "amount": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    log.to_csv(tmp_path / "tx.csv", index=False)
+    streamed, problems = stream_load("transactions", tmp_path / "tx.csv", tmp_path / "work")
+    assert not problems
+    expected = flags.customer_dates(log)
+    got = flags.customer_dates(streamed)
+    assert got["days"].tolist() == expected["days"].tolist() == [2, 2, 1]
+    assert got["first"].tolist() == expected["first"].tolist()
+    for cut in ("2024-01-31", "2024-02-10", "2024-03-31"):
+        assert _repeat_buyers_before(streamed, pd.Timestamp(cut)) == _repeat_buyers_before(log, pd.Timestamp(cut))
+    assert _repeat_buyers_before(streamed, pd.Timestamp("2024-03-31")) == 2

@@ -122,3 +122,16 @@ def test_overview_flags_count_the_log_on_its_parquet(run, tmp_path):
     assert flags.overview_flags(on_file, analysis_date="2026-06-30", results_dir=tmp_path) == expected
     streamed = {**frames, "transactions": result.tables["transactions"]}
     assert flags.overview_flags(streamed, analysis_date="2026-06-30", results_dir=tmp_path) == expected
+
+
+def test_excluded_rows_are_counted_over_the_file_by_data_set_and_reason(tmp_path):
+    from cvkit.engagement.overview import excluded_rows
+
+    rows = pd.DataFrame({"kind": ["transactions"] * 3 + ["customers"], "row": [4, 9, 12, 2],
+                         "reason": ["negative amount", "future date", "negative amount", "duplicate customer_id"]})
+    rows.to_csv(tmp_path / "excluded.csv", index=False)
+    got = excluded_rows(tmp_path, fallback=pd.DataFrame())
+    expected = rows.groupby(["kind", "reason"], as_index=False).size().rename(columns={"size": "count"})
+    pd.testing.assert_frame_equal(got, expected.astype({"kind": "str", "reason": "str", "count": "int64"}))
+    rows.iloc[:0].to_csv(tmp_path / "excluded.csv", index=False)
+    assert excluded_rows(tmp_path, fallback=pd.DataFrame()).empty
