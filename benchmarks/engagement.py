@@ -7,6 +7,7 @@ Usage::
     .venv/bin/python benchmarks/engagement.py --run-csv 20       # also `cvkit run` (CLV + RFM) on 20M CSV rows
     .venv/bin/python benchmarks/engagement.py --run-parquet 100  # ... and on 100M Parquet rows (2M customers)
     .venv/bin/python benchmarks/engagement.py --csv-gb 0 --outputs 1  # outputs of a 1M-customer table only
+    .venv/bin/python benchmarks/engagement.py --csv-gb 0 --spark 5     # 5M Parquet rows: DuckDB vs a Spark cluster
 
 Cases (targets from issues 14 and 17):
 
@@ -20,6 +21,11 @@ Cases (targets from issues 14 and 17):
   the scan (PASS/FAIL on wall time);
 * ``run``      - ``cvkit run`` with CLV and RFM segments only, on a generated CSV log (target peak
   RSS < 2 GB for 20M rows) or Parquet log (< 4 GB for 100M rows, 2M customers), wall time;
+* ``spark``    - ``cvkit run`` (CLV + RFM) on a generated Parquet log of ``--spark`` million rows, once with
+  DuckDB and once unchanged with ``--engine spark://...`` on a standalone master and two one-core
+  workers started on this machine (``tests/clv/spark_cluster.py``): wall times, peak RSS of each run's
+  process tree (with Spark: the driver side, plus the cluster's JVMs apart), and whether every table
+  of the two deliverables is identical (``tests.engagements.zoo.deliverable_tables``);
 * ``outputs``  - a customer table of ``--outputs`` million rows (8 columns, as the CLV notebook's
   ``customers``) through ``Outputs.table`` (full CSV + Parquet + CSV parts) and ``write_workbook``
   (first/last rows + statistics), against a bare ``DataFrame.to_csv`` of the same frame; time and
@@ -255,6 +261,77 @@ def case_run(tmp: Path, n_millions: float, fmt: str) -> None:
     shutil.rmtree(tmp / "out", ignore_errors=True)
 
 
+class _ClusterPeak:
+    """Peak RSS of the Spark cluster's process trees (master, workers and the executors they start),
+    sampled every 0.2 s on a thread while the ``with`` block runs."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids, self.peak, self._stop = pids, 0, threading.Event()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            total = 0
+            for pid in self.pids:
+                try:
+                    root = psutil.Process(pid)
+                    for p in (root, *root.children(recursive=True)):
+                        total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> "_ClusterPeak":
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def case_spark(tmp: Path, n_millions: float) -> None:
+    """``cvkit run`` (CLV + RFM) on a Parquet log with DuckDB, then unchanged on a local standalone Spark
+    cluster (master + two one-core workers from pyspark's spark-class): both times, both peaks, tables equal."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' cluster launcher and table reader
+    from tests.clv.spark_cluster import java_problem, spark_cluster
+    from tests.engagements.zoo import deliverable_tables
+
+    if (why := java_problem()) is not None:
+        print(f"spark case skipped: {why}")
+        return
+    rows = int(n_millions * 1e6)
+    customers = max(1000, rows // 50)
+    path = tmp / "transactions.parquet"
+    write_log_parquet(path, rows, customers)
+    print(f"  wrote {rows / 1e6:g}M-row Parquet log, {customers:,} customers ({path.stat().st_size / 1e9:.2f} GB)")
+    others = "\n".join(f"  {a}: {{enabled: false}}" for a in ("value_drivers", "discrete_choice"))
+    cfg = engagement_yaml(tmp, path, others + "\n  clv: {enabled: true}\n  segmentation: {enabled: true}")
+    duck = tree_peak_rss([_cvkit(), "run", str(cfg), "--output-dir", str(tmp / "duck")])
+    print(f"cvkit run (CLV + RFM), {rows / 1e6:g}M Parquet rows, DuckDB: {duck[0]:.0f} s, peak RSS of the "
+          f"process tree {duck[1] / 1e9:.2f} GB (exit {duck[2]})")
+    t = time.perf_counter()
+    with spark_cluster(tmp / "cluster") as cluster:
+        print(f"  standalone cluster (master + 2 workers x 1 core, 1 GB each) up in {time.perf_counter() - t:.0f} s")
+        with _ClusterPeak([p.pid for p in cluster.processes]) as jvms:
+            spark = tree_peak_rss([_cvkit(), "run", str(cfg), "--output-dir", str(tmp / "spark"),
+                                   "--engine", cluster.url], env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"})
+        ran = "cvkit-clv" in cluster.applications()
+    print(f"cvkit run (CLV + RFM), {rows / 1e6:g}M Parquet rows, --engine {cluster.url}: {spark[0]:.0f} s "
+          f"({spark[0] / duck[0]:.2f}x DuckDB), peak RSS of the process tree (driver side) {spark[1] / 1e9:.2f} GB, "
+          f"cluster JVMs {jvms.peak / 1e9:.2f} GB (exit {spark[2]}; application on the cluster: {ran})")
+    for name, result in (("DuckDB", duck), ("Spark", spark)):
+        if result[2] != 0:
+            print(f"  {name} run failed:\n{result[3]}")
+    if duck[2] == 0 and spark[2] == 0:
+        a, b = deliverable_tables(tmp / "duck" / "bench"), deliverable_tables(tmp / "spark" / "bench")
+        differ = sorted(set(a) ^ set(b)) + [k for k in sorted(set(a) & set(b)) if a[k] != b[k]]
+        print(f"  tables identical ({len(a)} files: tables/, results/, workbook parts): "
+              f"{'PASS' if not differ else 'FAIL ' + ', '.join(differ[:10])}")
+    path.unlink()
+
+
 def _customer_table(n: int):
     import numpy as np
     import pandas as pd
@@ -319,6 +396,9 @@ def main() -> None:
                     help="also `cvkit run` on this many million Parquet rows (2M customers)")
     ap.add_argument("--outputs", type=float, default=0,
                     help="also write the outputs (CSV, Parquet, workbook) of a customer table of this many million rows")
+    ap.add_argument("--spark", type=float, default=0,
+                    help="also `cvkit run` (CLV + RFM) on this many million Parquet rows (50 per customer) with "
+                         "DuckDB and on a local standalone Spark cluster: times, peak RSS, tables identical")
     ap.add_argument("--outputs-child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--tmp", default=None, help="folder for generated data (default: a temporary folder)")
     args = ap.parse_args()
@@ -336,6 +416,8 @@ def main() -> None:
             case_run(tmp, args.run_parquet, "parquet")
         if args.outputs:
             case_outputs(tmp, args.outputs)
+        if args.spark:
+            case_spark(tmp, args.spark)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -28,6 +28,17 @@ typical use:
 """
 
 
+def _engine_option(value: str) -> str:
+    """``--engine``: an engine name or a Spark master URL, refused here (before any work) with its fix."""
+    from cvkit.data.engine import override_engine
+
+    try:
+        override_engine(None, value)
+    except ValueError as exc:  # argparse names the option itself: "argument --engine: <what is wrong>"
+        raise argparse.ArgumentTypeError(f"{value!r}: {str(exc).split(': ', 1)[-1]}") from None
+    return value.strip()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cvkit", description=_DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -59,9 +70,11 @@ def _parser() -> argparse.ArgumentParser:
                         "the others' pages are kept from the previous run")
     p.add_argument("--jobs", type=int, default=1, help="clients run in parallel, one process each (default 1)")
     p.add_argument("--output-dir", type=Path, help="root folder for deliverables (default: the config's)")
-    p.add_argument("--engine", choices=("duckdb", "spark"),
-                   help="where the per-customer summaries of the transactions run, over the config's `engine:` "
-                        "(spark: the config's master and conf, or local[2] when the config has none)")
+    p.add_argument("--engine", type=_engine_option, metavar="ENGINE",
+                   help="where the per-customer summaries of the transactions run, over the config's `engine:`: "
+                        "duckdb; spark (the config's master and conf, or local[2] when the config has none); or "
+                        "a Spark master URL, run there with the config's Spark conf if any: spark://host:7077 "
+                        "(standalone cluster), local[4] (Spark on this machine), yarn, k8s://https://host:443")
 
     p = sub.add_parser("demo", help="write the demo engagement and run it",
                        description="Write a bundled engagement into DIR and run it end to end: the generated "

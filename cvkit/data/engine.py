@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ENGINES", "DEFAULT_SPARK_MASTER", "parse_engine", "engine_name", "override_engine"]
+__all__ = ["ENGINES", "DEFAULT_SPARK_MASTER", "OVERRIDE_FORMS", "parse_engine", "engine_name", "override_engine"]
 
 ENGINES = ("duckdb", "spark")
 #: Master of ``engine: spark`` written without one: Spark inside the driver process, on two cores.
@@ -106,17 +106,52 @@ def engine_name(engine: Any) -> str:
 
 
 def override_engine(configured: Any, name: str | None) -> dict[str, dict[str, Any]]:
-    """The engine after ``cvkit run --engine NAME``: the config's own settings when it names the same
-    engine (its Spark master and conf), else that engine's defaults; ``name=None`` keeps the config's.
+    """The engine after ``cvkit run --engine NAME``.
+
+    Parameters
+    ----------
+    configured : str, mapping or None
+        The config's ``engine`` (any form :func:`parse_engine` accepts).
+    name : str or None
+        ``None``: keep the config's engine. ``"duckdb"``. ``"spark"``: the config's Spark master and
+        conf when it names Spark, else ``local[2]``. A Spark master URL (``spark://host:7077``,
+        ``local[4]``, ``yarn``, ``k8s://https://host:443``): Spark at that master, with the config's
+        Spark conf when it has one (the run changes where, not how).
+
+    Returns
+    -------
+    dict
+        The normalised engine, as :func:`parse_engine` returns it.
 
     Raises
     ------
     ValueError
-        If ``name`` is not ``duckdb`` or ``spark``.
+        If ``name`` is neither an engine nor a Spark master URL, naming the accepted forms.
     """
     current = parse_engine(configured)
     if name is None:
         return current
-    if name not in ENGINES:
-        raise ValueError(f"--engine {name}: unknown engine. Fix: use --engine duckdb or --engine spark.")
-    return current if name in current else parse_engine(name)
+    text = name.strip()
+    if text.lower() in ENGINES:
+        return current if text.lower() in current else parse_engine(text.lower())
+    if _MASTER.match(text):
+        conf = current["spark"]["conf"] if "spark" in current else {}
+        return {"spark": {"master": text, "conf": dict(conf)}}
+    raise ValueError(f"--engine {name or repr(name)}: {_override_hint(text)}Fix: use {OVERRIDE_FORMS}.")
+
+
+#: What ``cvkit run --engine`` accepts, for the command line's help and errors.
+OVERRIDE_FORMS = ("duckdb, spark (the config's master, else local[2]) or a Spark master URL: "
+                  "spark://host:7077, local[4], yarn, k8s://https://host:443")
+
+
+def _override_hint(text: str) -> str:
+    """What is wrong with an ``--engine`` value, with a guess at what was meant."""
+    if re.match(r"^[A-Za-z0-9._-]+:\d+$", text):  # host:port without the scheme
+        return f"not an engine or a Spark master URL. Did you mean 'spark://{text}'? "
+    if re.match(r"^spark://", text, re.I):
+        return "not a standalone master URL (spark://host:port, port required). "
+    if re.match(r"^local\b", text, re.I):
+        return "not a local master (local, local[N] or local[*]). "
+    close = difflib.get_close_matches(text.lower(), ENGINES, n=1)
+    return f"unknown engine. Did you mean '{close[0]}'? " if close else "not an engine or a Spark master URL. "

@@ -75,7 +75,7 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
     from cvkit.present.text import client_markdown, client_text
 
     from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor, TagRemovePreprocessor
 
     nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(str(notebook), as_version=4)
     exporter = HTMLExporter(template_name="cvkit", extra_template_basedirs=[str(templates_dir() / "report")])
@@ -88,6 +88,9 @@ def render_notebook(notebook: str | Path | nbformat.NotebookNode, html_path: str
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags=remove, remove_input_tags=set(HIDE_INPUT_TAGS),
                               remove_all_outputs_tags=set(REMOVE_OUTPUT_TAGS), enabled=True), enabled=True)
+    # A printed line reaches the notebook in one or several stream outputs depending on when the kernel
+    # flushed; merged, the same text always gives the same page (else an empty output box can appear).
+    exporter.register_preprocessor(CoalesceStreamsPreprocessor(enabled=True), enabled=True)
     resources = {"metadata": {"name": title},
                  "cvkit": {"client_name": client_name, "page_title": title, "analysis_date": analysis_date,
                            "run_date": dt.date.today().isoformat(), "version": cvkit.__version__,

@@ -181,9 +181,12 @@ def run_engagement(config: str | Path, *, only: Sequence[str] | None = None,
         The deliverable goes to ``<output_dir>/<client slug>/``.
     progress : bool
         Show a progress bar per notebook.
-    engine : {"duckdb", "spark"}, optional
-        Overrides the config's ``engine`` (``cvkit run --engine``); ``"spark"`` keeps the config's
-        Spark master and conf when it has them, else runs Spark on this machine (``local[2]``).
+    engine : str, optional
+        Overrides the config's ``engine`` (``cvkit run --engine``): ``"duckdb"``; ``"spark"`` keeps
+        the config's Spark master and conf when it has them, else runs Spark on this machine
+        (``local[2]``); a Spark master URL (``"spark://host:7077"``, ``"local[4]"``, ``"yarn"``,
+        ``"k8s://..."``) runs Spark there with the config's Spark conf, if any
+        (:func:`cvkit.data.engine.override_engine`). The manifest records the engine used.
     log : callable
         Where progress messages go.
 

@@ -105,11 +105,13 @@ def _stop(processes: list[subprocess.Popen]) -> None:
 
 
 @contextlib.contextmanager
-def spark_cluster(folder: Path, *, workers: int = 2, worker_memory: str = "512m") -> Iterator[SparkCluster]:
+def spark_cluster(folder: Path, *, workers: int = 2, worker_memory: str = "1g") -> Iterator[SparkCluster]:
     """Start a standalone master and ``workers`` one-core workers on localhost; stop them on exit.
 
-    Ports are chosen free; the JVMs get small heaps (``SPARK_DAEMON_MEMORY``) so the suite's
-    machine is not starved.
+    Ports are chosen free; the master and worker daemons get small heaps (``SPARK_DAEMON_MEMORY``)
+    so the suite's machine is not starved. Each worker offers ``worker_memory`` to executors: at 1g,
+    Spark's default executor memory, an application without Spark settings (an engagement.yaml with
+    no ``conf``) gets its executors as on a client's cluster.
     """
     import pyspark
 

@@ -180,8 +180,34 @@ def test_engine_override_keeps_the_configured_cluster():
     assert override_engine(cluster, "duckdb") == {"duckdb": {}}
     assert override_engine("duckdb", "spark") == {"spark": {"master": "local[2]", "conf": {}}}
     assert override_engine(cluster, None) == cluster
-    with pytest.raises(ValueError, match="--engine duckdb or --engine spark"):
-        override_engine(cluster, "polars")
+
+
+@pytest.mark.parametrize("master", ["spark://10.0.0.5:7077", "local[4]", "local[*]", "local", "yarn",
+                                    "k8s://https://k8s.example:443", "spark://a:7077,b:7077"])
+def test_engine_override_takes_a_spark_master_url(master):
+    from cvkit.data.engine import override_engine
+
+    cluster = {"spark": {"master": "spark://h:7077", "conf": {"spark.executor.memory": "1g"}}}
+    # the run changes where Spark runs, not the config's Spark settings
+    assert override_engine(cluster, master) == {"spark": {"master": master, "conf": {"spark.executor.memory": "1g"}}}
+    assert override_engine("duckdb", f" {master} ") == {"spark": {"master": master, "conf": {}}}
+    assert override_engine(cluster, master)["spark"]["conf"] is not cluster["spark"]["conf"]
+
+
+@pytest.mark.parametrize("value, words", [
+    ("polars", "--engine polars: not an engine or a Spark master URL. Fix: use duckdb, spark"),
+    ("sprak", "unknown engine. Did you mean 'spark'?"),
+    ("localhost:7077", "Did you mean 'spark://localhost:7077'?"),
+    ("spark://host", "spark://host:port, port required"),
+    ("local[two]", "local, local[N] or local[*]"),
+    ("", "--engine '': not an engine"),
+])
+def test_engine_override_mistakes_name_the_value_and_the_fix(value, words):
+    from cvkit.data.engine import override_engine
+
+    with pytest.raises(ValueError) as err:
+        override_engine({"duckdb": {}}, value)
+    assert words in str(err.value) and "spark://host:7077, local[4], yarn, k8s://" in str(err.value)
 
 
 def test_the_engine_reaches_the_notebooks_that_declare_it(engagement, tmp_path):
@@ -204,7 +230,29 @@ def test_cvkit_run_refuses_an_unknown_engine(capsys):
 
     with pytest.raises(SystemExit):
         main(["run", "x", "--engine", "polars"])
-    assert "invalid choice: 'polars'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "argument --engine: 'polars': not an engine or a Spark master URL" in err and "spark://host:7077" in err
+    with pytest.raises(SystemExit):
+        main(["run", "x", "--engine", "10.0.0.5:7077"])
+    assert "Did you mean 'spark://10.0.0.5:7077'?" in capsys.readouterr().err
+
+
+def test_cvkit_run_passes_a_master_url_to_the_run(monkeypatch):
+    from cvkit import cli
+    from cvkit.engagement import runner
+
+    seen = {}
+    monkeypatch.setattr(runner, "run_engagement", lambda config, **kw: seen.update(kw) or Path("/x"))
+    assert cli.main(["run", "x", "--engine", "spark://10.0.0.5:7077"]) == 0
+    assert seen["engine"] == "spark://10.0.0.5:7077"
+
+
+def test_run_engagement_refuses_a_bad_override_before_any_work(engagement):
+    # the programmatic API takes the same override as the command line, with the same words
+    from cvkit.engagement.runner import RunError, run_engagement
+
+    with pytest.raises(RunError, match="Did you mean 'spark://h:7077'"):
+        run_engagement(engagement, engine="h:7077", progress=False, log=lambda m: None)
 
 
 def test_segmentation_values_customers_at_the_clv_analysis_margin(engagement, tmp_path):

@@ -92,3 +92,20 @@ def test_the_header_links_the_summary_once(tmp_path):
                            next={"title": "Customer lifetime value", "html": "04.html"}).read_text(encoding="utf-8")
     header = page.split('<nav class="cvkit-nav">', 1)[1].split("</nav>", 1)[0]
     assert header.count("index.html") == 1 and "04.html" in header
+
+
+def test_a_line_printed_in_pieces_gives_the_same_page(tmp_path):
+    # The kernel may flush "text." and its "\n" as two stream outputs: the page must not depend on that.
+    def page(*pieces):
+        cell = nbformat.v4.new_code_cell("say()")
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=t) for t in pieces]
+        cell.id, title = "say", nbformat.v4.new_markdown_cell("# Page")
+        title.id = "title"
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [title, cell]
+        return render_notebook(nb, tmp_path / "page.html", title="CLV", client_name="Client",
+                               analysis_date="2026-01-01").read_text(encoding="utf-8")
+
+    whole = page("No price evidence.\n")
+    assert page("No price evidence.", "\n") == whole
+    assert whole.count("No price evidence.") == 1

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.engagements.zoo import ZooEngagement, demo_vocabulary, demo_words_on, engagements, materialise, \
-    page_text, raised_flags
+from tests.engagements.zoo import ZooEngagement, deliverable_tables, demo_vocabulary, demo_words_on, engagements, \
+    materialise, page_text, raised_flags
 
 
 def _param(eng: ZooEngagement):
@@ -40,9 +40,9 @@ class ZooRun:
     deliverable: Path
 
 
-def _cvkit(*args: str, timeout: int) -> subprocess.CompletedProcess:
+def _cvkit(*args: str, timeout: int, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "cvkit.cli", *args], capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, env=env)
 
 
 def _validate_and_run(eng: ZooEngagement, folder: Path) -> ZooRun:
@@ -130,3 +130,47 @@ def test_demo_vocabulary_catches_the_demo():
     assert {"Demo Retail", "membership", "same-day", "ValueMart"} <= set(words)
     assert demo_words_on("Choose the same-day delivery membership", words)
     assert not demo_words_on("Purchases on the same day count once; latent class membership", words)
+
+
+# --- The same engagement on a Spark standalone cluster ----------------------------------------------
+
+#: A zoo engagement on a real log (CDNOW master, German export) with CLV, RFM segments and the overview.
+ON_SPARK = "cdnow_de"
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+def test_a_zoo_engagement_runs_unchanged_on_a_spark_cluster_with_the_duckdb_tables(zoo_runs, tmp_path):
+    """`cvkit run CONFIG --engine spark://...` on a standalone master with two workers (pyspark's
+    spark-class; tests/clv/spark_cluster.py), the config untouched: every table, results file and
+    workbook part equals the DuckDB run's byte for byte (zoo.deliverable_tables: all but the workbook's
+    time of writing). A missing Java is a failure with the fix."""
+    import json
+
+    from tests.clv.spark_cluster import java_problem, spark_cluster
+
+    if (why := java_problem()) is not None:
+        pytest.fail(why)
+    eng = next(e for e in engagements() if e.name == ON_SPARK)
+    # The zoo's own run of it when this session runs the zoo (engine: duckdb, the config's default).
+    duck = zoo_runs[ON_SPARK].result() if ON_SPARK in zoo_runs else _validate_and_run(eng, tmp_path / "duck")
+    assert duck.run is not None and duck.run.returncode == 0, (duck.validate.stdout[-3000:], duck.run)
+    assert "engine" not in (duck.config.parent / "engagement.yaml").read_text(encoding="utf-8")
+    with spark_cluster(tmp_path / "cluster") as cluster:
+        out = tmp_path / "on-spark"
+        only = [a for key in eng.only for a in ("--only", key)]
+        run = _cvkit("run", str(duck.config), "--output-dir", str(out), "--engine", cluster.url, *only,
+                     timeout=1800, env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"})
+        assert run.returncode == 0, run.stderr[-6000:]
+        # The summaries really ran on this cluster: the notebook's Spark application registered with it.
+        assert "cvkit-clv" in cluster.applications(), cluster.status()
+    (spark,) = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    tables, duck_tables = deliverable_tables(spark), deliverable_tables(duck.deliverable)
+    assert {"tables/clv/customers.csv", "tables/clv/model_summary.csv", "tables/segment/rfm_segments.csv",
+            "results/clv.json", "musikversand_tables.xlsx:xl/worksheets/sheet21.xml"} <= set(tables), sorted(tables)
+    assert sorted(tables) == sorted(duck_tables)
+    assert [name for name in tables if tables[name] != duck_tables[name]] == []
+    # The manifest says where each run's summaries ran.
+    engine = json.loads((spark / "manifest.json").read_text())["engagement"]["engine"]
+    assert engine == {"spark": {"master": cluster.url, "conf": {}}}
+    assert json.loads((duck.deliverable / "manifest.json").read_text())["engagement"]["engine"] == {"duckdb": {}}

@@ -27,7 +27,7 @@ ZOO = Path(__file__).resolve().parent
 DATA = ZOO / "data"
 
 __all__ = ["ZOO", "DATA", "ZooEngagement", "engagements", "materialise", "demo_vocabulary", "demo_words_on", "page_text",
-           "raised_flags"]
+           "raised_flags", "deliverable_tables", "WORKBOOK_CLOCK"]
 
 
 @dataclass(frozen=True)
@@ -127,4 +127,25 @@ def raised_flags(deliverable: Path) -> dict[str, list[str]]:
     for path in sorted((deliverable / "results").glob("*.json")):
         content = json.loads(path.read_text(encoding="utf-8"))
         out[content.get("analysis", path.stem)] = [f["code"] for f in content.get("red_flags") or []]
+    return out
+
+
+#: Workbook members that hold when it was written (openpyxl's core properties), not what it says.
+WORKBOOK_CLOCK = frozenset({"docProps/core.xml"})
+
+
+def deliverable_tables(deliverable: Path) -> dict[str, bytes]:
+    """Every table of a deliverable as bytes, to compare two runs exactly.
+
+    The files under ``tables/`` (CSV, Parquet) and ``results/`` (JSON), keyed by their path in the
+    deliverable, and every member of the workbook (``<name>.xlsx:<member>``: its sheets, shared
+    strings, styles) except :data:`WORKBOOK_CLOCK`, which holds the time it was written.
+    """
+    import zipfile
+
+    out = {str(p.relative_to(deliverable)): p.read_bytes()
+           for folder in ("tables", "results") for p in sorted((deliverable / folder).rglob("*")) if p.is_file()}
+    for xlsx in sorted(deliverable.glob("*.xlsx")):
+        with zipfile.ZipFile(xlsx) as z:
+            out.update({f"{xlsx.name}:{m}": z.read(m) for m in z.namelist() if m not in WORKBOOK_CLOCK})
     return out
