@@ -193,9 +193,13 @@ def summary_expression(
     window_end = ibis.literal(cal_end.date(), type="date") if cal_end is not None else obs_end_expr
     log = log.mutate(p=log.day.truncate(_TRUNCATE[period]) if period != "D" else log.day)
     end_period = window_end if period == "D" else window_end.truncate(_TRUNCATE[period])
-    # Without an end date the window ends at the log's last day: every purchase is inside it.
-    cal = log if obs_end is None and cal_end is None else log.filter(log.day <= window_end)
-    out = _window_summary(cal, end_period, period, time_unit)
+    if obs_end is None and cal_end is None:
+        # The window ends at the log's last day: every purchase is inside it, and the last period
+        # is the latest of the customers' last periods (truncation keeps the order of days), so
+        # neither needs another pass over the log.
+        out = _window_summary(log, None, period, time_unit)
+    else:
+        out = _window_summary(log.filter(log.day <= window_end), end_period, period, time_unit)
     if cal_end is not None:
         out = _with_holdout(out, log, window_end, obs_end_expr, end_period, period, time_unit)
     return out.order_by("customer_id")
@@ -222,10 +226,11 @@ def _purchase_log(table: ir.Table, customer_col: str, date_col: str, amount_col:
     )
 
 
-def _window_summary(cal: ir.Table, end_period: ir.Value, period: str, time_unit: str) -> ir.Table:
+def _window_summary(cal: ir.Table, end_period: ir.Value | None, period: str, time_unit: str) -> ir.Table:
     """Frequency, recency, T and money per customer from the purchases in the window ``cal``.
 
-    ``cal`` has the period start ``p`` of each purchase. Each purchase is ranked among its
+    ``cal`` has the period start ``p`` of each purchase; ``end_period`` is the start of the window's
+    last period (None: the latest purchase period in ``cal``). Each purchase is ranked among its
     customer's distinct periods (0 = the first period) by a window partitioned by customer, then one
     aggregation per customer counts the periods and sums the first period's amount. This replaces
     an aggregation per (customer, period) followed by one per customer: with most (customer, day)
@@ -242,6 +247,8 @@ def _window_summary(cal: ir.Table, end_period: ir.Value, period: str, time_unit:
         total_amount=ranked.amount.sum(),
         first_amount=ranked.amount.sum(where=ranked["rank"] == 0),
     )
+    if end_period is None:
+        end_period = per.last_purchase.max().over(ibis.window())
     frequency = (per.n_periods - 1).cast("float64")
     monetary = ibis.ifelse(per.n_periods > 1,
                            (per.total_amount - per.first_amount).cast("float64") / _MINOR_UNITS / frequency, 0.0)
