@@ -6,10 +6,10 @@ Usage::
     .venv/bin/python benchmarks/clv.py --big      # also the 100M-row Parquet summary (~3 GB of disk)
     .venv/bin/python benchmarks/clv.py --only summary,bgnbd
 
-Cases (targets from issue 3):
+Cases (targets from issue 3; the summary's from issue 17):
 
 * ``summary``  - RFM summary of 10M transactions with string customer ids (as every client export
-  and cvkit's intake give them): >= 10x faster than lifetimes, same numbers; integer ids shown too;
+  and cvkit's intake give them): >= 20x faster than lifetimes, same numbers; integer ids shown too;
 * ``big``      - 100M-row Parquet log summarised with peak memory (RSS of a fresh process) < 4 GB;
 * ``bgnbd``    - BG/NBD fit on 1M customers: >= 30x faster, same parameters to 1e-4 relative;
 * ``pareto``   - Pareto/NBD fit on CDNOW: >= 10x faster;
@@ -139,7 +139,7 @@ def case_summary(tmp: Path, n_rows: int = 10_000_000) -> None:
         same = all(np.allclose(ours[c].to_numpy(), lt[c][order], rtol=1e-9, atol=1e-9)
                    for c in ("frequency", "recency", "T", "monetary_value"))
         print(ratio_line(f"summary of {n_rows / 1e6:.0f}M transactions, {kind} ({len(summ):,} customers)", sec,
-                         "lifetimes", res["seconds"], target=10 if kind == "string ids" else None))
+                         "lifetimes", res["seconds"], target=20 if kind == "string ids" else None))
         print(f"  identical to lifetimes (frequency, recency, T, monetary_value): {same}")
 
 

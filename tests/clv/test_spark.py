@@ -48,6 +48,9 @@ def test_spark_summary_equals_duckdb_summary(spark, cdnow_log):
     want = summarize(log, **kw)
     pd.testing.assert_frame_equal(got, want)
     assert got.attrs["time_unit"] == "W"
+    # Without end dates the window's end comes from the customers' last periods (weeks here).
+    pd.testing.assert_frame_equal(summarize(log, backend=spark, time_unit="W", period="W"),
+                                  summarize(log, time_unit="W", period="W"))
 
 
 def test_page_aggregates_on_spark_equal_the_dataframe_path(spark, cdnow_log, tmp_path):

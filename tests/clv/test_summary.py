@@ -81,6 +81,24 @@ def test_matches_independent_reference_on_random_logs(unit, days):
     pd.testing.assert_frame_equal(got[want.columns.tolist()], want, check_exact=False, rtol=1e-12)
 
 
+@pytest.mark.parametrize("period", ["D", "W", "M"])
+def test_without_an_end_date_the_window_ends_on_the_last_day_of_the_log(period):
+    # The default window skips the date filter and takes T's end from the customers' last periods:
+    # it must give exactly the summary with observation_end = the log's last day (a Friday, not a month end).
+    rng = np.random.default_rng(11)
+    n = 2000
+    log = pd.DataFrame({
+        "customer_id": rng.integers(0, 150, n).astype(str),
+        "date": pd.Timestamp("2023-03-05") + pd.to_timedelta(rng.integers(0, 300 * 24, n), unit="h"),
+        "amount": rng.gamma(2.0, 10.0, n).round(2),
+    })
+    last = log["date"].max().normalize()
+    assert last.day_of_week == 4 and last.day not in (1, last.days_in_month)
+    got = summarize(log, time_unit="W", period=period)
+    want = summarize(log, time_unit="W", period=period, observation_end=last)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
 def test_cdnow_calibration_counts_match_the_papers():
     s = calibration_holdout_split(load_cdnow_sample(), "1997-09-30", "1998-06-30", time_unit="W")
     assert len(s) == 2357
