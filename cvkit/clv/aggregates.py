@@ -37,6 +37,24 @@ def _table(transactions: Any, backend: Any, date_col: str) -> tuple[Any, Any]:
     return table, con
 
 
+def _new_value(table: Any, customer_col: str, value: Any) -> Any:
+    """True on the first row of each distinct (customer, ``value``): a window over each customer's rows.
+
+    Distinct pairs are marked by a window partitioned by customer (a sort, which DuckDB spills to
+    disk) rather than found by a hash aggregate keyed on (customer, value): at a 1 GB limit DuckDB
+    could not spill that two-key aggregate over a 100M-row log with 2M customers.
+    """
+    previous = value.lag().over(ibis.window(group_by=table[customer_col], order_by=value))
+    return previous.isnull() | (previous != value)
+
+
+def _distinct_pairs(table: Any, customer_col: str, value: Any, name: str) -> Any:
+    """The distinct (customer, ``value``) pairs of ``table`` as columns ``customer_col`` and ``name``."""
+    marked = table.select(table[customer_col], value.name(name),
+                          cvkit_new=_new_value(table, customer_col, value))
+    return marked.filter(marked["cvkit_new"]).select(customer_col, name)
+
+
 def _naive(values: Any) -> pd.DatetimeIndex:
     """Timestamps as naive nanosecond values: Spark returns UTC-aware ones, DuckDB naive ones."""
     index = pd.DatetimeIndex(pd.to_datetime(values))
@@ -69,9 +87,9 @@ def monthly_activity(transactions: Any, backend: Any = None, *, customer_col: st
         table, con = _table(transactions, backend, date_col)
         month = table[date_col].cast("timestamp").truncate("M").name("month")
         revenue = _execute(table.group_by(month).aggregate(amount=table[amount_col].sum()), con)
-        # Distinct buyers per month in two grouped steps: a DISTINCT aggregate holds every month's set of
-        # customers in memory, a grouped one spills (a log of millions of customers fits any limit).
-        pairs = table.select(month, table[customer_col]).distinct()
+        # Distinct buyers per month from distinct (customer, month) pairs found by a window (it spills),
+        # not a DISTINCT aggregate (every month's set of customers held in memory).
+        pairs = _distinct_pairs(table, customer_col, month, "month")
         buyers = _execute(pairs.group_by("month").aggregate(customers=pairs.count()), con)
         df = revenue.merge(buyers, on="month", how="left")
     df.index = _naive(df["month"])
@@ -122,8 +140,8 @@ def repeat_purchase_days(transactions: Any, first_purchase: pd.Series, backend: 
         return log["day"].value_counts().sort_index().rename("repeat_purchases")
     with _quiet_backend_deprecations():
         table, con = _table(transactions, backend, date_col)
-        days = table.select(cvkit_customer=table[customer_col].cast("string"),
-                            day=table[date_col].cast("timestamp").cast("date")).distinct()
+        pairs = _distinct_pairs(table, customer_col, table[date_col].cast("timestamp").cast("date"), "day")
+        days = pairs.select(cvkit_customer=pairs[customer_col].cast("string"), day=pairs["day"])
         followed = _first_purchase_table(first, con)
         joined = days.join(followed, "cvkit_customer")
         repeat = joined.filter(joined["day"] > joined["cvkit_first"])
@@ -150,9 +168,10 @@ def log_buyers(transactions: Any, backend: Any = None, *, customer_col: str = "c
     with _quiet_backend_deprecations():
         table, con = _table(transactions, backend, date_col)
         stamp = table[date_col].cast("timestamp")
-        # Distinct days in two grouped steps (spillable), not a DISTINCT aggregate (held in memory).
-        days = table.group_by([table[customer_col], stamp.cast("date").name("day")]).aggregate(first=stamp.min())
-        per = days.group_by(customer_col).aggregate(days=days.count(), first=days["first"].min())
+        # Distinct days counted on a window over each customer's rows (it spills), not a DISTINCT aggregate.
+        marked = table.select(table[customer_col], stamp.name("stamp"),
+                              new=_new_value(table, customer_col, stamp.cast("date")))
+        per = marked.group_by(customer_col).aggregate(days=marked["new"].sum(), first=marked["stamp"].min())
         row = _execute(per.aggregate(customers=per.count(), repeat_buyers=(per["days"] > 1).sum(),
                                      first_date=per["first"].min()), con).iloc[0]
     repeat = row["repeat_buyers"]
@@ -220,7 +239,8 @@ def period_participation(transactions: Any, period: str, backend: Any = None, *,
     with _quiet_backend_deprecations():
         table, con = _table(transactions, backend, date_col)
         start = table[date_col].cast("timestamp").truncate(unit)
-        df = _execute(table.select(customer_id=table[customer_col], date=start).distinct(), con)
+        pairs = _distinct_pairs(table, customer_col, start, "date")
+        df = _execute(pairs.select(customer_id=pairs[customer_col], date=pairs["date"]), con)
     df["date"] = _naive(df["date"])
     return df.sort_values(["customer_id", "date"], ignore_index=True)
 

@@ -493,10 +493,12 @@ class _Plan:
         self.sparse_text: dict[str, str] = {}  # text column -> value column (text kept where needed)
         # flag -> SQL true where the flagged cell's text is rebuilt exactly from its value (not staged)
         self.rebuilt: dict[str, str] = {}
+        # typed text column -> SQL of its cell as text from the value column (the two hold the same values)
+        self.rebuild: dict[str, str] = {}
 
     def add(self, layer: int, name: str, sql: str, keep: bool = False) -> str:
         self.layers[layer].append(f"{sql} AS {name}")
-        if keep:
+        if keep and name not in self.keep:
             self.keep.append(name)
         return name
 
@@ -585,6 +587,7 @@ class _Columns:
         self.value: dict[str, str] = {}  # canonical name -> staged value column
         self.text: dict[str, str] = {}  # canonical name -> staged text column
         self.typed: dict[str, bool] = {}
+        self.sql_type: dict[str, str] = {}  # canonical name -> the file column's SQL type
 
     def _stage_text(self, i: int, name: str, file_col: str) -> str:
         raw = self.src.raw(file_col)
@@ -592,6 +595,7 @@ class _Columns:
         sql_type = self.src.types.get(file_col, "VARCHAR")
         typed = not self.src.text and sql_type.upper() != "VARCHAR"
         self.typed[name] = typed
+        self.sql_type[name] = sql_type.upper()
         if not typed:
             cleaned = f"NULLIF({_strip(f'_r{i}')}, '')"
             if self.src.text:
@@ -705,14 +709,20 @@ class _Columns:
             conds.append(f"{num} < {float(c.min)!r}")
         if c.max is not None:
             conds.append(f"{num} > {float(c.max)!r}")
+        # A DOUBLE column checked as float: its value is its cell wherever the value is set, so the stage keeps
+        # the value once (not the cell, the range check's copy and the value: 100M Parquet rows write less).
+        same = self.typed[name] and c.dtype == "float" and self.sql_type[name] == "DOUBLE"
         if conds:
             out = plan.flag(6, f"_fx{i}", f"{num} IS NOT NULL AND ({' OR '.join(conds)})",
-                            shown if shown != num else f"_u{i}")
+                            shown if shown != num else (f"_v{i}" if same else f"_u{i}"))
             self.plan.steps.append(lambda r: self._range_problem(r, c, out))
         value = f"CAST(round({num}) AS BIGINT)" if c.dtype == "int" else num
         self.value[name] = plan.add(6, f"_v{i}", value, keep=True)
         if not self.typed[name]:
             plan.sparse_text[t] = self.value[name]
+        elif same:
+            plan.sparse_text[t] = self.value[name]
+            plan.rebuild[t] = f"CAST({self.value[name]} AS VARCHAR)"
 
     def _number_problem(self, r: _Report, col: str, grouped: str | None, other: str) -> None:
         opts = f"{self.config_key}.decimal / {self.config_key}.thousands"
@@ -755,6 +765,9 @@ class _Columns:
         plan, col = self.plan, c.name
         if self.typed[col]:
             self.value[col] = plan.add(1, f"_v{i}", f"CAST({t} AS TIMESTAMP)", keep=True)
+            if self.sql_type[col] == "TIMESTAMP":  # the value is the cell: staged once (see _number)
+                plan.sparse_text[t] = self.value[col]
+                plan.rebuild[t] = f"CAST({self.value[col]} AS VARCHAR)"
             self._future(i, col, t)
             return
         if self.date_format is None:
@@ -1022,8 +1035,9 @@ def _finish(con, kind, path, label, src, stage, plan, cols, chk, policy, fixed_p
     con.execute(f"COPY (SELECT _row, {', '.join(out_cols)} FROM {staged} WHERE _reason IS NULL) "
                 f"TO {_lit(str(rows_path))} ({_WORKING})")
     dtypes = {c.name: c.dtype for c in fixed_present}
-    cells = ", ".join(f"{_cell_text(cols.text[nm], plan.sparse_text.get(cols.text[nm]), dtypes.get(nm, 'float'))}"
-                      f" AS {_ident(nm)}" for nm in names)
+    texts = [cols.text[nm] for nm in names]
+    cells = ", ".join(f"{_cell_text(t, plan.sparse_text.get(t), dtypes.get(nm, 'float'), plan.rebuild.get(t))} "
+                      f"AS {_ident(nm)}" for nm, t in zip(names, texts))
     excluded_path = workdir / f"{kind}.excluded.0.parquet"
     con.execute(f"COPY (SELECT _row AS row, _reason AS reason, {cells} FROM {staged} WHERE _reason IS NOT NULL) "
                 f"TO {_lit(str(excluded_path))} (FORMAT parquet)")
@@ -1042,11 +1056,12 @@ def _value_text(value: str, dtype: str) -> str:
     return f"CAST({value} AS VARCHAR)"
 
 
-def _cell_text(text: str, value: str | None, dtype: str = "float") -> str:
-    """SQL of an excluded cell as text: as written, or (where the stage kept only the value) the value."""
+def _cell_text(text: str, value: str | None, dtype: str = "float", rebuild: str | None = None) -> str:
+    """SQL of an excluded cell as text: as written, or (where the stage kept only the value) the value
+    (``rebuild``: a typed cell's text from its value)."""
     if value is None:
         return f"CAST({text} AS VARCHAR)"
-    return f"coalesce(CAST({text} AS VARCHAR), {_value_text(value, dtype)})"
+    return f"coalesce(CAST({text} AS VARCHAR), {rebuild or _value_text(value, dtype)})"
 
 
 def _empty_sql(c: Column) -> str:

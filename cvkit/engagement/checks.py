@@ -138,10 +138,12 @@ def _repeat_buyers_before(tx: Any, cal_end: pd.Timestamp) -> int:
         from cvkit.data.stream import duckdb_connection
 
         cut = cal_end + pd.Timedelta(days=1)
-        # Distinct days in two grouped steps, on the bounded connection: both spill to disk.
-        query = (f"SELECT count(*) FROM (SELECT customer_id FROM (SELECT customer_id, CAST(date AS DATE) AS day "
-                 f"FROM {tx.sql()} WHERE date < TIMESTAMP '{cut}' GROUP BY ALL) GROUP BY customer_id "
-                 "HAVING count(*) > 1)")
+        from cvkit.engagement.flags import new_days
+
+        # Distinct days marked by a window (it spills), on the bounded connection.
+        rows = new_days(tx.sql(), f"date < TIMESTAMP '{cut}'")
+        query = (f"SELECT count(*) FROM (SELECT customer_id FROM ({rows}) "
+                 "GROUP BY customer_id HAVING count_if(new_day) > 1)")
         con = duckdb_connection(getattr(tx, "workdir", None))
         try:
             return int(con.execute(query).fetchall()[0][0])

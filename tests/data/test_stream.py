@@ -188,3 +188,34 @@ def test_a_cleared_date_format_check_quotes_the_dates_as_written(tmp_path, monke
                 memory.excluded[columns].astype(str).values.tolist()
     assert streamed.excluded["date"].tolist() == ["2024-01-06", "05/01/2024", "0999-01-07", "2024-01-08T00:00",
                                                   "2024-1-08"]
+
+
+def test_typed_parquet_cells_of_excluded_rows_read_as_before(tmp_path):
+    # TIMESTAMP and DOUBLE columns are staged once, as values; an excluded row's cells and the quoted
+    # examples print those values exactly as the staged cells did (pinned from the previous stage).
+    import datetime as dt
+
+    import duckdb
+
+    path = tmp_path / "tx.parquet"
+    duckdb.sql(f"""COPY (SELECT * FROM (VALUES ('T1', 'C1', TIMESTAMP '2024-01-05 10:30:00', 10.25),
+        ('T2', 'C2', TIMESTAMP '2024-01-06', -1.5), ('T3', 'C3', TIMESTAMP '2026-03-01', 4.0),
+        ('T4', 'C4', NULL, 2.0), ('T5', 'C5', TIMESTAMP '2024-01-07', 'NaN'::DOUBLE),
+        ('T6', 'C6', TIMESTAMP '2024-01-08', 'inf'::DOUBLE), ('T7', 'C7', TIMESTAMP '2024-01-09', 3.0))
+        t(transaction_id, customer_id, date, amount)) TO '{path}' (FORMAT parquet)""")
+    policy = IntakePolicy(missing_values="exclude", unparsable_numbers="exclude", negative_amounts="exclude",
+                          future_dates="exclude", as_of=dt.date(2025, 12, 31))
+    table, problems = stream_load("transactions", path, tmp_path / "a", policy=policy)
+    assert problems == []
+    assert table.excluded.fillna("").values.tolist() == [
+        [2, "negative amount", "T2", "C2", "2024-01-06 00:00:00", "-1.5"],
+        [3, "date after the analysis date", "T3", "C3", "2026-03-01 00:00:00", "4.0"],
+        [4, "missing date", "T4", "C4", "", "2.0"],
+        [5, "missing amount", "T5", "C5", "2024-01-07 00:00:00", ""],
+        [6, "text in numeric column 'amount'", "T6", "C6", "2024-01-08 00:00:00", "inf"]]
+    assert table.df["transaction_id"].tolist() == ["T1", "T7"]
+    _, problems = stream_load("transactions", path, tmp_path / "b", policy=IntakePolicy(as_of=dt.date(2025, 12, 31)))
+    messages = [p.message for p in problems]
+    assert "1 date(s) after the analysis date 2025-12-31: '2026-03-01 00:00:00' (row 3)." in messages
+    assert "1 negative value(s): '-1.5' (row 2)." in messages
+    assert "1 value(s) are not numbers: 'inf' (row 6)." in messages
