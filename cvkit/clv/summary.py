@@ -276,10 +276,12 @@ def _with_holdout(out: ir.Table, log: ir.Table, window_end: ir.Value, obs_end_ex
     end; customers without any get 0 (they are in the summary because they bought in calibration).
     """
     hold = log.filter((log.day > window_end) & (log.day <= obs_end_expr))
-    hp = hold.group_by(["customer_id", "p"]).aggregate(amount=hold.amount.sum())
+    # Distinct holdout periods per customer by the same per-customer window as the calibration.
+    hp = hold.mutate(rank=ibis.dense_rank().over(group_by=hold.customer_id, order_by=hold.p))
+    n_periods = hp["rank"].max() + 1
     hsum = hp.group_by("customer_id").aggregate(
-        frequency_holdout=hp.count().cast("float64"),
-        monetary_value_holdout=hp.amount.sum().cast("float64") / hp.count() / _MINOR_UNITS,
+        frequency_holdout=n_periods.cast("float64"),
+        monetary_value_holdout=hp.amount.sum().cast("float64") / n_periods / _MINOR_UNITS,
     )
     hsum = hsum.mutate(customer_id=hsum.customer_id.cast("string"))
     out = out.left_join(hsum, "customer_id")
