@@ -151,6 +151,10 @@ def choose_model(comparison: pd.DataFrame) -> str:
     table = comparison.copy()
     if "converged" in table.columns and table["converged"].any():
         table = table.loc[table["converged"].astype(bool)]
+    elif "converged" in table.columns and "holdout_error" in table.columns and table["holdout_error"].notna().any():
+        # No fit converged: their likelihoods (hence AIC) are not comparable, the holdout forecast still is.
+        table = table.assign(_h=table["holdout_error"].abs()).sort_values("_h", kind="stable", na_position="last")
+        return str(table["model"].iloc[0])
     if "holdout_error" not in table.columns or table["holdout_error"].isna().all():
         return str(table.sort_values("aic", kind="stable")["model"].iloc[0])
     holdout = table["holdout_error"].abs()

@@ -92,7 +92,9 @@ def plot_frequency_recency_matrix(model: PurchaseModel, T: float, *, what: str =
     """
     ax = axes_or_new(ax, (7, 5))
     if max_frequency is None:
-        max_frequency = max(10, int(np.ceil(3 * model.expected_purchases(np.asarray(T)) + 5)))
+        typical = float(model.expected_purchases(np.asarray(T)))
+        # A fit at extreme parameters (flagged as not converged) can give no number here: keep the default.
+        max_frequency = max(10, int(np.ceil(3 * typical + 5))) if np.isfinite(typical) else 10
     freq = np.arange(max_frequency + 1, dtype=float)
     rec = np.linspace(0, T, 40)
     F, R = np.meshgrid(freq, rec, indexing="ij")

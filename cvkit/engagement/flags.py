@@ -417,8 +417,19 @@ def clv_page_flags(*, tx: Any, summary: pd.DataFrame, end: Any, horizon_months: 
     by_group = intervals.set_index("group")
     total = by_group.loc["total"] if "total" in by_group.index else by_group.iloc[-1]  # "all" without groups
     share = float((total["upper"] - total["lower"]) / 2 / total["clv"]) if total["clv"] else float("nan")
+    if not getattr(purchase_model, "converged_", True):
+        flags.append(RedFlag(
+            "purchase_model_not_converged", "clv", "The purchase model did not converge",
+            f"the {_model_name(chosen)} fit stopped at {_params_text(purchase_model)} without a clean maximum of "
+            "the likelihood (no model compared converged, or the engagement set this one): the data do not pin "
+            "its parameters down, so P(alive), expected purchases and CLV rest on an unstable fit. Check the log "
+            "for customers who never stop buying at a steady rate (test accounts, resellers) and the time unit."))
     return flags + clv_flags(model=chosen, fitted_summary=estimates, one_time=one_time, alternative=alternative,
                              time_unit=time_unit, interval_share=share, unseen=unseen)
+
+
+def _params_text(model: Any) -> str:
+    return ", ".join(f"{k} = {_short(v)}" for k, v in model.params_.items())
 
 
 def lapsed_segments(rfm: pd.DataFrame) -> tuple[str, ...]:

@@ -209,3 +209,35 @@ def test_per_customer_counts_on_a_streamed_log_equal_the_frame_path(tmp_path):
     for cut in ("2024-01-31", "2024-02-10", "2024-03-31"):
         assert _repeat_buyers_before(streamed, pd.Timestamp(cut)) == _repeat_buyers_before(log, pd.Timestamp(cut))
     assert _repeat_buyers_before(streamed, pd.Timestamp("2024-03-31")) == 2
+
+
+def test_choose_model_without_a_converged_fit_goes_by_the_holdout_alone():
+    # A blown-up likelihood gives any AIC; the holdout forecast is still comparable.
+    comparison = pd.DataFrame({"model": ["bg_nbd", "mbg_nbd", "pareto_nbd"], "aic": [100.0, -2.8e12, 103.0],
+                               "holdout_error": [0.30, 0.25, 0.05], "converged": [False, False, False]})
+    assert clv.choose_model(comparison) == "pareto_nbd"
+    assert clv.choose_model(comparison.assign(holdout_error=[0.30, np.nan, 0.35])) == "bg_nbd"
+
+
+def test_a_purchase_model_that_did_not_converge_is_a_red_flag_and_still_plots():
+    # Steady Poisson buyers who never stop: no dropout to estimate, so no model converges cleanly.
+    import warnings
+
+    rng = np.random.default_rng(1)
+    counts = rng.poisson(30, 600)
+    days = rng.uniform(0, 700, counts.sum()).astype(int)
+    tx = pd.DataFrame({"customer_id": np.repeat([f"C{i:04d}" for i in range(600)], counts),
+                       "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D"), "amount": 10.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        summary = clv.summarize(tx, time_unit="W", observation_end="2025-12-31")
+        model = clv.BetaGeoModel().fit(summary)
+        spend = clv.GammaGammaModel().fit(summary)
+        ax = clv.plot_frequency_recency_matrix(model, T=float(summary["T"].max()))
+    assert not model.converged_ and ax is not None
+    intervals = pd.DataFrame({"group": ["total"], "clv": [100.0], "lower": [90.0], "upper": [110.0]})
+    found = {f.code: f for f in flags.clv_page_flags(
+        tx=tx, summary=summary, end="2025-12-31", horizon_months=12, time_unit="W", chosen="bg_nbd",
+        purchase_model=model, spend_model=spend, intervals=intervals)}
+    assert "purchase_model_not_converged" in found
+    assert "BG/NBD fit stopped at r = " in found["purchase_model_not_converged"].detail
