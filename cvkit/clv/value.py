@@ -115,6 +115,7 @@ def customer_value_table(
     out["expected_spend"] = spend
     kw = dict(monetary_value=spend, annual_discount_rate=annual_discount_rate, margin=margin)
     out["clv"] = purchase_model.expected_clv(summary, horizon_months=horizon_months, **kw)
+    _check_finite(out, purchase_model)
     for h in interim_horizons(horizon_months) if extra_horizons is None else extra_horizons:
         out[f"clv_{h:g}m"] = purchase_model.expected_clv(summary, horizon_months=h, **kw)
     if "total_amount" in summary.columns:
@@ -124,6 +125,18 @@ def customer_value_table(
     out["lifetime_value"] = out["realised_value"] + out["clv"]
     out["clv_decile"], out["value_tier"] = _tiers(out["clv"].to_numpy())
     return out
+
+
+def _check_finite(values: pd.DataFrame, model: PurchaseModel) -> None:
+    """Stop with the reason when a degenerate fit gives no number (rather than a NaN on every page)."""
+    bad = int((~np.isfinite(values[["p_alive", "expected_purchases", "clv"]].to_numpy(dtype=float))).any(axis=1).sum())
+    if bad:
+        params = ", ".join(f"{k}={v:.4g}" for k, v in model.params_.items())
+        raise FitError(f"the {model._model_name} fit gives no finite value for {bad:,} of {len(values):,} customers: its "
+                       f"parameters ({params}) are at the edge of what the model can express, which usually means "
+                       "the log shows no customer stopping. Fix: set analyses.clv.clv_model: auto (the comparison "
+                       "prefers a fit that forecasts the holdout) or pareto_nbd, and check the log for test "
+                       "accounts or a date column that is not the purchase date.")
 
 
 def _tiers(values: np.ndarray) -> tuple[np.ndarray, pd.Categorical]:
