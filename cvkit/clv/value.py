@@ -131,9 +131,8 @@ def _check_finite(values: pd.DataFrame, model: PurchaseModel) -> None:
     """Stop with the reason when a degenerate fit gives no number (rather than a NaN on every page)."""
     bad = int((~np.isfinite(values[["p_alive", "expected_purchases", "clv"]].to_numpy(dtype=float))).any(axis=1).sum())
     if bad:
-        params = ", ".join(f"{k}={v:.4g}" for k, v in model.params_.items())
         raise FitError(f"the {model._model_name} fit gives no finite value for {bad:,} of {len(values):,} customers: its "
-                       f"parameters ({params}) are at the edge of what the model can express, which usually means "
+                       f"parameters ({model._format_params()}) are at the edge of what the model can express, which usually means "
                        "the log shows no customer stopping. Fix: set analyses.clv.clv_model: auto (the comparison "
                        "prefers a fit that forecasts the holdout) or pareto_nbd, and check the log for test "
                        "accounts or a date column that is not the purchase date.")

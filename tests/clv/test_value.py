@@ -182,17 +182,9 @@ def test_the_models_in_plain_words_use_the_pages_number_format(cdnow):
 def test_a_fit_without_finite_values_stops_with_the_reason_and_the_fix():
     from cvkit.exceptions import FitError
 
-    # BG/NBD fitted to steady buyers nobody sees stop: r and alpha run away, a to zero.
-    rng = np.random.default_rng(1)
-    counts = rng.poisson(50, 400)
-    days = rng.uniform(0, 730, counts.sum()).astype(int)
-    tx = pd.DataFrame({"customer_id": np.repeat([f"C{i:04d}" for i in range(400)], counts),
-                       "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D"), "amount": 10.0})
-    import warnings
+    from tests.clv.steady_buyers import steady_buyers_fit
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        summary = clv.summarize(tx, time_unit="W", observation_end="2025-12-31")
-        model = clv.BetaGeoModel().fit(summary)
+    # BG/NBD fitted to steady buyers nobody sees stop: r and alpha run away, a to zero.
+    _, summary, model = steady_buyers_fit(400, 50, 730)
     with pytest.raises(FitError, match=r"no finite value for 400 of 400 customers.*clv_model: auto"):
         clv.customer_value_table(summary, model, horizon_months=12)

@@ -223,15 +223,11 @@ def test_a_purchase_model_that_did_not_converge_is_a_red_flag_and_still_plots():
     # Steady Poisson buyers who never stop: no dropout to estimate, so no model converges cleanly.
     import warnings
 
-    rng = np.random.default_rng(1)
-    counts = rng.poisson(30, 600)
-    days = rng.uniform(0, 700, counts.sum()).astype(int)
-    tx = pd.DataFrame({"customer_id": np.repeat([f"C{i:04d}" for i in range(600)], counts),
-                       "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D"), "amount": 10.0})
+    from tests.clv.steady_buyers import steady_buyers_fit
+
+    tx, summary, model = steady_buyers_fit(600, 30, 700)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        summary = clv.summarize(tx, time_unit="W", observation_end="2025-12-31")
-        model = clv.BetaGeoModel().fit(summary)
         spend = clv.GammaGammaModel().fit(summary)
         ax = clv.plot_frequency_recency_matrix(model, T=float(summary["T"].max()))
     assert not model.converged_ and ax is not None
