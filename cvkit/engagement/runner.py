@@ -281,19 +281,28 @@ def _prepare_data(cfg: Engagement, build: Path, log: Callable[[str], None]) -> t
     """
     from cvkit.data import DataError, intake, privacy
 
-    # Transaction logs are checked out of core into the build folder (never held in memory).
-    result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir, workdir=build / ".intake")
-    # Pseudonymise IDs and refuse personal columns before anything is written for the notebooks.
-    privacy_done = privacy.protect(result, cfg.privacy)
-    if not result.ok:
-        raise DataError(result.problems)
-    _resolve_settings(cfg, result, log)
-    # The analysis settings against the data, as `cvkit validate` checks them.
-    mismatches = check_against_data(cfg, result.tables)
-    if mismatches:
-        raise ConfigError(cfg.config_path, mismatches)
-    data_dir = build / "data"
-    result.write(data_dir, relative_to=cfg.base_dir)
+    # Transaction logs are checked out of core into the build folder (never held in memory); with Spark,
+    # on the cluster (the session is stopped once the checked data are written).
+    result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir, workdir=build / ".intake",
+                    engine=cfg.engine)
+    try:
+        for kind, where in result.checked_on.items():
+            if where not in ("duckdb", "pandas"):
+                log(f"[{cfg.client.slug}] intake: {kind} checked " + (f"on the Spark cluster {where}" if "://" in where
+                    or where.startswith(("local", "yarn")) else f"with {where}"))
+        # Pseudonymise IDs and refuse personal columns before anything is written for the notebooks.
+        privacy_done = privacy.protect(result, cfg.privacy)
+        if not result.ok:
+            raise DataError(result.problems)
+        _resolve_settings(cfg, result, log)
+        # The analysis settings against the data, as `cvkit validate` checks them.
+        mismatches = check_against_data(cfg, result.tables)
+        if mismatches:
+            raise ConfigError(cfg.config_path, mismatches)
+        data_dir = build / "data"
+        result.write(data_dir, relative_to=cfg.base_dir)
+    finally:
+        result.close()
     # The overview reports this intake from its record instead of checking every data set again.
     write_intake_record(result, data_dir, relative_to=cfg.base_dir)
     data_paths = {k: str(data_dir / f"{k}.parquet") for k in result.tables}
