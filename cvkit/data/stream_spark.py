@@ -407,19 +407,28 @@ class _SparkStats:
         return count, rows, values
 
     def _read(self, flag: str) -> None:
+        from functools import reduce
+
         from pyspark.sql import functions as F
 
         from cvkit.data.stream import _MAX_ROWS_SHOWN
 
-        first = self.staged.where(F.col(flag)).orderBy("_row").limit(_MAX_ROWS_SHOWN).toArrow()
+        # Rare flags together in one Spark job (as stream._Stats reads them in one pass), a common one alone.
+        rare = [f for f, c in self.counts.items() if 0 < c <= max(10_000, self.n // 100) and f not in self.details]
+        batch = rare if flag in rare else [flag]
+        firsts = [self.staged.where(F.col(f)).orderBy("_row").limit(_MAX_ROWS_SHOWN) for f in batch]
+        first = reduce(lambda a, b: a.unionByName(b), firsts).toArrow()
         con = duckdb.connect()
         try:
             con.register("_first", first)
-            row = con.execute(f"SELECT min(_row, {_MAX_ROWS_SHOWN}), arg_min(CAST({self.plan.examples[flag]} AS "
-                              f"VARCHAR), _row, 3) FROM _first").fetchone()
+            con.execute("CREATE VIEW _rows AS SELECT DISTINCT ON (_row) * FROM _first")  # a row of two flags once
+            for f in batch:
+                row = con.execute(f"SELECT min(_row, {_MAX_ROWS_SHOWN}) FILTER (WHERE {f}), arg_min(CAST("
+                                  f"{self.plan.examples[f]} AS VARCHAR), _row, 3) FILTER (WHERE {f}) FROM _rows"
+                                  ).fetchone()
+                self.details[f] = (list(row[0] or []), list(row[1] or []))
         finally:
             con.close()
-        self.details[flag] = (list(row[0] or []), list(row[1] or []))
 
 
 def _materialise(spark: Any, frame: Any, folder: Path) -> Any:
