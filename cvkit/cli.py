@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["main"]
@@ -159,7 +160,46 @@ def _new(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def _signals_unwind() -> Iterator[None]:
+    """Ctrl-C and SIGTERM end the command by an exception, so the exit handlers remove what cvkit made.
+
+    Python's default for SIGTERM (``kill``, a CI timeout) ends the process on the spot: intake's scratch
+    folder stayed in the temporary folder. DuckDB turns a signal that lands inside a query into
+    ``RuntimeError("Query interrupted")`` (a traceback, not the interrupt message): read as the
+    interrupt it is. Only in the main thread, and only for a signal nobody else handles or ignores.
+    """
+    import signal
+    import threading
+
+    received: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler):
+                previous[sig] = signal.signal(sig, stop)
+    try:
+        yield
+    except RuntimeError:
+        if received:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _validate(args: argparse.Namespace) -> int:
+    with _signals_unwind():
+        return _validate_engagement(args)
+
+
+def _validate_engagement(args: argparse.Namespace) -> int:
     from cvkit.engagement.config import load_config
     from cvkit.data import intake
 

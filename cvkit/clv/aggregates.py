@@ -20,7 +20,7 @@ import pyarrow as pa
 from cvkit.clv.summary import _as_table, _execute, _is_spark, _quiet_backend_deprecations
 
 __all__ = ["is_log_frame", "monthly_activity", "repeat_purchase_days", "log_buyers", "retention_buyers",
-           "period_participation", "first_date", "last_date"]
+           "period_participation", "customer_periods", "first_date", "last_date"]
 
 # pandas period codes -> the unit Ibis truncates timestamps to.
 _TRUNCATE = {"Y": "Y", "A": "Y", "Q": "Q", "M": "M"}
@@ -243,6 +243,48 @@ def period_participation(transactions: Any, period: str, backend: Any = None, *,
         df = _execute(pairs.select(customer_id=pairs[customer_col], date=pairs["date"]), con)
     df["date"] = _naive(df["date"])
     return df.sort_values(["customer_id", "date"], ignore_index=True)
+
+
+def customer_periods(transactions: Any, period: str, before: pd.Timestamp, backend: Any = None, *,
+                     customer_col: str = "customer_id", date_col: str = "date") -> pd.DataFrame:
+    """Per customer: first and last period bought in, and how many distinct periods, before a date.
+
+    What the BG/BB participation summary needs, computed on the engine so that one row per customer
+    comes back (not one per customer and period: millions of customers by month would be large).
+
+    Parameters
+    ----------
+    transactions : str, Path or Ibis table
+        The checked Parquet file or an Ibis table (aggregated on the engine).
+    period : {"Y", "Q", "M"}
+        The purchase opportunity.
+    before : Timestamp
+        Purchases from this moment on are left out (the start of the first incomplete period).
+    backend : ibis backend, optional
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, ``first`` and ``last`` (start dates of the first and last period with a
+        purchase) and ``periods`` (distinct periods with a purchase, int), sorted by customer.
+    """
+    unit = _TRUNCATE.get(period.upper())
+    if unit is None:
+        raise ValueError(f"participation period {period!r} is not known. Fix: use Y, Q or M.")
+    with _quiet_backend_deprecations():
+        table, con = _table(transactions, backend, date_col)
+        stamp = table[date_col].cast("timestamp")
+        table = table.filter(stamp < pd.Timestamp(before).to_pydatetime())
+        start = table[date_col].cast("timestamp").truncate(unit)
+        # Distinct periods counted on a window over each customer's rows (it spills), then one row each.
+        marked = table.select(table[customer_col], start.name("start"), new=_new_value(table, customer_col, start))
+        per = marked.group_by(customer_col).aggregate(first=marked["start"].min(), last=marked["start"].max(),
+                                                      periods=marked["new"].cast("int64").sum())
+        df = _execute(per.select(customer_id=per[customer_col], first=per["first"], last=per["last"],
+                                 periods=per["periods"]), con)
+    df["first"], df["last"] = _naive(df["first"]), _naive(df["last"])
+    df["periods"] = df["periods"].astype("int64")
+    return df.sort_values("customer_id", ignore_index=True)
 
 
 def last_date(transactions: Any, backend: Any = None, *, date_col: str = "date") -> pd.Timestamp:

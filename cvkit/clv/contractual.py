@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cvkit.clv.aggregates import is_log_frame, last_date, period_participation
+from cvkit.clv.aggregates import customer_periods, is_log_frame, last_date
 from cvkit.clv.models import ShiftedBetaGeometricModel
 from cvkit.clv.models.base import CompressedData
 from cvkit.exceptions import DataError, Problem
@@ -232,8 +232,9 @@ def participation_summary(transactions: Any, *, period: str = "Y", end: str | pd
     to ``end``, ``frequency`` those with a purchase and ``recency`` the last of them (0: none).
 
     ``transactions`` is the log as a DataFrame, or the checked Parquet file / an Ibis table: then
-    only the distinct (customer, period) purchases are computed, on ``backend``
-    (:func:`cvkit.clv.aggregates.period_participation`; None: embedded DuckDB).
+    each customer's first and last period and number of periods bought in are computed on
+    ``backend`` (:func:`cvkit.clv.aggregates.customer_periods`; None: embedded DuckDB), and only
+    those per-customer rows come into memory.
 
     Returns
     -------
@@ -241,11 +242,10 @@ def participation_summary(transactions: Any, *, period: str = "Y", end: str | pd
         ``customer_id``, ``cohort`` (first period), ``frequency``, ``recency``, ``n_periods``.
     """
     end = pd.Timestamp(end) if end is not None else last_date(transactions, backend)
-    if not is_log_frame(transactions):
-        # One row per customer and period bought in: each period's start date stands for its purchases.
-        transactions = period_participation(transactions, period, backend)
-    per = transactions["date"].dt.to_period(period)
     last_complete = (end + pd.Timedelta(days=1)).to_period(period) - 1
+    if not is_log_frame(transactions):
+        return _participation_on_engine(transactions, period, last_complete, backend)
+    per = transactions["date"].dt.to_period(period)
     frame = pd.DataFrame({"customer_id": transactions["customer_id"], "p": per})
     frame = frame[frame["p"] <= last_complete].drop_duplicates()
     first = frame.groupby("customer_id")["p"].min()
@@ -257,6 +257,19 @@ def participation_summary(transactions: Any, *, period: str = "Y", end: str | pd
     out["recency"] = repeats.max().reindex(out.index, fill_value=0).astype(int)
     out = out[out["n_periods"] > 0].reset_index(names="customer_id")
     return out[["customer_id", "cohort", "frequency", "recency", "n_periods"]]
+
+
+def _participation_on_engine(transactions: Any, period: str, last_complete: pd.Period, backend: Any) -> pd.DataFrame:
+    """:func:`participation_summary` from one row per customer computed on the engine."""
+    per = customer_periods(transactions, period, (last_complete + 1).start_time, backend)
+    # Period ordinals count periods: differences are numbers of periods, without a per-row Python call.
+    first = pd.PeriodIndex(per["first"], freq=last_complete.freq)
+    last = pd.PeriodIndex(per["last"], freq=last_complete.freq)
+    out = pd.DataFrame({"customer_id": per["customer_id"], "cohort": first.astype("str"),
+                        "frequency": (per["periods"] - 1).astype(int),
+                        "recency": (last.asi8 - first.asi8).astype(int),
+                        "n_periods": (last_complete.ordinal - first.asi8).astype(int)})
+    return out[out["n_periods"] > 0].reset_index(drop=True)
 
 
 @dataclass

@@ -9,13 +9,16 @@ so results match DuckDB's exactly:
   missing values, which otherwise reach Spark as the text ``'NaN'``) keep
   their types at the boundary;
 * the warehouse is a fresh temporary directory, so reruns never collide with
-  tables left behind by an earlier run.
+  tables left behind by an earlier run; cvkit removes it when the backend is disconnected, when
+  the stopped session is let go, or at interpreter exit, whichever comes first.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import warnings
+import weakref
 from typing import Any
 
 __all__ = ["spark_backend"]
@@ -65,6 +68,7 @@ def spark_backend(session: Any = None, *, master: str = "local[2]", app_name: st
             import ibis.backends.pyspark  # noqa: F401  (registers the backend)
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("the Spark backend needs pyspark: pip install 'cvkit[spark]' (and Java 17)") from exc
+    cleanup = None  # removes the warehouse folder cvkit made (none when the caller gave one or a session)
     if session is None:
         warehouse = warehouse_dir or tempfile.mkdtemp(prefix="cvkit_spark_warehouse_")
         builder = (SparkSession.builder.master(master).appName(app_name)
@@ -77,8 +81,32 @@ def spark_backend(session: Any = None, *, master: str = "local[2]", app_name: st
         for key, value in (conf or {}).items():
             builder = builder.config(key, str(value))
         session = builder.getOrCreate()
+        cleanup = None if warehouse_dir else _warehouse_cleanup(session, warehouse)
     session.sparkContext.setLogLevel("ERROR")
     session.conf.set("spark.sql.session.timeZone", "UTC")
     session.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
     session.conf.set("spark.sql.execution.arrow.pyspark.fallback.enabled", "false")
-    return ibis.pyspark.connect(session)
+    backend = ibis.pyspark.connect(session)
+    if cleanup is not None:
+        disconnect = backend.disconnect
+
+        def disconnect_and_clean() -> None:  # the backend stops the session: its warehouse goes with it
+            disconnect()
+            cleanup()
+
+        backend.disconnect = disconnect_and_clean
+    return backend
+
+
+def _warehouse_cleanup(session: Any, warehouse: str) -> Any:
+    """Remove the temporary warehouse cvkit made for ``session``: a callable, or None if it is gone already.
+
+    When ``getOrCreate`` returned a session that was already running, that session keeps its own
+    warehouse and the new folder is unused: it goes at once. Otherwise it goes when the session
+    object is let go (after ``stop()``) or at interpreter exit (``weakref.finalize``), or when the
+    returned callable is called, whichever comes first.
+    """
+    if warehouse not in str(session.conf.get("spark.sql.warehouse.dir", "")):
+        shutil.rmtree(warehouse, ignore_errors=True)
+        return None
+    return weakref.finalize(session, shutil.rmtree, warehouse, ignore_errors=True)

@@ -11,6 +11,7 @@ prints :meth:`Intake.report`, and the overview notebook shows
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -388,10 +389,60 @@ def _workdir(result: Intake, workdir: str | Path | None) -> Path:
         import tempfile
         import weakref
 
-        folder = tempfile.mkdtemp(prefix="cvkit-intake-")
-        # Removed when the Intake goes (cvkit validate); `cvkit run` passes its build folder instead.
+        _remove_orphaned_scratch()
+        folder = tempfile.mkdtemp(prefix=_SCRATCH_PREFIX)
+        (Path(folder) / _OWNER_FILE).write_text(_owner(os.getpid()), encoding="utf-8")
+        # Removed when the Intake goes (cvkit validate) or at exit, also after Ctrl-C or a SIGTERM that
+        # `cvkit validate` turns into an exit; `cvkit run` passes its build folder instead.
         result._scratch = (folder, weakref.finalize(result, shutil.rmtree, folder, ignore_errors=True))
     return Path(result._scratch[0])
+
+
+_SCRATCH_PREFIX = "cvkit-intake-"
+_OWNER_FILE = ".cvkit-owner"  # the creating process: "<pid> <start time>"; marks the folder as cvkit's
+
+
+def _owner(pid: int) -> str:
+    """``"<pid> <start time>"`` of a process (start time from /proc, empty where there is none)."""
+    try:
+        start = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        start = ""
+    return f"{pid} {start}".strip()
+
+
+def _owner_gone(record: str) -> bool:
+    """True when the process that wrote ``record`` has ended (its PID gone, or reused by a later process)."""
+    pid = int(record.split()[0])
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists (POSIX)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # exists, someone else's
+        return False
+    return _owner(pid) != record
+
+
+def _remove_orphaned_scratch() -> None:
+    """Remove scratch folders of earlier intakes whose process was killed before it could clean up.
+
+    A kernel stopped with SIGKILL (nbval stops notebook 00's kernel that way) or an out-of-memory kill
+    never reaches the exit handlers. Only folders this code made are touched: the ``cvkit-intake-``
+    prefix in the temporary folder *and* cvkit's owner file naming a process that has ended.
+    """
+    import shutil
+    import tempfile
+
+    if os.name != "posix":  # os.kill(pid, 0) would not be a harmless question elsewhere
+        return
+    for folder in Path(tempfile.gettempdir()).glob(_SCRATCH_PREFIX + "*"):
+        try:
+            record = (folder / _OWNER_FILE).read_text(encoding="utf-8")
+            gone = _owner_gone(record)
+        except (OSError, ValueError, IndexError):  # not ours (no owner file), or being written
+            continue
+        if gone:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _read_notes(kind: str, table: LoadedTable | StreamedTable) -> list[str]:

@@ -96,10 +96,12 @@ def excel_format(kind: str, decimals: int, fmt: Formats) -> str | None:
     """The Excel number format of a column kind (what the pages show, in the workbook's terms)."""
     places = "." + "0" * decimals if decimals > 0 else ""
     if kind == "money":
-        symbol = fmt.symbol().replace('"', "")
-        pattern = fmt._loc.currency_formats["standard"].pattern.split(";")[0]
+        # The pages' pattern (unambiguous symbol, its side and spacing), its quoted literals as Excel text.
+        prefix, suffix = re.fullmatch(r"(.*?)[#0,.]+(.*)", fmt.money_pattern(decimals)).groups()
+        prefix, suffix = (re.sub(r"'((?:[^']|'')*)'", lambda m: m.group(1).replace("''", "'"), part).replace('"', "")
+                          for part in (prefix, suffix))
         number = f"#,##0{places}"
-        return (f'{number} "{symbol}"' if pattern.strip().endswith("¤") else f'"{symbol}"{number}')
+        return (f'"{prefix}"' if prefix else "") + number + (f' "{suffix.strip()}"' if suffix.strip() else "")
     if kind in ("share", "pct"):
         return f"0{places}%"
     if kind == "count":

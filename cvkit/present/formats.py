@@ -17,7 +17,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel import numbers as bn
 
-__all__ = ["Formats", "default_locale", "DASH", "paper_size"]
+__all__ = ["Formats", "default_locale", "currency_symbol", "DASH", "paper_size"]
 
 DASH = "–"  # shown for a missing value; the table's footnote says what it means
 
@@ -48,6 +48,41 @@ def _locale(tag: str) -> Locale:
     except (ValueError, UnknownLocaleError) as exc:
         raise ValueError(f"locale {tag!r} is not a known locale ({exc}). Fix: use a tag such as en_GB, "
                          "de_DE or fr_FR.") from None
+
+
+def _names_another(symbol: str, currency: str, locale: Locale) -> bool:
+    """True when ``symbol`` is another currency's symbol in ``locale`` or in English (the report's language)."""
+    return any(sym == symbol and code != currency
+               for loc in (locale, _locale("en")) for code, sym in loc.currency_symbols.items())
+
+
+@lru_cache(maxsize=256)
+def currency_symbol(currency: str, locale: str) -> str:
+    """The symbol money is shown with: one no reader of the page can take for another currency.
+
+    The locale's own symbol when it names this currency alone, both in the locale and in English
+    (the language of the pages): ``€``, ``£``, ``CHF``, ``￥`` in ja_JP, ``US$`` in en_CA. A symbol
+    another currency also goes by is not: zh_Hant_TW writes the New Taiwan dollar ``$`` and en_CA the
+    Canadian dollar ``$``, which English reads as US dollars; then English's own symbol for the
+    currency (``NT$``, ``CA$``, ``A$``, ``CN¥``) if that one is unambiguous, else the ISO code.
+
+    Parameters
+    ----------
+    currency : str
+        ISO 4217 code.
+    locale : str
+        CLDR locale tag of the engagement.
+
+    Returns
+    -------
+    str
+    """
+    code = str(currency).upper()
+    loc = _locale(locale)
+    for symbol in (bn.get_currency_symbol(code, locale=loc), bn.get_currency_symbol(code, locale=_locale("en"))):
+        if symbol == code or not _names_another(symbol, code, loc):
+            return symbol
+    return code
 
 
 def _apostrophe_grouped(locale: Locale) -> bool:
@@ -150,10 +185,21 @@ class Formats:
         value = float(value)
         if decimals is None:
             decimals = 0 if abs(value) >= 1000 else 2
+        return self._grouped(bn.format_currency, value, self.currency, format=self.money_pattern(decimals),
+                             locale=self._loc, currency_digits=False, decimal_quantization=True)
+
+    def money_pattern(self, decimals: int) -> str:
+        """The locale's currency pattern with :meth:`symbol` written in (a quoted literal) and ``decimals``."""
         standard = self._loc.currency_formats["standard"].pattern.split(";")[0]
         standard = re.sub(r"0\.0+", "0" + ("." + "0" * decimals if decimals else ""), standard)
-        return self._grouped(bn.format_currency, value, self.currency, format=standard, locale=self._loc,
-                             currency_digits=False, decimal_quantization=True)
+        symbol = self.symbol()
+        # CLDR's currency spacing: a symbol ending (starting) in a letter is kept apart from the digits
+        # by a no-break space where the pattern puts them side by side (TWD 1,234, not TWD1,234).
+        if re.search(r"¤[#0]", standard) and symbol[-1].isalpha():
+            symbol += "\xa0"
+        if re.search(r"[#0]¤", standard) and symbol[0].isalpha():
+            symbol = "\xa0" + symbol
+        return standard.replace("¤", "'" + symbol.replace("'", "''") + "'")
 
     def _grouped(self, babel_format: Any, *args: Any, **kwargs: Any) -> str:
         """``babel_format(*args, **kwargs)``, grouped right where Babel drops the group symbol."""
@@ -162,8 +208,8 @@ class Formats:
         return _regroup(babel_format(*args, group_separator=False, **kwargs), self._loc)
 
     def symbol(self) -> str:
-        """The currency's symbol in this locale (``€``, ``US$``, ``NT$``)."""
-        return bn.get_currency_symbol(self.currency, locale=self._loc)
+        """The currency's symbol in this locale, unambiguous (``€``, ``US$``, ``NT$``; :func:`currency_symbol`)."""
+        return currency_symbol(self.currency, self.locale)
 
     def value(self, value: Any, kind: str, decimals: int | None = None) -> str:
         """Format one value by its kind (see :data:`cvkit.present.glossary.KINDS`)."""

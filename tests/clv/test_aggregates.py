@@ -110,6 +110,40 @@ def test_participation(log, period):
                                   clv.participation_summary(tx, period=period))
 
 
+@pytest.mark.parametrize("period", ["Y", "Q", "M"])
+def test_participation_on_the_engine_brings_back_one_row_per_customer(log, period):
+    """Per-customer rows from the engine give the summary that every distinct (customer, period) did."""
+    name, path, _ = log
+    cal_end = pd.Timestamp(LOGS[name][1])  # mid-log: later purchases must be left out on the engine too
+    last_complete = (cal_end + pd.Timedelta(days=1)).to_period(period) - 1
+    per = aggregates.customer_periods(path, period, (last_complete + 1).start_time)
+    pairs = aggregates.period_participation(path, period)
+    before = pairs[pairs["date"] < (last_complete + 1).start_time]
+    assert per["customer_id"].is_unique and len(per) == before["customer_id"].nunique()
+    assert per["periods"].sum() == len(before)
+    if before.empty:  # no complete year before CDNOW's calibration end: nothing to summarise either way
+        assert clv.participation_summary(path, period=period, end=cal_end).empty
+    ends = [pd.Timestamp(LOGS[name][0])] + ([] if before.empty else [cal_end])
+    for end in ends:
+        pd.testing.assert_frame_equal(clv.participation_summary(path, period=period, end=end),
+                                      clv.participation_summary(pairs, period=period, end=end))
+
+
+def test_participation_on_the_engine_handles_partial_periods(tmp_path):
+    """An end inside a period, several purchases in one period, and a customer first seen after the end."""
+    tx = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "b", "c", "d", "a"],
+                       "date": pd.to_datetime(["2023-02-01", "2023-02-20", "2023-07-09", "2023-05-01", "2024-03-31",
+                                               "2024-01-05", "2024-08-01", "2024-06-29"]),
+                       "amount": 1.0})
+    tx.to_parquet(tmp_path / "tx.parquet")
+    for period in ("Y", "Q", "M"):
+        for end in ("2024-06-29", "2024-06-30", "2024-12-31"):
+            engine = clv.participation_summary(tmp_path / "tx.parquet", period=period, end=end)
+            pd.testing.assert_frame_equal(engine, clv.participation_summary(tx, period=period, end=end))
+            pairs = aggregates.period_participation(tmp_path / "tx.parquet", period)
+            pd.testing.assert_frame_equal(engine, clv.participation_summary(pairs, period=period, end=end))
+
+
 def test_page_flags_and_history(log):
     name, path, tx = log
     end = pd.Timestamp(LOGS[name][0])

@@ -78,3 +78,35 @@ def test_page_aggregates_on_spark_equal_the_dataframe_path(spark, cdnow_log, tmp
                                   clv.participation_summary(log, period="Q", end="1998-06-30"))
     buyers = aggregates.log_buyers(path, spark)
     assert buyers["customers"] == 300 and buyers["first_date"] == log["date"].min()
+
+
+_WAREHOUSES = """
+import glob, os, tempfile
+from cvkit.clv.spark import spark_backend
+made = lambda: glob.glob(os.path.join(tempfile.gettempdir(), "cvkit_spark_warehouse_*"))
+con = spark_backend(master="local[1]", shuffle_partitions=1)
+(ours,) = made()
+spark_backend(master="local[1]")  # getOrCreate: the running session, which keeps its warehouse
+assert made() == [ours], made()
+con.disconnect()  # stops the session: its warehouse goes with it
+assert made() == [], made()
+spark_backend(master="local[1]")  # a new session, left running until the interpreter exits
+assert len(made()) == 1, made()
+"""
+
+
+def test_the_warehouse_cvkit_made_goes_with_the_session(tmp_path):
+    """cvkit_spark_warehouse_* folders were made by every session and never removed."""
+    import os
+    import subprocess
+    import sys
+
+    if shutil.which("java") is None:
+        pytest.fail("Spark needs a Java runtime on PATH: run `make test` or `apt-get install default-jre-headless`.")
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, TMPDIR=str(tmp_path), PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run([sys.executable, "-c", _WAREHOUSES], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not list(tmp_path.glob("cvkit_spark_warehouse_*")), "left behind at exit"

@@ -15,9 +15,33 @@ def test_money_follows_locale_and_currency():
     assert Formats("en_IE", "EUR").money(333857.5) == "€333,858"
     assert Formats("de_DE", "EUR").money(333857.5).replace("\xa0", " ") == "333.858 €"
     assert Formats("en_US", "USD").money(12.5) == "$12.50"
-    assert Formats("zh_Hant_TW", "TWD").money(44384706) == "$44,384,706"
+    assert Formats("zh_Hant_TW", "TWD").money(44384706) == "NT$44,384,706"
     assert Formats("en_IE", "EUR").percent(0.0912) == "9.1%"
     assert Formats("fr_FR", "EUR").count(48868).replace("\u202f", " ") == "48 868"
+
+
+@pytest.mark.parametrize("currency, locale, shown", [
+    ("TWD", None, "NT$1,234,568"),  # zh_Hant_TW writes "$", which English reads as US dollars
+    ("TWD", "en_US", "NT$1,234,568"),
+    ("CAD", "en_US", "CA$1,234,568"),
+    ("CAD", None, "CA$1,234,568"),  # en_CA's own "$" too
+    ("AUD", None, "A$1,234,568"),
+    ("HKD", None, "HK$1,234,568"),
+    ("EUR", "de_DE", "1.234.568\xa0€"),
+    ("JPY", "ja_JP", "￥1,234,568"),
+    ("CNY", None, "CN¥1,234,568"),  # zh_Hans_CN's "¥" is the yen's in English
+    ("USD", "en_US", "$1,234,568"),
+    ("USD", "en_CA", "US$1,234,568"),
+    ("SGD", "en_US", "SGD\xa01,234,568"),  # a code is kept apart from the digits
+])
+def test_money_names_its_currency_unambiguously(currency, locale, shown):
+    from cvkit.engagement.workbook import excel_format
+
+    f = Formats(locale or present.default_locale(currency), currency)
+    assert f.money(1234567.5) == shown
+    # Only the US dollar goes by a bare "$", and the workbook's cells show the pages' symbol.
+    assert f.symbol() != "$" or currency == "USD"
+    assert f.symbol().replace("\xa0", "") in excel_format("money", 0, f)
 
 
 @pytest.mark.parametrize("locale", ["de_CH", "fr_CH", "it_CH", "en_CH"])
