@@ -451,15 +451,24 @@ def _duplicates(spark, staged, schema, values: dict[str, str], chk, report, scra
     policy = chk.policy
     alive = staged.where(F.col("_reason").isNull())
     present = [k for k in schema.key if k in values]
-    filled = staged.agg(*[F.count(F.col(values[k])) for k in present]).first() if present else ()
-    key_names = [k for k, f in zip(present, filled) if f]
+
+    def complete_of(columns: list[str]) -> Any:
+        out = F.lit(True)
+        for k in columns:
+            out = out & F.col(k).isNotNull()
+        return out
+
+    # One pass: each key column's filled cells, and (for the usual case, every key column filled) the kept
+    # rows and those with a complete key.
+    first = staged.agg(*[F.count(F.col(values[k])) for k in present], F.count_if(F.col("_reason").isNull()),
+                       F.count_if(F.col("_reason").isNull() & complete_of([values[k] for k in present]))).first()
+    key_names = [k for k, f in zip(present, first) if f]
     key = [values[k] for k in key_names]
+    complete = complete_of(key)
     key_unique = False
     if key:
-        complete = F.lit(True)
-        for k in key:
-            complete = complete & F.col(k).isNotNull()
-        n_alive, n_complete = alive.agg(F.count(F.lit(1)), F.count_if(complete)).first()
+        n_alive, n_complete = first[len(present):] if len(key) == len(present) else \
+            alive.agg(F.count(F.lit(1)), F.count_if(complete)).first()
         key_unique = n_alive == n_complete and not alive.groupBy(*key).count().where("count > 1").take(1)
     extras, dups = [], None
     if not key_unique:
