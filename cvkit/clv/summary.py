@@ -33,9 +33,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cvkit.data.errors import DataError, Problem
 
@@ -105,16 +108,6 @@ def _to_timestamp(value: Any, name: str) -> pd.Timestamp | None:
     return ts
 
 
-def _period_start(ts: pd.Timestamp, period: str) -> pd.Timestamp:
-    """The start of the period containing ``ts`` (Monday for weeks, like DuckDB and Spark)."""
-    day = ts.normalize()
-    if period == "W":
-        return day - pd.Timedelta(days=day.dayofweek)
-    if period == "M":
-        return day.replace(day=1)
-    return day
-
-
 def _duration(later: ir.Value, earlier: ir.Value, period: str, time_unit: str) -> ir.Value:
     """Time from ``earlier`` to ``later`` (period starts) in ``time_unit``.
 
@@ -182,8 +175,19 @@ def summary_expression(
     """
     _check_unit("time_unit", time_unit)
     _check_unit("period", period)
-    obs_end = _to_timestamp(observation_end, "observation_end")
-    cal_end = _to_timestamp(calibration_end, "calibration_end")
+    return _summary_table(table, customer_col, date_col, amount_col, time_unit,
+                          _to_timestamp(observation_end, "observation_end"),
+                          _to_timestamp(calibration_end, "calibration_end"), period, id_as_text=True)
+
+
+def _summary_table(table: ir.Table, customer_col: str, date_col: str, amount_col: str | None, time_unit: str,
+                   obs_end: pd.Timestamp | None, cal_end: pd.Timestamp | None, period: str, *,
+                   id_as_text: bool) -> ir.Table:
+    """The expression of :func:`summary_expression` (dates already parsed).
+
+    ``id_as_text=False`` leaves ``customer_id`` in the type it has in ``table`` (the integer key of
+    :func:`_id_key_table`, decoded after execution) instead of casting it to a string.
+    """
     log = _purchase_log(table, customer_col, date_col, amount_col)
     if obs_end is None:
         # The scalar subquery keeps the whole summary one expression.
@@ -197,11 +201,11 @@ def summary_expression(
         # The window ends at the log's last day: every purchase is inside it, and the last period
         # is the latest of the customers' last periods (truncation keeps the order of days), so
         # neither needs another pass over the log.
-        out = _window_summary(log, None, period, time_unit)
+        out = _window_summary(log, None, period, time_unit, id_as_text)
     else:
-        out = _window_summary(log.filter(log.day <= window_end), end_period, period, time_unit)
+        out = _window_summary(log.filter(log.day <= window_end), end_period, period, time_unit, id_as_text)
     if cal_end is not None:
-        out = _with_holdout(out, log, window_end, obs_end_expr, end_period, period, time_unit)
+        out = _with_holdout(out, log, window_end, obs_end_expr, end_period, period, time_unit, id_as_text)
     return out.order_by("customer_id")
 
 
@@ -226,7 +230,8 @@ def _purchase_log(table: ir.Table, customer_col: str, date_col: str, amount_col:
     )
 
 
-def _window_summary(cal: ir.Table, end_period: ir.Value | None, period: str, time_unit: str) -> ir.Table:
+def _window_summary(cal: ir.Table, end_period: ir.Value | None, period: str, time_unit: str,
+                    id_as_text: bool = True) -> ir.Table:
     """Frequency, recency, T and money per customer from the purchases in the window ``cal``.
 
     ``cal`` has the period start ``p`` of each purchase; ``end_period`` is the start of the window's
@@ -255,7 +260,7 @@ def _window_summary(cal: ir.Table, end_period: ir.Value | None, period: str, tim
     monetary = ibis.ifelse(per.n_periods > 1,
                            (per.total_amount - per.first_amount).cast("float64") / _MINOR_UNITS / frequency, 0.0)
     return per.select(
-        customer_id=per.customer_id.cast("string"),
+        customer_id=per.customer_id.cast("string") if id_as_text else per.customer_id,
         frequency=frequency,
         recency=_duration(per.last_purchase, per.first_purchase, period, time_unit),
         T=_duration(end_period, per.first_purchase, period, time_unit),
@@ -269,7 +274,7 @@ def _window_summary(cal: ir.Table, end_period: ir.Value | None, period: str, tim
 
 
 def _with_holdout(out: ir.Table, log: ir.Table, window_end: ir.Value, obs_end_expr: ir.Value,
-                  end_period: ir.Value, period: str, time_unit: str) -> ir.Table:
+                  end_period: ir.Value, period: str, time_unit: str, id_as_text: bool = True) -> ir.Table:
     """Add ``frequency_holdout``, ``monetary_value_holdout`` and ``duration_holdout`` to ``out``.
 
     Holdout purchases are those after ``window_end`` (the calibration end) up to the observation
@@ -283,7 +288,8 @@ def _with_holdout(out: ir.Table, log: ir.Table, window_end: ir.Value, obs_end_ex
         frequency_holdout=n_periods.cast("float64"),
         monetary_value_holdout=hp.amount.sum().cast("float64") / n_periods / _MINOR_UNITS,
     )
-    hsum = hsum.mutate(customer_id=hsum.customer_id.cast("string"))
+    if id_as_text:
+        hsum = hsum.mutate(customer_id=hsum.customer_id.cast("string"))
     out = out.left_join(hsum, "customer_id")
     return out.select(
         *[c for c in out.columns if not c.endswith("_right") and c not in
@@ -293,6 +299,91 @@ def _with_holdout(out: ir.Table, log: ir.Table, window_end: ir.Value, obs_end_ex
         duration_holdout=_duration(obs_end_expr if period == "D" else obs_end_expr.truncate(_TRUNCATE[period]),
                                    end_period, period, time_unit),
     )
+
+
+# ---------------------------------------------------------------------------
+# Customer ids as exact integer keys (DuckDB)
+#
+# The window that ranks each customer's periods sorts the log by customer, and DuckDB sorts (and
+# carries through the sort) a 64-bit integer far faster than a string: on the benchmark's 10M-row log
+# the summary took about 30% less CPU with string ids replaced by integers. An id of 1-8 bytes
+# (most client ids: "C0012345", "004512") is replaced inside the query by the unsigned integer whose
+# big-endian bytes are its UTF-8 bytes, and turned back into the same string after the query, so
+# nothing is hashed and nothing can collide. Ids of one length L <= 8 fill the low L bytes; ids of
+# 1-7 bytes and mixed lengths are left-aligned with the length in the low byte. Both keys order like
+# the strings' bytes, so the query's ORDER BY gives the order of the string ids. Longer, empty or
+# missing ids keep the string key (same results, the previous speed); other backends always do.
+_ID_KEY_SQL = {
+    "fixed": "CAST(CAST(encode(s) AS BIT) AS UBIGINT)",
+    "var": "(CAST(CAST(encode(s) AS BIT) AS UBIGINT) << (8 * (8 - strlen(s)))) | strlen(s)",
+}
+
+
+@ibis.udf.scalar.builtin(name="strlen")
+def _byte_length(s: str) -> int:  # DuckDB's strlen: length in bytes
+    ...
+
+
+@ibis.udf.scalar.builtin(name="cvkit_id_key_fixed")
+def _id_key_fixed(s: str) -> dt.uint64:  # a TEMP MACRO made by _id_key_table
+    ...
+
+
+@ibis.udf.scalar.builtin(name="cvkit_id_key_var")
+def _id_key_var(s: str) -> dt.uint64:  # a TEMP MACRO made by _id_key_table
+    ...
+
+
+def _is_duckdb(con: Any) -> bool:
+    return getattr(con, "name", None) == "duckdb"
+
+
+def _id_codec(stats: pd.Series) -> tuple[str, int] | None:
+    """How ids of the byte lengths in ``stats`` map to integer keys: ("fixed", L), ("var", 7) or None."""
+    lo, hi = stats["id_min_bytes"], stats["id_max_bytes"]
+    if int(stats["id_missing"]) > 0 or pd.isna(lo) or int(lo) < 1:
+        return None
+    if int(lo) == int(hi) <= 8:
+        return ("fixed", int(hi))
+    if int(hi) <= 7:
+        return ("var", 7)
+    return None
+
+
+def _id_keys_supported(con: Any) -> bool:
+    """Whether this DuckDB casts bytes to integers through BIT (checked once per connection)."""
+    if not hasattr(con, "_cvkit_id_keys"):
+        try:
+            con.raw_sql("SELECT CAST(CAST(encode('a') AS BIT) AS UBIGINT) << 8").fetchall()
+            con._cvkit_id_keys = True
+        except Exception:  # an older DuckDB: the string key (same results)
+            con._cvkit_id_keys = False
+    return con._cvkit_id_keys
+
+
+def _id_key_table(table: ir.Table, con: Any, customer_col: str, codec: tuple[str, int]) -> ir.Table:
+    """``table`` with ``customer_col`` replaced by its integer key (DuckDB; see ``_ID_KEY_SQL``)."""
+    mode = codec[0]
+    con.raw_sql(f"CREATE OR REPLACE TEMP MACRO cvkit_id_key_{mode}(s) AS {_ID_KEY_SQL[mode]}")
+    key = (_id_key_fixed if mode == "fixed" else _id_key_var)(table[customer_col])
+    return table.mutate(**{customer_col: key})
+
+
+def _id_text(keys: pa.Array | pa.ChunkedArray, codec: tuple[str, int]) -> pa.Array:
+    """The string ids back from their integer keys (exact inverse of ``_ID_KEY_SQL``)."""
+    mode, width = codec
+    k = np.asarray(keys.to_numpy() if isinstance(keys, pa.Array) else keys.to_numpy(), dtype=np.uint64)
+    raw = k.astype(">u8").view(np.uint8).reshape(-1, 8)  # the key's bytes, most significant first
+    n = len(k)
+    if mode == "fixed":
+        data = np.ascontiguousarray(raw[:, 8 - width:]).reshape(-1)
+        offsets = np.arange(n + 1, dtype=np.int64) * width
+    else:
+        lengths = raw[:, 7].astype(np.int64)
+        data = raw[:, :7][np.arange(7)[None, :] < lengths[:, None]]
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+    return pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 # ---------------------------------------------------------------------------
@@ -384,7 +475,7 @@ def _is_spark(con: Any) -> bool:
     return getattr(con, "name", None) == "pyspark"
 
 
-def _execute(expr: ir.Expr, con: Any) -> pd.DataFrame:
+def _execute(expr: ir.Expr, con: Any, id_codec: tuple[str, int] | None = None) -> pd.DataFrame:
     # Arrow, then pandas: the same dtypes from every backend, no object-dtype detours.
     if con is None:
         con = expr._find_backend(use_default=True)
@@ -394,6 +485,9 @@ def _execute(expr: ir.Expr, con: Any) -> pd.DataFrame:
         table = con._session.sql(con.compile(expr)).toArrow()
     else:
         table = con.to_pyarrow(expr)
+    if id_codec is not None:  # integer keys back to the string ids (_id_key_table)
+        i = table.schema.get_field_index("customer_id")
+        table = table.set_column(i, "customer_id", _id_text(table.column(i), id_codec))
     return table.to_pandas()
 
 
@@ -404,23 +498,28 @@ def _spark_table(con: Any, arrow: pa.Table) -> ir.Table:
     return con.table(name)
 
 
-def _validate(table: ir.Table, con: Any, label: str, customer_col: str, date_col: str,
+def _log_stats(t: ir.Table, con: Any, customer_col: str, date_col: str, amount_col: str | None,
+               obs_end: pd.Timestamp | None, *, checks: bool, id_lengths: bool) -> pd.Series:
+    """One aggregate query over the log: what :func:`_validate` checks and/or the ids' byte lengths."""
+    aggs: dict[str, ir.Scalar] = {}
+    if checks:
+        day = t[date_col].cast("timestamp").cast("date")
+        aggs.update(n=t.count(), null_customer=t[customer_col].isnull().sum(),
+                    null_date=t[date_col].isnull().sum(), first_day=day.min(), last_day=day.max())
+        if amount_col is not None:
+            aggs["null_amount"] = t[amount_col].isnull().sum()
+        if obs_end is not None:
+            aggs["after_end"] = (day > ibis.literal(obs_end.date(), type="date")).sum()
+    if id_lengths:
+        length = _byte_length(t[customer_col])
+        aggs.update(id_min_bytes=length.min(), id_max_bytes=length.max(),
+                    id_missing=t[customer_col].isnull().sum())
+    return _execute(t.aggregate(**aggs), con).iloc[0]
+
+
+def _validate(stats: pd.Series, label: str, customer_col: str, date_col: str,
               amount_col: str | None, obs_end: pd.Timestamp | None, cal_end: pd.Timestamp | None) -> None:
-    """Check the log in one aggregate query and raise DataError listing every problem."""
-    t = table
-    day = t[date_col].cast("timestamp").cast("date")
-    aggs = dict(
-        n=t.count(),
-        null_customer=t[customer_col].isnull().sum(),
-        null_date=t[date_col].isnull().sum(),
-        first_day=day.min(),
-        last_day=day.max(),
-    )
-    if amount_col is not None:
-        aggs["null_amount"] = t[amount_col].isnull().sum()
-    if obs_end is not None:
-        aggs["after_end"] = (day > ibis.literal(obs_end.date(), type="date")).sum()
-    stats = _execute(t.aggregate(**aggs), con).iloc[0]
+    """Check the log's statistics (from :func:`_log_stats`) and raise DataError listing every problem."""
     problems: list[Problem] = []
     if int(stats["n"]) == 0:
         problems.append(Problem(label, "the transaction log is empty.",
@@ -523,12 +622,21 @@ def _summarize(transactions, customer_col, date_col, amount_col, time_unit, obse
                                 f"{list(table.columns)}.",
                                 "pass customer_col=, date_col=, amount_col= naming your columns, or map "
                                 "them in engagement.yaml (data.transactions.columns)."))
-    if validate:
-        _validate(table, con, label, customer_col, date_col, amount_col, obs_end, cal_end)
-    expr = summary_expression(table, customer_col=customer_col, date_col=date_col, amount_col=amount_col,
-                              time_unit=time_unit, observation_end=obs_end, calibration_end=cal_end,
-                              period=period)
-    df = _normalise_output(_execute(expr, con))
+    if con is None:
+        con = table._find_backend(use_default=True)
+    keyable = _is_duckdb(con) and table[customer_col].type().is_string() and _id_keys_supported(con)
+    codec = None
+    if validate or keyable:
+        stats = _log_stats(table, con, customer_col, date_col, amount_col, obs_end, checks=validate,
+                           id_lengths=keyable)
+        if validate:
+            _validate(stats, label, customer_col, date_col, amount_col, obs_end, cal_end)
+        codec = _id_codec(stats) if keyable else None
+    if codec is not None:
+        table = _id_key_table(table, con, customer_col, codec)
+    expr = _summary_table(table, customer_col, date_col, amount_col, time_unit, obs_end, cal_end, period,
+                          id_as_text=codec is None)
+    df = _normalise_output(_execute(expr, con, codec))
     # Models read the unit from here, so expected_clv can convert calendar months.
     df.attrs["time_unit"] = time_unit
     return df
@@ -549,9 +657,21 @@ def _normalise_output(df: pd.DataFrame) -> pd.DataFrame:
         if getattr(s.dt, "tz", None) is not None:
             s = s.dt.tz_convert("UTC").dt.tz_localize(None)
         df[col] = s.astype("datetime64[ns]")
-    if not df["customer_id"].is_monotonic_increasing:  # the query sorts already; Spark may not keep it
+    if not _ascending(df["customer_id"]):  # the query sorts already; Spark may not keep it
         df = df.sort_values("customer_id", kind="stable")
     return df.reset_index(drop=True)
+
+
+def _ascending(ids: pd.Series) -> bool:
+    """Whether string ids are in ascending order, compared as Arrow strings.
+
+    Same answer as ``Series.is_monotonic_increasing`` for strings without missing values, without its
+    conversion of every id to a Python object (a tenth of a second per million customers).
+    """
+    arr = pa.array(ids)  # no copy for pandas' Arrow-backed strings
+    if arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return bool(ids.is_monotonic_increasing)
+    return len(arr) < 2 or bool(pc.all(pc.less_equal(arr[:-1], arr[1:])).as_py())
 
 
 # ---------------------------------------------------------------------------

@@ -55,6 +55,9 @@ class Intake:
         The policy applied.
     notes : list of str
         Information that is not a problem (e.g. orphan rows kept by policy).
+    checked_on : dict of str to str
+        Where each data set was checked: ``"pandas"`` (in memory), ``"duckdb"`` (out of core, here) or
+        the Spark master URL (on the cluster); a data set the cluster could not check says why.
     """
 
     tables: dict[str, LoadedTable] = field(default_factory=dict)
@@ -62,6 +65,9 @@ class Intake:
     files: dict[str, str] = field(default_factory=dict)
     policy: IntakePolicy = field(default_factory=IntakePolicy)
     notes: list[str] = field(default_factory=list)
+    checked_on: dict[str, str] = field(default_factory=dict)
+    # Intake's SparkIntake for an engagement on Spark (its session is stopped by close()).
+    _spark: Any = field(default=None, repr=False)
     # Holds the scratch folder of streamed tables when intake was given no workdir (deleted with the Intake).
     _scratch: Any = field(default=None, repr=False)
 
@@ -203,6 +209,15 @@ class Intake:
                 lines.append(f"  {i}. {p}")
         return "\n".join(lines)
 
+    def close(self) -> None:
+        """Stop the Spark session intake started, if any (after :meth:`write`: it copies on the cluster)."""
+        if self._spark is not None:
+            self._spark.close()
+            self._spark = None
+            for t in self.tables.values():
+                if isinstance(t, StreamedTable):
+                    t.spark = None
+
     def raise_for_problems(self) -> None:
         """Raise :class:`DataError` with every problem, if there is any."""
         if self.problems:
@@ -289,7 +304,7 @@ def _as_spec(value: str | Path | FileSpec | Mapping) -> FileSpec:
 
 
 def intake(files: Mapping[str, str | Path | FileSpec], *, policy: IntakePolicy | None = None,
-           base_dir: str | Path | None = None, workdir: str | Path | None = None) -> Intake:
+           base_dir: str | Path | None = None, workdir: str | Path | None = None, engine: Any = None) -> Intake:
     """Load every data set of an engagement and check the links between them.
 
     Parameters
@@ -307,6 +322,10 @@ def intake(files: Mapping[str, str | Path | FileSpec], *, policy: IntakePolicy |
         CSV/Parquet files above :data:`cvkit.data.stream.STREAM_BYTES`): their
         checked rows are written there as Parquet and never held in memory.
         Default a temporary folder removed with the returned Intake.
+    engine : str or mapping, optional
+        The engagement's engine (:func:`cvkit.data.engine.parse_engine`). With Spark, the data sets
+        checked out of core are checked on the cluster (:mod:`cvkit.data.stream_spark`; the workdir
+        must be on storage the executors share); call :meth:`Intake.close` when done.
 
     Returns
     -------
@@ -334,15 +353,32 @@ def intake(files: Mapping[str, str | Path | FileSpec], *, policy: IntakePolicy |
                        thousands=spec.thousands, attributes=spec.attributes)
         with limits.using(policy.limits):  # the engagement's file limits for the readers
             if should_stream(kind, path, sheet=spec.sheet):
-                table, problems = stream_load(kind, path, _workdir(result, workdir) / kind, **options)
+                table, problems = stream_load(kind, path, _workdir(result, workdir) / kind,
+                                              spark=_spark_intake(result, engine), **options)
             else:
                 table, problems = _load(kind, path, sheet=spec.sheet, wide=spec.wide, **options)
         result.problems.extend(problems)
         if table is not None:
             result.tables[kind] = table
+            result.checked_on[kind] = table.read_info.get("checked_on") or \
+                ("duckdb" if isinstance(table, StreamedTable) else "pandas")
             result.notes.extend(_read_notes(kind, table))
     _check_links(result)
     return result
+
+
+def _spark_intake(result: Intake, engine: Any):
+    """None for DuckDB; for Spark intake's handle on the cluster (its session starts on first use)."""
+    from cvkit.data.engine import parse_engine
+
+    spec = parse_engine(engine)
+    if "spark" not in spec:
+        return None
+    if result._spark is None:
+        from cvkit.data.stream_spark import SparkIntake
+
+        result._spark = SparkIntake(spec)
+    return result._spark
 
 
 def _workdir(result: Intake, workdir: str | Path | None) -> Path:
@@ -413,6 +449,9 @@ def _read_notes(kind: str, table: LoadedTable | StreamedTable) -> list[str]:
     """What the reader had to work out, so the analyst can confirm it."""
     info = table.read_info
     notes = [f"{kind}: {n}" for n in info.get("notes", ())]
+    if str(info.get("checked_on", "")).startswith("duckdb on this machine"):
+        notes.append(f"{kind}: checked with DuckDB on this machine, not on the Spark cluster: "
+                     f"{info['checked_on'].split(': ', 1)[1]}.")
     if info.get("encoding") in ("cp1252", "latin-1"):
         notes.append(f"{kind}: the file is not UTF-8; it was read as {info['encoding']} (Windows/Latin-1). "
                      "Check that accented characters look right, or save the file as CSV UTF-8.")

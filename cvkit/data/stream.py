@@ -160,7 +160,8 @@ class StreamedTable:
     kind, source, columns_found, ignored_columns, read_info
         As :class:`cvkit.data.LoadedTable`.
     rows_path : Path
-        Parquet of the kept rows: canonical columns plus ``_row`` (1-based data row in the file).
+        Parquet of the kept rows: canonical columns plus ``_row`` (1-based data row in the file); a
+        folder of parts in the file's order when the rows were checked on a Spark cluster.
     excluded_paths : list of Path
         Parquet files of excluded rows: ``row``, ``reason``, then the row's cells as text.
     n_rows, n_excluded : int
@@ -177,6 +178,8 @@ class StreamedTable:
     ignored_columns: list[str] = field(default_factory=list)
     read_info: dict[str, Any] = field(default_factory=dict)
     workdir: Path | None = None
+    #: The SparkIntake that checked the rows (None: DuckDB here); :meth:`write` copies on its executors.
+    spark: Any = field(default=None, repr=False)
 
     streamed = True
 
@@ -229,6 +232,8 @@ class StreamedTable:
         target = self.rows_path.with_name(self.rows_path.stem + ".next.parquet")
         select_sql = select_sql.replace("{rows}", self.sql())
         con.execute(f"COPY ({select_sql}) TO {_lit(str(target))} ({_WORKING})")
+        if self.rows_path.is_dir():  # parts written on a Spark cluster, now one file
+            shutil.rmtree(self.rows_path)
         os.replace(target, self.rows_path)
         self.n_rows = int(con.execute(f"SELECT count(*) FROM {self.sql()}").fetchone()[0])
 
@@ -249,7 +254,15 @@ class StreamedTable:
         return n
 
     def write(self, target: Path, con: duckdb.DuckDBPyConnection | None = None) -> None:
-        """Write the kept rows in canonical columns (no ``_row``) to ``target``."""
+        """Write the kept rows in canonical columns (no ``_row``) to ``target``.
+
+        Rows checked on a Spark cluster are copied part by part on its executors: ``target`` is then a
+        folder of parts in the file's order, each marked as checked (DuckDB, Spark and pandas read it
+        as one table).
+        """
+        if self.spark is not None and self.rows_path.is_dir():
+            self.spark.copy(self.rows_path, Path(target), self.kind)
+            return
         own = con is None
         con = con or duckdb_connection(self.workdir)
         try:
@@ -271,6 +284,9 @@ def checked_kind(path: str | Path) -> str | None:
     import pyarrow.parquet as pq
 
     path = Path(path)
+    if path.is_dir() and path.suffix.lower() == ".parquet":  # parts written on a Spark cluster: all marked
+        kinds = {checked_kind(part) for part in sorted(path.glob("*.parquet"))}
+        return kinds.pop() if len(kinds) == 1 else None
     if not path.is_file() or path.suffix.lower() != ".parquet":
         return None
     try:
@@ -349,7 +365,7 @@ def _transcode(path: Path, gz: bool, encoding: str, workdir: Path) -> Path:
     return target
 
 
-def _ragged_message(exc: Exception) -> str:
+def _ragged_message(exc: Exception | str) -> str:
     """DuckDB's CSV error in the words pandas uses (the in-memory path's wording)."""
     text = str(exc)
     line = re.search(r"Line:\s*(\d+)", text)
@@ -919,12 +935,16 @@ def _typed_example(value: Any) -> str:
 def stream_load(kind: str, path: str | Path, workdir: str | Path, *, columns: dict[str, str] | None = None,
                 policy: IntakePolicy | None = None, name: str | None = None, date_format: str | None = None,
                 decimal: str = ".", thousands: str | None = None, attributes: Sequence[str] | None = None,
-                config_key: str | None = None) -> tuple[StreamedTable | None, list[Problem]]:
+                config_key: str | None = None, spark: Any = None) -> tuple[StreamedTable | None, list[Problem]]:
     """Check data set ``kind`` at ``path`` out of core; the kept rows go to ``workdir/<kind>.rows.parquet``.
 
     Same arguments, rules, problems and exclusions as :func:`cvkit.data.load._load` (CSV, or Parquet:
     a file, a folder of parts or a glob). Memory is bounded by DuckDB's ``memory_limit``, not by
     the size of the file.
+
+    ``spark``: a :class:`cvkit.data.stream_spark.SparkIntake`: the stage, the report, the duplicates
+    and the write then run on its cluster, same rules and outputs, the kept rows a folder of Parquet parts. A source the cluster cannot check (a CSV that
+    is not UTF-8) is checked here; ``read_info["checked_on"]`` says where it was checked and why.
 
     Returns
     -------
@@ -960,6 +980,11 @@ def stream_load(kind: str, path: str | Path, workdir: str | Path, *, columns: di
             cols.add(i, c, file_col, free_kind)
             if not c.nullable and free_kind is None:
                 cols.missing(i, c)
+        if spark is not None:  # on the cluster, unless this source cannot be checked there
+            done = spark.check(kind, path, label, src, plan, cols, chk, fixed_present, free, ignored, complete,
+                               workdir)
+            if done is not None:
+                return done
         stage = workdir / f"{kind}.stage.parquet"
         sql = plan.sql(src.relation, cols.raw)
         while True:
@@ -971,16 +996,10 @@ def stream_load(kind: str, path: str | Path, workdir: str | Path, *, columns: di
                 if "unicode" in text.lower() and src.fallback_encoding():
                     sql = plan.sql(src.relation, cols.raw)
                     continue
-                if src.text and "CSV Error" in text:
-                    return None, [Problem(
-                        file=label, message=f"the rows do not all have the same number of fields "
-                                            f"({_ragged_message(exc)}).",
-                        fix=f"values containing the delimiter {src.delimiter!r} must be quoted; re-export "
-                            "the file from the source system with quoting on.")]
-                if src.text:
+                problems = _stage_error(src, label, text)
+                if problems is None:
                     raise
-                return None, [Problem(file=label, message=f"the Parquet file cannot be read ({text.splitlines()[0]}).",
-                                      fix="write the file again (pandas: df.to_parquet(path)).")]
+                return None, problems
         try:
             return _finish(con, kind, path, label, src, stage, plan, cols, chk, policy, fixed_present, free,
                            ignored, complete, workdir)
@@ -991,18 +1010,31 @@ def stream_load(kind: str, path: str | Path, workdir: str | Path, *, columns: di
         shutil.rmtree(workdir / ".duckdb_spill", ignore_errors=True)
 
 
-def _finish(con, kind, path, label, src, stage, plan, cols, chk, policy, fixed_present, free, ignored,
-            complete, workdir) -> tuple[StreamedTable | None, list[Problem]]:
-    """Report the staged checks, find duplicates, write kept and excluded rows."""
+def _stage_error(src: _Source, label: str, text: str) -> list[Problem] | None:
+    """The problem of a stage DuckDB could not run (a ragged CSV, an unreadable Parquet file), in the
+    in-memory path's words; None for any other error (a bug: raised as it is)."""
+    if src.text and "CSV Error" in text:
+        return [Problem(
+            file=label, message=f"the rows do not all have the same number of fields ({_ragged_message(text)}).",
+            fix=f"values containing the delimiter {src.delimiter!r} must be quoted; re-export "
+                "the file from the source system with quoting on.")]
+    if src.text:
+        return None
+    return [Problem(file=label, message=f"the Parquet file cannot be read ({text.splitlines()[0]}).",
+                    fix="write the file again (pandas: df.to_parquet(path)).")]
+
+
+def _report(label: str, policy: IntakePolicy, stats: Any, chk: Any, fixed_present: list[Column],
+            filled: dict[str, int], plan: _Plan, complete: bool, n: int) -> tuple[_Report, bool]:
+    """The staged checks' problems and exclusions, in the in-memory path's words; and whether the rows
+    can be written (every required column present and filled, some rows)."""
     schema = chk.schema
-    names = [c.name for c in fixed_present] + free
-    n, stats, filled = _stats(con, str(stage), plan, {nm: cols.text[nm] for nm in names})
     report = _Report(label, policy, stats)
     report.problems = list(chk.problems)
     if n == 0:
         report.problem("the file has a header but no data rows.",
                        "export the data again including the rows, or remove this file from engagement.yaml.")
-        return None, report.problems
+        return report, False
     empty = {c.name for c in fixed_present if filled[c.name] == 0}
     for c in fixed_present:
         if c.name in empty and schema.column(c.name).required:
@@ -1013,13 +1045,18 @@ def _finish(con, kind, path, label, src, stage, plan, cols, chk, policy, fixed_p
     plan.empty |= empty
     for step in plan.steps:
         step(report)
-    if not complete:
-        return None, report.problems
-    reason = "CASE " + " ".join(f"WHEN {f} THEN {_lit(r)}" for f, r in report.exclusions) + " END" \
-        if report.exclusions else "CAST(NULL AS VARCHAR)"
-    staged = f"(SELECT *, {reason} AS _reason FROM {_staged(stage)})"
-    values = {nm: cols.value[nm] for nm in names}
-    extra = _duplicates(con, staged, schema, values, chk, report)
+    return report, complete
+
+
+def _reason_sql(report: _Report) -> str:
+    """SQL of a row's exclusion reason: the first exclusion check it fails, else NULL."""
+    if not report.exclusions:
+        return "CAST(NULL AS VARCHAR)"
+    return "CASE " + " ".join(f"WHEN {f} THEN {_lit(r)}" for f, r in report.exclusions) + " END"
+
+
+def _out_columns(schema: Schema, values: dict[str, str], free: list[str]) -> list[str]:
+    """SQL of the kept rows' canonical columns (absent optional columns typed, empty)."""
     out_cols = []
     for c in schema.columns:
         if c.name in values:
@@ -1028,16 +1065,37 @@ def _finish(con, kind, path, label, src, stage, plan, cols, chk, policy, fixed_p
             out_cols.append(f"{_empty_sql(c)} AS {_ident(c.name)}")
     out_cols += [f"{values[c.name]} AS {_ident(c.name)}" for c in schema.group if c.name in values]
     out_cols += [f"{values[f]} AS {_ident(f)}" for f in free]
+    return out_cols
+
+
+def _excluded_cells(names: list[str], cols: _Columns, plan: _Plan, fixed_present: list[Column]) -> str:
+    """SQL of an excluded row's cells as text, one column per checked column."""
+    dtypes = {c.name: c.dtype for c in fixed_present}
+    texts = [cols.text[nm] for nm in names]
+    return ", ".join(f"{_cell_text(t, plan.sparse_text.get(t), dtypes.get(nm, 'float'), plan.rebuild.get(t))} "
+                     f"AS {_ident(nm)}" for nm, t in zip(names, texts))
+
+
+def _finish(con, kind, path, label, src, stage, plan, cols, chk, policy, fixed_present, free, ignored,
+            complete, workdir) -> tuple[StreamedTable | None, list[Problem]]:
+    """Report the staged checks, find duplicates, write kept and excluded rows."""
+    schema = chk.schema
+    names = [c.name for c in fixed_present] + free
+    n, stats, filled = _stats(con, str(stage), plan, {nm: cols.text[nm] for nm in names})
+    report, ok = _report(label, policy, stats, chk, fixed_present, filled, plan, complete, n)
+    if not ok:
+        return None, report.problems
+    staged = f"(SELECT *, {_reason_sql(report)} AS _reason FROM {_staged(stage)})"
+    values = {nm: cols.value[nm] for nm in names}
+    extra = _duplicates(con, staged, schema, values, chk, report)
+    out_cols = _out_columns(schema, values, free)
     rows_path = workdir / f"{kind}.rows.parquet"
     if extra:
         staged = (f"(SELECT s.* REPLACE (coalesce(s._reason, e._why) AS _reason) FROM {staged} s "
                   "LEFT JOIN _extra e USING (_row) ORDER BY s._row)")
     con.execute(f"COPY (SELECT _row, {', '.join(out_cols)} FROM {staged} WHERE _reason IS NULL) "
                 f"TO {_lit(str(rows_path))} ({_WORKING})")
-    dtypes = {c.name: c.dtype for c in fixed_present}
-    texts = [cols.text[nm] for nm in names]
-    cells = ", ".join(f"{_cell_text(t, plan.sparse_text.get(t), dtypes.get(nm, 'float'), plan.rebuild.get(t))} "
-                      f"AS {_ident(nm)}" for nm, t in zip(names, texts))
+    cells = _excluded_cells(names, cols, plan, fixed_present)
     excluded_path = workdir / f"{kind}.excluded.0.parquet"
     con.execute(f"COPY (SELECT _row AS row, _reason AS reason, {cells} FROM {staged} WHERE _reason IS NOT NULL) "
                 f"TO {_lit(str(excluded_path))} (FORMAT parquet)")

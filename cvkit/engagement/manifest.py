@@ -138,6 +138,8 @@ def write_manifest(build: Path, cfg: Engagement, runs: list[NotebookRun], inputs
                    for row in json.loads(result.summary().to_json(orient="records", date_format="iso"))],
         "excluded": json.loads(result.excluded().to_json(orient="records")),
         "intake_notes": [str(note) for note in result.notes],
+        # Where each data set was checked: pandas, duckdb (this machine) or the Spark master URL.
+        "intake_checked_on": dict(getattr(result, "checked_on", {})),
         "notebooks": [asdict(r) for r in runs],
         # Files of the previous deliverable cvkit did not create, kept (never deleted).
         "kept_files": list(kept),

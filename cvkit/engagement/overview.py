@@ -148,7 +148,12 @@ def _parquet_columns(path: Path, default: Any) -> Any:
     """Columns of a checked Parquet file (its schema only), else ``default``."""
     import pyarrow.parquet as pq
 
-    if Path(path).suffix.lower() != ".parquet" or not Path(path).is_file():
+    path = Path(path)
+    if path.suffix.lower() != ".parquet":
+        return default
+    if path.is_dir():  # parts written on a Spark cluster: the first part's schema is the table's
+        path = next(iter(sorted(path.glob("*.parquet"))), None)
+    if path is None or not path.is_file():
         return default
     return len([name for name in pq.read_schema(path).names if name != "_row"])
 

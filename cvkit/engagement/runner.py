@@ -281,19 +281,28 @@ def _prepare_data(cfg: Engagement, build: Path, log: Callable[[str], None]) -> t
     """
     from cvkit.data import DataError, intake, privacy
 
-    # Transaction logs are checked out of core into the build folder (never held in memory).
-    result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir, workdir=build / ".intake")
-    # Pseudonymise IDs and refuse personal columns before anything is written for the notebooks.
-    privacy_done = privacy.protect(result, cfg.privacy)
-    if not result.ok:
-        raise DataError(result.problems)
-    _resolve_settings(cfg, result, log)
-    # The analysis settings against the data, as `cvkit validate` checks them.
-    mismatches = check_against_data(cfg, result.tables)
-    if mismatches:
-        raise ConfigError(cfg.config_path, mismatches)
-    data_dir = build / "data"
-    result.write(data_dir, relative_to=cfg.base_dir)
+    # Transaction logs are checked out of core into the build folder (never held in memory); with Spark,
+    # on the cluster (the session is stopped once the checked data are written).
+    result = intake(cfg.data.given(), policy=cfg.intake, base_dir=cfg.base_dir, workdir=build / ".intake",
+                    engine=cfg.engine)
+    try:
+        for kind, where in result.checked_on.items():
+            if where not in ("duckdb", "pandas"):
+                log(f"[{cfg.client.slug}] intake: {kind} checked " + (f"on the Spark cluster {where}" if "://" in where
+                    or where.startswith(("local", "yarn")) else f"with {where}"))
+        # Pseudonymise IDs and refuse personal columns before anything is written for the notebooks.
+        privacy_done = privacy.protect(result, cfg.privacy)
+        if not result.ok:
+            raise DataError(result.problems)
+        _resolve_settings(cfg, result, log)
+        # The analysis settings against the data, as `cvkit validate` checks them.
+        mismatches = check_against_data(cfg, result.tables)
+        if mismatches:
+            raise ConfigError(cfg.config_path, mismatches)
+        data_dir = build / "data"
+        result.write(data_dir, relative_to=cfg.base_dir)
+    finally:
+        result.close()
     # The overview reports this intake from its record instead of checking every data set again.
     write_intake_record(result, data_dir, relative_to=cfg.base_dir)
     data_paths = {k: str(data_dir / f"{k}.parquet") for k in result.tables}
@@ -360,6 +369,31 @@ def _resolve_settings(cfg: Engagement, result: Any, log: Callable[[str], None]) 
 KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
 
 
+#: A cell may run this long on a small engagement before the run stops (a stuck cell fails the run
+#: instead of hanging it) ...
+CELL_TIMEOUT_SECONDS = 600
+#: ... plus this much per million rows of checked data: a 100M-row log's model fits and valuation
+#: legitimately take longer than any cell of a survey-sized engagement.
+CELL_TIMEOUT_PER_MILLION_ROWS = 60
+
+
+def cell_timeout(data_paths: dict[str, str]) -> int:
+    """Seconds one notebook cell may run: grows with the rows of the run's checked data.
+
+    ``CVKIT_CELL_TIMEOUT`` (seconds) overrides it, e.g. on a machine much slower than a laptop.
+    """
+    given = os.environ.get("CVKIT_CELL_TIMEOUT", "").strip()
+    if given:
+        if not given.isdigit() or int(given) < 1:
+            raise ConfigError("CVKIT_CELL_TIMEOUT", [f"CVKIT_CELL_TIMEOUT={given!r} is not a whole number of "
+                                                     "seconds; set it to e.g. 3600, or unset it for the default"])
+        return int(given)
+    import pyarrow.parquet as pq
+
+    rows = sum(pq.read_metadata(p).num_rows for p in data_paths.values() if Path(p).is_file())
+    return CELL_TIMEOUT_SECONDS + CELL_TIMEOUT_PER_MILLION_ROWS * -(-rows // 1_000_000)
+
+
 RUN_DUCKDB_MEMORY_LIMIT = "1GB"  # DuckDB's working memory in a run's kernels (see kernel_environment)
 
 
@@ -403,12 +437,13 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
     out_nb = build / "notebooks" / analysis.filename
     run = NotebookRun(analysis.key, analysis.filename, "failed", parameters=params)
     log(f"[{cfg.client.slug}] {analysis.filename}")
+    timeout = cell_timeout(data_paths)
     t = time.perf_counter()
     try:
         with kernel_environment(cfg.privacy):
             pm.execute_notebook(_applicable_cells(analysis.path, params), str(out_nb), parameters=params, cwd=str(build / "notebooks"),
                                 progress_bar=progress, log_output=False, kernel_name="python3",
-                                execution_timeout=600, extra_arguments=list(KERNEL_ARGUMENTS))  # a stuck cell fails the run instead of hanging it
+                                execution_timeout=timeout, extra_arguments=list(KERNEL_ARGUMENTS))
     except Exception as exc:
         run.seconds = round(time.perf_counter() - t, 2)
         cell, reason = _failure_details(exc)
@@ -419,7 +454,12 @@ def _execute(analysis: Analysis, cfg: Engagement, build: Path, data_paths: dict[
                            "replacing anything: the previous deliverable is untouched. Fix: free disk space (or "
                            "choose another --output-dir), then rerun the same command; leftovers are cleaned up "
                            "automatically.", notebook=analysis.filename, cell=cell, partial=out_nb) from exc
-        if _kernel_failure(exc):
+        if type(exc).__name__ == "CellTimeoutError":
+            reason = (f"a cell ran longer than {timeout:,} s, the limit for this engagement ({CELL_TIMEOUT_SECONDS} s "
+                      f"plus {CELL_TIMEOUT_PER_MILLION_ROWS} s per million rows of data). If the machine is busy or "
+                      "slow rather than the cell stuck, rerun with a longer limit, e.g. CVKIT_CELL_TIMEOUT=7200 "
+                      "cvkit run ...")
+        elif _kernel_failure(exc):
             reason += (" (the notebook's kernel died or could not start: killed, out of memory, or the machine is "
                        "overloaded). Rerun the same command to start again; leftovers are cleaned up "
                        "automatically")

@@ -99,6 +99,50 @@ def test_without_an_end_date_the_window_ends_on_the_last_day_of_the_log(period):
     pd.testing.assert_frame_equal(got, want, check_exact=True)
 
 
+# Ids of 1-8 bytes are summarised under an exact integer image of their bytes (DuckDB); the prefix
+# "customer-" (9 bytes) keeps every id on the string path, so the two paths can be compared row by row.
+_ID_SETS = {  # name: (ids, keyed)
+    "one length of 8 bytes": (["C0012345", "C0000001", "C9999999", "A0000000", "é000001"], True),
+    "one length of 1 byte": (["b", "a", "z", "0", "~"], True),
+    "1-7 bytes, a prefix of another, NUL and non-ASCII bytes": (
+        ["a", "ab", "a\x00", "b", "é", "ÿz", "zzzzzzz", "\x00", "é\x00"], True),
+    "8 and 9 bytes (string key)": (["C0012345", "C00123456", "a"], False),
+    "an empty id (string key)": (["", "a", "bb"], False),
+}
+
+
+@pytest.mark.parametrize("ids,expect_keys", list(_ID_SETS.values()), ids=list(_ID_SETS))
+def test_short_string_ids_give_the_same_summary_as_the_string_path(ids, expect_keys, monkeypatch):
+    import cvkit.clv.summary as summary_module
+
+    keyed = []
+    real = summary_module._id_key_table
+    monkeypatch.setattr(summary_module, "_id_key_table", lambda *a: keyed.append(a[-1]) or real(*a))
+    rng = np.random.default_rng(3)
+    n = 400
+    log = pd.DataFrame({"customer_id": pd.array(rng.choice(np.array(ids, dtype=object), n), dtype="str"),
+                        "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 90, n), unit="D"),
+                        "amount": rng.gamma(2.0, 10.0, n).round(2)})
+    for kwargs in ({"time_unit": "W"}, {"time_unit": "D", "calibration_end": "2024-02-15", "period": "W"}):
+        got = summarize(log, **kwargs)
+        padded = summarize(log.assign(customer_id="customer-" + log["customer_id"]), **kwargs)
+        want = padded.assign(customer_id=padded["customer_id"].str.removeprefix("customer-"))
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        assert got["customer_id"].tolist() == sorted(set(log["customer_id"]), key=lambda c: c.encode())
+    assert bool(keyed) == expect_keys
+
+
+def test_id_keys_are_used_for_ids_of_one_to_eight_bytes_only():
+    from cvkit.clv.summary import _id_codec
+
+    def codec(lo, hi, missing=0):
+        return _id_codec(pd.Series({"id_min_bytes": lo, "id_max_bytes": hi, "id_missing": missing}))
+
+    assert codec(8, 8) == ("fixed", 8) and codec(3, 3) == ("fixed", 3) and codec(1, 7) == ("var", 7)
+    assert codec(1, 8) is None and codec(9, 9) is None and codec(0, 3) is None
+    assert codec(1, 3, missing=1) is None and codec(np.nan, np.nan) is None
+
+
 def test_cdnow_calibration_counts_match_the_papers():
     s = calibration_holdout_split(load_cdnow_sample(), "1997-09-30", "1998-06-30", time_unit="W")
     assert len(s) == 2357

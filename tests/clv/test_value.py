@@ -196,3 +196,68 @@ def test_a_fit_without_finite_values_stops_with_the_reason_and_the_fix():
     broken = model._with_params(model.params_.to_numpy() * [1, 1, np.nan, 1])
     with pytest.raises(FitError, match=r"no finite value for 400 of 400 customers.*a=nan.*clv_model: auto"):
         clv.customer_value_table(summary, broken, horizon_months=12)
+
+
+def test_an_m_out_of_n_bootstrap_matches_the_spread_of_the_estimates(cdnow, fitted):
+    # Above max_customers each refit sees m of the n customers and its deviation is shrunk by
+    # sqrt(m / n): the draws' spread must still match the estimates' own standard errors.
+    bg, _ = fitted
+    n = len(cdnow)
+    half = np.log(bg.bootstrap_parameters(80, seed=3, max_customers=n // 2))
+    full = np.log(bg.bootstrap_parameters(80, seed=4))
+    ratio = half.std(axis=0, ddof=1) / full.std(axis=0, ddof=1)
+    # Unshrunk, half-size refits would spread sqrt(2) = 1.41 times wider: the rescaling is what matches
+    # (r and alpha closely; a and b, poorly identified by 2,357 customers, within a third).
+    assert np.all((ratio[:2] > 0.8) & (ratio[:2] < 1.2)) and np.all((ratio > 0.75) & (ratio < 1.35)), ratio
+    sd = (bg.se_ / bg.params_).to_numpy()  # delta method: sd of log(theta) = se / theta
+    np.testing.assert_allclose(half.mean(axis=0), np.log(bg.params_.to_numpy()), atol=3 * sd.max())
+    # At or above the customer count, the ordinary bootstrap, draw for draw.
+    np.testing.assert_array_equal(bg.bootstrap_parameters(3, seed=3, max_customers=n),
+                                  bg.bootstrap_parameters(3, seed=3))
+
+
+def test_large_bases_share_the_draws_between_threads_with_the_same_numbers(cdnow, fitted, monkeypatch):
+    from cvkit.clv import value
+
+    bg, gg = fitted
+    tiers = clv.customer_value_table(cdnow, bg, gg)["value_tier"]
+    kw = dict(groups=tiers, horizon_months=12, annual_discount_rate=0.1, margin=0.3, n_draws=30, seed=9)
+    monkeypatch.setattr(value, "THREADED_ROWS", 10**12)
+    sequential = clv.clv_interval(cdnow, bg, gg, **kw)
+    monkeypatch.setattr(value, "THREADED_ROWS", 0)
+    monkeypatch.setattr(value.os, "cpu_count", lambda: 4)
+    pd.testing.assert_frame_equal(clv.clv_interval(cdnow, bg, gg, **kw), sequential, check_exact=True)
+    # The totals are the customer table's, tier by tier.
+    table = clv.customer_value_table(cdnow, bg, gg, horizon_months=12, annual_discount_rate=0.1, margin=0.3)
+    by_tier = table.groupby("value_tier", observed=True)["clv"].sum()
+    np.testing.assert_allclose(sequential.set_index("group").loc[list(by_tier.index.astype(str)), "clv"],
+                               by_tier.to_numpy(), rtol=1e-12)
+
+
+def test_a_large_base_prices_most_draws_by_a_checked_linear_surrogate(cdnow, fitted, monkeypatch):
+    # With many customers the parameters barely move between draws and each total is linear in them;
+    # here CDNOW stands in for a large base: its histories count as "many" and its information is
+    # that of 400 times the customers (standard errors / 20).
+    from cvkit.clv import value
+
+    bg, gg = fitted
+    big_bg, big_gg = bg._with_params(bg.params_.to_numpy()), gg._with_params(gg.params_.to_numpy())
+    big_bg.hessian_, big_gg.hessian_ = 400 * bg.hessian_, 400 * gg.hessian_
+    kw = dict(horizon_months=12, annual_discount_rate=0.1, margin=0.3, n_draws=100, seed=11)
+    exact = clv.clv_interval(cdnow, big_bg, big_gg, **kw).iloc[0]
+    monkeypatch.setattr(value, "SURROGATE_HISTORIES", 1)
+    priced = []
+    original = value._group_totals
+    monkeypatch.setattr(value, "_group_totals", lambda *a: priced.append(1) or original(*a))
+    fast = clv.clv_interval(cdnow, big_bg, big_gg, **kw).iloc[0]
+    assert len(priced) == 1 + value.SURROGATE_FIT + value.SURROGATE_CHECK  # the point and 24 draws, not 100
+    assert fast["clv"] == exact["clv"]
+    width = exact["upper"] - exact["lower"]
+    for end in ("lower", "upper", "se"):
+        assert abs(fast[end] - exact[end]) < 0.02 * width, (end, fast[end], exact[end])
+    # A surrogate that misses a check draw is not used: every draw is priced exactly.
+    monkeypatch.setattr(value, "SURROGATE_TOLERANCE", 0.0)
+    priced.clear()
+    strict = clv.clv_interval(cdnow, big_bg, big_gg, **kw).iloc[0]
+    assert len(priced) == 1 + 100
+    pd.testing.assert_series_equal(strict, exact, check_exact=True)

@@ -142,7 +142,9 @@ ON_SPARK = "cdnow_de"
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 def test_a_zoo_engagement_runs_unchanged_on_a_spark_cluster_with_the_duckdb_tables(zoo_runs, tmp_path):
     """`cvkit run CONFIG --engine spark://...` on a standalone master with two workers (pyspark's
-    spark-class; tests/clv/spark_cluster.py), the config untouched: every table, results file and
+    spark-class; tests/clv/spark_cluster.py), the config untouched: intake's transaction stage and the
+    summaries run on the cluster (their applications registered; the manifest names where intake
+    checked each data set); every table, results file and
     workbook part equals the DuckDB run's byte for byte (zoo.deliverable_tables: all but the workbook's
     time of writing). A missing Java is a failure with the fix."""
     import json
@@ -162,8 +164,10 @@ def test_a_zoo_engagement_runs_unchanged_on_a_spark_cluster_with_the_duckdb_tabl
         run = _cvkit("run", str(duck.config), "--output-dir", str(out), "--engine", cluster.url, *only,
                      timeout=1800, env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"})
         assert run.returncode == 0, run.stderr[-6000:]
-        # The summaries really ran on this cluster: the notebook's Spark application registered with it.
-        assert "cvkit-clv" in cluster.applications(), cluster.status()
+        # Intake and the summaries really ran on this cluster: intake's and the notebook's Spark
+        # applications registered with it.
+        assert {"cvkit-intake", "cvkit-clv"} <= set(cluster.applications()), cluster.status()
+        assert f"transactions checked on the Spark cluster {cluster.url}" in run.stderr + run.stdout
     (spark,) = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")]
     tables, duck_tables = deliverable_tables(spark), deliverable_tables(duck.deliverable)
     assert {"tables/clv/customers.csv", "tables/clv/model_summary.csv", "tables/segment/rfm_segments.csv",
@@ -174,3 +178,6 @@ def test_a_zoo_engagement_runs_unchanged_on_a_spark_cluster_with_the_duckdb_tabl
     engine = json.loads((spark / "manifest.json").read_text())["engagement"]["engine"]
     assert engine == {"spark": {"master": cluster.url, "conf": {}}}
     assert json.loads((duck.deliverable / "manifest.json").read_text())["engagement"]["engine"] == {"duckdb": {}}
+    # ... and where intake checked each data set: the log's transaction stage on the cluster.
+    checked_on = json.loads((spark / "manifest.json").read_text())["intake_checked_on"]
+    assert checked_on == {"transactions": cluster.url, "customers": "pandas"}

@@ -293,13 +293,27 @@ class LikelihoodModel:
         rng = np.random.default_rng(seed)
         return np.exp(rng.multivariate_normal(np.log(p), cov_log, size=n_draws, method="cholesky"))
 
-    def bootstrap_parameters(self, n_draws: int, seed: int | None = None) -> np.ndarray:
+    def bootstrap_parameters(self, n_draws: int, seed: int | None = None, *,
+                             max_customers: int | None = None) -> np.ndarray:
         """Parameter vectors re-estimated on bootstrap resamples of the customers.
 
         The fallback when the observed information gives no covariance (see :attr:`cov_`): each
         draw resamples the customers with replacement (multinomial weights on the compressed rows)
         and refits from the estimates. Slower than :meth:`sample_parameters` (one fit per draw),
         but it needs no curvature at the estimates.
+
+        Parameters
+        ----------
+        n_draws : int
+            Refits.
+        seed : int, optional
+            Random seed.
+        max_customers : int, optional
+            Above this many customers, each refit resamples only ``m = max_customers`` of the ``n``
+            (the m-out-of-n bootstrap) and its deviation from the estimates is shrunk by
+            ``sqrt(m / n)`` on the log scale: the spread of an estimate from ``m`` customers is
+            ``sqrt(n / m)`` times that from ``n``. A refit then costs the same for two million
+            customers as for ``m``. Default: every customer (the ordinary bootstrap).
 
         Returns
         -------
@@ -309,10 +323,11 @@ class LikelihoodModel:
         self._check_fitted()
         data, start = self._data, self.params_.to_numpy()
         n = max(int(round(float(data.weights.sum()))), 1)
+        m = n if max_customers is None else min(n, int(max_customers))
         rng = np.random.default_rng(seed)
         out = np.empty((n_draws, len(self._param_names)))
         for i in range(n_draws):
-            w = rng.multinomial(n, data.weights / data.weights.sum()).astype(float)
+            w = rng.multinomial(m, data.weights / data.weights.sum()).astype(float)
             keep = w > 0
             sample = CompressedData({k: v[keep] for k, v in data.cols.items()}, w[keep], {})
             clone = object.__new__(type(self))
@@ -320,6 +335,8 @@ class LikelihoodModel:
             with warnings.catch_warnings():  # a resample may converge loosely; its estimate still counts
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 out[i] = clone._fit_data(sample, init=start).params_.to_numpy()
+        if m < n:
+            out = np.exp(np.log(start) + np.sqrt(m / n) * (np.log(out) - np.log(start)))
         return out
 
     def _with_params(self, params: np.ndarray) -> "LikelihoodModel":
