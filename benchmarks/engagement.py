@@ -349,10 +349,10 @@ def case_spark(tmp: Path, n_millions: float) -> None:
         with _ClusterPeak([p.pid for p in cluster.processes]) as jvms:
             spark = tree_peak_rss([_cvkit(), "run", str(cfg), "--output-dir", str(tmp / "spark"),
                                    "--engine", cluster.url], env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"})
-        ran = "cvkit-clv" in cluster.applications()
+        ran = {"cvkit-intake", "cvkit-clv"} <= set(cluster.applications())  # intake and the summaries
     print(f"cvkit run (CLV + RFM), {rows / 1e6:g}M Parquet rows, --engine {cluster.url}: {spark[0]:.0f} s "
           f"({spark[0] / duck[0]:.2f}x DuckDB), peak RSS of the process tree (driver side) {spark[1] / 1e9:.2f} GB, "
-          f"cluster JVMs {jvms.peak / 1e9:.2f} GB (exit {spark[2]}; application on the cluster: {ran})")
+          f"cluster JVMs {jvms.peak / 1e9:.2f} GB (exit {spark[2]}; intake and summaries on the cluster: {ran})")
     for name, result in (("DuckDB", duck), ("Spark", spark)):
         if result[2] != 0:
             print(f"  {name} run failed:\n{result[3]}")

@@ -1,6 +1,7 @@
 """Where an engagement's transaction-sized work runs: the ``engine`` of ``engagement.yaml``.
 
-Two engines compute the per-customer summaries from the checked transactions (Parquet):
+Two engines check the transaction log at intake (:mod:`cvkit.data.stream`, :mod:`cvkit.data.stream_spark`)
+and compute the per-customer summaries from the checked transactions (Parquet):
 
 * ``duckdb`` (the default): embedded, nothing to install, out of core (it spills to disk), so a
   log far larger than memory fits on one laptop;
