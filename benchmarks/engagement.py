@@ -364,6 +364,63 @@ def case_spark(tmp: Path, n_millions: float) -> None:
     path.unlink()
 
 
+def _same_rows(a: str, b: str) -> bool:
+    """Whether two DuckDB relations hold the same rows (row numbers included), counting repeats."""
+    with duckdb.connect() as con:
+        con.execute("SET memory_limit = '1GB'")
+        return all(con.execute(f"SELECT count(*) FROM (SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y})").fetchone()[0]
+                   == 0 for x, y in ((a, b), (b, a)))
+
+
+def case_intake_spark(tmp: Path, n_millions: float) -> None:
+    """Intake's transaction stage alone, DuckDB on this machine vs the local standalone cluster (master +
+    two one-core workers): a folder of four Parquet parts and the same log as one CSV; same rows, same
+    row numbers, same problems; wall times (the cluster's start and its session's start not counted)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' cluster launcher
+    from cvkit.data.stream import stream_load
+    from cvkit.data.stream_spark import SparkIntake
+    from tests.clv.spark_cluster import java_problem, spark_cluster
+
+    if (why := java_problem()) is not None:
+        print(f"intake-spark case skipped: {why}")
+        return
+    rows = int(n_millions * 1e6)
+    one, parts, csv = tmp / "one.parquet", tmp / "parts", tmp / "log.csv"
+    write_lifecycle_log_parquet(one, rows, max(1000, rows // 20))
+    with duckdb.connect() as con:
+        n = con.execute(f"SELECT count(*) FROM '{one}'").fetchone()[0]
+        size = -(-n // 4)
+        con.execute(f"COPY (SELECT * FROM '{one}') TO '{parts}' (FORMAT parquet, ROW_GROUP_SIZE {size}, "
+                    "ROW_GROUPS_PER_FILE 1, FILENAME_PATTERN 'part_{i}')")
+        con.execute(f"COPY (SELECT * FROM '{one}') TO '{csv}' (HEADER)")
+    one.unlink()
+    print(f"  wrote a {n / 1e6:.2f}M-row log as {len(list(parts.glob('*.parquet')))} Parquet parts and as one CSV "
+          f"({csv.stat().st_size / 1e9:.2f} GB)")
+    t = time.perf_counter()
+    with spark_cluster(tmp / "cluster") as cluster:
+        spark = SparkIntake({"spark": {"master": cluster.url, "conf": {}}})
+        spark.get().sparkContext.parallelize(range(4), 4).map(lambda x: x).collect()  # executors and Python workers up
+        print(f"  standalone cluster up, intake's session and executors started in {time.perf_counter() - t:.0f} s "
+              "(not counted below)")
+        for name, source in (("Parquet parts", parts), ("CSV", csv)):
+            t = time.perf_counter()
+            duck, d_problems = stream_load("transactions", source, tmp / "duck")
+            t_duck, t = time.perf_counter() - t, time.perf_counter()
+            on_spark, s_problems = stream_load("transactions", source, tmp / "spark", spark=spark)
+            t_spark = time.perf_counter() - t
+            same = ([str(p) for p in d_problems] == [str(p) for p in s_problems] and duck.n_rows == on_spark.n_rows
+                    and _same_rows(duck.sql(), on_spark.sql()))
+            where = on_spark.read_info.get("checked_on")
+            print(f"transaction stage, {name}, {n / 1e6:.2f}M rows: DuckDB {t_duck:.1f} s, on the cluster ({where}) "
+                  f"{t_spark:.1f} s ({t_spark / t_duck:.2f}x DuckDB); rows and problems identical: "
+                  f"{'PASS' if same else 'FAIL'}")
+            shutil.rmtree(tmp / "duck", ignore_errors=True)
+            shutil.rmtree(tmp / "spark", ignore_errors=True)
+        spark.close()
+    shutil.rmtree(parts, ignore_errors=True)
+    csv.unlink()
+
+
 def _customer_table(n: int):
     import numpy as np
     import pandas as pd
@@ -431,6 +488,9 @@ def main() -> None:
     ap.add_argument("--spark", type=float, default=0,
                     help="also `cvkit run` (CLV + RFM) on this many million Parquet rows (20 per customer) with "
                          "DuckDB and on a local standalone Spark cluster: times, peak RSS, tables identical")
+    ap.add_argument("--intake-spark", type=float, default=0,
+                    help="also time intake's transaction stage on this many million rows (Parquet parts, CSV) "
+                         "with DuckDB and on a local standalone Spark cluster: times, rows identical")
     ap.add_argument("--outputs-child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--tmp", default=None, help="folder for generated data (default: a temporary folder)")
     args = ap.parse_args()
@@ -450,6 +510,8 @@ def main() -> None:
             case_outputs(tmp, args.outputs)
         if args.spark:
             case_spark(tmp, args.spark)
+        if args.intake_spark:
+            case_intake_spark(tmp, args.intake_spark)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

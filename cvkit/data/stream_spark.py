@@ -27,7 +27,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -258,7 +257,10 @@ def _failed(src: Any, label: str, results: list[tuple[list, str | None]]) -> lis
     if src.text and "unicode" in errors[0].lower():
         raise _OnDriver("the CSV is not UTF-8 throughout (it is converted on this machine first); save it as "
                         "CSV UTF-8 or Parquet to check it on the cluster")
-    return _stage_error(src, label, errors[0])
+    problems = _stage_error(src, label, errors[0])
+    if problems is None:  # not a data problem: DuckDB's own error, as on one machine
+        raise RuntimeError(f"intake's stage on the Spark cluster failed: {errors[0]}")
+    return problems
 
 
 class _OnDriver(Exception):
@@ -284,12 +286,12 @@ def stream_on_spark(spark: Any, kind: str, path: Any, label: str, src: Any, plan
     jobs = [[f"COPY ({plan.sql(rel, cols.raw)}) TO {st._lit(str(stage / _PART.format(i)))} ({st._WORKING})",
              f"SELECT count(*) FROM read_parquet({st._lit(str(stage / _PART.format(i)))})"]
             for i, rel in enumerate(_part_relations(src))]
-    results = _on_executors(spark, jobs)
-    if (problems := _failed(src, label, results)) is not None:
-        return None, problems
-    sizes = [int(r[0][0]) for r, _ in results]
-    offsets = [sum(sizes[:i]) for i in range(len(sizes))]
     try:
+        results = _on_executors(spark, jobs)
+        if (problems := _failed(src, label, results)) is not None:
+            return None, problems
+        sizes = [int(r[0][0]) for r, _ in results]
+        offsets = [sum(sizes[:i]) for i in range(len(sizes))]
         return _finish(spark, kind, path, label, src, plan, cols, chk, fixed_present, free, ignored, complete,
                        workdir, stage, offsets, sizes)
     finally:
@@ -357,9 +359,9 @@ def _finish(spark, kind, path, label, src, plan, cols, chk, fixed_present, free,
                     f"TO {st._lit(str(excluded_path))} (FORMAT parquet)")
     finally:
         con.close()
-    shutil.rmtree(excl_dir, ignore_errors=True)
-    if extra is not None:
-        shutil.rmtree(extra, ignore_errors=True)
+    scratch = workdir / f"{kind}.extra"
+    for folder in (excl_dir, scratch, Path(f"{scratch}.dups"), Path(f"{scratch}.keys")):
+        shutil.rmtree(folder, ignore_errors=True)
     table = st.StreamedTable(kind=kind, source=str(path), rows_path=rows_dir, excluded_paths=[excluded_path],
                              n_rows=n_kept, n_excluded=n - n_kept, columns_found=names, ignored_columns=ignored,
                              read_info=dict(src.info, streamed=True), workdir=workdir)
@@ -442,7 +444,6 @@ def _duplicates(spark, staged, schema, values: dict[str, str], chk, report, scra
 
     Returns the folder of the new exclusions (``_row``, ``_why``; Parquet), or None when there are none.
     """
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     from cvkit.data.stream import _MAX_ROWS_SHOWN
@@ -450,20 +451,29 @@ def _duplicates(spark, staged, schema, values: dict[str, str], chk, report, scra
     policy = chk.policy
     alive = staged.where(F.col("_reason").isNull())
     present = [k for k in schema.key if k in values]
-    filled = staged.agg(*[F.count(F.col(values[k])) for k in present]).first() if present else ()
-    key_names = [k for k, f in zip(present, filled) if f]
+
+    def complete_of(columns: list[str]) -> Any:
+        out = F.lit(True)
+        for k in columns:
+            out = out & F.col(k).isNotNull()
+        return out
+
+    # One pass: each key column's filled cells, and (for the usual case, every key column filled) the kept
+    # rows and those with a complete key.
+    first = staged.agg(*[F.count(F.col(values[k])) for k in present], F.count_if(F.col("_reason").isNull()),
+                       F.count_if(F.col("_reason").isNull() & complete_of([values[k] for k in present]))).first()
+    key_names = [k for k, f in zip(present, first) if f]
     key = [values[k] for k in key_names]
+    complete = complete_of(key)
     key_unique = False
     if key:
-        complete = F.lit(True)
-        for k in key:
-            complete = complete & F.col(k).isNotNull()
-        n_alive, n_complete = alive.agg(F.count(F.lit(1)), F.count_if(complete)).first()
+        n_alive, n_complete = first[len(present):] if len(key) == len(present) else \
+            alive.agg(F.count(F.lit(1)), F.count_if(complete)).first()
         key_unique = n_alive == n_complete and not alive.groupBy(*key).count().where("count > 1").take(1)
     extras, dups = [], None
     if not key_unique:
         vcols = list(values.values())
-        dups = _materialise(spark, _repeats(alive, vcols).select("_row", "later"), scratch.with_suffix(".rows"))
+        dups = _materialise(spark, _repeats(alive, vcols).select("_row", "later"), Path(f"{scratch}.dups"))
         n_dup, n_later = dups.agg(F.count(F.lit(1)), F.count_if("later")).first()
         if n_dup and policy.duplicate_rows == "exclude":
             extras.append(dups.where("later").select("_row", F.lit("duplicate row").alias("_why")))
@@ -480,7 +490,7 @@ def _duplicates(spark, staged, schema, values: dict[str, str], chk, report, scra
         for gone in extras + ([dups.where("later")] if dups is not None and policy.duplicate_rows != "keep" else []):
             sub = sub.join(gone.select("_row"), "_row", "left_anti")
         keydup = _materialise(spark, _repeats(sub, key).select(
-            "_row", "later", *[F.col(k).alias(f"_k{j}") for j, k in enumerate(key)]), scratch.with_suffix(".keys"))
+            "_row", "later", *[F.col(k).alias(f"_k{j}") for j, k in enumerate(key)]), Path(f"{scratch}.keys"))
         n_dup = keydup.count()
         key_text = " + ".join(key_names)
         if n_dup and policy.duplicate_ids == "exclude":
@@ -519,8 +529,11 @@ def _repeats(frame: Any, columns: list[str]) -> Any:
 def copy_parts(spark: Any, rows: Path, target: Path, kind: str) -> None:
     """Copy checked parts (``_row`` dropped, marked as checked) from folder ``rows`` to folder ``target``,
     one executor task per part: the checked Parquet is written on the cluster, in the file's order."""
-    from cvkit.data.stream import CHECKED_MARK, _lit
+    from cvkit.data.stream import CHECKED_MARK, _lit, checked_kind
 
+    if target.exists() and checked_kind(target) != kind:  # only a checked copy cvkit wrote is replaced
+        raise FileExistsError(f"{target} exists and is not a checked {kind} file cvkit wrote; choose another "
+                              "target or remove it first.")
     target = _fresh(target)
     jobs = [[f"COPY (SELECT * EXCLUDE (_row) FROM read_parquet({_lit(str(part.resolve()))})) TO "
              f"{_lit(str(target / part.name))} (FORMAT parquet, ROW_GROUP_SIZE 122880, "

@@ -273,3 +273,57 @@ def test_bg_bb_p_alive_stays_a_probability_when_nobody_drops_out():
     model.params_ = pd.Series([0.8417, 0.9122, 1.8e-08, 6.499e+04], index=["alpha", "beta", "gamma", "delta"])
     p = model.prob_alive(np.array([3, 0, 0, 0, 2]), np.array([3, 0, 0, 0, 3]), np.array([3, 3, 1, 2, 3]))
     assert ((p >= 0) & (p <= 1)).all() and p.min() > 0.999
+
+
+# BG/NBD's Poisson limit: the steady-buyers fit (tests/clv/steady_buyers.py) runs to r, alpha ~ 1e7 and a -> 0,
+# where scipy's 2F1 of the closed form gave NaN; a large shape (r = 1e4, hyp2f1 already 1e-7 off) and an
+# ordinary fit (where the closed form is accurate) are checked against the same high-precision reference.
+EDGE_PARAMS = [1.4956116068e7, 3.2409850626e7, 1.368e-08, 4754.1]
+BG_NBD_REGIMES = {"poisson_limit": EDGE_PARAMS, "large_shape": [1e4, 2e4, 0.5, 2.5], "ordinary": TRUE[BetaGeoModel]}
+
+
+def _closed_form_at_60_digits(cls, params, t, x, t_x, T):
+    """E[Y(t) | x, t_x, T] and P(alive) from the published closed form (Fader, Hardie & Lee 2005 eq. 10;
+    Batislam et al. 2007 for MBG/NBD), evaluated by mpmath at 60 digits."""
+    import mpmath
+
+    mpmath.mp.dps = 60
+    r, alpha, a, b, t, x, t_x, T = (mpmath.mpf(float(v)) for v in (*params, t, x, t_x, T))
+    k = cls._shift
+    odds = a / (b + x + k - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x) if (x > 0 or k) else 0
+    alive = 1 / (1 + odds)
+    F = mpmath.hyp2f1(r + x, b + x + k, a + b + x + k - 1, t / (alpha + T + t))
+    if_alive = (a + b + x + k - 1) / (a - 1) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * F)
+    return float(alive * if_alive), float(alive)
+
+
+@pytest.mark.parametrize("regime", list(BG_NBD_REGIMES))
+@pytest.mark.parametrize("cls", [BetaGeoModel, ModifiedBetaGeoModel])
+def test_bg_nbd_predictions_match_the_closed_form_at_high_precision(cls, regime):
+    m = _model_with(cls, BG_NBD_REGIMES[regime])
+    x = np.array([0.0, 1, 12, 50, 120])
+    t_x = np.array([0.0, 3.0, 40.0, 100.0, 101.5])
+    T = np.array([10.0, 104.0, 104.0, 104.0, 104.0])
+    for t in (0.5, 52.0):
+        expected = np.array([_closed_form_at_60_digits(cls, m.params_, t, *row) for row in zip(x, t_x, T)])
+        np.testing.assert_allclose(m.predict_purchases(t, x, t_x, T), expected[:, 0], rtol=1e-8)
+        np.testing.assert_allclose(m.prob_alive(x, t_x, T), expected[:, 1], rtol=1e-8)
+
+
+@pytest.mark.parametrize("cls", [BetaGeoModel, ModifiedBetaGeoModel])
+def test_bg_nbd_in_the_poisson_limit_values_buyers_who_never_stop(cls):
+    """r, alpha -> inf at rate lambda = r / alpha and a -> 0: everyone is active and buys lambda t in t."""
+    m = _model_with(cls, EDGE_PARAMS)
+    r, alpha = EDGE_PARAMS[:2]
+    x = np.array([0.0, 30.0, 48.0, 80.0])  # a newcomer and buyers seen lately (a long silence is lapsing here too)
+    t_x = np.array([0.0, 90.0, 103.0, 104.0])
+    T = np.array([1.0, 104.0, 104.0, 104.0])
+    rate = (r + x) / (alpha + T)  # the posterior mean rate, r/alpha to 1e-6
+    assert np.all(np.isfinite(m.prob_alive(x, t_x, T))) and m.prob_alive(x, t_x, T) == pytest.approx(1.0, abs=1e-6)
+    np.testing.assert_allclose(m.predict_purchases(52.0, x, t_x, T), rate * 52.0, rtol=1e-6)
+    np.testing.assert_allclose(m.expected_purchases(np.array([1.0, 52.0])), r / alpha * np.array([1.0, 52.0]),
+                               rtol=1e-6)
+    # continuous discounting at delta per week over H weeks: integral_0^H lambda e^(-delta t) dt
+    H, delta = float(m.months_to_units(12.0)), np.log1p(0.10) / float(m.months_to_units(12.0))
+    clv = m.expected_clv(x, t_x, T, monetary_value=20.0, horizon_months=12.0, annual_discount_rate=0.10)
+    np.testing.assert_allclose(clv, 20.0 * rate * (1 - np.exp(-delta * H)) / delta, rtol=1e-6)

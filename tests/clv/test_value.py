@@ -184,10 +184,18 @@ def test_a_fit_without_finite_values_stops_with_the_reason_and_the_fix():
 
     from tests.clv.steady_buyers import steady_buyers_fit
 
-    # BG/NBD fitted to steady buyers nobody sees stop: r and alpha run away, a to zero.
+    # BG/NBD fitted to steady buyers nobody sees stop: r and alpha run away, a to zero. The Poisson limit
+    # is evaluated stably, so such a fit is valued: everyone active, buying at the rate r/alpha.
     _, summary, model = steady_buyers_fit(400, 50, 730)
-    with pytest.raises(FitError, match=r"no finite value for 400 of 400 customers.*clv_model: auto"):
-        clv.customer_value_table(summary, model, horizon_months=12)
+    values = clv.customer_value_table(summary, model, horizon_months=12)
+    rate = model.params_["r"] / model.params_["alpha"]
+    assert np.isfinite(values[["p_alive", "expected_purchases", "clv"]].to_numpy()).all()
+    assert values["p_alive"].min() > 0.999
+    np.testing.assert_allclose(values["expected_purchases"], rate * model.months_to_units(12), rtol=1e-4)
+    # A fit that still gives no number (here a parameter lost on the way) stops with the reason and the fix.
+    broken = model._with_params(model.params_.to_numpy() * [1, 1, np.nan, 1])
+    with pytest.raises(FitError, match=r"no finite value for 400 of 400 customers.*a=nan.*clv_model: auto"):
+        clv.customer_value_table(summary, broken, horizon_months=12)
 
 
 def test_an_m_out_of_n_bootstrap_matches_the_spread_of_the_estimates(cdnow, fitted):

@@ -127,6 +127,12 @@ def test_unreadable_files_are_worded_as_on_one_machine(spark, tmp_path):
 
 
 def test_a_csv_that_is_not_utf8_is_checked_here_and_says_so(spark, tmp_path):
+    # Past the sniffed sample (256 KB) a cp1252 byte fails the stage on the executor: checked here instead.
+    late = tmp_path / "late.csv"
+    late.write_bytes(b"customer_id,date,amount\n" + b"C1,2024-01-05,10\n" * 20_000 + "Cé2,2024-01-06,5\n"
+                     .encode("cp1252"))
+    (_, _), (table, _) = _both(spark, late, tmp_path / "late")
+    assert table.read_info["checked_on"].startswith("duckdb on this machine: the CSV is not UTF-8 throughout")
     (tmp_path / "tx.csv").write_bytes("customer_id,date,amount\nCé1,2024-01-05,10\nC2,2024-01-06,5\n"
                                       .encode("cp1252"))
     result = intake({"transactions": "tx.csv"}, base_dir=tmp_path, workdir=tmp_path / "work",

@@ -38,7 +38,10 @@ def test_validate_stopped_by_a_signal_leaves_no_scratch_folder(demo_engagement, 
     """`kill` (SIGTERM) ended `cvkit validate` on the spot and its intake folder stayed behind."""
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "cvkit.cli", "validate", str(demo_engagement)], env=_env(tmp),
+    # Ctrl-C as at a terminal whatever this process does with SIGINT (a child inherits "ignored").
+    command = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+               f"sys.argv = ['cvkit', 'validate', {str(demo_engagement)!r}]; runpy.run_module('cvkit.cli', run_name='__main__')")
+    proc = subprocess.Popen([sys.executable, "-c", command], env=_env(tmp),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for("cvkit-intake-*/transactions", tmp, proc)  # intake is checking the log
     assert proc.poll() is None, "validate finished before it could be signalled"

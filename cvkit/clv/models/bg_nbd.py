@@ -12,6 +12,11 @@ from cvkit.clv.models.purchase import PurchaseModel
 
 __all__ = ["BetaGeoModel"]
 
+#: Above this shape r + x, scipy's hyp2f1 of the closed form loses digits (1e-7 relative at 1e4) and
+#: then gives NaN (from ~1e6): the purchase rate is then practically known (the Poisson limit, a log in
+#: which nobody seems to stop buying), and the expectation is summed term by term instead.
+_LARGE_SHAPE = 1e3
+
 
 class BetaGeoModel(PurchaseModel):
     """BG/NBD (Fader, Hardie & Lee 2005): Poisson purchases, dropout after a purchase.
@@ -130,23 +135,67 @@ class BetaGeoModel(PurchaseModel):
         k = self._shift
         bb = b + x + k - 1
         # log of (second term / first term); P(alive) = 1 / (1 + exp(.)) computed without overflow.
+        # log((alpha+T)/(alpha+t_x)) as log1p: with alpha ~ 1e7 (the Poisson limit) the difference of
+        # two large logs would keep only a few digits of (T - t_x) / alpha.
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_ratio = np.log(a) - np.log(np.where(bb > 0, bb, 1.0)) + (r + x) * (np.log(alpha + T) -
-                                                                                   np.log(alpha + t_x))
+            log_ratio = np.log(a) - np.log(np.where(bb > 0, bb, 1.0)) + (r + x) * np.log1p((T - t_x) / (alpha + t_x))
         has2 = (x > 0) | self._always_second
         return np.where(has2, special.expit(-log_ratio), 1.0)
 
     def _purchases_if_alive(self, t, x, T):
-        """E[(1/p)(1 - exp(-lambda p t))] under the posterior of an active customer (Euler-transformed 2F1)."""
+        """E[(1/p)(1 - exp(-lambda p t))] under the posterior of an active customer (Euler-transformed 2F1).
+
+        Where r + x is large (the Poisson limit) or the closed form has no finite value, the same
+        expectation is the sum of :meth:`_purchases_if_alive_sum`.
+        """
         r, alpha, a, b = self.params_.to_numpy()
         k = self._shift
+        t, x, T = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(x, dtype=float),
+                                      np.asarray(T, dtype=float))
         bprime = b + x + k
         ap = alpha + T
         z = t / (ap + t)
         # Euler's transformation turns 2F1(r+x, b'; a+b'-1; z) (huge for heavy buyers) times the
         # vanishing power ((alpha+T)/(alpha+T+t))^(r+x) into a well-scaled product.
         F = hyp2f1(a + b + k - 1 - r, a - 1, a + bprime - 1, z)
-        return (a + bprime - 1) / (a - 1) * (1 - np.exp((a - 1) * np.log(ap / (ap + t))) * F)
+        out = np.asarray((a + bprime - 1) / (a - 1) * (1 - np.exp((a - 1) * np.log(ap / (ap + t))) * F), dtype=float)
+        redo = ~np.isfinite(out) | (r + x >= _LARGE_SHAPE)
+        if np.any(redo):
+            out = out.copy()
+            out[redo] = self._purchases_if_alive_sum(t[redo], x[redo], T[redo])
+        return out
+
+    def _purchases_if_alive_sum(self, t, x, T):
+        """The same expectation as a sum of positive terms, stable for any r, alpha (no 2F1).
+
+        The (n+1)-th future purchase is made when the customer's count in ``t`` reaches n + 1 and they
+        survived the n dropout chances before it: E = sum_n P(N(t) > n) E[(1-p)^n], with N(t) negative
+        binomial (lambda ~ Gamma(r+x, alpha+T)) and E[(1-p)^n] = (b')_n / (a+b')_n for p ~ Beta(a, b').
+        Summed by the count instead, E = sum_k P(N(t) = k) C(k) with C(k) = sum_{n<k} E[(1-p)^n]: one
+        pass of products, the probabilities in logs (no underflow). In the Poisson limit (r, alpha -> inf,
+        a -> 0) this tends to lambda t, the expected purchases of a buyer who never stops.
+        """
+        r, alpha, a, b = self.params_.to_numpy()
+        A = r + x
+        bprime = b + x + self._shift
+        ap = alpha + T
+        z = t / (ap + t)
+        u = t / ap
+        # The count's mean and sd bound the terms that matter (for the large shapes this is used at the
+        # count is near normal): P(N = k) is negligible past mean + 20 sd.
+        n_terms = int(np.ceil(np.max(A * u + 20 * np.sqrt(A * u * (1 + u)), initial=0.0))) + 50
+        log_pk = A * np.log1p(-z)  # log P(N(t) = 0)
+        log_step = np.log(z)
+        cum = np.zeros_like(z)  # C(k)
+        survive = np.ones_like(z)  # E[(1-p)^k]
+        total = np.zeros_like(z)
+        for k in range(n_terms):
+            if k:
+                total += np.exp(log_pk + np.log(cum))
+            cum += survive
+            survive *= (bprime + k) / (a + bprime + k)
+            log_pk += np.log(A + k) - np.log(k + 1.0) + log_step
+        return total
 
     def _draw_posterior(self, x, t_x, T, rng):
         """One draw of (alive at T, lambda, dropout probability per purchase) from each customer's posterior.
