@@ -23,8 +23,14 @@ def test_the_limit_grows_with_the_rows_of_the_checked_data(tmp_path, monkeypatch
     small = {"survey": _parquet(tmp_path / "survey.parquet", 10)}
     assert cell_timeout(small) == CELL_TIMEOUT_SECONDS + CELL_TIMEOUT_PER_MILLION_ROWS
     big = {**small, "transactions": _parquet(tmp_path / "transactions.parquet", 1_000_001)}
-    # 1,000,011 rows in all: three started millions
+    # 1,000,011 rows in all: two started millions
     assert cell_timeout(big) == CELL_TIMEOUT_SECONDS + 2 * CELL_TIMEOUT_PER_MILLION_ROWS
+    # Checked on a Spark cluster, a data set is a folder of parts: their rows count too.
+    parts = tmp_path / "spark" / "transactions.parquet"
+    parts.mkdir(parents=True)
+    for i in range(3):
+        _parquet(parts / f"part-{i}.parquet", 1_000_000)
+    assert cell_timeout({**small, "transactions": str(parts)}) == CELL_TIMEOUT_SECONDS + 4 * CELL_TIMEOUT_PER_MILLION_ROWS
 
 
 def test_the_environment_overrides_the_limit_and_a_bad_value_names_the_fix(monkeypatch):
