@@ -21,6 +21,8 @@ import warnings
 import weakref
 from typing import Any
 
+from cvkit.data.engine import executor_python
+
 __all__ = ["spark_backend"]
 
 
@@ -80,6 +82,9 @@ def spark_backend(session: Any = None, *, master: str = "local[2]", app_name: st
                    .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC"))
         for key, value in (conf or {}).items():
             builder = builder.config(key, str(value))
+        # Python workers (none for the summary's SQL, but intake's checks share the session) run
+        # the interpreter with cvkit's dependencies, not whatever `python3` is first on the PATH.
+        builder = builder.config("spark.pyspark.python", executor_python(conf))
         session = builder.getOrCreate()
         cleanup = None if warehouse_dir else _warehouse_cleanup(session, warehouse)
     session.sparkContext.setLogLevel("ERROR")

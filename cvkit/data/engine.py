@@ -16,11 +16,13 @@ and the notebooks); :func:`cvkit.clv.engine_backend` connects to the engine.
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ENGINES", "DEFAULT_SPARK_MASTER", "OVERRIDE_FORMS", "parse_engine", "engine_name", "override_engine"]
+__all__ = ["ENGINES", "DEFAULT_SPARK_MASTER", "OVERRIDE_FORMS", "parse_engine", "engine_name", "override_engine", "executor_python"]
 
 ENGINES = ("duckdb", "spark")
 #: Master of ``engine: spark`` written without one: Spark inside the driver process, on two cores.
@@ -156,3 +158,16 @@ def _override_hint(text: str) -> str:
         return "not a local master (local, local[N] or local[*]). "
     close = difflib.get_close_matches(text.lower(), ENGINES, n=1)
     return f"unknown engine. Did you mean '{close[0]}'? " if close else "not an engine or a Spark master URL. "
+
+
+def executor_python(conf: Mapping[str, Any] | None = None) -> str:
+    """The Python the Spark executors run, set where PySpark reads it; returns its path.
+
+    ``spark.pyspark.python`` from the engine's conf, else ``$PYSPARK_PYTHON``, else this interpreter
+    (right on one machine and on clusters built from the same image). PySpark starts its Python
+    workers with ``$PYSPARK_PYTHON`` (default ``python3`` on the PATH, which may lack DuckDB), read
+    when the session's context starts, not the conf: so the variable is set too.
+    """
+    python = str((conf or {}).get("spark.pyspark.python") or os.environ.get("PYSPARK_PYTHON") or sys.executable)
+    os.environ["PYSPARK_PYTHON"] = python
+    return python

@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from cvkit.data.engine import executor_python
 from cvkit.data.errors import Problem
 
 __all__ = ["SparkIntake", "intake_session", "close_session", "why_not_on_spark", "stream_on_spark", "copy_parts"]
@@ -120,9 +120,8 @@ def intake_session(engine: dict[str, Any]) -> Any:
             "spark.sql.session.timeZone": "UTC", "spark.sql.shuffle.partitions": "8",
             "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
             "spark.executor.extraJavaOptions": "-Duser.timezone=UTC"}
-    if "PYSPARK_PYTHON" not in os.environ:
-        conf["spark.pyspark.python"] = sys.executable
     conf.update(spark.get("conf") or {})
+    conf["spark.pyspark.python"] = executor_python(conf)
     builder = SparkSession.builder.master(spark["master"]).appName(_APP)
     for key, value in conf.items():
         builder = builder.config(key, str(value))
