@@ -901,9 +901,13 @@ class _Stats:
         rows, values = self.details[flag]
         return count, rows, values
 
-    def _read(self, flag: str) -> None:
+    def _batch(self, flag: str) -> list[str]:
+        """The flags to read with ``flag``: every unread rare flag together, a common one alone."""
         rare = [f for f, c in self.counts.items() if 0 < c <= max(10_000, self.n // 100) and f not in self.details]
-        batch = rare if flag in rare else [flag]
+        return rare if flag in rare else [flag]
+
+    def _read(self, flag: str) -> None:
+        batch = self._batch(flag)
         parts = []
         for f in batch:
             parts += [f"min(_row, {_MAX_ROWS_SHOWN}) FILTER (WHERE {f})",

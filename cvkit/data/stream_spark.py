@@ -33,6 +33,7 @@ import duckdb
 
 from cvkit.data.engine import executor_python
 from cvkit.data.errors import Problem
+from cvkit.data.stream import _Stats
 
 __all__ = ["SparkIntake", "intake_session", "close_session", "why_not_on_spark", "stream_on_spark", "copy_parts"]
 
@@ -387,7 +388,7 @@ def _stats(staged: Any, plan: Any, texts: dict[str, str]) -> tuple[int, Any, dic
     return n, _SparkStats(staged, plan, n, counts), filled
 
 
-class _SparkStats:
+class _SparkStats(_Stats):
     """Each flag's (count, first rows, first example values), as ``stats[flag]`` (see stream._Stats).
 
     The first 20 flagged rows come from Spark (a top-k, not a sort of the log); their example text is
@@ -398,15 +399,6 @@ class _SparkStats:
         self.staged, self.plan, self.n, self.counts = staged, plan, n, counts
         self.details: dict[str, tuple[list, list]] = {}
 
-    def __getitem__(self, flag: str) -> tuple[int, list, list]:
-        count = self.counts[flag]
-        if not count:
-            return 0, [], []
-        if flag not in self.details:
-            self._read(flag)
-        rows, values = self.details[flag]
-        return count, rows, values
-
     def _read(self, flag: str) -> None:
         from functools import reduce
 
@@ -414,9 +406,7 @@ class _SparkStats:
 
         from cvkit.data.stream import _MAX_ROWS_SHOWN
 
-        # Rare flags together in one Spark job (as stream._Stats reads them in one pass), a common one alone.
-        rare = [f for f, c in self.counts.items() if 0 < c <= max(10_000, self.n // 100) and f not in self.details]
-        batch = rare if flag in rare else [flag]
+        batch = self._batch(flag)  # rare flags together in one Spark job, a common one alone
         firsts = [self.staged.where(F.col(f)).orderBy("_row").limit(_MAX_ROWS_SHOWN) for f in batch]
         first = reduce(lambda a, b: a.unionByName(b), firsts).toArrow()
         con = duckdb.connect()
